@@ -1,0 +1,364 @@
+//! One builder per program instruction. Each takes the keys a caller knows (wallets, mints,
+//! token accounts) and derives every program address itself.
+
+use crate::pda;
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::{system_program, InstructionData, ToAccountMetas};
+use tessera::instructions::{
+    CreateJobArgs, InitializeNetworkArgs, RegisterProviderArgs, SetAttestorsArgs,
+};
+use tessera::state::{NetworkParams, PauseFlags, ProviderSpec};
+use tessera::{accounts, instruction};
+
+/// A mint and the token program that owns it (SPL Token or Token-2022).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MintRef {
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+}
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: tessera::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+/// `initialize_network`: `authority` signs, pays and becomes the authority.
+pub fn initialize_network(
+    authority: &Pubkey,
+    reward_mint: MintRef,
+    args: InitializeNetworkArgs,
+) -> Instruction {
+    let network = pda::network(args.network_id);
+    build(
+        accounts::InitializeNetwork {
+            authority: *authority,
+            network,
+            attestor_set: pda::attestor_set(&network),
+            mint_authority: pda::mint_authority(&network),
+            reward_mint: reward_mint.mint,
+            token_program: reward_mint.token_program,
+            system_program: system_program::ID,
+        },
+        instruction::InitializeNetwork { args },
+    )
+}
+
+/// `update_parameters`, signed by the authority.
+pub fn update_parameters(
+    authority: &Pubkey,
+    network: &Pubkey,
+    params: NetworkParams,
+) -> Instruction {
+    build(
+        accounts::UpdateParameters {
+            authority: *authority,
+            network: *network,
+        },
+        instruction::UpdateParameters { params },
+    )
+}
+
+/// `propose_authority`, signed by the authority.
+pub fn propose_authority(
+    authority: &Pubkey,
+    network: &Pubkey,
+    new_authority: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::ProposeAuthority {
+            authority: *authority,
+            network: *network,
+        },
+        instruction::ProposeAuthority {
+            new_authority: *new_authority,
+        },
+    )
+}
+
+/// `accept_authority`, signed by the proposed authority.
+pub fn accept_authority(pending_authority: &Pubkey, network: &Pubkey) -> Instruction {
+    build(
+        accounts::AcceptAuthority {
+            pending_authority: *pending_authority,
+            network: *network,
+        },
+        instruction::AcceptAuthority {},
+    )
+}
+
+/// `set_pause`, signed by the authority.
+pub fn set_pause(authority: &Pubkey, network: &Pubkey, pause: PauseFlags) -> Instruction {
+    build(
+        accounts::SetPause {
+            authority: *authority,
+            network: *network,
+        },
+        instruction::SetPause { pause },
+    )
+}
+
+/// `set_attestors`, signed by the authority.
+pub fn set_attestors(
+    authority: &Pubkey,
+    network: &Pubkey,
+    keys: Vec<Pubkey>,
+    threshold: u8,
+) -> Instruction {
+    build(
+        accounts::SetAttestors {
+            authority: *authority,
+            network: *network,
+            attestor_set: pda::attestor_set(network),
+        },
+        instruction::SetAttestors {
+            args: SetAttestorsArgs { keys, threshold },
+        },
+    )
+}
+
+/// `register_provider`, signed by the owner, who pays rent.
+pub fn register_provider(
+    owner: &Pubkey,
+    network: &Pubkey,
+    reward_mint: MintRef,
+    args: RegisterProviderArgs,
+) -> Instruction {
+    let provider = pda::provider(network, owner);
+    build(
+        accounts::RegisterProvider {
+            owner: *owner,
+            network: *network,
+            provider,
+            stake_vault: pda::stake_vault(&provider),
+            reward_mint: reward_mint.mint,
+            token_program: reward_mint.token_program,
+            system_program: system_program::ID,
+        },
+        instruction::RegisterProvider { args },
+    )
+}
+
+/// `update_provider`, signed by the owner.
+pub fn update_provider(owner: &Pubkey, network: &Pubkey, spec: ProviderSpec) -> Instruction {
+    build(
+        accounts::UpdateProvider {
+            owner: *owner,
+            provider: pda::provider(network, owner),
+        },
+        instruction::UpdateProvider { spec },
+    )
+}
+
+/// `rotate_worker_key`, signed by the owner.
+pub fn rotate_worker_key(owner: &Pubkey, network: &Pubkey, worker_key: &Pubkey) -> Instruction {
+    build(
+        accounts::RotateWorkerKey {
+            owner: *owner,
+            provider: pda::provider(network, owner),
+        },
+        instruction::RotateWorkerKey {
+            worker_key: *worker_key,
+        },
+    )
+}
+
+/// `stake` `amount` reward-token base units from `source`, signed by the owner.
+pub fn stake(
+    owner: &Pubkey,
+    network: &Pubkey,
+    reward_mint: MintRef,
+    source: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    let provider = pda::provider(network, owner);
+    build(
+        accounts::Stake {
+            owner: *owner,
+            network: *network,
+            provider,
+            stake_vault: pda::stake_vault(&provider),
+            source: *source,
+            reward_mint: reward_mint.mint,
+            token_program: reward_mint.token_program,
+        },
+        instruction::Stake { amount },
+    )
+}
+
+/// `request_unstake` of `amount` reward-token base units, signed by the owner.
+pub fn request_unstake(owner: &Pubkey, network: &Pubkey, amount: u64) -> Instruction {
+    build(
+        accounts::RequestUnstake {
+            owner: *owner,
+            network: *network,
+            provider: pda::provider(network, owner),
+        },
+        instruction::RequestUnstake { amount },
+    )
+}
+
+/// `withdraw_unstaked` into `destination`, signed by the owner.
+pub fn withdraw_unstaked(
+    owner: &Pubkey,
+    network: &Pubkey,
+    reward_mint: MintRef,
+    destination: &Pubkey,
+) -> Instruction {
+    let provider = pda::provider(network, owner);
+    build(
+        accounts::WithdrawUnstaked {
+            owner: *owner,
+            network: *network,
+            provider,
+            stake_vault: pda::stake_vault(&provider),
+            destination: *destination,
+            reward_mint: reward_mint.mint,
+            token_program: reward_mint.token_program,
+        },
+        instruction::WithdrawUnstaked {},
+    )
+}
+
+/// `deregister`, signed by the owner; stray vault tokens go to `destination`.
+pub fn deregister(
+    owner: &Pubkey,
+    network: &Pubkey,
+    reward_mint: MintRef,
+    destination: &Pubkey,
+) -> Instruction {
+    let provider = pda::provider(network, owner);
+    build(
+        accounts::Deregister {
+            owner: *owner,
+            network: *network,
+            provider,
+            stake_vault: pda::stake_vault(&provider),
+            destination: *destination,
+            reward_mint: reward_mint.mint,
+            token_program: reward_mint.token_program,
+        },
+        instruction::Deregister {},
+    )
+}
+
+/// `create_job`, signed by the client, who pays the deposit from `source` and the rent.
+pub fn create_job(
+    client: &Pubkey,
+    network: &Pubkey,
+    payment_mint: MintRef,
+    source: &Pubkey,
+    args: CreateJobArgs,
+) -> Instruction {
+    let job = pda::job(network, client, args.job_id);
+    build(
+        accounts::CreateJob {
+            client: *client,
+            network: *network,
+            job,
+            vault: pda::job_vault(&job),
+            payment_mint: payment_mint.mint,
+            source: *source,
+            token_program: payment_mint.token_program,
+            system_program: system_program::ID,
+        },
+        instruction::CreateJob { args },
+    )
+}
+
+/// `accept_job`, signed by the provider's owner.
+pub fn accept_job(owner: &Pubkey, network: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::AcceptJob {
+            owner: *owner,
+            network: *network,
+            provider: pda::provider(network, owner),
+            job: *job,
+        },
+        instruction::AcceptJob {},
+    )
+}
+
+/// `top_up` by `additional_units`, signed by the client, paid from `source`.
+pub fn top_up(
+    client: &Pubkey,
+    job: &Pubkey,
+    payment_mint: MintRef,
+    source: &Pubkey,
+    additional_units: u64,
+) -> Instruction {
+    build(
+        accounts::TopUp {
+            client: *client,
+            job: *job,
+            vault: pda::job_vault(job),
+            payment_mint: payment_mint.mint,
+            source: *source,
+            token_program: payment_mint.token_program,
+        },
+        instruction::TopUp { additional_units },
+    )
+}
+
+/// `complete_job`, signed by the provider's owner.
+pub fn complete_job(
+    owner: &Pubkey,
+    network: &Pubkey,
+    job: &Pubkey,
+    result_hash: [u8; 32],
+) -> Instruction {
+    build(
+        accounts::CompleteJob {
+            owner: *owner,
+            provider: pda::provider(network, owner),
+            job: *job,
+        },
+        instruction::CompleteJob { result_hash },
+    )
+}
+
+/// `cancel_job`, signed by the client; `provider` is the job's provider account once one accepted.
+pub fn cancel_job(client: &Pubkey, job: &Pubkey, provider: Option<Pubkey>) -> Instruction {
+    build(
+        accounts::CancelJob {
+            client: *client,
+            job: *job,
+            provider,
+        },
+        instruction::CancelJob {},
+    )
+}
+
+/// The accounts of `close_job` that are not derived.
+#[derive(Clone, Copy, Debug)]
+pub struct CloseJobAccounts {
+    /// Signs and pays the fee; anyone.
+    pub cranker: Pubkey,
+    pub network: Pubkey,
+    pub job: Pubkey,
+    /// The job's client; receives the rent.
+    pub client: Pubkey,
+    /// The client's token account in the payment mint; receives the unspent escrow.
+    pub client_token: Pubkey,
+    pub payment_mint: MintRef,
+}
+
+/// `close_job`: refunds the unspent escrow and closes the job; anyone may send it.
+pub fn close_job(keys: CloseJobAccounts) -> Instruction {
+    build(
+        accounts::CloseJob {
+            cranker: keys.cranker,
+            network: keys.network,
+            job: keys.job,
+            client: keys.client,
+            vault: pda::job_vault(&keys.job),
+            client_token: keys.client_token,
+            payment_mint: keys.payment_mint.mint,
+            token_program: keys.payment_mint.token_program,
+        },
+        instruction::CloseJob {},
+    )
+}

@@ -1,0 +1,49 @@
+//! Program-derived addresses. Seeds come from the program's own constants, so the program,
+//! this library and the tests cannot disagree about them.
+
+use anchor_lang::prelude::Pubkey;
+use tessera::state::{AttestorSet, Job, Network, Provider, MINT_AUTHORITY_SEED};
+
+fn find(seeds: &[&[u8]]) -> Pubkey {
+    Pubkey::find_program_address(seeds, &tessera::ID).0
+}
+
+/// `["network", network_id]`.
+pub fn network(network_id: u64) -> Pubkey {
+    find(&[Network::SEED, &network_id.to_le_bytes()])
+}
+
+/// `["attestors", network]`.
+pub fn attestor_set(network: &Pubkey) -> Pubkey {
+    find(&[AttestorSet::SEED, network.as_ref()])
+}
+
+/// `["mint", network]`: the reward mint's mint authority.
+pub fn mint_authority(network: &Pubkey) -> Pubkey {
+    find(&[MINT_AUTHORITY_SEED, network.as_ref()])
+}
+
+/// `["provider", network, owner]`.
+pub fn provider(network: &Pubkey, owner: &Pubkey) -> Pubkey {
+    find(&[Provider::SEED, network.as_ref(), owner.as_ref()])
+}
+
+/// `["stake", provider]`: the provider's stake vault.
+pub fn stake_vault(provider: &Pubkey) -> Pubkey {
+    find(&[Provider::VAULT_SEED, provider.as_ref()])
+}
+
+/// `["job", network, client, job_id]`.
+pub fn job(network: &Pubkey, client: &Pubkey, job_id: u64) -> Pubkey {
+    find(&[
+        Job::SEED,
+        network.as_ref(),
+        client.as_ref(),
+        &job_id.to_le_bytes(),
+    ])
+}
+
+/// `["vault", job]`: the job's escrow.
+pub fn job_vault(job: &Pubkey) -> Pubkey {
+    find(&[Job::VAULT_SEED, job.as_ref()])
+}

@@ -1,0 +1,106 @@
+//! Every error the program returns. Append-only: variant numbers are part of the interface
+//! (clients match on them), so new variants go at the end and none is ever removed or reordered.
+
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum TesseraError {
+    #[msg(
+        "Arithmetic overflowed: the amounts involved are too large; use smaller prices or units"
+    )]
+    MathOverflow,
+    #[msg("Only the network authority may do this: sign with the authority key")]
+    NotAuthority,
+    #[msg("Only the proposed authority may accept: sign with the key named by propose_authority")]
+    NotPendingAuthority,
+    #[msg("protocol_fee_bps must be at most 10000 (100%)")]
+    InvalidFeeBps,
+    #[msg("Epoch length, unbonding period, dispute window and receipt max age must each be between 1 second and 10 years")]
+    InvalidPeriod,
+    #[msg(
+        "Each class's emission weight must be between 1 and 1000000 basis points (0.0001x to 100x)"
+    )]
+    InvalidClassWeight,
+    #[msg("jail_after_lost_disputes must be at least 1")]
+    InvalidJailThreshold,
+    #[msg("Emission schedule invalid: decay_bps at most 10000, decay_every_epochs at least 1, initial_per_epoch at most supply_cap")]
+    InvalidEmissionSchedule,
+    #[msg("The reward mint's mint authority must be the network's mint-authority PDA [\"mint\", network]")]
+    RewardMintAuthorityMismatch,
+    #[msg("The reward mint must have no freeze authority: a frozen stake vault could never be withdrawn")]
+    RewardMintFreezable,
+    #[msg("The treasury must be a real owner key, not the default (all zero) pubkey")]
+    InvalidTreasury,
+    #[msg("An attestor set holds at most 8 keys")]
+    TooManyAttestors,
+    #[msg("The attestor set lists the same key twice: list each attestor once")]
+    DuplicateAttestor,
+    #[msg("Attestor threshold must be between 1 and the number of attestors (0 only for an empty set)")]
+    InvalidThreshold,
+    #[msg("The default (all zero) pubkey cannot be an attestor or worker key")]
+    InvalidKey,
+    #[msg("New jobs, registrations and stake are paused on this network; try again after the authority unpauses")]
+    NewJobsPaused,
+    #[msg("Only the provider's owner may do this: sign with the owner key it registered with")]
+    NotProviderOwner,
+    #[msg("Provider spec invalid: Training and Inference need at least one GPU, Bandwidth needs a bandwidth above zero")]
+    InvalidSpec,
+    #[msg("The new worker key equals the current one: pass a different key")]
+    SameWorkerKey,
+    #[msg("The token account or mint is not the one this account expects (wrong mint)")]
+    WrongMint,
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Cannot unstake more than the provider's active stake")]
+    UnstakeExceedsStake,
+    #[msg("Stake would fall below the class minimum while the provider has running jobs: complete them first")]
+    StakeLockedByActiveJobs,
+    #[msg("Nothing is unbonding: call request_unstake first")]
+    NothingToWithdraw,
+    #[msg("The unbonding period has not ended yet: withdraw after unbonding_ends_at")]
+    UnbondingNotFinished,
+    #[msg("Withdraw all stake before deregistering: request_unstake, wait, withdraw_unstaked")]
+    DeregisterWithStake,
+    #[msg("Stake is still unbonding: withdraw it with withdraw_unstaked before deregistering")]
+    DeregisterWithUnbonding,
+    #[msg("The provider still has running jobs: complete or let them be cancelled first")]
+    DeregisterWithActiveJobs,
+    #[msg("The provider is jailed after lost disputes and cannot take work or leave")]
+    ProviderJailed,
+    #[msg("The provider's stake is below its class minimum: stake more before accepting work")]
+    StakeBelowMinimum,
+    #[msg("Only the job's client may do this: sign with the client key that created the job")]
+    NotJobClient,
+    #[msg("Job times invalid: need now < accept_by < deadline")]
+    InvalidJobTimes,
+    #[msg("The payment mint has a Token-2022 extension Tessera cannot account for (transfer fee, hook, permanent delegate, ...): use a plain mint")]
+    UnsupportedMintExtension,
+    #[msg("The job is not Open (waiting for a provider)")]
+    JobNotOpen,
+    #[msg("The job is not Running")]
+    JobNotRunning,
+    #[msg("The job has ended (Completed or Cancelled): it only accepts close_job")]
+    JobNotActive,
+    #[msg("The job has not ended: it must be Completed or Cancelled before close_job")]
+    JobNotEnded,
+    #[msg("The job's accept-by time has passed: it can only be cancelled")]
+    AcceptWindowClosed,
+    #[msg("This job names another provider")]
+    NotNamedProvider,
+    #[msg("The provider's class differs from the class the job requires")]
+    ProviderClassMismatch,
+    #[msg("The provider's spec (GPUs, VRAM or bandwidth) is below the job's minimum")]
+    ProviderSpecTooLow,
+    #[msg("This provider is not the job's provider (pass the provider that accepted the job)")]
+    NotJobProvider,
+    #[msg("Too early to cancel: an Open job after accept_by, a Running job after its deadline")]
+    CancelTooEarly,
+    #[msg("The dispute window is still open: close the job after ended_at + dispute_window_secs")]
+    DisputeWindowOpen,
+    #[msg(
+        "The token account is not owned by the expected wallet (refunds go to the job's client)"
+    )]
+    WrongTokenAccountOwner,
+    #[msg("An account invariant does not hold after this instruction; nothing was changed. Please report this as a bug")]
+    InvariantViolated,
+}

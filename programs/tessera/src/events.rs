@@ -1,0 +1,197 @@
+//! One event per state change. Token amounts are in base units of the mint named beside them;
+//! times are unix seconds.
+
+use crate::state::{NetworkParams, PauseFlags, ProviderClass, ProviderSpec};
+use anchor_lang::prelude::*;
+
+/// A network was created.
+#[event]
+pub struct NetworkInitialized {
+    pub network: Pubkey,
+    pub network_id: u64,
+    pub authority: Pubkey,
+    pub reward_mint: Pubkey,
+    pub treasury: Pubkey,
+    /// Start of epoch 0, unix seconds.
+    pub genesis_at: i64,
+}
+
+/// The authority replaced the network parameters.
+#[event]
+pub struct ParametersUpdated {
+    pub network: Pubkey,
+    pub params: NetworkParams,
+}
+
+/// The authority proposed a successor (the default pubkey withdraws a proposal).
+#[event]
+pub struct AuthorityProposed {
+    pub network: Pubkey,
+    pub authority: Pubkey,
+    pub pending_authority: Pubkey,
+}
+
+/// The proposed authority took over.
+#[event]
+pub struct AuthorityAccepted {
+    pub network: Pubkey,
+    pub previous_authority: Pubkey,
+    pub authority: Pubkey,
+}
+
+/// The pause flags changed.
+#[event]
+pub struct PauseSet {
+    pub network: Pubkey,
+    pub pause: PauseFlags,
+}
+
+/// The attestor set was replaced.
+#[event]
+pub struct AttestorsSet {
+    pub network: Pubkey,
+    /// Version of the new set.
+    pub version: u32,
+    pub threshold: u8,
+    pub keys: Vec<Pubkey>,
+}
+
+/// A provider registered.
+#[event]
+pub struct ProviderRegistered {
+    pub network: Pubkey,
+    pub provider: Pubkey,
+    pub owner: Pubkey,
+    pub worker_key: Pubkey,
+    pub class: ProviderClass,
+    pub spec: ProviderSpec,
+}
+
+/// A provider changed its spec.
+#[event]
+pub struct ProviderUpdated {
+    pub provider: Pubkey,
+    pub spec: ProviderSpec,
+}
+
+/// A provider named a new worker key.
+#[event]
+pub struct WorkerKeyRotated {
+    pub provider: Pubkey,
+    pub previous_worker_key: Pubkey,
+    pub worker_key: Pubkey,
+}
+
+/// Stake was added.
+#[event]
+pub struct Staked {
+    pub provider: Pubkey,
+    /// Reward-mint base units added.
+    pub amount: u64,
+    /// Active stake after, reward-mint base units.
+    pub stake: u64,
+}
+
+/// Stake started unbonding.
+#[event]
+pub struct UnstakeRequested {
+    pub provider: Pubkey,
+    /// Reward-mint base units moved from stake to unbonding.
+    pub amount: u64,
+    /// Active stake after, reward-mint base units.
+    pub stake: u64,
+    /// Unbonding amount after, reward-mint base units.
+    pub unbonding_amount: u64,
+    /// When it can be withdrawn, unix seconds.
+    pub unbonding_ends_at: i64,
+}
+
+/// Unbonded stake left the vault.
+#[event]
+pub struct UnstakeWithdrawn {
+    pub provider: Pubkey,
+    /// Reward-mint base units sent to `destination`.
+    pub amount: u64,
+    pub destination: Pubkey,
+}
+
+/// A provider left the network; its accounts were closed.
+#[event]
+pub struct ProviderDeregistered {
+    pub network: Pubkey,
+    pub provider: Pubkey,
+    pub owner: Pubkey,
+    /// Tokens found in the stake vault beyond stake (sent by third parties) and returned to the owner, reward-mint base units.
+    pub surplus_returned: u64,
+}
+
+/// A client funded a job.
+#[event]
+pub struct JobCreated {
+    pub network: Pubkey,
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub job_id: u64,
+    /// Named provider account, or the default pubkey for an open offer.
+    pub provider: Pubkey,
+    pub payment_mint: Pubkey,
+    /// Payment-mint base units per unit.
+    pub price_per_unit: u64,
+    pub max_units: u64,
+    /// Payment-mint base units moved into escrow.
+    pub deposited: u64,
+    pub accept_by: i64,
+    pub deadline: i64,
+}
+
+/// A provider accepted a job.
+#[event]
+pub struct JobAccepted {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub accepted_at: i64,
+}
+
+/// The client raised a job's budget.
+#[event]
+pub struct JobToppedUp {
+    pub job: Pubkey,
+    pub additional_units: u64,
+    /// Payment-mint base units added to escrow.
+    pub amount: u64,
+    pub max_units: u64,
+    /// Payment-mint base units deposited over the job's life.
+    pub deposited: u64,
+}
+
+/// The provider marked a job done.
+#[event]
+pub struct JobCompleted {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub result_hash: [u8; 32],
+    pub settled_units: u64,
+    pub ended_at: i64,
+}
+
+/// The client cancelled a job.
+#[event]
+pub struct JobCancelled {
+    pub job: Pubkey,
+    /// Whether a provider had accepted it.
+    pub was_running: bool,
+    pub ended_at: i64,
+}
+
+/// A job's escrow was returned and its accounts closed.
+#[event]
+pub struct JobClosed {
+    pub job: Pubkey,
+    pub client: Pubkey,
+    /// Payment-mint base units returned to the client.
+    pub refunded: u64,
+    /// Payment-mint base units paid to the provider over the job's life.
+    pub paid_out: u64,
+    /// Payment-mint base units paid as protocol fees over the job's life.
+    pub fees: u64,
+}

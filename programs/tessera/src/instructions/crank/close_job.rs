@@ -1,0 +1,111 @@
+use crate::errors::TesseraError;
+use crate::events::JobClosed;
+use crate::math;
+use crate::state::{Job, JobStatus, Network};
+use crate::token::{close_vault, transfer_from_vault};
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+#[derive(Accounts)]
+pub struct CloseJob<'info> {
+    /// Anyone may close an ended job; the refund and rent go to the client either way.
+    pub cranker: Signer<'info>,
+
+    #[account(mut)]
+    pub network: Account<'info, Network>,
+
+    #[account(
+        mut,
+        close = client,
+        has_one = network,
+        has_one = client,
+        has_one = vault,
+        has_one = payment_mint @ TesseraError::WrongMint,
+    )]
+    pub job: Account<'info, Job>,
+
+    /// CHECK: receives rent only; `has_one = client` on `job` checks its address.
+    #[account(mut)]
+    pub client: UncheckedAccount<'info>,
+
+    #[account(mut)]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+
+    /// The client's token account that receives the unspent escrow.
+    #[account(
+        mut,
+        constraint = client_token.mint == payment_mint.key() @ TesseraError::WrongMint,
+        constraint = client_token.owner == client.key() @ TesseraError::WrongTokenAccountOwner,
+    )]
+    pub client_token: InterfaceAccount<'info, TokenAccount>,
+
+    pub payment_mint: InterfaceAccount<'info, Mint>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl CloseJob<'_> {
+    fn validate(&self, now: i64) -> Result<()> {
+        let job = &self.job;
+        require!(
+            matches!(job.status, JobStatus::Completed | JobStatus::Cancelled),
+            TesseraError::JobNotEnded
+        );
+        // A job no provider ever accepted has nothing to dispute.
+        if job.has_provider() {
+            let window_ends =
+                math::add_secs(job.ended_at, self.network.params.dispute_window_secs)?;
+            require!(now >= window_ends, TesseraError::DisputeWindowOpen);
+        }
+        Ok(())
+    }
+}
+
+/// Returns everything left in the vault to the client and closes the vault and the job.
+pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    ctx.accounts.validate(now)?;
+    ctx.accounts.job.invariant(ctx.accounts.vault.amount)?;
+
+    let job = &ctx.accounts.job;
+    let (network_key, client_key, job_id) = (job.network, job.client, job.job_id.to_le_bytes());
+    let seeds: &[&[u8]] = &[
+        Job::SEED,
+        network_key.as_ref(),
+        client_key.as_ref(),
+        &job_id,
+        &[job.bump],
+    ];
+    // Everything in the vault, including tokens others sent to it, goes back to the client.
+    let refund = ctx.accounts.vault.amount;
+    if refund > 0 {
+        transfer_from_vault(
+            &ctx.accounts.token_program,
+            &ctx.accounts.vault,
+            &ctx.accounts.client_token,
+            &ctx.accounts.payment_mint,
+            ctx.accounts.job.to_account_info(),
+            seeds,
+            refund,
+        )?;
+    }
+    close_vault(
+        &ctx.accounts.token_program,
+        &ctx.accounts.vault,
+        ctx.accounts.client.to_account_info(),
+        ctx.accounts.job.to_account_info(),
+        seeds,
+    )?;
+
+    let job = &mut ctx.accounts.job;
+    job.refunded = math::add(job.refunded, refund)?;
+    let network = &mut ctx.accounts.network;
+    network.totals.open_jobs = math::sub(network.totals.open_jobs, 1)?;
+    emit!(JobClosed {
+        job: job.key(),
+        client: job.client,
+        refunded: job.refunded,
+        paid_out: job.paid_out,
+        fees: job.fees,
+    });
+    Ok(())
+}

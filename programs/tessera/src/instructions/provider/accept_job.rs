@@ -1,0 +1,65 @@
+use crate::errors::TesseraError;
+use crate::events::JobAccepted;
+use crate::state::{Job, JobStatus, Network, Provider, ProviderStatus};
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct AcceptJob<'info> {
+    pub owner: Signer<'info>,
+
+    pub network: Account<'info, Network>,
+
+    #[account(
+        mut,
+        has_one = owner @ TesseraError::NotProviderOwner,
+        has_one = network,
+    )]
+    pub provider: Account<'info, Provider>,
+
+    #[account(mut, has_one = network)]
+    pub job: Account<'info, Job>,
+}
+
+impl AcceptJob<'_> {
+    fn validate(&self, now: i64) -> Result<()> {
+        let (job, provider) = (&self.job, &self.provider);
+        self.network.require_new_jobs_open()?;
+        require!(job.status == JobStatus::Open, TesseraError::JobNotOpen);
+        require!(now <= job.accept_by, TesseraError::AcceptWindowClosed);
+        if job.has_provider() {
+            require_keys_eq!(job.provider, provider.key(), TesseraError::NotNamedProvider);
+        } else {
+            job.requirement.check(provider)?;
+        }
+        require!(
+            provider.status == ProviderStatus::Active,
+            TesseraError::ProviderJailed
+        );
+        require!(
+            provider.meets_min_stake(self.network.params.class(provider.class)),
+            TesseraError::StakeBelowMinimum
+        );
+        Ok(())
+    }
+}
+
+/// Binds the job to this provider for good and starts it.
+pub(crate) fn handler(ctx: Context<AcceptJob>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    ctx.accounts.validate(now)?;
+    let provider = &mut ctx.accounts.provider;
+    provider.active_jobs = provider
+        .active_jobs
+        .checked_add(1)
+        .ok_or_else(|| error!(TesseraError::MathOverflow))?;
+    let job = &mut ctx.accounts.job;
+    job.provider = provider.key();
+    job.status = JobStatus::Running;
+    job.accepted_at = now;
+    emit!(JobAccepted {
+        job: job.key(),
+        provider: provider.key(),
+        accepted_at: now,
+    });
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! # Tessera
+//!
+//! Settlement for decentralized compute and bandwidth: providers register and stake, clients
+//! lock payment for jobs in escrow, workers sign receipts for what they delivered, the program
+//! pays from escrow against attested receipts and mints epoch emissions pro rata to attested work.
+//!
+//! ## Accounts and their lifecycle
+//! - `Network` (`["network", id]`): created by `initialize_network`, whose signer becomes the
+//!   authority; parameters, pause flags and the attestor set (`["attestors", network]`) are the
+//!   authority's. Authority moves in two steps: `propose_authority`, `accept_authority`.
+//! - `Provider` (`["provider", network, owner]`) and its stake vault (`["stake", provider]`):
+//!   created by `register_provider`, funded by `stake`, drained by `request_unstake` then
+//!   `withdraw_unstaked` after the unbonding period, closed by `deregister` once empty.
+//! - `Job` (`["job", network, client, job_id]`) and its escrow vault (`["vault", job]`):
+//!   `create_job` (client) → `accept_job` (provider) → `complete_job` (provider) or
+//!   `cancel_job` (client, after accept-by or the deadline) → `close_job` (anyone, after the
+//!   dispute window) returns the unspent escrow and the rent to the client.
+//!
+//! ## Who may do what
+//! Authority: parameters, attestors, pauses. Provider owner: its registration, stake and the jobs
+//! it accepted. Client: its jobs' funding and cancellation. Anyone: `close_job` when its time
+//! has come. Pausing new jobs never blocks an exit: withdrawals, cancellations and closes stay open.
+
+use anchor_lang::prelude::*;
+
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod state;
+pub mod token;
+
+pub use errors::TesseraError;
+use instructions::*;
+use state::{NetworkParams, PauseFlags, ProviderSpec};
+
+declare_id!("TsAjZV4bpDuTJS8LPK8VxicakwYJnUU914RrVj5bHY8");
+
+#[program]
+pub mod tessera {
+    use super::*;
+
+    /// Anyone: creates a network; the signer becomes its authority. The reward mint must already
+    /// have the network's mint-authority PDA as mint authority and no freeze authority.
+    pub fn initialize_network(
+        ctx: Context<InitializeNetwork>,
+        args: InitializeNetworkArgs,
+    ) -> Result<()> {
+        instructions::admin::initialize_network::handler(ctx, args)
+    }
+
+    /// Authority: replaces the network parameters (validated).
+    pub fn update_parameters(ctx: Context<UpdateParameters>, params: NetworkParams) -> Result<()> {
+        instructions::admin::update_parameters::handler(ctx, params)
+    }
+
+    /// Authority: proposes a successor, who must accept; the default pubkey withdraws a proposal.
+    pub fn propose_authority(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
+        instructions::admin::propose_authority::handler(ctx, new_authority)
+    }
+
+    /// Proposed authority: takes over the network.
+    pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
+        instructions::admin::accept_authority::handler(ctx)
+    }
+
+    /// Authority: sets the pause flags (new jobs, settlements, claims).
+    pub fn set_pause(ctx: Context<SetPause>, pause: PauseFlags) -> Result<()> {
+        instructions::admin::set_pause::handler(ctx, pause)
+    }
+
+    /// Authority: replaces the attestor set and bumps its version.
+    pub fn set_attestors(ctx: Context<SetAttestors>, args: SetAttestorsArgs) -> Result<()> {
+        instructions::admin::set_attestors::handler(ctx, args)
+    }
+
+    /// Anyone, while new jobs are not paused: registers the signer as a provider and opens its stake vault.
+    pub fn register_provider(
+        ctx: Context<RegisterProvider>,
+        args: RegisterProviderArgs,
+    ) -> Result<()> {
+        instructions::provider::register_provider::handler(ctx, args)
+    }
+
+    /// Provider owner: replaces its spec.
+    pub fn update_provider(ctx: Context<UpdateProvider>, spec: ProviderSpec) -> Result<()> {
+        instructions::provider::update_provider::handler(ctx, spec)
+    }
+
+    /// Provider owner: names a new worker key for receipts.
+    pub fn rotate_worker_key(ctx: Context<RotateWorkerKey>, worker_key: Pubkey) -> Result<()> {
+        instructions::provider::rotate_worker_key::handler(ctx, worker_key)
+    }
+
+    /// Provider owner, while new jobs are not paused: adds reward tokens to its stake.
+    pub fn stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
+        instructions::provider::stake::handler(ctx, amount)
+    }
+
+    /// Provider owner: starts unbonding part of its stake.
+    pub fn request_unstake(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
+        instructions::provider::request_unstake::handler(ctx, amount)
+    }
+
+    /// Provider owner, after the unbonding period: withdraws the unbonded stake.
+    pub fn withdraw_unstaked(ctx: Context<WithdrawUnstaked>) -> Result<()> {
+        instructions::provider::withdraw_unstaked::handler(ctx)
+    }
+
+    /// Provider owner, with no stake, no unbonding and no running job: closes its accounts.
+    pub fn deregister(ctx: Context<Deregister>) -> Result<()> {
+        instructions::provider::deregister::handler(ctx)
+    }
+
+    /// Client, while new jobs are not paused: creates a job and deposits its escrow.
+    pub fn create_job(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
+        instructions::client::create_job::handler(ctx, args)
+    }
+
+    /// Provider owner, while the job is Open and before accept-by: takes the job.
+    pub fn accept_job(ctx: Context<AcceptJob>) -> Result<()> {
+        instructions::provider::accept_job::handler(ctx)
+    }
+
+    /// Client, while the job is Open or Running: raises max units and the deposit.
+    pub fn top_up(ctx: Context<TopUp>, additional_units: u64) -> Result<()> {
+        instructions::client::top_up::handler(ctx, additional_units)
+    }
+
+    /// The job's provider, while the job is Running: marks it done with a result hash.
+    pub fn complete_job(ctx: Context<CompleteJob>, result_hash: [u8; 32]) -> Result<()> {
+        instructions::provider::complete_job::handler(ctx, result_hash)
+    }
+
+    /// Client: cancels an Open job past accept-by or a Running job past its deadline.
+    pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
+        instructions::client::cancel_job::handler(ctx)
+    }
+
+    /// Anyone, once the job ended and its dispute window passed: refunds and closes it.
+    pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
+        instructions::crank::close_job::handler(ctx)
+    }
+}

@@ -1,0 +1,164 @@
+use crate::errors::TesseraError;
+use crate::math;
+use crate::state::{Provider, ProviderClass};
+use anchor_lang::prelude::*;
+
+/// Lifecycle of a job. A closed job has no account.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
+pub enum JobStatus {
+    /// Escrow funded, waiting for a provider to accept.
+    Open,
+    /// A provider accepted; receipts settle against the escrow.
+    Running,
+    /// The provider marked the work done.
+    Completed,
+    /// The client cancelled (Open past accept-by, or Running past the deadline).
+    Cancelled,
+}
+
+/// What one unit of a job is.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
+pub enum UnitKind {
+    /// One GPU busy for one second.
+    GpuSeconds,
+    /// One CPU core busy for one second.
+    CpuSeconds,
+    /// One byte relayed.
+    Bytes,
+}
+
+/// Which providers may accept an unnamed job.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
+pub struct JobRequirement {
+    /// The class the provider must be registered in.
+    pub class: ProviderClass,
+    /// Least number of GPUs.
+    pub min_gpu_count: u16,
+    /// Least memory per GPU, in GiB.
+    pub min_vram_gib: u16,
+    /// Least bandwidth, in megabits per second.
+    pub min_bandwidth_mbps: u32,
+}
+
+impl JobRequirement {
+    /// Whether a provider's class and spec satisfy this requirement; the error says which does not.
+    pub fn check(&self, provider: &Provider) -> Result<()> {
+        require!(
+            provider.class == self.class,
+            TesseraError::ProviderClassMismatch
+        );
+        let spec = &provider.spec;
+        require!(
+            spec.gpu_count >= self.min_gpu_count
+                && spec.vram_gib >= self.min_vram_gib
+                && spec.bandwidth_mbps >= self.min_bandwidth_mbps,
+            TesseraError::ProviderSpecTooLow
+        );
+        Ok(())
+    }
+}
+
+/// A funded job: the client's escrow and the work settled against it.
+/// Seeds: `["job", network, client, job_id (u64 little endian)]`; its escrow is the token
+/// account `["vault", job]`, owned by the job PDA, one per job.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Job {
+    /// The network this job belongs to.
+    pub network: Pubkey,
+    /// Wallet that funded the job and receives refunds.
+    pub client: Pubkey,
+    /// Chosen by the client; distinguishes the client's jobs.
+    pub job_id: u64,
+    /// Provider account doing the work; the default pubkey while an unnamed job is Open.
+    pub provider: Pubkey,
+    /// Which providers may accept it when no provider is named.
+    pub requirement: JobRequirement,
+    /// Mint the client pays in (SPL Token or Token-2022).
+    pub payment_mint: Pubkey,
+    /// The job's escrow token account.
+    pub vault: Pubkey,
+    /// What a unit is.
+    pub unit_kind: UnitKind,
+    /// Price of one unit, in payment-mint base units.
+    pub price_per_unit: u64,
+    /// Most units the escrow pays for.
+    pub max_units: u64,
+    /// Tokens put into escrow over the job's life (= price_per_unit * max_units), in payment-mint base units.
+    pub deposited: u64,
+    /// High-water mark of settled cumulative units.
+    pub settled_units: u64,
+    /// Tokens paid to the provider, in payment-mint base units.
+    pub paid_out: u64,
+    /// Tokens paid to the treasury as protocol fees, in payment-mint base units.
+    pub fees: u64,
+    /// Tokens returned to the client, in payment-mint base units.
+    pub refunded: u64,
+    /// SHA-256 of the job specification (workload, inputs).
+    pub spec_hash: [u8; 32],
+    /// SHA-256 of the results, set by the provider on completion.
+    pub result_hash: [u8; 32],
+    /// Where the job is in its lifecycle.
+    pub status: JobStatus,
+    /// Creation time, unix seconds.
+    pub created_at: i64,
+    /// Latest time a provider may accept, unix seconds.
+    pub accept_by: i64,
+    /// Time by which the work should be done; after it the client may cancel, unix seconds.
+    pub deadline: i64,
+    /// Time a provider accepted, unix seconds (0 before).
+    pub accepted_at: i64,
+    /// Time of the last settlement, unix seconds (0 before).
+    pub last_settled_at: i64,
+    /// Time the job was completed or cancelled, unix seconds (0 before); starts the dispute window.
+    pub ended_at: i64,
+    /// Bump of this PDA.
+    pub bump: u8,
+    /// Bump of the vault PDA.
+    pub vault_bump: u8,
+    /// Room for later fields.
+    pub reserved: [u8; 64],
+}
+
+impl Job {
+    /// Seed prefix of `Job`.
+    pub const SEED: &'static [u8] = b"job";
+    /// Seed prefix of a job's escrow vault.
+    pub const VAULT_SEED: &'static [u8] = b"vault";
+
+    /// Whether a provider has ever been bound to this job.
+    pub fn has_provider(&self) -> bool {
+        self.provider != Pubkey::default()
+    }
+
+    /// Tokens the vault must still hold: deposited - paid out - fees - refunded.
+    pub fn escrow_balance(&self) -> Result<u64> {
+        math::sub(
+            math::sub(math::sub(self.deposited, self.paid_out)?, self.fees)?,
+            self.refunded,
+        )
+    }
+
+    /// Invariant 1 of DESIGN.md. The vault may hold more than the escrow balance (anyone can
+    /// send tokens to a token account); `close_job` returns the whole vault to the client.
+    pub fn invariant(&self, vault_balance: u64) -> Result<()> {
+        require!(
+            self.deposited == math::mul(self.price_per_unit, self.max_units)?,
+            TesseraError::InvariantViolated
+        );
+        require!(
+            self.settled_units <= self.max_units,
+            TesseraError::InvariantViolated
+        );
+        require!(
+            math::add(self.paid_out, self.fees)?
+                == math::mul(self.settled_units, self.price_per_unit)?,
+            TesseraError::InvariantViolated
+        );
+        require!(
+            vault_balance >= self.escrow_balance()?,
+            TesseraError::InvariantViolated
+        );
+        Ok(())
+    }
+}

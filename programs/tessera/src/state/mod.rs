@@ -1,0 +1,12 @@
+//! Account types. One file per account; each names its seeds, derives its size with
+//! `InitSpace`, keeps reserved bytes for later fields, and states its `invariant()`.
+
+pub mod attestor_set;
+pub mod job;
+pub mod network;
+pub mod provider;
+
+pub use attestor_set::*;
+pub use job::*;
+pub use network::*;
+pub use provider::*;

@@ -1,0 +1,122 @@
+use crate::errors::TesseraError;
+use crate::math;
+use crate::state::{ClassParams, ProviderClass};
+use anchor_lang::prelude::*;
+
+/// Whether a provider may take work.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
+pub enum ProviderStatus {
+    /// May accept jobs and earn emissions (given enough stake).
+    Active,
+    /// Lost too many disputes: may not accept jobs, earn emissions or deregister.
+    Jailed,
+}
+
+/// What a provider's machine offers. Text fields are UTF-8, zero padded.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, Default, InitSpace,
+)]
+pub struct ProviderSpec {
+    /// GPU model name, e.g. "H100-SXM-80GB"; zeros for CPU-only machines.
+    pub gpu_model: [u8; 32],
+    /// Number of GPUs.
+    pub gpu_count: u16,
+    /// Memory per GPU, in GiB.
+    pub vram_gib: u16,
+    /// Sustained network bandwidth, in megabits per second.
+    pub bandwidth_mbps: u32,
+    /// Region code, e.g. "eu-west".
+    pub region: [u8; 8],
+    /// SHA-256 of an off-chain metadata document (endpoints, benchmarks), or zeros.
+    pub metadata_hash: [u8; 32],
+}
+
+impl ProviderSpec {
+    /// Training and Inference providers need a GPU; Bandwidth providers need bandwidth.
+    pub fn validate(&self, class: ProviderClass) -> Result<()> {
+        let valid = match class {
+            ProviderClass::Training | ProviderClass::Inference => self.gpu_count >= 1,
+            ProviderClass::Edge => true,
+            ProviderClass::Bandwidth => self.bandwidth_mbps >= 1,
+        };
+        require!(valid, TesseraError::InvalidSpec);
+        Ok(())
+    }
+}
+
+/// A provider of compute or bandwidth, its stake and its record.
+/// Seeds: `["provider", network, owner]`; its stake sits in the token account `["stake", provider]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Provider {
+    /// The network this provider belongs to.
+    pub network: Pubkey,
+    /// Wallet that registered, stakes, withdraws and receives emissions.
+    pub owner: Pubkey,
+    /// Ed25519 key the provider's worker signs receipts with (may equal `owner`).
+    pub worker_key: Pubkey,
+    /// What the provider sells; fixed at registration.
+    pub class: ProviderClass,
+    /// Whether it may take work.
+    pub status: ProviderStatus,
+    /// What its machine offers.
+    pub spec: ProviderSpec,
+    /// Active stake, in reward-mint base units.
+    pub stake: u64,
+    /// Stake leaving the provider, in reward-mint base units; withdrawable at `unbonding_ends_at`.
+    pub unbonding_amount: u64,
+    /// When the unbonding amount becomes withdrawable, unix seconds (0 when nothing unbonds).
+    pub unbonding_ends_at: i64,
+    /// Stake taken by lost disputes over the provider's life, in reward-mint base units.
+    pub slashed_total: u64,
+    /// Units settled on jobs over the provider's life.
+    pub settled_units: u64,
+    /// Units attested by service receipts over the provider's life.
+    pub service_units: u64,
+    /// Jobs accepted and not yet completed or cancelled.
+    pub active_jobs: u32,
+    /// Jobs completed.
+    pub jobs_completed: u64,
+    /// Disputes lost.
+    pub lost_disputes: u16,
+    /// Registration time, unix seconds.
+    pub registered_at: i64,
+    /// Bump of this PDA.
+    pub bump: u8,
+    /// Bump of the stake vault PDA.
+    pub vault_bump: u8,
+    /// Room for later fields.
+    pub reserved: [u8; 64],
+}
+
+impl Provider {
+    /// Seed prefix of `Provider`.
+    pub const SEED: &'static [u8] = b"provider";
+    /// Seed prefix of the provider's stake vault.
+    pub const VAULT_SEED: &'static [u8] = b"stake";
+
+    /// Tokens the stake vault must hold: active stake plus unbonding stake.
+    pub fn vault_liability(&self) -> Result<u64> {
+        math::add(self.stake, self.unbonding_amount)
+    }
+
+    /// Whether the provider has at least its class minimum at stake.
+    pub fn meets_min_stake(&self, class_params: &ClassParams) -> bool {
+        self.stake >= class_params.min_stake
+    }
+
+    /// Invariant 2 of DESIGN.md: the stake vault holds at least stake plus unbonding. The vault
+    /// may hold more, since anyone can send tokens to a token account; the surplus goes to the
+    /// owner on deregistration.
+    pub fn invariant(&self, vault_balance: u64) -> Result<()> {
+        require!(
+            vault_balance >= self.vault_liability()?,
+            TesseraError::InvariantViolated
+        );
+        require!(
+            (self.unbonding_amount == 0) == (self.unbonding_ends_at == 0),
+            TesseraError::InvariantViolated
+        );
+        self.spec.validate(self.class)
+    }
+}

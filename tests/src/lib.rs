@@ -1,0 +1,752 @@
+//! `TestFixture`: the Tessera program running natively inside solana-program-test, beside the
+//! real SPL Token and Token-2022 programs (SBF builds shipped with solana-program-test).
+//!
+//! Every transaction goes through [`TestFixture::send`], which first moves the bank to a new
+//! slot (so identical transactions get fresh blockhashes) and pins the clock to the fixture's
+//! own `now`, so tests control time exactly with [`TestFixture::advance`].
+
+use anchor_lang::prelude::AccountInfo;
+use anchor_lang::solana_program::entrypoint::ProgramResult;
+use anchor_lang::{AccountDeserialize, Discriminator};
+use solana_account::Account;
+use solana_clock::Clock;
+use solana_instruction::error::InstructionError;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_program_pack::Pack;
+use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+use spl_token_2022_interface::extension::ExtensionType;
+use tessera::instructions::{CreateJobArgs, InitializeNetworkArgs, RegisterProviderArgs};
+use tessera::state::{
+    ClassParams, EmissionSchedule, JobRequirement, NetworkParams, ProviderClass, ProviderSpec,
+    UnitKind,
+};
+use tessera::TesseraError;
+use tessera_cli::instructions::{self as ix, MintRef};
+use tessera_cli::pda;
+
+pub use anchor_lang::error::ErrorCode as AnchorErrorCode;
+
+/// The SPL Token program.
+pub const TOKEN: Pubkey = spl_token_interface::ID;
+/// The Token-2022 program.
+pub const TOKEN_2022: Pubkey = spl_token_2022_interface::ID;
+/// Decimals of every mint the fixture makes.
+pub const DECIMALS: u8 = 6;
+/// One whole token in base units at `DECIMALS`.
+pub const ONE: u64 = 1_000_000;
+/// The clock the fixture starts at (2026-01-01T00:00:00Z).
+pub const GENESIS: i64 = 1_767_225_600;
+/// Reward tokens minted into the fixture's faucet before the network takes the mint authority.
+pub const FAUCET_SUPPLY: u64 = 100_000_000 * ONE;
+/// SOL given to each wallet the fixture makes, in lamports.
+pub const WALLET_LAMPORTS: u64 = 10_000_000_000;
+
+/// Result of sending a transaction.
+pub type TxResult = Result<(), BanksClientError>;
+
+/// Calls Anchor's `entry` from solana-program-test's builtin interface. Anchor wants one
+/// lifetime for the program id, the accounts and the data; the runtime hands out three.
+fn tessera_processor<'a, 'b, 'c, 'd>(
+    program_id: &'a Pubkey,
+    accounts: &'b [AccountInfo<'c>],
+    data: &'d [u8],
+) -> ProgramResult {
+    // SAFETY: all three live for the whole builtin invocation (`invoke_builtin_function` owns
+    // them until this returns); the entry point only reads them and returns before that.
+    let accounts: &'c [AccountInfo<'c>] = unsafe { std::mem::transmute(accounts) };
+    let program_id: &'c Pubkey = unsafe { std::mem::transmute(program_id) };
+    let data: &'c [u8] = unsafe { std::mem::transmute(data) };
+    tessera::entry(program_id, accounts, data)
+}
+
+/// solana-program-test logs every instruction at debug level to stderr, past the test
+/// harness's capture; keep it to errors unless the caller set RUST_LOG.
+fn quiet_runtime_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("RUST_LOG").is_none() {
+            std::env::set_var("RUST_LOG", "error");
+        }
+    });
+}
+
+/// Parameters the fixture's network starts with: small numbers that make tests readable.
+pub fn default_params() -> NetworkParams {
+    NetworkParams {
+        epoch_length_secs: 86_400,
+        unbonding_period_secs: 7 * 86_400,
+        dispute_window_secs: 2 * 86_400,
+        receipt_max_age_secs: 3_600,
+        protocol_fee_bps: 250,
+        jail_after_lost_disputes: 3,
+        classes: [
+            ClassParams {
+                min_stake: 1_000 * ONE,
+                emission_weight_bps: 10_000,
+            },
+            ClassParams {
+                min_stake: 500 * ONE,
+                emission_weight_bps: 10_000,
+            },
+            ClassParams {
+                min_stake: 100 * ONE,
+                emission_weight_bps: 10_000,
+            },
+            ClassParams {
+                min_stake: 100 * ONE,
+                emission_weight_bps: 10_000,
+            },
+        ],
+    }
+}
+
+/// An emission curve that halves every 10 epochs.
+pub fn default_emission() -> EmissionSchedule {
+    EmissionSchedule {
+        initial_per_epoch: 10_000 * ONE,
+        decay_bps: 5_000,
+        decay_every_epochs: 10,
+        supply_cap: 1_000_000 * ONE,
+    }
+}
+
+/// A spec that satisfies every class's validation.
+pub fn gpu_spec() -> ProviderSpec {
+    let mut gpu_model = [0u8; 32];
+    gpu_model[..13].copy_from_slice(b"H100-SXM-80GB");
+    let mut region = [0u8; 8];
+    region[..7].copy_from_slice(b"eu-west");
+    ProviderSpec {
+        gpu_model,
+        gpu_count: 8,
+        vram_gib: 80,
+        bandwidth_mbps: 10_000,
+        region,
+        metadata_hash: [7; 32],
+    }
+}
+
+/// A registered provider's keys.
+pub struct TestProvider {
+    pub owner: Keypair,
+    pub worker: Keypair,
+    /// The provider PDA.
+    pub address: Pubkey,
+    /// The owner's reward-token account.
+    pub reward_account: Pubkey,
+}
+
+/// A client with a token account in some mint.
+pub struct TestClient {
+    pub wallet: Keypair,
+    pub token_account: Pubkey,
+}
+
+/// A created job and what it was created with.
+pub struct TestJob {
+    pub address: Pubkey,
+    pub vault: Pubkey,
+    pub args: CreateJobArgs,
+    pub mint: MintRef,
+}
+
+/// The program in a bank of its own, with a network, its reward mint and helpers.
+pub struct TestFixture {
+    pub context: ProgramTestContext,
+    /// The fixture's clock, unix seconds; every transaction runs at this time.
+    pub now: i64,
+    /// The network authority.
+    pub authority: Keypair,
+    /// Owner of fee accounts.
+    pub treasury: Keypair,
+    pub network_id: u64,
+    pub network: Pubkey,
+    pub reward_mint: MintRef,
+    /// Holds reward tokens minted before the network took the mint authority; tests draw from it.
+    faucet: Pubkey,
+    faucet_owner: Keypair,
+    /// Keys of mints the fixture created, by address, so it can mint to them.
+    mint_authorities: Vec<(Pubkey, Keypair)>,
+    next_job_id: u64,
+}
+
+impl TestFixture {
+    /// A bank with the program and the token programs, no network yet.
+    pub async fn bare() -> Self {
+        quiet_runtime_logs();
+        let mut program_test =
+            ProgramTest::new("tessera", tessera::ID, processor!(tessera_processor));
+        program_test.prefer_bpf(false);
+        let context = program_test.start_with_context().await;
+        let mut fixture = Self {
+            context,
+            now: GENESIS,
+            authority: Keypair::new(),
+            treasury: Keypair::new(),
+            network_id: 1,
+            network: pda::network(1),
+            reward_mint: MintRef {
+                mint: Pubkey::default(),
+                token_program: TOKEN,
+            },
+            faucet: Pubkey::default(),
+            faucet_owner: Keypair::new(),
+            mint_authorities: Vec::new(),
+            next_job_id: 1,
+        };
+        let authority = fixture.authority.pubkey();
+        fixture.fund(&authority).await;
+        fixture.set_clock().await;
+        fixture
+    }
+
+    /// A bank with network 1 created under `default_params()` and an SPL Token reward mint.
+    pub async fn new() -> Self {
+        let mut fixture = Self::bare().await;
+        fixture.reward_mint = fixture.faucet_reward_mint(TOKEN).await;
+        let result = fixture.initialize_network(fixture.initialize_args()).await;
+        assert_ok(result);
+        fixture
+    }
+
+    /// A reward mint for `self.network`: the fixture mints `FAUCET_SUPPLY` into its faucet,
+    /// then hands the mint authority to the network's mint-authority PDA, as a project that
+    /// pre-minted an allocation would.
+    pub async fn faucet_reward_mint(&mut self, token_program: Pubkey) -> MintRef {
+        let mint = self.create_mint(token_program).await;
+        let faucet_owner = self.faucet_owner.pubkey();
+        self.faucet = self
+            .funded_token_account(mint, &faucet_owner, FAUCET_SUPPLY)
+            .await;
+        let (_, authority) = self
+            .mint_authorities
+            .iter()
+            .find(|(address, _)| *address == mint.mint)
+            .expect("just created");
+        let authority = authority.insecure_clone();
+        let handover = spl_token_2022_interface::instruction::set_authority(
+            &token_program,
+            &mint.mint,
+            Some(&pda::mint_authority(&self.network)),
+            spl_token_2022_interface::instruction::AuthorityType::MintTokens,
+            &authority.pubkey(),
+            &[],
+        )
+        .expect("set_authority");
+        assert_ok(self.send(&[handover], &[&authority]).await);
+        mint
+    }
+
+    /// Arguments that create network `network_id` with the default parameters.
+    pub fn initialize_args(&self) -> InitializeNetworkArgs {
+        InitializeNetworkArgs {
+            network_id: self.network_id,
+            treasury: self.treasury.pubkey(),
+            params: default_params(),
+            emission: default_emission(),
+        }
+    }
+
+    /// Sends `initialize_network` signed by the fixture's authority with its reward mint.
+    pub async fn initialize_network(&mut self, args: InitializeNetworkArgs) -> TxResult {
+        let authority = self.authority.insecure_clone();
+        let instruction = ix::initialize_network(&authority.pubkey(), self.reward_mint, args);
+        self.send(&[instruction], &[&authority]).await
+    }
+
+    // ---- transactions and time -------------------------------------------------------------
+
+    /// Signs with the fixture's payer and `signers`, sends, and waits for the result.
+    pub async fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        let slot = self
+            .context
+            .banks_client
+            .get_root_slot()
+            .await
+            .expect("root slot");
+        self.context
+            .warp_to_slot(slot + 2)
+            .expect("warp to the next slot");
+        self.set_clock().await;
+        let blockhash = self
+            .context
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .expect("latest blockhash");
+        let payer = self.context.payer.insecure_clone();
+        let mut all_signers: Vec<&Keypair> = vec![&payer];
+        all_signers.extend_from_slice(signers);
+        let transaction = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&payer.pubkey()),
+            &all_signers,
+            blockhash,
+        );
+        self.context
+            .banks_client
+            .process_transaction(transaction)
+            .await
+    }
+
+    /// Moves the clock forward by `seconds`.
+    pub async fn advance(&mut self, seconds: i64) {
+        self.now += seconds;
+        self.set_clock().await;
+    }
+
+    async fn set_clock(&mut self) {
+        let mut clock: Clock = self
+            .context
+            .banks_client
+            .get_sysvar()
+            .await
+            .expect("clock sysvar");
+        clock.unix_timestamp = self.now;
+        self.context.set_sysvar(&clock);
+    }
+
+    // ---- wallets and tokens ----------------------------------------------------------------
+
+    /// Gives `address` `WALLET_LAMPORTS` from the payer.
+    pub async fn fund(&mut self, address: &Pubkey) {
+        let payer = self.context.payer.pubkey();
+        let transfer =
+            solana_system_interface::instruction::transfer(&payer, address, WALLET_LAMPORTS);
+        assert_ok(self.send(&[transfer], &[]).await);
+    }
+
+    /// A new keypair with SOL for fees and rent.
+    pub async fn wallet(&mut self) -> Keypair {
+        let wallet = Keypair::new();
+        self.fund(&wallet.pubkey()).await;
+        wallet
+    }
+
+    /// A new mint of `token_program` whose mint authority the fixture holds.
+    pub async fn create_mint(&mut self, token_program: Pubkey) -> MintRef {
+        let authority = Keypair::new();
+        let mint = self
+            .create_mint_with_authority(token_program, &authority.pubkey())
+            .await;
+        self.mint_authorities.push((mint.mint, authority));
+        mint
+    }
+
+    /// A new mint of `token_program` with `DECIMALS` and the given mint authority, no freeze authority.
+    pub async fn create_mint_with_authority(
+        &mut self,
+        token_program: Pubkey,
+        authority: &Pubkey,
+    ) -> MintRef {
+        self.create_mint_full(token_program, authority, None, &[])
+            .await
+    }
+
+    /// A new mint with a freeze authority and Token-2022 `extensions` initialized before the mint
+    /// (transfer fee, metadata pointer or mint close authority; others are not supported here).
+    pub async fn create_mint_full(
+        &mut self,
+        token_program: Pubkey,
+        authority: &Pubkey,
+        freeze_authority: Option<&Pubkey>,
+        extensions: &[ExtensionType],
+    ) -> MintRef {
+        use spl_token_2022_interface::extension::{metadata_pointer, transfer_fee};
+        let mint = Keypair::new();
+        let payer = self.context.payer.pubkey();
+        let space = if token_program == TOKEN {
+            spl_token_interface::state::Mint::LEN
+        } else {
+            ExtensionType::try_calculate_account_len::<spl_token_2022_interface::state::Mint>(
+                extensions,
+            )
+            .expect("mint size")
+        };
+        let rent = self.context.banks_client.get_rent().await.expect("rent");
+        let mut instructions = vec![solana_system_interface::instruction::create_account(
+            &payer,
+            &mint.pubkey(),
+            rent.minimum_balance(space),
+            space as u64,
+            &token_program,
+        )];
+        for extension in extensions {
+            let init = match extension {
+                ExtensionType::TransferFeeConfig => {
+                    transfer_fee::instruction::initialize_transfer_fee_config(
+                        &token_program,
+                        &mint.pubkey(),
+                        Some(&payer),
+                        Some(&payer),
+                        100,
+                        u64::MAX,
+                    )
+                }
+                ExtensionType::MetadataPointer => metadata_pointer::instruction::initialize(
+                    &token_program,
+                    &mint.pubkey(),
+                    Some(payer),
+                    Some(mint.pubkey()),
+                ),
+                ExtensionType::MintCloseAuthority => {
+                    spl_token_2022_interface::instruction::initialize_mint_close_authority(
+                        &token_program,
+                        &mint.pubkey(),
+                        Some(&payer),
+                    )
+                }
+                other => panic!("the fixture cannot initialize {other:?}"),
+            };
+            instructions.push(init.expect("extension instruction"));
+        }
+        instructions.push(
+            spl_token_2022_interface::instruction::initialize_mint2(
+                &token_program,
+                &mint.pubkey(),
+                authority,
+                freeze_authority,
+                DECIMALS,
+            )
+            .expect("initialize_mint2"),
+        );
+        assert_ok(self.send(&instructions, &[&mint]).await);
+        MintRef {
+            mint: mint.pubkey(),
+            token_program,
+        }
+    }
+
+    /// A new token account of `mint` owned by `owner`.
+    pub async fn token_account(&mut self, mint: MintRef, owner: &Pubkey) -> Pubkey {
+        let account = Keypair::new();
+        let payer = self.context.payer.pubkey();
+        let space = self.token_account_len(mint).await;
+        let rent = self.context.banks_client.get_rent().await.expect("rent");
+        let instructions = [
+            solana_system_interface::instruction::create_account(
+                &payer,
+                &account.pubkey(),
+                rent.minimum_balance(space),
+                space as u64,
+                &mint.token_program,
+            ),
+            spl_token_2022_interface::instruction::initialize_account3(
+                &mint.token_program,
+                &account.pubkey(),
+                &mint.mint,
+                owner,
+            )
+            .expect("initialize_account3"),
+        ];
+        assert_ok(self.send(&instructions, &[&account]).await);
+        account.pubkey()
+    }
+
+    async fn token_account_len(&mut self, mint: MintRef) -> usize {
+        use spl_token_2022_interface::extension::{BaseStateWithExtensions, StateWithExtensions};
+        if mint.token_program == TOKEN {
+            return spl_token_interface::state::Account::LEN;
+        }
+        let data = self.account(&mint.mint).await.expect("mint exists").data;
+        let state = StateWithExtensions::<spl_token_2022_interface::state::Mint>::unpack(&data)
+            .expect("mint state");
+        let required = ExtensionType::get_required_init_account_extensions(
+            &state.get_extension_types().expect("mint extensions"),
+        );
+        ExtensionType::try_calculate_account_len::<spl_token_2022_interface::state::Account>(
+            &required,
+        )
+        .expect("account size")
+    }
+
+    /// Mints `amount` base units of a fixture-made mint into `destination`.
+    pub async fn mint_to(&mut self, mint: MintRef, destination: &Pubkey, amount: u64) {
+        let authority = self
+            .mint_authorities
+            .iter()
+            .find(|(address, _)| *address == mint.mint)
+            .map(|(_, key)| key.insecure_clone())
+            .expect("the fixture holds this mint's authority");
+        let instruction = spl_token_2022_interface::instruction::mint_to(
+            &mint.token_program,
+            &mint.mint,
+            destination,
+            &authority.pubkey(),
+            &[],
+            amount,
+        )
+        .expect("mint_to");
+        assert_ok(self.send(&[instruction], &[&authority]).await);
+    }
+
+    /// A token account of `owner` in a fixture-made `mint` holding `amount`.
+    pub async fn funded_token_account(
+        &mut self,
+        mint: MintRef,
+        owner: &Pubkey,
+        amount: u64,
+    ) -> Pubkey {
+        let account = self.token_account(mint, owner).await;
+        if amount > 0 {
+            self.mint_to(mint, &account, amount).await;
+        }
+        account
+    }
+
+    /// A new reward-token account of `owner` holding `amount`, drawn from the faucet.
+    pub async fn reward_tokens(&mut self, owner: &Pubkey, amount: u64) -> Pubkey {
+        let mint = self.reward_mint;
+        let account = self.token_account(mint, owner).await;
+        if amount > 0 {
+            let faucet_owner = self.faucet_owner.insecure_clone();
+            let transfer = spl_token_2022_interface::instruction::transfer_checked(
+                &mint.token_program,
+                &self.faucet,
+                &mint.mint,
+                &account,
+                &faucet_owner.pubkey(),
+                &[],
+                amount,
+                DECIMALS,
+            )
+            .expect("transfer_checked");
+            assert_ok(self.send(&[transfer], &[&faucet_owner]).await);
+        }
+        account
+    }
+
+    // ---- reading accounts ------------------------------------------------------------------
+
+    /// The raw account at `address`, if it exists.
+    pub async fn account(&mut self, address: &Pubkey) -> Option<Account> {
+        self.context
+            .banks_client
+            .get_account(*address)
+            .await
+            .expect("get_account")
+    }
+
+    /// Decodes a Tessera account (checking its discriminator).
+    pub async fn decode<T: AccountDeserialize + Discriminator>(&mut self, address: &Pubkey) -> T {
+        let account = self
+            .account(address)
+            .await
+            .unwrap_or_else(|| panic!("no account at {address}"));
+        assert_eq!(
+            account.owner,
+            tessera::ID,
+            "{address} is not owned by Tessera"
+        );
+        T::try_deserialize(&mut account.data.as_slice()).expect("decodes")
+    }
+
+    /// The token balance of a token account, in base units.
+    pub async fn balance(&mut self, token_account: &Pubkey) -> u64 {
+        use spl_token_2022_interface::extension::StateWithExtensions;
+        let account = self
+            .account(token_account)
+            .await
+            .unwrap_or_else(|| panic!("no token account at {token_account}"));
+        StateWithExtensions::<spl_token_2022_interface::state::Account>::unpack(&account.data)
+            .expect("token account")
+            .base
+            .amount
+    }
+
+    /// Lamports held by `address` (0 when it does not exist).
+    pub async fn lamports(&mut self, address: &Pubkey) -> u64 {
+        self.account(address)
+            .await
+            .map_or(0, |account| account.lamports)
+    }
+
+    /// The network account.
+    pub async fn network_account(&mut self) -> tessera::state::Network {
+        let network = self.network;
+        self.decode(&network).await
+    }
+
+    // ---- scenario helpers ------------------------------------------------------------------
+
+    /// Registers a new provider of `class` with `gpu_spec()`, funded with `reward_tokens` reward tokens (unstaked).
+    pub async fn provider(&mut self, class: ProviderClass, reward_tokens: u64) -> TestProvider {
+        let owner = self.wallet().await;
+        let worker = Keypair::new();
+        let args = RegisterProviderArgs {
+            class,
+            spec: gpu_spec(),
+            worker_key: worker.pubkey(),
+        };
+        let instruction =
+            ix::register_provider(&owner.pubkey(), &self.network, self.reward_mint, args);
+        assert_ok(self.send(&[instruction], &[&owner]).await);
+        let reward_account = self.reward_tokens(&owner.pubkey(), reward_tokens).await;
+        let address = pda::provider(&self.network, &owner.pubkey());
+        TestProvider {
+            owner,
+            worker,
+            address,
+            reward_account,
+        }
+    }
+
+    /// A provider of `class` with exactly its class minimum staked.
+    pub async fn staked_provider(&mut self, class: ProviderClass) -> TestProvider {
+        let min_stake = default_params().classes[class.index()].min_stake;
+        let provider = self.provider(class, min_stake).await;
+        let instruction = ix::stake(
+            &provider.owner.pubkey(),
+            &self.network,
+            self.reward_mint,
+            &provider.reward_account,
+            min_stake,
+        );
+        assert_ok(self.send(&[instruction], &[&provider.owner]).await);
+        provider
+    }
+
+    /// A client wallet holding `amount` of `mint`.
+    pub async fn client(&mut self, mint: MintRef, amount: u64) -> TestClient {
+        let wallet = self.wallet().await;
+        let token_account = self
+            .funded_token_account(mint, &wallet.pubkey(), amount)
+            .await;
+        TestClient {
+            wallet,
+            token_account,
+        }
+    }
+
+    /// Job arguments with a fresh job id: 100 units at 1 token each, accept within an hour,
+    /// a deadline in a day, open to any Inference provider with at least one GPU.
+    pub fn job_args(&mut self, provider: Option<Pubkey>) -> CreateJobArgs {
+        let job_id = self.next_job_id;
+        self.next_job_id += 1;
+        CreateJobArgs {
+            job_id,
+            provider,
+            requirement: JobRequirement {
+                class: ProviderClass::Inference,
+                min_gpu_count: 1,
+                min_vram_gib: 24,
+                min_bandwidth_mbps: 0,
+            },
+            unit_kind: UnitKind::GpuSeconds,
+            price_per_unit: ONE,
+            max_units: 100,
+            spec_hash: [9; 32],
+            accept_by: self.now + 3_600,
+            deadline: self.now + 86_400,
+        }
+    }
+
+    /// Sends `create_job` for `client` with `args` in `mint`.
+    pub async fn create_job(
+        &mut self,
+        client: &TestClient,
+        mint: MintRef,
+        args: CreateJobArgs,
+    ) -> (TxResult, TestJob) {
+        let address = pda::job(&self.network, &client.wallet.pubkey(), args.job_id);
+        let instruction = ix::create_job(
+            &client.wallet.pubkey(),
+            &self.network,
+            mint,
+            &client.token_account,
+            args.clone(),
+        );
+        let result = self.send(&[instruction], &[&client.wallet]).await;
+        let job = TestJob {
+            address,
+            vault: pda::job_vault(&address),
+            args,
+            mint,
+        };
+        (result, job)
+    }
+
+    /// Checks invariant 1 of DESIGN.md for a live job: vault = deposited - paid - fees - refunded.
+    pub async fn assert_job_balanced(&mut self, job: &TestJob) {
+        let state: tessera::state::Job = self.decode(&job.address).await;
+        let vault = self.balance(&job.vault).await;
+        assert_eq!(
+            vault,
+            state.deposited - state.paid_out - state.fees - state.refunded,
+            "job vault balance"
+        );
+        assert_eq!(
+            state.paid_out + state.fees,
+            state.settled_units * state.price_per_unit
+        );
+        assert!(state.settled_units <= state.max_units);
+        assert_eq!(state.deposited, state.price_per_unit * state.max_units);
+    }
+
+    /// Checks invariant 2 of DESIGN.md for a live provider: vault = stake + unbonding.
+    pub async fn assert_provider_balanced(&mut self, provider: &Pubkey) {
+        let state: tessera::state::Provider = self.decode(provider).await;
+        let vault = self.balance(&pda::stake_vault(provider)).await;
+        assert_eq!(
+            vault,
+            state.stake + state.unbonding_amount,
+            "stake vault balance"
+        );
+    }
+}
+
+/// Panics with the transaction error unless `result` succeeded.
+pub fn assert_ok(result: TxResult) {
+    if let Err(error) = result {
+        panic!("transaction failed: {error:?}");
+    }
+}
+
+/// The custom error code a failed transaction returned, if it returned one.
+pub fn custom_code(result: &TxResult) -> Option<u32> {
+    match result {
+        Err(BanksClientError::TransactionError(TransactionError::InstructionError(
+            _,
+            InstructionError::Custom(code),
+        )))
+        | Err(BanksClientError::SimulationError {
+            err: TransactionError::InstructionError(_, InstructionError::Custom(code)),
+            ..
+        }) => Some(*code),
+        _ => None,
+    }
+}
+
+/// Asserts that `result` failed with Tessera's `expected` error.
+pub fn assert_err(result: TxResult, expected: TesseraError) {
+    let expected_code = anchor_lang::error::ERROR_CODE_OFFSET + expected as u32;
+    assert_eq!(
+        custom_code(&result),
+        Some(expected_code),
+        "expected TesseraError::{expected:?} ({expected_code}), got {result:?}"
+    );
+}
+
+/// Asserts that `result` failed with one of Anchor's own errors (account constraints).
+pub fn assert_anchor_err(result: TxResult, expected: AnchorErrorCode) {
+    let expected_code = expected as u32;
+    assert_eq!(
+        custom_code(&result),
+        Some(expected_code),
+        "expected anchor ErrorCode::{expected:?} ({expected_code}), got {result:?}"
+    );
+}
+
+/// Asserts that `result` failed, with any error; for failures raised outside Tessera (the token
+/// program, the runtime), where the test names the cause in `why`.
+pub fn assert_failed(result: TxResult, why: &str) {
+    assert!(
+        result.is_err(),
+        "expected failure ({why}), but it succeeded"
+    );
+}
