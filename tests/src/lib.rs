@@ -7,8 +7,8 @@
 
 use anchor_lang::prelude::AccountInfo;
 use anchor_lang::solana_program::entrypoint::ProgramResult;
-use anchor_lang::{AccountDeserialize, Discriminator};
-use solana_account::Account;
+use anchor_lang::{AccountDeserialize, AccountSerialize, Discriminator};
+use solana_account::{Account, AccountSharedData};
 use solana_clock::Clock;
 use solana_instruction::error::InstructionError;
 use solana_instruction::Instruction;
@@ -45,6 +45,9 @@ pub const GENESIS: i64 = 1_767_225_600;
 pub const FAUCET_SUPPLY: u64 = 100_000_000 * ONE;
 /// SOL given to each wallet the fixture makes, in lamports.
 pub const WALLET_LAMPORTS: u64 = 10_000_000_000;
+
+/// A change that spoils otherwise valid arguments, for tables of refused inputs.
+pub type Spoil<A> = Box<dyn Fn(&mut A)>;
 
 /// Result of sending a transaction.
 pub type TxResult = Result<(), BanksClientError>;
@@ -504,19 +507,7 @@ impl TestFixture {
         let mint = self.reward_mint;
         let account = self.token_account(mint, owner).await;
         if amount > 0 {
-            let faucet_owner = self.faucet_owner.insecure_clone();
-            let transfer = spl_token_2022_interface::instruction::transfer_checked(
-                &mint.token_program,
-                &self.faucet,
-                &mint.mint,
-                &account,
-                &faucet_owner.pubkey(),
-                &[],
-                amount,
-                DECIMALS,
-            )
-            .expect("transfer_checked");
-            assert_ok(self.send(&[transfer], &[&faucet_owner]).await);
+            self.gift_reward_tokens(&account, amount).await;
         }
         account
     }
@@ -544,6 +535,40 @@ impl TestFixture {
             "{address} is not owned by Tessera"
         );
         T::try_deserialize(&mut account.data.as_slice()).expect("decodes")
+    }
+
+    /// Rewrites a Tessera account in place, to put it in a state the tests cannot yet reach
+    /// through instructions (for example a jailed provider before disputes exist).
+    pub async fn mutate<T>(&mut self, address: &Pubkey, change: impl FnOnce(&mut T))
+    where
+        T: AccountDeserialize + AccountSerialize + Discriminator,
+    {
+        let mut account = self.account(address).await.expect("account to mutate");
+        let mut state = T::try_deserialize(&mut account.data.as_slice()).expect("decodes");
+        change(&mut state);
+        let mut data = Vec::new();
+        state.try_serialize(&mut data).expect("encodes");
+        account.data[..data.len()].copy_from_slice(&data);
+        self.context
+            .set_account(address, &AccountSharedData::from(account));
+    }
+
+    /// Sends `amount` reward tokens from the faucet to any token account (a third party's gift).
+    pub async fn gift_reward_tokens(&mut self, destination: &Pubkey, amount: u64) {
+        let mint = self.reward_mint;
+        let faucet_owner = self.faucet_owner.insecure_clone();
+        let transfer = spl_token_2022_interface::instruction::transfer_checked(
+            &mint.token_program,
+            &self.faucet,
+            &mint.mint,
+            destination,
+            &faucet_owner.pubkey(),
+            &[],
+            amount,
+            DECIMALS,
+        )
+        .expect("transfer_checked");
+        assert_ok(self.send(&[transfer], &[&faucet_owner]).await);
     }
 
     /// The token balance of a token account, in base units.
@@ -698,6 +723,21 @@ impl TestFixture {
             "stake vault balance"
         );
     }
+}
+
+/// Replaces every use of account `from` in `instruction` with `to`: the tool of the tests that
+/// hand the program an account it must refuse.
+pub fn swap_account(instruction: &mut Instruction, from: &Pubkey, to: &Pubkey) {
+    let mut found = false;
+    for meta in instruction
+        .accounts
+        .iter_mut()
+        .filter(|meta| meta.pubkey == *from)
+    {
+        meta.pubkey = *to;
+        found = true;
+    }
+    assert!(found, "{from} is not an account of this instruction");
 }
 
 /// Panics with the transaction error unless `result` succeeded.

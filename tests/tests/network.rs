@@ -50,7 +50,7 @@ async fn initialize_network_accepts_a_token_2022_reward_mint() {
 async fn initialize_network_refuses_bad_parameters() {
     let mut fixture = ready_to_initialize().await;
     let cases: Vec<(
-        Box<dyn Fn(&mut tessera::instructions::InitializeNetworkArgs)>,
+        Spoil<tessera::instructions::InitializeNetworkArgs>,
         TesseraError,
     )> = vec![
         (
@@ -323,7 +323,9 @@ async fn pause_flags_are_separate_and_authority_only() {
         },
     );
     assert_err(
-        fixture.send(&[register.clone()], &[&owner]).await,
+        fixture
+            .send(std::slice::from_ref(&register), &[&owner])
+            .await,
         TesseraError::NewJobsPaused,
     );
 

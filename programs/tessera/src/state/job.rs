@@ -162,3 +162,77 @@ impl Job {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running_job() -> Job {
+        Job {
+            network: Pubkey::new_unique(),
+            client: Pubkey::new_unique(),
+            job_id: 1,
+            provider: Pubkey::new_unique(),
+            requirement: JobRequirement {
+                class: ProviderClass::Inference,
+                min_gpu_count: 1,
+                min_vram_gib: 0,
+                min_bandwidth_mbps: 0,
+            },
+            payment_mint: Pubkey::new_unique(),
+            vault: Pubkey::new_unique(),
+            unit_kind: UnitKind::GpuSeconds,
+            price_per_unit: 10,
+            max_units: 100,
+            deposited: 1_000,
+            settled_units: 40,
+            paid_out: 390,
+            fees: 10,
+            refunded: 0,
+            spec_hash: [0; 32],
+            result_hash: [0; 32],
+            status: JobStatus::Running,
+            created_at: 0,
+            accept_by: 1,
+            deadline: 2,
+            accepted_at: 1,
+            last_settled_at: 1,
+            ended_at: 0,
+            bump: 255,
+            vault_bump: 255,
+            reserved: [0; 64],
+        }
+    }
+
+    fn violated() -> Error {
+        TesseraError::InvariantViolated.into()
+    }
+
+    #[test]
+    fn invariant_holds_for_consistent_books_and_tolerates_gifts() {
+        let job = running_job();
+        assert_eq!(job.escrow_balance().unwrap(), 600);
+        job.invariant(600).unwrap();
+        job.invariant(601).unwrap();
+    }
+
+    #[test]
+    fn invariant_catches_each_broken_book() {
+        let job = running_job();
+        assert_eq!(job.invariant(599).unwrap_err(), violated());
+
+        let mut over_settled = running_job();
+        over_settled.settled_units = 101;
+        over_settled.paid_out = 1_000;
+        over_settled.fees = 10;
+        assert_eq!(over_settled.invariant(0).unwrap_err(), violated());
+
+        let mut underfunded = running_job();
+        underfunded.deposited = 999;
+        assert_eq!(underfunded.invariant(600).unwrap_err(), violated());
+
+        let mut unpaid = running_job();
+        unpaid.paid_out = 380;
+        assert_eq!(unpaid.invariant(600).unwrap_err(), violated());
+    }
+}

@@ -120,3 +120,42 @@ impl Provider {
         self.spec.validate(self.class)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(stake: u64, unbonding_amount: u64, unbonding_ends_at: i64) -> Provider {
+        Provider {
+            network: Pubkey::new_unique(),
+            owner: Pubkey::new_unique(),
+            worker_key: Pubkey::new_unique(),
+            class: ProviderClass::Edge,
+            status: ProviderStatus::Active,
+            spec: ProviderSpec::default(),
+            stake,
+            unbonding_amount,
+            unbonding_ends_at,
+            slashed_total: 0,
+            settled_units: 0,
+            service_units: 0,
+            active_jobs: 0,
+            jobs_completed: 0,
+            lost_disputes: 0,
+            registered_at: 0,
+            bump: 255,
+            vault_bump: 255,
+            reserved: [0; 64],
+        }
+    }
+
+    #[test]
+    fn invariant_requires_the_vault_to_cover_stake_and_unbonding() {
+        let violated: Error = TesseraError::InvariantViolated.into();
+        provider(10, 5, 100).invariant(15).unwrap();
+        provider(10, 5, 100).invariant(16).unwrap();
+        assert_eq!(provider(10, 5, 100).invariant(14).unwrap_err(), violated);
+        assert_eq!(provider(10, 5, 0).invariant(15).unwrap_err(), violated);
+        assert_eq!(provider(10, 0, 100).invariant(15).unwrap_err(), violated);
+    }
+}
