@@ -6,7 +6,7 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use tessera::instructions::{
-    CreateJobArgs, InitializeNetworkArgs, RegisterProviderArgs, SetAttestorsArgs,
+    CreateJobArgs, InitializeNetworkArgs, ReceiptArgs, RegisterProviderArgs, SetAttestorsArgs,
 };
 use tessera::state::{NetworkParams, PauseFlags, ProviderSpec};
 use tessera::{accounts, instruction};
@@ -37,7 +37,6 @@ pub fn initialize_network(
         accounts::InitializeNetwork {
             authority: *authority,
             network,
-            attestor_set: pda::attestor_set(&network),
             mint_authority: pda::mint_authority(&network),
             reward_mint: reward_mint.mint,
             token_program: reward_mint.token_program,
@@ -112,7 +111,6 @@ pub fn set_attestors(
         accounts::SetAttestors {
             authority: *authority,
             network: *network,
-            attestor_set: pda::attestor_set(network),
         },
         instruction::SetAttestors {
             args: SetAttestorsArgs { keys, threshold },
@@ -343,6 +341,8 @@ pub struct CloseJobAccounts {
     pub client: Pubkey,
     /// The client's token account in the payment mint; receives the unspent escrow.
     pub client_token: Pubkey,
+    /// The treasury's token account in the payment mint; needed when the job accrued fees.
+    pub treasury_token: Option<Pubkey>,
     pub payment_mint: MintRef,
 }
 
@@ -356,9 +356,131 @@ pub fn close_job(keys: CloseJobAccounts) -> Instruction {
             client: keys.client,
             vault: pda::job_vault(&keys.job),
             client_token: keys.client_token,
+            treasury_token: keys.treasury_token,
             payment_mint: keys.payment_mint.mint,
             token_program: keys.payment_mint.token_program,
         },
         instruction::CloseJob {},
+    )
+}
+
+/// The accounts of `settle_receipt` that are not derived.
+#[derive(Clone, Copy, Debug)]
+pub struct SettleReceiptAccounts {
+    /// Signs and pays rent for a new epoch or work record; anyone.
+    pub submitter: Pubkey,
+    pub network: Pubkey,
+    pub job: Pubkey,
+    /// The job's provider account.
+    pub provider: Pubkey,
+    /// The provider owner's token account in the payment mint; receives the payment.
+    pub provider_token: Pubkey,
+    pub payment_mint: MintRef,
+}
+
+/// `settle_receipt`. Send it right after the receipt's Ed25519 instruction
+/// ([`crate::receipt::SignedReceipt::ed25519_instruction`]).
+pub fn settle_receipt(keys: SettleReceiptAccounts, args: ReceiptArgs) -> Instruction {
+    build(
+        accounts::SettleReceipt {
+            submitter: keys.submitter,
+            network: keys.network,
+            provider: keys.provider,
+            job: keys.job,
+            vault: pda::job_vault(&keys.job),
+            provider_token: keys.provider_token,
+            payment_mint: keys.payment_mint.mint,
+            token_program: keys.payment_mint.token_program,
+            instructions: solana_sdk_ids::sysvar::instructions::ID,
+            epoch: pda::epoch(&keys.network, args.epoch),
+            work_record: pda::work_record(&keys.provider, args.epoch),
+            system_program: system_program::ID,
+        },
+        instruction::SettleReceipt { args },
+    )
+}
+
+/// `settle_service`, for a service receipt whose subject is `provider`. Send it right after the
+/// receipt's Ed25519 instruction.
+pub fn settle_service(
+    submitter: &Pubkey,
+    network: &Pubkey,
+    provider: &Pubkey,
+    args: ReceiptArgs,
+) -> Instruction {
+    build(
+        accounts::SettleService {
+            submitter: *submitter,
+            network: *network,
+            provider: *provider,
+            instructions: solana_sdk_ids::sysvar::instructions::ID,
+            epoch: pda::epoch(network, args.epoch),
+            work_record: pda::work_record(provider, args.epoch),
+            system_program: system_program::ID,
+        },
+        instruction::SettleService { args },
+    )
+}
+
+/// The settlement arguments that describe `receipt`, for the current `epoch`.
+pub fn receipt_args(receipt: &crate::receipt::Receipt, epoch: u64) -> ReceiptArgs {
+    ReceiptArgs {
+        epoch,
+        cumulative_units: receipt.cumulative_units,
+        result_hash: receipt.result_hash,
+        issued_at: receipt.issued_at,
+        expires_at: receipt.expires_at,
+    }
+}
+
+/// `open_dispute`, signed by the job's client.
+pub fn open_dispute(
+    client: &Pubkey,
+    network: &Pubkey,
+    job: &Pubkey,
+    evidence_hash: [u8; 32],
+) -> Instruction {
+    build(
+        accounts::OpenDispute {
+            client: *client,
+            network: *network,
+            job: *job,
+            dispute: pda::dispute(job),
+            system_program: system_program::ID,
+        },
+        instruction::OpenDispute { evidence_hash },
+    )
+}
+
+/// The accounts of `resolve_dispute` that are not derived.
+#[derive(Clone, Copy, Debug)]
+pub struct ResolveDisputeAccounts {
+    pub authority: Pubkey,
+    pub network: Pubkey,
+    pub job: Pubkey,
+    pub client: Pubkey,
+    /// The job's provider account.
+    pub provider: Pubkey,
+    /// The client's token account in the reward mint; receives any slash.
+    pub client_reward_token: Pubkey,
+    pub reward_mint: MintRef,
+}
+
+/// `resolve_dispute`: `slash_amount` reward-token base units to the client, or 0 to dismiss.
+pub fn resolve_dispute(keys: ResolveDisputeAccounts, slash_amount: u64) -> Instruction {
+    build(
+        accounts::ResolveDispute {
+            authority: keys.authority,
+            network: keys.network,
+            dispute: pda::dispute(&keys.job),
+            job: keys.job,
+            client: keys.client,
+            provider: keys.provider,
+            stake_vault: pda::stake_vault(&keys.provider),
+            client_reward_token: keys.client_reward_token,
+            reward_mint: keys.reward_mint.mint,
+            token_program: keys.reward_mint.token_program,
+        },
+        instruction::ResolveDispute { slash_amount },
     )
 }

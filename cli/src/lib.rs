@@ -4,6 +4,7 @@
 
 pub mod instructions;
 pub mod pda;
+pub mod receipt;
 
 pub use tessera;
 pub use tessera::ID as PROGRAM_ID;

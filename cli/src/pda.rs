@@ -2,7 +2,7 @@
 //! this library and the tests cannot disagree about them.
 
 use anchor_lang::prelude::Pubkey;
-use tessera::state::{AttestorSet, Job, Network, Provider, MINT_AUTHORITY_SEED};
+use tessera::state::{Dispute, Epoch, Job, Network, Provider, WorkRecord, MINT_AUTHORITY_SEED};
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
     Pubkey::find_program_address(seeds, &tessera::ID).0
@@ -11,11 +11,6 @@ fn find(seeds: &[&[u8]]) -> Pubkey {
 /// `["network", network_id]`.
 pub fn network(network_id: u64) -> Pubkey {
     find(&[Network::SEED, &network_id.to_le_bytes()])
-}
-
-/// `["attestors", network]`.
-pub fn attestor_set(network: &Pubkey) -> Pubkey {
-    find(&[AttestorSet::SEED, network.as_ref()])
 }
 
 /// `["mint", network]`: the reward mint's mint authority.
@@ -46,4 +41,19 @@ pub fn job(network: &Pubkey, client: &Pubkey, job_id: u64) -> Pubkey {
 /// `["vault", job]`: the job's escrow.
 pub fn job_vault(job: &Pubkey) -> Pubkey {
     find(&[Job::VAULT_SEED, job.as_ref()])
+}
+
+/// `["epoch", network, index]`.
+pub fn epoch(network: &Pubkey, index: u64) -> Pubkey {
+    find(&[Epoch::SEED, network.as_ref(), &index.to_le_bytes()])
+}
+
+/// `["work", provider, epoch index]`: a provider's work record for one epoch.
+pub fn work_record(provider: &Pubkey, epoch: u64) -> Pubkey {
+    find(&[WorkRecord::SEED, provider.as_ref(), &epoch.to_le_bytes()])
+}
+
+/// `["dispute", job]`.
+pub fn dispute(job: &Pubkey) -> Pubkey {
+    find(&[Dispute::SEED, job.as_ref()])
 }

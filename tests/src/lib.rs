@@ -20,14 +20,17 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use spl_token_2022_interface::extension::ExtensionType;
-use tessera::instructions::{CreateJobArgs, InitializeNetworkArgs, RegisterProviderArgs};
+use tessera::instructions::{
+    CreateJobArgs, InitializeNetworkArgs, ReceiptArgs, RegisterProviderArgs,
+};
 use tessera::state::{
     ClassParams, EmissionSchedule, JobRequirement, NetworkParams, ProviderClass, ProviderSpec,
     UnitKind,
 };
 use tessera::TesseraError;
-use tessera_cli::instructions::{self as ix, MintRef};
+use tessera_cli::instructions::{self as ix, MintRef, SettleReceiptAccounts};
 use tessera_cli::pda;
+pub use tessera_cli::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
 
 pub use anchor_lang::error::ErrorCode as AnchorErrorCode;
 
@@ -175,7 +178,11 @@ pub struct TestFixture {
     faucet_owner: Keypair,
     /// Keys of mints the fixture created, by address, so it can mint to them.
     mint_authorities: Vec<(Pubkey, Keypair)>,
+    /// Token accounts made by `provider_token`: (owner, mint, account).
+    provider_tokens: Vec<(Pubkey, Pubkey, Pubkey)>,
     next_job_id: u64,
+    /// The attestors named by `set_attestors`, in order.
+    pub attestors: Vec<Keypair>,
 }
 
 impl TestFixture {
@@ -200,7 +207,9 @@ impl TestFixture {
             faucet: Pubkey::default(),
             faucet_owner: Keypair::new(),
             mint_authorities: Vec::new(),
+            provider_tokens: Vec::new(),
             next_job_id: 1,
+            attestors: Vec::new(),
         };
         let authority = fixture.authority.pubkey();
         fixture.fund(&authority).await;
@@ -696,18 +705,123 @@ impl TestFixture {
         (result, job)
     }
 
-    /// Checks invariant 1 of DESIGN.md for a live job: vault = deposited - paid - fees - refunded.
+    // ---- receipts and settlement ----------------------------------------------------------
+
+    /// Names `count` new attestors with `threshold` and keeps their keys.
+    pub async fn set_attestors(&mut self, count: usize, threshold: u8) {
+        self.attestors = (0..count).map(|_| Keypair::new()).collect();
+        let keys = self.attestors.iter().map(|key| key.pubkey()).collect();
+        let authority = self.authority.insecure_clone();
+        let instruction = ix::set_attestors(&authority.pubkey(), &self.network, keys, threshold);
+        assert_ok(self.send(&[instruction], &[&authority]).await);
+    }
+
+    /// The epoch of the fixture's clock.
+    pub async fn current_epoch(&mut self) -> u64 {
+        let network = self.network_account().await;
+        ((self.now - network.genesis_at) / network.params.epoch_length_secs) as u64
+    }
+
+    /// An unsigned receipt for `cumulative_units` on `job` by `provider`, issued now, valid for
+    /// ten minutes, under the current attestor set.
+    pub async fn receipt(
+        &mut self,
+        job: &TestJob,
+        provider: &TestProvider,
+        cumulative_units: u64,
+    ) -> Receipt {
+        let network = self.network_account().await;
+        Receipt {
+            domain: RECEIPT_DOMAIN,
+            program_id: tessera::ID,
+            network: self.network,
+            subject: job.address,
+            provider: provider.address,
+            worker_key: provider.worker.pubkey(),
+            cumulative_units,
+            result_hash: [cumulative_units as u8; 32],
+            attestor_set_version: network.attestors.version,
+            issued_at: self.now,
+            expires_at: self.now + 600,
+        }
+    }
+
+    /// `receipt` signed by the worker and `cosigners`, in that order.
+    pub fn sign(receipt: Receipt, worker: &Keypair, cosigners: &[&Keypair]) -> SignedReceipt {
+        let mut signed = SignedReceipt::new(receipt);
+        signed.sign(worker).expect("worker signs");
+        for cosigner in cosigners {
+            signed.sign(*cosigner).expect("cosigner signs");
+        }
+        signed
+    }
+
+    /// The provider owner's token account in `mint`, created on first use.
+    pub async fn provider_token(&mut self, provider: &TestProvider, mint: MintRef) -> Pubkey {
+        if let Some(account) = self
+            .provider_tokens
+            .iter()
+            .find(|(owner, m, _)| *owner == provider.owner.pubkey() && *m == mint.mint)
+        {
+            return account.2;
+        }
+        let account = self.token_account(mint, &provider.owner.pubkey()).await;
+        self.provider_tokens
+            .push((provider.owner.pubkey(), mint.mint, account));
+        account
+    }
+
+    /// The `[ed25519, settle_receipt]` pair for `signed` on `job`, with `args` as sent.
+    pub async fn settle_instructions(
+        &mut self,
+        job: &TestJob,
+        provider: &TestProvider,
+        signed: &SignedReceipt,
+        args: ReceiptArgs,
+    ) -> Vec<Instruction> {
+        let provider_token = self.provider_token(provider, job.mint).await;
+        let settle = ix::settle_receipt(
+            SettleReceiptAccounts {
+                submitter: self.context.payer.pubkey(),
+                network: self.network,
+                job: job.address,
+                provider: provider.address,
+                provider_token,
+                payment_mint: job.mint,
+            },
+            args,
+        );
+        vec![signed.ed25519_instruction(), settle]
+    }
+
+    /// Settles `signed` on `job` with the arguments that describe it, in the current epoch.
+    pub async fn settle(
+        &mut self,
+        job: &TestJob,
+        provider: &TestProvider,
+        signed: &SignedReceipt,
+    ) -> TxResult {
+        let epoch = self.current_epoch().await;
+        let args = ix::receipt_args(&signed.receipt, epoch);
+        let instructions = self.settle_instructions(job, provider, signed, args).await;
+        self.send(&instructions, &[]).await
+    }
+
+    /// Checks invariant 1 of DESIGN.md for a live job: vault = deposited - paid out - fees paid
+    /// - refunded, paid out + fees accrued = settled units × price, fees = floor(gross × bps).
     pub async fn assert_job_balanced(&mut self, job: &TestJob) {
         let state: tessera::state::Job = self.decode(&job.address).await;
         let vault = self.balance(&job.vault).await;
         assert_eq!(
             vault,
-            state.deposited - state.paid_out - state.fees - state.refunded,
+            state.deposited - state.paid_out - state.fees_paid - state.refunded,
             "job vault balance"
         );
+        let gross = state.settled_units * state.price_per_unit;
+        assert_eq!(state.paid_out + state.fees_accrued, gross);
         assert_eq!(
-            state.paid_out + state.fees,
-            state.settled_units * state.price_per_unit
+            state.fees_accrued as u128,
+            gross as u128 * state.fee_bps as u128 / 10_000
         );
         assert!(state.settled_units <= state.max_units);
         assert_eq!(state.deposited, state.price_per_unit * state.max_units);

@@ -37,6 +37,7 @@ fn close_accounts(
         job: job.address,
         client: client.wallet.pubkey(),
         client_token: client.token_account,
+        treasury_token: None,
         payment_mint: job.mint,
     }
 }

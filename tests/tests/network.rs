@@ -32,9 +32,7 @@ async fn initialize_network_records_everything() {
     assert_eq!(network.pause, PauseFlags::default());
     assert_eq!(network.version, Network::VERSION);
 
-    let set: AttestorSet = fixture.decode(&pda::attestor_set(&fixture.network)).await;
-    assert_eq!((set.version, set.threshold, set.count), (0, 0, 0));
-    assert_eq!(set.network, fixture.network);
+    assert_eq!(network.attestors, AttestorSet::default());
 }
 
 #[tokio::test]
@@ -187,6 +185,21 @@ async fn update_parameters_by_authority_only_and_validated() {
         )
         .await;
     assert_err(result, TesseraError::InvalidPeriod);
+
+    // Epochs already numbered would move: the epoch length stays as it was at genesis.
+    let mut longer_epochs = params;
+    longer_epochs.epoch_length_secs *= 2;
+    let result = fixture
+        .send(
+            &[ix::update_parameters(
+                &authority.pubkey(),
+                &network,
+                longer_epochs,
+            )],
+            &[&authority],
+        )
+        .await;
+    assert_err(result, TesseraError::EpochLengthFixed);
     assert_eq!(fixture.network_account().await.params, default_params());
 
     let result = fixture
@@ -350,7 +363,6 @@ async fn set_attestors_validates_and_bumps_the_version() {
     let authority = fixture.authority.insecure_clone();
     let network = fixture.network;
     let keys: Vec<Pubkey> = (0..3).map(|_| Keypair::new().pubkey()).collect();
-    let set_address = pda::attestor_set(&network);
     let send = |keys: Vec<Pubkey>, threshold: u8, signer: Keypair| {
         let instruction = ix::set_attestors(&signer.pubkey(), &network, keys, threshold);
         (instruction, signer)
@@ -386,12 +398,12 @@ async fn set_attestors_validates_and_bumps_the_version() {
         let (instruction, signer) = send(keys, threshold, authority.insecure_clone());
         assert_err(fixture.send(&[instruction], &[&signer]).await, expected);
     }
-    let set: AttestorSet = fixture.decode(&set_address).await;
+    let set: AttestorSet = fixture.network_account().await.attestors;
     assert_eq!(set.version, 0, "refused changes leave the version alone");
 
     let (instruction, signer) = send(keys.clone(), 2, authority.insecure_clone());
     assert_ok(fixture.send(&[instruction], &[&signer]).await);
-    let set: AttestorSet = fixture.decode(&set_address).await;
+    let set: AttestorSet = fixture.network_account().await.attestors;
     assert_eq!((set.version, set.threshold, set.count), (1, 2, 3));
     assert_eq!(set.members(), keys.as_slice());
     assert!(set.keys[3..].iter().all(|key| *key == Pubkey::default()));
@@ -403,6 +415,6 @@ async fn set_attestors_validates_and_bumps_the_version() {
     assert_ok(fixture.send(&[instruction], &[&signer]).await);
     let (instruction, signer) = send(vec![], 0, authority.insecure_clone());
     assert_ok(fixture.send(&[instruction], &[&signer]).await);
-    let set: AttestorSet = fixture.decode(&set_address).await;
+    let set: AttestorSet = fixture.network_account().await.attestors;
     assert_eq!((set.version, set.threshold, set.count), (3, 0, 0));
 }

@@ -103,4 +103,66 @@ pub enum TesseraError {
     WrongTokenAccountOwner,
     #[msg("An account invariant does not hold after this instruction; nothing was changed. Please report this as a bug")]
     InvariantViolated,
+    #[msg("Settlement is paused on this network; try again after the authority unpauses")]
+    SettlementsPaused,
+    #[msg("The epoch length is fixed at genesis: epochs already numbered would move")]
+    EpochLengthFixed,
+    #[msg("The instructions sysvar account is not Sysvar1nstructions1111111111111111111111111")]
+    InvalidInstructionsSysvar,
+    #[msg("No Ed25519 signature instruction right before this one: put the Ed25519 program instruction first")]
+    MissingEd25519Instruction,
+    #[msg("The Ed25519 instruction is not in Tessera's layout: header, offsets, then each public key and signature, then the message once")]
+    MalformedEd25519Instruction,
+    #[msg("An Ed25519 signature entry points into another instruction: every offset must point at the Ed25519 instruction itself")]
+    Ed25519OffsetsOutsideInstruction,
+    #[msg("The number of signatures differs from what this receipt needs: worker + client, or worker + exactly `threshold` attestors")]
+    SignatureCountMismatch,
+    #[msg(
+        "The signed receipt bytes differ from the receipt rebuilt from the accounts and arguments"
+    )]
+    ReceiptMismatch,
+    #[msg("The receipt was signed for another program id")]
+    ReceiptWrongProgram,
+    #[msg("The receipt was signed for another network")]
+    ReceiptWrongNetwork,
+    #[msg("The receipt was signed for another job (or another provider's service)")]
+    ReceiptWrongJob,
+    #[msg("The receipt was signed for another provider")]
+    ReceiptWrongProvider,
+    #[msg("The receipt is not signed by the provider's current worker key (first signature)")]
+    WrongWorkerKey,
+    #[msg(
+        "The receipt has only the worker's signature: it needs the client's or the attestors' too"
+    )]
+    MissingCosignature,
+    #[msg("A co-signer is not an attestor of the network's current set")]
+    UnknownAttestor,
+    #[msg("The same attestor signed twice; each attestor counts once")]
+    DuplicateAttestorSignature,
+    #[msg("The receipt names an older attestor set version: attestors must re-sign under the current set")]
+    StaleAttestorSet,
+    #[msg("The receipt has expired (past expires_at or older than receipt_max_age_secs): sign a fresh one")]
+    ReceiptExpired,
+    #[msg(
+        "The receipt's cumulative units are not above the units already settled; nothing to pay"
+    )]
+    ReceiptNotNewer,
+    #[msg("The receipt's cumulative units exceed the job's max units: top up the job first")]
+    UnitsExceedMax,
+    #[msg("Receipts settle only on Running or Completed jobs")]
+    JobNotSettleable,
+    #[msg("The epoch argument is not the current epoch: rebuild the transaction")]
+    WrongEpoch,
+    #[msg("No settlement the client did not co-sign: there is nothing to dispute")]
+    NothingToDispute,
+    #[msg("The dispute window has closed")]
+    DisputeWindowClosed,
+    #[msg("A dispute is open on this job: the authority must resolve it first")]
+    DisputeOpen,
+    #[msg("The slash exceeds the provider's stake and unbonding stake together")]
+    SlashExceedsStake,
+    #[msg(
+        "The treasury's token account in the payment mint is required when the job has fees to pay"
+    )]
+    TreasuryAccountRequired,
 }

@@ -1,6 +1,7 @@
 //! One event per state change. Token amounts are in base units of the mint named beside them;
 //! times are unix seconds.
 
+use crate::instructions::Cosigner;
 use crate::state::{NetworkParams, PauseFlags, ProviderClass, ProviderSpec};
 use anchor_lang::prelude::*;
 
@@ -192,6 +193,65 @@ pub struct JobClosed {
     pub refunded: u64,
     /// Payment-mint base units paid to the provider over the job's life.
     pub paid_out: u64,
-    /// Payment-mint base units paid as protocol fees over the job's life.
+    /// Payment-mint base units paid to the treasury as protocol fees.
     pub fees: u64,
+}
+
+/// A job receipt was settled.
+#[event]
+pub struct ReceiptSettled {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    /// Who vouched for the receipt besides the worker.
+    pub cosigner: Cosigner,
+    /// The job's new high-water mark, units.
+    pub cumulative_units: u64,
+    /// Units this settlement added.
+    pub units: u64,
+    /// Payment-mint base units paid to the provider.
+    pub payment: u64,
+    /// Payment-mint base units of protocol fee accrued for the treasury.
+    pub fee: u64,
+    /// Epoch the emission units went to.
+    pub epoch: u64,
+    /// Class-weighted units added to the epoch.
+    pub weighted_units: u64,
+}
+
+/// A service receipt was settled (emission units only).
+#[event]
+pub struct ServiceSettled {
+    pub provider: Pubkey,
+    /// The provider's new service high-water mark, units.
+    pub cumulative_units: u64,
+    /// Units this settlement added.
+    pub units: u64,
+    /// Epoch the emission units went to.
+    pub epoch: u64,
+    /// Class-weighted units added to the epoch.
+    pub weighted_units: u64,
+}
+
+/// A client disputed attested work.
+#[event]
+pub struct DisputeOpened {
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub provider: Pubkey,
+    pub evidence_hash: [u8; 32],
+    /// Job units settled when the dispute opened.
+    pub settled_units: u64,
+}
+
+/// The authority resolved a dispute.
+#[event]
+pub struct DisputeResolved {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    /// Reward-mint base units taken from the provider's stake and given to the client (0: dismissed).
+    pub slashed: u64,
+    /// Disputes the provider has lost, after this one.
+    pub lost_disputes: u16,
+    /// Whether the provider is now jailed.
+    pub jailed: bool,
 }

@@ -23,10 +23,12 @@
 
 use anchor_lang::prelude::*;
 
+pub mod ed25519;
 pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod math;
+pub mod receipt;
 pub mod state;
 pub mod token;
 
@@ -137,7 +139,30 @@ pub mod tessera {
         instructions::client::cancel_job::handler(ctx)
     }
 
-    /// Anyone, once the job ended and its dispute window passed: refunds and closes it.
+    /// Anyone with a receipt signed by the worker and the client or the attestor quorum
+    /// (verified by the Ed25519 instruction right before this one): pays the new units.
+    pub fn settle_receipt(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<()> {
+        instructions::settle::settle_receipt::handler(ctx, args)
+    }
+
+    /// Anyone with a service receipt signed by the worker and the attestor quorum: records
+    /// bandwidth or uptime served without a job, for emissions only.
+    pub fn settle_service(ctx: Context<SettleService>, args: ReceiptArgs) -> Result<()> {
+        instructions::settle::settle_service::handler(ctx, args)
+    }
+
+    /// Client, within the dispute window of a settlement it did not co-sign: disputes the work.
+    pub fn open_dispute(ctx: Context<OpenDispute>, evidence_hash: [u8; 32]) -> Result<()> {
+        instructions::client::open_dispute::handler(ctx, evidence_hash)
+    }
+
+    /// Authority: upholds a dispute by slashing the provider's stake to the client, or dismisses it.
+    pub fn resolve_dispute(ctx: Context<ResolveDispute>, slash_amount: u64) -> Result<()> {
+        instructions::admin::resolve_dispute::handler(ctx, slash_amount)
+    }
+
+    /// Anyone, once the job ended and its dispute window passed: pays the fees to the treasury,
+    /// refunds the rest to the client and closes the job.
     pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
         instructions::crank::close_job::handler(ctx)
     }

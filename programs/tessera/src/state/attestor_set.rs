@@ -5,12 +5,9 @@ use anchor_lang::prelude::*;
 pub const MAX_ATTESTORS: usize = 8;
 
 /// The network's attestors: independent verifiers whose ed25519 signatures vouch for receipts.
-/// Seeds: `["attestors", network]`.
-#[account]
-#[derive(InitSpace, Debug)]
+/// Kept inside `Network`, so that settlement needs no account of its own for it.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
 pub struct AttestorSet {
-    /// The network this set belongs to.
-    pub network: Pubkey,
     /// Bumped on every change; receipts name the version they were attested under.
     pub version: u32,
     /// Distinct attestor signatures a receipt needs (0 only while the set is empty).
@@ -19,16 +16,21 @@ pub struct AttestorSet {
     pub count: u8,
     /// Attestor ed25519 keys; entries past `count` are the default pubkey.
     pub keys: [Pubkey; MAX_ATTESTORS],
-    /// Bump of this PDA.
-    pub bump: u8,
-    /// Room for later fields.
-    pub reserved: [u8; 32],
+}
+
+impl Default for AttestorSet {
+    /// The empty set: version 0, attestation disabled.
+    fn default() -> Self {
+        Self {
+            version: 0,
+            threshold: 0,
+            count: 0,
+            keys: [Pubkey::default(); MAX_ATTESTORS],
+        }
+    }
 }
 
 impl AttestorSet {
-    /// Seed prefix of `AttestorSet`.
-    pub const SEED: &'static [u8] = b"attestors";
-
     /// Checks a proposed set: at most 8 distinct, non-default keys, 1 <= threshold <= count
     /// (threshold 0 only for an empty set, which disables attestation).
     pub fn validate_members(keys: &[Pubkey], threshold: u8) -> Result<()> {
@@ -44,6 +46,11 @@ impl AttestorSet {
         };
         require!(valid_threshold, TesseraError::InvalidThreshold);
         Ok(())
+    }
+
+    /// Whether `key` is one of the attestors in use.
+    pub fn contains(&self, key: &Pubkey) -> bool {
+        self.members().contains(key)
     }
 
     /// The keys in use.

@@ -84,14 +84,19 @@ pub struct Job {
     pub price_per_unit: u64,
     /// Most units the escrow pays for.
     pub max_units: u64,
+    /// Protocol fee on this job, in basis points of each payment; the network's fee when the job was created.
+    pub fee_bps: u16,
     /// Tokens put into escrow over the job's life (= price_per_unit * max_units), in payment-mint base units.
     pub deposited: u64,
     /// High-water mark of settled cumulative units.
     pub settled_units: u64,
     /// Tokens paid to the provider, in payment-mint base units.
     pub paid_out: u64,
-    /// Tokens paid to the treasury as protocol fees, in payment-mint base units.
-    pub fees: u64,
+    /// Protocol fees charged on settlements: floor(settled_units × price × fee_bps / 10⁴), in
+    /// payment-mint base units. They stay in the vault until `close_job` pays them to the treasury.
+    pub fees_accrued: u64,
+    /// Protocol fees paid to the treasury (0 until `close_job`), in payment-mint base units.
+    pub fees_paid: u64,
     /// Tokens returned to the client, in payment-mint base units.
     pub refunded: u64,
     /// SHA-256 of the job specification (workload, inputs).
@@ -110,6 +115,11 @@ pub struct Job {
     pub accepted_at: i64,
     /// Time of the last settlement, unix seconds (0 before).
     pub last_settled_at: i64,
+    /// Time of the last settlement the client did not co-sign (attested by attestors), unix
+    /// seconds (0 before); the client may dispute until it is `dispute_window_secs` old.
+    pub last_attested_at: i64,
+    /// Whether a dispute is open; the job cannot close until it is resolved.
+    pub dispute_open: bool,
     /// Time the job was completed or cancelled, unix seconds (0 before); starts the dispute window.
     pub ended_at: i64,
     /// Bump of this PDA.
@@ -131,11 +141,31 @@ impl Job {
         self.provider != Pubkey::default()
     }
 
-    /// Tokens the vault must still hold: deposited - paid out - fees - refunded.
+    /// Tokens the vault must still hold: deposited - paid out - fees paid - refunded.
     pub fn escrow_balance(&self) -> Result<u64> {
         math::sub(
-            math::sub(math::sub(self.deposited, self.paid_out)?, self.fees)?,
+            math::sub(math::sub(self.deposited, self.paid_out)?, self.fees_paid)?,
             self.refunded,
+        )
+    }
+
+    /// Gross value of `units` units: units × price, in payment-mint base units.
+    pub fn gross(&self, units: u64) -> Result<u64> {
+        math::mul(units, self.price_per_unit)
+    }
+
+    /// Fees owed on the first `units` units: floor(units × price × fee_bps / 10⁴). Computed on the
+    /// cumulative total, so splitting a settlement into many small ones saves no fee.
+    pub fn fees_on(&self, units: u64) -> Result<u64> {
+        math::bps_of_floor(self.gross(units)?, self.fee_bps)
+    }
+
+    /// When the client's right to dispute ends and the job may close: `dispute_window_secs`
+    /// after the later of its end and its last attested settlement.
+    pub fn dispute_window_ends(&self, dispute_window_secs: i64) -> Result<i64> {
+        math::add_secs(
+            self.ended_at.max(self.last_attested_at),
+            dispute_window_secs,
         )
     }
 
@@ -151,8 +181,9 @@ impl Job {
             TesseraError::InvariantViolated
         );
         require!(
-            math::add(self.paid_out, self.fees)?
-                == math::mul(self.settled_units, self.price_per_unit)?,
+            math::add(self.paid_out, self.fees_accrued)? == self.gross(self.settled_units)?
+                && self.fees_accrued == self.fees_on(self.settled_units)?
+                && self.fees_paid <= self.fees_accrued,
             TesseraError::InvariantViolated
         );
         require!(
@@ -184,10 +215,12 @@ mod tests {
             unit_kind: UnitKind::GpuSeconds,
             price_per_unit: 10,
             max_units: 100,
+            fee_bps: 250,
             deposited: 1_000,
             settled_units: 40,
             paid_out: 390,
-            fees: 10,
+            fees_accrued: 10,
+            fees_paid: 0,
             refunded: 0,
             spec_hash: [0; 32],
             result_hash: [0; 32],
@@ -197,6 +230,8 @@ mod tests {
             deadline: 2,
             accepted_at: 1,
             last_settled_at: 1,
+            last_attested_at: 0,
+            dispute_open: false,
             ended_at: 0,
             bump: 255,
             vault_bump: 255,
@@ -211,28 +246,34 @@ mod tests {
     #[test]
     fn invariant_holds_for_consistent_books_and_tolerates_gifts() {
         let job = running_job();
-        assert_eq!(job.escrow_balance().unwrap(), 600);
-        job.invariant(600).unwrap();
-        job.invariant(601).unwrap();
+        // The 10 of fees stay in the vault until close_job.
+        assert_eq!(job.escrow_balance().unwrap(), 610);
+        job.invariant(610).unwrap();
+        job.invariant(611).unwrap();
     }
 
     #[test]
     fn invariant_catches_each_broken_book() {
         let job = running_job();
-        assert_eq!(job.invariant(599).unwrap_err(), violated());
+        assert_eq!(job.invariant(609).unwrap_err(), violated());
 
         let mut over_settled = running_job();
         over_settled.settled_units = 101;
-        over_settled.paid_out = 1_000;
-        over_settled.fees = 10;
+        over_settled.paid_out = 985;
+        over_settled.fees_accrued = 25;
         assert_eq!(over_settled.invariant(0).unwrap_err(), violated());
 
         let mut underfunded = running_job();
         underfunded.deposited = 999;
-        assert_eq!(underfunded.invariant(600).unwrap_err(), violated());
+        assert_eq!(underfunded.invariant(610).unwrap_err(), violated());
 
         let mut unpaid = running_job();
         unpaid.paid_out = 380;
-        assert_eq!(unpaid.invariant(600).unwrap_err(), violated());
+        assert_eq!(unpaid.invariant(610).unwrap_err(), violated());
+
+        let mut fee_dodged = running_job();
+        fee_dodged.paid_out = 400;
+        fee_dodged.fees_accrued = 0;
+        assert_eq!(fee_dodged.invariant(610).unwrap_err(), violated());
     }
 }

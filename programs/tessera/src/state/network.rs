@@ -1,5 +1,6 @@
 use crate::errors::TesseraError;
 use crate::math;
+use crate::state::AttestorSet;
 use anchor_lang::prelude::*;
 
 /// Seed of the PDA that is the reward mint's mint authority: `["mint", network]`.
@@ -117,7 +118,50 @@ pub struct EmissionSchedule {
     pub supply_cap: u64,
 }
 
+/// Decay steps the schedule takes at most; from step `MAX_DECAY_STEPS` on, epochs emit nothing.
+/// This bounds the work of `emission_for_epoch` (a halving schedule reaches zero within 64 steps).
+pub const MAX_DECAY_STEPS: u64 = 256;
+
 impl EmissionSchedule {
+    /// Per-epoch emission in decay step `step + 1`, given step `step`'s: floor(amount × (10⁴ − decay_bps) / 10⁴).
+    fn decayed(&self, amount: u64) -> u64 {
+        let kept = math::BPS_DENOMINATOR - self.decay_bps as u64;
+        // amount × kept / 10⁴ <= amount, so it always fits.
+        ((amount as u128 * kept as u128) / math::BPS_DENOMINATOR as u128) as u64
+    }
+
+    /// Reward tokens epoch `epoch` emits, in base units.
+    ///
+    /// Epochs come in decay steps of `decay_every_epochs` epochs. Every epoch of step 0 emits
+    /// `initial_per_epoch`; every epoch of step k + 1 emits floor(step k's amount × (10⁴ −
+    /// decay_bps) / 10⁴); a decaying schedule emits nothing from step `MAX_DECAY_STEPS` on. The cap then applies to the
+    /// running sum over all epochs, worked or not: the epoch that reaches `supply_cap` emits what
+    /// is left of it, and every later epoch emits zero. Integers only; at most `MAX_DECAY_STEPS`
+    /// loop iterations.
+    pub fn emission_for_epoch(&self, epoch: u64) -> u64 {
+        let every = self.decay_every_epochs.max(1) as u64;
+        let step = epoch / every;
+        let mut amount = self.initial_per_epoch;
+        // Sum of the emissions of every epoch before `epoch`, before the cap.
+        let mut before: u128 = 0;
+        if self.decay_bps == 0 {
+            before = epoch as u128 * amount as u128;
+        } else {
+            let mut walked = 0;
+            while walked < step.min(MAX_DECAY_STEPS) && amount > 0 {
+                before += every as u128 * amount as u128;
+                amount = self.decayed(amount);
+                walked += 1;
+            }
+            if step >= MAX_DECAY_STEPS {
+                amount = 0;
+            }
+            before += (epoch - walked.min(step) * every).min(every) as u128 * amount as u128;
+        }
+        let left = (self.supply_cap as u128).saturating_sub(before);
+        (amount as u128).min(left) as u64
+    }
+
     /// Checks the schedule is well formed.
     pub fn validate(&self) -> Result<()> {
         require!(
@@ -159,6 +203,14 @@ pub struct NetworkTotals {
     pub unbonding: u64,
     /// Reward tokens minted by claims, in base units.
     pub emitted: u64,
+    /// Units settled on jobs (unweighted), all mints together.
+    pub settled_units: u64,
+    /// Units attested by service receipts (unweighted).
+    pub service_units: u64,
+    /// Reward tokens taken from stake by lost disputes, in base units.
+    pub slashed: u64,
+    /// Disputes opened and not yet resolved.
+    pub open_disputes: u64,
 }
 
 /// A Tessera network: its authority, parameters, reward mint and running totals.
@@ -182,6 +234,8 @@ pub struct Network {
     pub emission: EmissionSchedule,
     /// Start of epoch 0, unix seconds.
     pub genesis_at: i64,
+    /// Attestors whose quorum can vouch for receipts in place of the client.
+    pub attestors: AttestorSet,
     /// What is paused.
     pub pause: PauseFlags,
     /// Running totals.
@@ -206,10 +260,33 @@ impl Network {
     pub fn invariant(&self) -> Result<()> {
         self.params.validate()?;
         self.emission.validate()?;
+        self.attestors.invariant()?;
         require!(
             self.totals.emitted <= self.emission.supply_cap,
             TesseraError::InvariantViolated
         );
+        Ok(())
+    }
+
+    /// The epoch `timestamp` falls in: `(timestamp - genesis_at) / epoch_length_secs`.
+    pub fn epoch_at(&self, timestamp: i64) -> Result<u64> {
+        let elapsed = timestamp
+            .checked_sub(self.genesis_at)
+            .ok_or_else(|| error!(TesseraError::MathOverflow))?;
+        let elapsed = u64::try_from(elapsed).map_err(|_| error!(TesseraError::MathOverflow))?;
+        Ok(elapsed / self.params.epoch_length_secs as u64)
+    }
+
+    /// Start of `epoch`, unix seconds.
+    pub fn epoch_start(&self, epoch: u64) -> Result<i64> {
+        let offset = math::mul(epoch, self.params.epoch_length_secs as u64)?;
+        let offset = i64::try_from(offset).map_err(|_| error!(TesseraError::MathOverflow))?;
+        math::add_secs(self.genesis_at, offset)
+    }
+
+    /// Fails with `SettlementsPaused` while settlement is paused.
+    pub fn require_settlements_open(&self) -> Result<()> {
+        require!(!self.pause.settlements, TesseraError::SettlementsPaused);
         Ok(())
     }
 

@@ -2,7 +2,7 @@ use crate::errors::TesseraError;
 use crate::events::NetworkInitialized;
 use crate::state::{
     AttestorSet, EmissionSchedule, Network, NetworkParams, NetworkTotals, PauseFlags,
-    MAX_ATTESTORS, MINT_AUTHORITY_SEED,
+    MINT_AUTHORITY_SEED,
 };
 use crate::token::require_supported_mint;
 use anchor_lang::prelude::*;
@@ -34,15 +34,6 @@ pub struct InitializeNetwork<'info> {
         bump,
     )]
     pub network: Account<'info, Network>,
-
-    #[account(
-        init,
-        payer = authority,
-        space = 8 + AttestorSet::INIT_SPACE,
-        seeds = [AttestorSet::SEED, network.key().as_ref()],
-        bump,
-    )]
-    pub attestor_set: Account<'info, AttestorSet>,
 
     /// CHECK: holds no data; only its address matters, checked by the seeds, and it signs mints.
     #[account(seeds = [MINT_AUTHORITY_SEED, network.key().as_ref()], bump)]
@@ -87,6 +78,7 @@ pub(crate) fn handler(ctx: Context<InitializeNetwork>, args: InitializeNetworkAr
         params: args.params,
         emission: args.emission,
         genesis_at: now,
+        attestors: AttestorSet::default(),
         pause: PauseFlags::default(),
         totals: NetworkTotals::default(),
         version: Network::VERSION,
@@ -95,18 +87,6 @@ pub(crate) fn handler(ctx: Context<InitializeNetwork>, args: InitializeNetworkAr
         reserved: [0; 64],
     });
     network.invariant()?;
-
-    let attestor_set = &mut ctx.accounts.attestor_set;
-    attestor_set.set_inner(AttestorSet {
-        network: network.key(),
-        version: 0,
-        threshold: 0,
-        count: 0,
-        keys: [Pubkey::default(); MAX_ATTESTORS],
-        bump: ctx.bumps.attestor_set,
-        reserved: [0; 32],
-    });
-    attestor_set.invariant()?;
 
     emit!(NetworkInitialized {
         network: network.key(),

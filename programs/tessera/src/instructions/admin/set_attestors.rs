@@ -15,21 +15,15 @@ pub struct SetAttestorsArgs {
 pub struct SetAttestors<'info> {
     pub authority: Signer<'info>,
 
-    #[account(has_one = authority @ TesseraError::NotAuthority)]
+    #[account(mut, has_one = authority @ TesseraError::NotAuthority)]
     pub network: Account<'info, Network>,
-
-    #[account(
-        mut,
-        seeds = [AttestorSet::SEED, network.key().as_ref()],
-        bump = attestor_set.bump,
-    )]
-    pub attestor_set: Account<'info, AttestorSet>,
 }
 
 /// Replaces the whole set and bumps its version, so receipts attested under the old set stop settling.
 pub(crate) fn handler(ctx: Context<SetAttestors>, args: SetAttestorsArgs) -> Result<()> {
     AttestorSet::validate_members(&args.keys, args.threshold)?;
-    let set = &mut ctx.accounts.attestor_set;
+    let network = &mut ctx.accounts.network;
+    let set = &mut network.attestors;
     let mut keys = [Pubkey::default(); MAX_ATTESTORS];
     keys[..args.keys.len()].copy_from_slice(&args.keys);
     set.keys = keys;
@@ -39,11 +33,12 @@ pub(crate) fn handler(ctx: Context<SetAttestors>, args: SetAttestorsArgs) -> Res
         .version
         .checked_add(1)
         .ok_or_else(|| error!(TesseraError::MathOverflow))?;
-    set.invariant()?;
+    let (version, threshold) = (set.version, set.threshold);
+    network.invariant()?;
     emit!(AttestorsSet {
-        network: ctx.accounts.network.key(),
-        version: set.version,
-        threshold: set.threshold,
+        network: network.key(),
+        version,
+        threshold,
         keys: args.keys,
     });
     Ok(())

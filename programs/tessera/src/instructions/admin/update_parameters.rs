@@ -14,6 +14,10 @@ pub struct UpdateParameters<'info> {
 pub(crate) fn handler(ctx: Context<UpdateParameters>, params: NetworkParams) -> Result<()> {
     params.validate()?;
     let network = &mut ctx.accounts.network;
+    require!(
+        params.epoch_length_secs == network.params.epoch_length_secs,
+        TesseraError::EpochLengthFixed
+    );
     network.params = params;
     network.invariant()?;
     emit!(ParametersUpdated {

@@ -39,6 +39,14 @@ pub struct CloseJob<'info> {
     )]
     pub client_token: InterfaceAccount<'info, TokenAccount>,
 
+    /// The treasury's token account in the payment mint; needed only when the job owes fees.
+    #[account(
+        mut,
+        constraint = treasury_token.mint == payment_mint.key() @ TesseraError::WrongMint,
+        constraint = treasury_token.owner == network.treasury @ TesseraError::WrongTokenAccountOwner,
+    )]
+    pub treasury_token: Option<InterfaceAccount<'info, TokenAccount>>,
+
     pub payment_mint: InterfaceAccount<'info, Mint>,
     pub token_program: Interface<'info, TokenInterface>,
 }
@@ -50,17 +58,23 @@ impl CloseJob<'_> {
             matches!(job.status, JobStatus::Completed | JobStatus::Cancelled),
             TesseraError::JobNotEnded
         );
+        require!(!job.dispute_open, TesseraError::DisputeOpen);
         // A job no provider ever accepted has nothing to dispute.
         if job.has_provider() {
-            let window_ends =
-                math::add_secs(job.ended_at, self.network.params.dispute_window_secs)?;
+            let window_ends = job.dispute_window_ends(self.network.params.dispute_window_secs)?;
             require!(now >= window_ends, TesseraError::DisputeWindowOpen);
         }
+        let owes_fees = job.fees_accrued > job.fees_paid;
+        require!(
+            !owes_fees || self.treasury_token.is_some(),
+            TesseraError::TreasuryAccountRequired
+        );
         Ok(())
     }
 }
 
-/// Returns everything left in the vault to the client and closes the vault and the job.
+/// Pays the accrued protocol fees to the treasury, returns everything else in the vault to the
+/// client, and closes the vault and the job.
 pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     ctx.accounts.validate(now)?;
@@ -75,8 +89,20 @@ pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
         &job_id,
         &[job.bump],
     ];
-    // Everything in the vault, including tokens others sent to it, goes back to the client.
-    let refund = ctx.accounts.vault.amount;
+    let fees = math::sub(job.fees_accrued, job.fees_paid)?;
+    if let (true, Some(treasury_token)) = (fees > 0, ctx.accounts.treasury_token.as_ref()) {
+        transfer_from_vault(
+            &ctx.accounts.token_program,
+            &ctx.accounts.vault,
+            treasury_token,
+            &ctx.accounts.payment_mint,
+            ctx.accounts.job.to_account_info(),
+            seeds,
+            fees,
+        )?;
+    }
+    // Everything else in the vault, including tokens others sent to it, goes back to the client.
+    let refund = math::sub(ctx.accounts.vault.amount, fees)?;
     if refund > 0 {
         transfer_from_vault(
             &ctx.accounts.token_program,
@@ -97,6 +123,7 @@ pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
     )?;
 
     let job = &mut ctx.accounts.job;
+    job.fees_paid = math::add(job.fees_paid, fees)?;
     job.refunded = math::add(job.refunded, refund)?;
     let network = &mut ctx.accounts.network;
     network.totals.open_jobs = math::sub(network.totals.open_jobs, 1)?;
@@ -105,7 +132,7 @@ pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
         client: job.client,
         refunded: job.refunded,
         paid_out: job.paid_out,
-        fees: job.fees,
+        fees: job.fees_paid,
     });
     Ok(())
 }

@@ -1,0 +1,70 @@
+use crate::errors::TesseraError;
+use crate::events::DisputeOpened;
+use crate::math;
+use crate::state::{Dispute, Job, Network};
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct OpenDispute<'info> {
+    /// The job's client; pays the dispute account's rent and gets it back on resolution.
+    #[account(mut)]
+    pub client: Signer<'info>,
+
+    #[account(mut)]
+    pub network: Account<'info, Network>,
+
+    #[account(mut, has_one = client @ TesseraError::NotJobClient, has_one = network)]
+    pub job: Account<'info, Job>,
+
+    #[account(
+        init,
+        payer = client,
+        space = 8 + Dispute::INIT_SPACE,
+        seeds = [Dispute::SEED, job.key().as_ref()],
+        bump,
+    )]
+    pub dispute: Account<'info, Dispute>,
+
+    pub system_program: Program<'info, System>,
+}
+
+impl OpenDispute<'_> {
+    fn validate(&self, now: i64) -> Result<()> {
+        let job = &self.job;
+        require!(job.last_attested_at != 0, TesseraError::NothingToDispute);
+        let window_ends = math::add_secs(
+            job.last_attested_at,
+            self.network.params.dispute_window_secs,
+        )?;
+        require!(now <= window_ends, TesseraError::DisputeWindowClosed);
+        Ok(())
+    }
+}
+
+/// Challenges work settled on attestors' word alone. The job cannot close until the authority
+/// resolves the dispute.
+pub(crate) fn handler(ctx: Context<OpenDispute>, evidence_hash: [u8; 32]) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    ctx.accounts.validate(now)?;
+    let job = &mut ctx.accounts.job;
+    job.dispute_open = true;
+    let network = &mut ctx.accounts.network;
+    network.totals.open_disputes = math::add(network.totals.open_disputes, 1)?;
+    ctx.accounts.dispute.set_inner(Dispute {
+        job: job.key(),
+        client: job.client,
+        provider: job.provider,
+        evidence_hash,
+        settled_units: job.settled_units,
+        opened_at: now,
+        bump: ctx.bumps.dispute,
+    });
+    emit!(DisputeOpened {
+        job: job.key(),
+        client: job.client,
+        provider: job.provider,
+        evidence_hash,
+        settled_units: job.settled_units,
+    });
+    Ok(())
+}

@@ -1,0 +1,180 @@
+use crate::errors::TesseraError;
+use crate::events::ReceiptSettled;
+use crate::instructions::settle::verify::{
+    record_work, require_current_epoch, verify_receipt, Cosigner, ReceiptArgs, ReceiptContext,
+};
+use crate::math;
+use crate::state::{Epoch, Job, JobStatus, Network, Provider, WorkRecord};
+use crate::token::transfer_from_vault;
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+#[derive(Accounts)]
+#[instruction(args: ReceiptArgs)]
+pub struct SettleReceipt<'info> {
+    /// Anyone holding the signed receipt; pays rent for a new epoch or work record.
+    #[account(mut)]
+    pub submitter: Signer<'info>,
+
+    #[account(mut)]
+    pub network: Box<Account<'info, Network>>,
+
+    #[account(mut, has_one = network)]
+    pub provider: Box<Account<'info, Provider>>,
+
+    #[account(
+        mut,
+        has_one = network,
+        has_one = vault,
+        has_one = payment_mint @ TesseraError::WrongMint,
+        constraint = job.provider == provider.key() @ TesseraError::NotJobProvider,
+    )]
+    pub job: Box<Account<'info, Job>>,
+
+    #[account(mut)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    /// The provider owner's token account in the payment mint.
+    #[account(
+        mut,
+        constraint = provider_token.mint == payment_mint.key() @ TesseraError::WrongMint,
+        constraint = provider_token.owner == provider.owner @ TesseraError::WrongTokenAccountOwner,
+    )]
+    pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
+
+    /// CHECK: the instructions sysvar, by address; the Ed25519 instruction is read from it.
+    #[account(address = solana_sdk_ids::sysvar::instructions::ID @ TesseraError::InvalidInstructionsSysvar)]
+    pub instructions: UncheckedAccount<'info>,
+
+    #[account(
+        init_if_needed,
+        payer = submitter,
+        space = 8 + Epoch::INIT_SPACE,
+        seeds = [Epoch::SEED, network.key().as_ref(), &args.epoch.to_le_bytes()],
+        bump,
+    )]
+    pub epoch: Box<Account<'info, Epoch>>,
+
+    #[account(
+        init_if_needed,
+        payer = submitter,
+        space = 8 + WorkRecord::INIT_SPACE,
+        seeds = [WorkRecord::SEED, provider.key().as_ref(), &args.epoch.to_le_bytes()],
+        bump,
+    )]
+    pub work_record: Box<Account<'info, WorkRecord>>,
+
+    pub system_program: Program<'info, System>,
+}
+
+impl SettleReceipt<'_> {
+    fn validate(&self, args: &ReceiptArgs, now: i64) -> Result<()> {
+        self.network.require_settlements_open()?;
+        require!(
+            matches!(self.job.status, JobStatus::Running | JobStatus::Completed),
+            TesseraError::JobNotSettleable
+        );
+        require_current_epoch(&self.network, args.epoch, now)
+    }
+}
+
+/// Pays the provider for the units the receipt adds over the job's high-water mark, less the
+/// protocol fee (which stays in the vault for the treasury), and records the units for emissions.
+pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    ctx.accounts.validate(&args, now)?;
+    let instructions = ctx.accounts.instructions.to_account_info();
+    let cosigner = verify_receipt(
+        &ReceiptContext {
+            instructions_sysvar: &instructions,
+            network: &ctx.accounts.network,
+            network_key: ctx.accounts.network.key(),
+            provider: &ctx.accounts.provider,
+            provider_key: ctx.accounts.provider.key(),
+            subject: ctx.accounts.job.key(),
+            client: Some(ctx.accounts.job.client),
+        },
+        &args,
+        now,
+    )?;
+
+    let job = &ctx.accounts.job;
+    require!(
+        args.cumulative_units <= job.max_units,
+        TesseraError::UnitsExceedMax
+    );
+    require!(
+        args.cumulative_units > job.settled_units,
+        TesseraError::ReceiptNotNewer
+    );
+    let units = args.cumulative_units - job.settled_units;
+    let fees_accrued = job.fees_on(args.cumulative_units)?;
+    let fee = math::sub(fees_accrued, job.fees_accrued)?;
+    let payment = math::sub(job.gross(units)?, fee)?;
+
+    if payment > 0 {
+        let (network_key, client_key) = (job.network, job.client);
+        let job_id = job.job_id.to_le_bytes();
+        let seeds: &[&[u8]] = &[
+            Job::SEED,
+            network_key.as_ref(),
+            client_key.as_ref(),
+            &job_id,
+            &[job.bump],
+        ];
+        transfer_from_vault(
+            &ctx.accounts.token_program,
+            &ctx.accounts.vault,
+            &ctx.accounts.provider_token,
+            &ctx.accounts.payment_mint,
+            ctx.accounts.job.to_account_info(),
+            seeds,
+            payment,
+        )?;
+    }
+
+    let job = &mut ctx.accounts.job;
+    job.settled_units = args.cumulative_units;
+    job.paid_out = math::add(job.paid_out, payment)?;
+    job.fees_accrued = fees_accrued;
+    job.last_settled_at = now;
+    if cosigner == Cosigner::Attestors {
+        job.last_attested_at = now;
+    }
+    let provider = &mut ctx.accounts.provider;
+    provider.settled_units = math::add(provider.settled_units, units)?;
+    let network = &mut ctx.accounts.network;
+    network.totals.settled_units = math::add(network.totals.settled_units, units)?;
+
+    let weighted_units = record_work(
+        &ctx.accounts.network,
+        ctx.accounts.network.key(),
+        &mut ctx.accounts.epoch,
+        args.epoch,
+        ctx.bumps.epoch,
+        &mut ctx.accounts.work_record,
+        ctx.bumps.work_record,
+        &ctx.accounts.provider,
+        ctx.accounts.provider.key(),
+        ctx.accounts.submitter.key(),
+        units,
+    )?;
+
+    ctx.accounts.vault.reload()?;
+    ctx.accounts.job.invariant(ctx.accounts.vault.amount)?;
+    emit!(ReceiptSettled {
+        job: ctx.accounts.job.key(),
+        provider: ctx.accounts.provider.key(),
+        cosigner,
+        cumulative_units: args.cumulative_units,
+        units,
+        payment,
+        fee,
+        epoch: args.epoch,
+        weighted_units,
+    });
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! Checks shared by `settle_receipt` and `settle_service`: who signed the receipt, whether it
+//! is the receipt the accounts and arguments describe, whether it is still valid; and the
+//! bookkeeping of emission units.
+
+use crate::ed25519::{load_previous_ed25519, parse};
+use crate::errors::TesseraError;
+use crate::math;
+use crate::receipt::{Receipt, RECEIPT_DOMAIN};
+use crate::state::{Epoch, Network, Provider, ProviderStatus, WorkRecord};
+use anchor_lang::prelude::*;
+
+/// What the submitter says the receipt contains, besides what the accounts already fix.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReceiptArgs {
+    /// The current epoch (where the work's emission units go); must match the clock.
+    pub epoch: u64,
+    /// Units delivered on the subject since it began.
+    pub cumulative_units: u64,
+    /// Digest of the outputs or evidence so far.
+    pub result_hash: [u8; 32],
+    /// When the worker issued the receipt, unix seconds.
+    pub issued_at: i64,
+    /// When the receipt stops being valid, unix seconds.
+    pub expires_at: i64,
+}
+
+/// Who vouched for a receipt besides the worker.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cosigner {
+    /// The job's client.
+    Client,
+    /// `threshold` distinct attestors of the current set.
+    Attestors,
+}
+
+/// The accounts a receipt must be bound to.
+pub struct ReceiptContext<'a, 'info> {
+    pub instructions_sysvar: &'a AccountInfo<'info>,
+    pub network: &'a Network,
+    pub network_key: Pubkey,
+    pub provider: &'a Provider,
+    pub provider_key: Pubkey,
+    /// The job, or the provider itself for service receipts.
+    pub subject: Pubkey,
+    /// The job's client, who may co-sign in place of the attestors; `None` for service receipts.
+    pub client: Option<Pubkey>,
+}
+
+/// Verifies the receipt signed in the Ed25519 instruction right before this one against the
+/// accounts in `context` and the submitter's `args`. Each way a receipt can be wrong has its
+/// own error, checked in this order: layout, binding (program, network, subject, provider,
+/// worker key), signers, attestor set version, the exact bytes, then time.
+pub fn verify_receipt(
+    context: &ReceiptContext<'_, '_>,
+    args: &ReceiptArgs,
+    now: i64,
+) -> Result<Cosigner> {
+    let (own_index, data) = load_previous_ed25519(context.instructions_sysvar)?;
+    let signed = parse(&data, own_index)?;
+    let receipt =
+        Receipt::from_bytes(signed.message).ok_or_else(|| error!(TesseraError::ReceiptMismatch))?;
+    require!(
+        receipt.domain == RECEIPT_DOMAIN,
+        TesseraError::ReceiptMismatch
+    );
+    require_keys_eq!(
+        receipt.program_id,
+        crate::ID,
+        TesseraError::ReceiptWrongProgram
+    );
+    require_keys_eq!(
+        receipt.network,
+        context.network_key,
+        TesseraError::ReceiptWrongNetwork
+    );
+    require_keys_eq!(
+        receipt.subject,
+        context.subject,
+        TesseraError::ReceiptWrongJob
+    );
+    require_keys_eq!(
+        receipt.provider,
+        context.provider_key,
+        TesseraError::ReceiptWrongProvider
+    );
+    let worker_key = context.provider.worker_key;
+    require_keys_eq!(receipt.worker_key, worker_key, TesseraError::WrongWorkerKey);
+
+    let signers = signed.signers();
+    require_keys_eq!(signers[0], worker_key, TesseraError::WrongWorkerKey);
+    let cosigners = &signers[1..];
+    require!(!cosigners.is_empty(), TesseraError::MissingCosignature);
+    let cosigner = if cosigners.len() == 1 && Some(cosigners[0]) == context.client {
+        Cosigner::Client
+    } else {
+        let attestors = &context.network.attestors;
+        for (i, key) in cosigners.iter().enumerate() {
+            require!(attestors.contains(key), TesseraError::UnknownAttestor);
+            require!(
+                !cosigners[..i].contains(key),
+                TesseraError::DuplicateAttestorSignature
+            );
+        }
+        require!(
+            attestors.threshold >= 1 && cosigners.len() == attestors.threshold as usize,
+            TesseraError::SignatureCountMismatch
+        );
+        require!(
+            receipt.attestor_set_version == attestors.version,
+            TesseraError::StaleAttestorSet
+        );
+        Cosigner::Attestors
+    };
+
+    let rebuilt = Receipt {
+        domain: RECEIPT_DOMAIN,
+        program_id: crate::ID,
+        network: context.network_key,
+        subject: context.subject,
+        provider: context.provider_key,
+        worker_key,
+        cumulative_units: args.cumulative_units,
+        result_hash: args.result_hash,
+        attestor_set_version: receipt.attestor_set_version,
+        issued_at: args.issued_at,
+        expires_at: args.expires_at,
+    };
+    require!(
+        rebuilt.to_bytes().as_slice() == signed.message,
+        TesseraError::ReceiptMismatch
+    );
+
+    let too_old = math::add_secs(args.issued_at, context.network.params.receipt_max_age_secs)?;
+    require!(
+        now <= args.expires_at && now <= too_old,
+        TesseraError::ReceiptExpired
+    );
+    Ok(cosigner)
+}
+
+/// Fails with `WrongEpoch` unless `epoch` is the epoch of `now`.
+pub fn require_current_epoch(network: &Network, epoch: u64, now: i64) -> Result<()> {
+    require!(network.epoch_at(now)? == epoch, TesseraError::WrongEpoch);
+    Ok(())
+}
+
+/// Adds `units` of a provider's work, weighted by its class, to the epoch and to the provider's
+/// work record, filling in either account if the settlement just created it. Work done while
+/// the provider is jailed or below its class minimum is recorded apart and earns nothing.
+/// Returns the weighted units.
+#[allow(clippy::too_many_arguments)]
+pub fn record_work(
+    network: &Network,
+    network_key: Pubkey,
+    epoch: &mut Epoch,
+    epoch_index: u64,
+    epoch_bump: u8,
+    work: &mut WorkRecord,
+    work_bump: u8,
+    provider: &Provider,
+    provider_key: Pubkey,
+    rent_payer: Pubkey,
+    units: u64,
+) -> Result<u64> {
+    if epoch.network == Pubkey::default() {
+        epoch.network = network_key;
+        epoch.index = epoch_index;
+        epoch.emission = network.emission.emission_for_epoch(epoch_index);
+        epoch.bump = epoch_bump;
+    }
+    if work.provider == Pubkey::default() {
+        work.provider = provider_key;
+        work.epoch = epoch_index;
+        work.rent_payer = rent_payer;
+        work.bump = work_bump;
+        epoch.open_work_records = math::add(epoch.open_work_records, 1)?;
+    }
+    let class = network.params.class(provider.class);
+    let weighted = math::mul_div_floor(
+        units,
+        class.emission_weight_bps as u64,
+        math::BPS_DENOMINATOR,
+    )?;
+    let eligible = provider.status == ProviderStatus::Active && provider.meets_min_stake(class);
+    if eligible {
+        epoch.total_units = math::add(epoch.total_units, weighted)?;
+        work.units = math::add(work.units, weighted)?;
+    } else {
+        work.ineligible_units = math::add(work.ineligible_units, weighted)?;
+    }
+    epoch.invariant()?;
+    Ok(weighted)
+}

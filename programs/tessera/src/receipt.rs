@@ -1,0 +1,121 @@
+//! The receipt: what a worker (and its client or attestors) sign about delivered work.
+//!
+//! One codec for everyone: the program rebuilds these bytes to check signatures, and the
+//! client library, the CLI, the worker and the tests sign and read them through this type
+//! (with the `no-entrypoint` feature). The bytes are borsh, fixed length, little endian.
+
+use anchor_lang::prelude::*;
+use borsh::{BorshDeserialize, BorshSerialize};
+
+/// Domain separator at the front of every receipt; a signature over a receipt can never be
+/// mistaken for a signature over anything else.
+pub const RECEIPT_DOMAIN: [u8; 18] = *b"tessera/receipt/v1";
+
+/// Length of a serialized receipt, in bytes.
+pub const RECEIPT_LEN: usize = 18 + 5 * 32 + 8 + 32 + 4 + 8 + 8;
+
+/// A statement about cumulative work: "on `subject`, `provider`'s worker has delivered
+/// `cumulative_units` units in total". Settlement pays the increase over what was already
+/// settled, so receipts can be resubmitted, reordered or lost without harm.
+#[derive(BorshSerialize, BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// Always `RECEIPT_DOMAIN`.
+    pub domain: [u8; 18],
+    /// The Tessera program the receipt is for.
+    pub program_id: Pubkey,
+    /// The network.
+    pub network: Pubkey,
+    /// The job account, or the provider account itself for a service receipt (no job).
+    pub subject: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// The provider's worker key, which signs first.
+    pub worker_key: Pubkey,
+    /// Units delivered on `subject` since it began (GPU-seconds, CPU-seconds or bytes).
+    pub cumulative_units: u64,
+    /// Digest of the outputs or evidence so far.
+    pub result_hash: [u8; 32],
+    /// Version of the attestor set the attestors signed under.
+    pub attestor_set_version: u32,
+    /// When the worker issued it, unix seconds.
+    pub issued_at: i64,
+    /// Settlement refuses it after this time, unix seconds.
+    pub expires_at: i64,
+}
+
+impl Receipt {
+    /// The canonical bytes that are signed.
+    pub fn to_bytes(&self) -> [u8; RECEIPT_LEN] {
+        let mut bytes = [0u8; RECEIPT_LEN];
+        let mut writer: &mut [u8] = &mut bytes;
+        // Writing a fixed-size struct into a buffer of exactly its size cannot fail.
+        let _ = BorshSerialize::serialize(self, &mut writer);
+        bytes
+    }
+
+    /// Reads a receipt; `None` unless `bytes` is exactly one receipt.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != RECEIPT_LEN {
+            return None;
+        }
+        Self::try_from_slice(bytes).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Receipt {
+        Receipt {
+            domain: RECEIPT_DOMAIN,
+            program_id: Pubkey::new_from_array([1; 32]),
+            network: Pubkey::new_from_array([2; 32]),
+            subject: Pubkey::new_from_array([3; 32]),
+            provider: Pubkey::new_from_array([4; 32]),
+            worker_key: Pubkey::new_from_array([5; 32]),
+            cumulative_units: 0x0102_0304_0506_0708,
+            result_hash: [6; 32],
+            attestor_set_version: 7,
+            issued_at: 1_767_225_600,
+            expires_at: 1_767_229_200,
+        }
+    }
+
+    /// The fixed test vector other clients match their encoders against (also in DESIGN.md).
+    pub const SAMPLE_HEX: &str = concat!(
+        "746573736572612f726563656970742f7631",
+        "0101010101010101010101010101010101010101010101010101010101010101",
+        "0202020202020202020202020202020202020202020202020202020202020202",
+        "0303030303030303030303030303030303030303030303030303030303030303",
+        "0404040404040404040404040404040404040404040404040404040404040404",
+        "0505050505050505050505050505050505050505050505050505050505050505",
+        "0807060504030201",
+        "0606060606060606060606060606060606060606060606060606060606060606",
+        "07000000",
+        "00b9556900000000",
+        "10c7556900000000",
+    );
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
+    #[test]
+    fn encoding_matches_the_test_vector() {
+        let bytes = sample().to_bytes();
+        assert_eq!(bytes.len(), RECEIPT_LEN);
+        assert_eq!(RECEIPT_LEN, 238);
+        assert_eq!(hex(&bytes), SAMPLE_HEX);
+    }
+
+    #[test]
+    fn decoding_round_trips_and_refuses_other_lengths() {
+        let bytes = sample().to_bytes();
+        assert_eq!(Receipt::from_bytes(&bytes), Some(sample()));
+        assert_eq!(Receipt::from_bytes(&bytes[..RECEIPT_LEN - 1]), None);
+        let mut longer = bytes.to_vec();
+        longer.push(0);
+        assert_eq!(Receipt::from_bytes(&longer), None);
+    }
+}
