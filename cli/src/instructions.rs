@@ -484,3 +484,55 @@ pub fn resolve_dispute(keys: ResolveDisputeAccounts, slash_amount: u64) -> Instr
         instruction::ResolveDispute { slash_amount },
     )
 }
+
+/// The accounts of `claim_emission` that are not derived.
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimEmissionAccounts {
+    /// Signs and pays the fee; anyone.
+    pub cranker: Pubkey,
+    pub network: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// The provider's owner; the reward goes to its associated token account.
+    pub provider_owner: Pubkey,
+    /// Who paid the work record's rent (see `WorkRecord::rent_payer`); gets it back.
+    pub rent_payer: Pubkey,
+    pub reward_mint: MintRef,
+}
+
+/// `claim_emission` for `epoch`: mints the provider's share to its owner's associated token account.
+pub fn claim_emission(keys: ClaimEmissionAccounts, epoch: u64) -> Instruction {
+    build(
+        accounts::ClaimEmission {
+            cranker: keys.cranker,
+            network: keys.network,
+            provider: keys.provider,
+            epoch: pda::epoch(&keys.network, epoch),
+            work_record: pda::work_record(&keys.provider, epoch),
+            rent_payer: keys.rent_payer,
+            owner_reward_token: pda::associated_token(
+                &keys.provider_owner,
+                &keys.reward_mint.mint,
+                &keys.reward_mint.token_program,
+            ),
+            reward_mint: keys.reward_mint.mint,
+            mint_authority: pda::mint_authority(&keys.network),
+            token_program: keys.reward_mint.token_program,
+        },
+        instruction::ClaimEmission { epoch_index: epoch },
+    )
+}
+
+/// Creates `owner`'s associated token account for `mint` unless it exists; paid by `payer`.
+pub fn create_associated_token_account(
+    payer: &Pubkey,
+    owner: &Pubkey,
+    mint: MintRef,
+) -> Instruction {
+    spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+        payer,
+        owner,
+        &mint.mint,
+        &mint.token_program,
+    )
+}

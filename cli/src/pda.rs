@@ -57,3 +57,13 @@ pub fn work_record(provider: &Pubkey, epoch: u64) -> Pubkey {
 pub fn dispute(job: &Pubkey) -> Pubkey {
     find(&[Dispute::SEED, job.as_ref()])
 }
+
+/// The associated token account of `owner` for `mint` (under `token_program`): where claims
+/// mint rewards.
+pub fn associated_token(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    spl_associated_token_account_interface::address::get_associated_token_address_with_program_id(
+        owner,
+        mint,
+        token_program,
+    )
+}

@@ -181,6 +181,7 @@ pub struct TestFixture {
     /// Token accounts made by `provider_token`: (owner, mint, account).
     provider_tokens: Vec<(Pubkey, Pubkey, Pubkey)>,
     next_job_id: u64,
+    sends_in_slot: u32,
     /// The attestors named by `set_attestors`, in order.
     pub attestors: Vec<Keypair>,
 }
@@ -209,6 +210,7 @@ impl TestFixture {
             mint_authorities: Vec::new(),
             provider_tokens: Vec::new(),
             next_job_id: 1,
+            sends_in_slot: 0,
             attestors: Vec::new(),
         };
         let authority = fixture.authority.pubkey();
@@ -291,6 +293,7 @@ impl TestFixture {
             .get_latest_blockhash()
             .await
             .expect("latest blockhash");
+        self.context.last_blockhash = blockhash;
         let payer = self.context.payer.insecure_clone();
         let mut all_signers: Vec<&Keypair> = vec![&payer];
         all_signers.extend_from_slice(signers);
@@ -306,6 +309,35 @@ impl TestFixture {
             .await
     }
 
+    /// Sends without moving to a new slot first: faster, for bulk set-up where every transaction
+    /// differs from every other (identical ones would be refused as already processed). Every
+    /// `SENDS_PER_SLOT` sends it moves on a slot all the same: a block limits the compute that
+    /// may write one account, and the runtime silently drops transactions past that limit.
+    pub async fn send_in_slot(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> TxResult {
+        const SENDS_PER_SLOT: u32 = 32;
+        self.sends_in_slot += 1;
+        if self.sends_in_slot >= SENDS_PER_SLOT {
+            return self.send(instructions, signers).await;
+        }
+        let payer = self.context.payer.insecure_clone();
+        let mut all_signers: Vec<&Keypair> = vec![&payer];
+        all_signers.extend_from_slice(signers);
+        let transaction = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&payer.pubkey()),
+            &all_signers,
+            self.context.last_blockhash,
+        );
+        self.context
+            .banks_client
+            .process_transaction(transaction)
+            .await
+    }
+
     /// Moves the clock forward by `seconds`.
     pub async fn advance(&mut self, seconds: i64) {
         self.now += seconds;
@@ -313,6 +345,7 @@ impl TestFixture {
     }
 
     async fn set_clock(&mut self) {
+        self.sends_in_slot = 0;
         let mut clock: Clock = self
             .context
             .banks_client
@@ -807,6 +840,97 @@ impl TestFixture {
         self.send(&instructions, &[]).await
     }
 
+    /// A service receipt of `provider` for `cumulative_units`, issued now under the current set.
+    pub async fn service_receipt(
+        &mut self,
+        provider: &TestProvider,
+        cumulative_units: u64,
+    ) -> Receipt {
+        let version = self.network_account().await.attestors.version;
+        Receipt {
+            domain: RECEIPT_DOMAIN,
+            program_id: tessera::ID,
+            network: self.network,
+            subject: provider.address,
+            provider: provider.address,
+            worker_key: provider.worker.pubkey(),
+            cumulative_units,
+            result_hash: [0; 32],
+            attestor_set_version: version,
+            issued_at: self.now,
+            expires_at: self.now + 600,
+        }
+    }
+
+    /// The `[ed25519, settle_service]` pair for `provider`'s service up to `cumulative_units`,
+    /// signed by its worker and the first `threshold` attestors.
+    pub async fn service_instructions(
+        &mut self,
+        provider: &TestProvider,
+        cumulative_units: u64,
+    ) -> Vec<Instruction> {
+        let receipt = self.service_receipt(provider, cumulative_units).await;
+        let threshold = self.network_account().await.attestors.threshold as usize;
+        let attestors: Vec<Keypair> = self.attestors[..threshold]
+            .iter()
+            .map(|key| key.insecure_clone())
+            .collect();
+        let cosigners: Vec<&Keypair> = attestors.iter().collect();
+        let signed = Self::sign(receipt, &provider.worker, &cosigners);
+        let epoch = self.current_epoch().await;
+        let settle = ix::settle_service(
+            &self.context.payer.pubkey(),
+            &self.network,
+            &provider.address,
+            ix::receipt_args(&receipt, epoch),
+        );
+        vec![signed.ed25519_instruction(), settle]
+    }
+
+    /// The `claim_emission` instruction for `provider` in `epoch`, creating the owner's
+    /// associated reward-token account first if needed; returns it and that account.
+    pub async fn claim_instruction(
+        &mut self,
+        provider: &TestProvider,
+        epoch: u64,
+    ) -> (Instruction, Pubkey) {
+        let owner = provider.owner.pubkey();
+        let payer = self.context.payer.pubkey();
+        let create = ix::create_associated_token_account(&payer, &owner, self.reward_mint);
+        assert_ok(self.send(&[create], &[]).await);
+        let work: tessera::state::WorkRecord = self
+            .decode(&pda::work_record(&provider.address, epoch))
+            .await;
+        let claim = ix::claim_emission(
+            ix::ClaimEmissionAccounts {
+                cranker: payer,
+                network: self.network,
+                provider: provider.address,
+                provider_owner: owner,
+                rent_payer: work.rent_payer,
+                reward_mint: self.reward_mint,
+            },
+            epoch,
+        );
+        let reward_account = pda::associated_token(
+            &owner,
+            &self.reward_mint.mint,
+            &self.reward_mint.token_program,
+        );
+        (claim, reward_account)
+    }
+
+    /// The reward mint's supply, in base units.
+    pub async fn reward_supply(&mut self) -> u64 {
+        use spl_token_2022_interface::extension::StateWithExtensions;
+        let mint = self.reward_mint.mint;
+        let account = self.account(&mint).await.expect("reward mint");
+        StateWithExtensions::<spl_token_2022_interface::state::Mint>::unpack(&account.data)
+            .expect("mint")
+            .base
+            .supply
+    }
+
     /// Checks invariant 1 of DESIGN.md for a live job: vault = deposited - paid out - fees paid
     /// - refunded, paid out + fees accrued = settled units × price, fees = floor(gross × bps).
     pub async fn assert_job_balanced(&mut self, job: &TestJob) {
@@ -855,6 +979,7 @@ pub fn swap_account(instruction: &mut Instruction, from: &Pubkey, to: &Pubkey) {
 }
 
 /// Panics with the transaction error unless `result` succeeded.
+#[track_caller]
 pub fn assert_ok(result: TxResult) {
     if let Err(error) = result {
         panic!("transaction failed: {error:?}");
@@ -877,6 +1002,7 @@ pub fn custom_code(result: &TxResult) -> Option<u32> {
 }
 
 /// Asserts that `result` failed with Tessera's `expected` error.
+#[track_caller]
 pub fn assert_err(result: TxResult, expected: TesseraError) {
     let expected_code = anchor_lang::error::ERROR_CODE_OFFSET + expected as u32;
     assert_eq!(
@@ -887,6 +1013,7 @@ pub fn assert_err(result: TxResult, expected: TesseraError) {
 }
 
 /// Asserts that `result` failed with one of Anchor's own errors (account constraints).
+#[track_caller]
 pub fn assert_anchor_err(result: TxResult, expected: AnchorErrorCode) {
     let expected_code = expected as u32;
     assert_eq!(
@@ -898,6 +1025,7 @@ pub fn assert_anchor_err(result: TxResult, expected: AnchorErrorCode) {
 
 /// Asserts that `result` failed, with any error; for failures raised outside Tessera (the token
 /// program, the runtime), where the test names the cause in `why`.
+#[track_caller]
 pub fn assert_failed(result: TxResult, why: &str) {
     assert!(
         result.is_err(),

@@ -165,4 +165,10 @@ pub enum TesseraError {
         "The treasury's token account in the payment mint is required when the job has fees to pay"
     )]
     TreasuryAccountRequired,
+    #[msg("Emission claims are paused on this network; try again after the authority unpauses")]
+    ClaimsPaused,
+    #[msg("The epoch is not over yet: claim after it ends")]
+    EpochNotOver,
+    #[msg("The provider was jailed or below its class minimum stake whenever it worked in this epoch: that work earns no emission")]
+    IneligibleWork,
 }

@@ -255,3 +255,18 @@ pub struct DisputeResolved {
     /// Whether the provider is now jailed.
     pub jailed: bool,
 }
+
+/// A provider's emission for one epoch was minted.
+#[event]
+pub struct EmissionClaimed {
+    pub provider: Pubkey,
+    pub epoch: u64,
+    /// Weighted units the provider settled in the epoch.
+    pub units: u64,
+    /// Weighted units everyone settled in the epoch.
+    pub epoch_units: u64,
+    /// Reward-mint base units minted to the provider owner.
+    pub amount: u64,
+    /// Reward-mint base units minted on this epoch so far.
+    pub epoch_claimed: u64,
+}

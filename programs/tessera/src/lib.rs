@@ -161,6 +161,12 @@ pub mod tessera {
         instructions::admin::resolve_dispute::handler(ctx, slash_amount)
     }
 
+    /// Anyone, once the epoch is over: mints the provider's share of the epoch's emission to its
+    /// owner's associated token account and closes the work record.
+    pub fn claim_emission(ctx: Context<ClaimEmission>, epoch_index: u64) -> Result<()> {
+        instructions::crank::claim_emission::handler(ctx, epoch_index)
+    }
+
     /// Anyone, once the job ended and its dispute window passed: pays the fees to the treasury,
     /// refunds the rest to the client and closes the job.
     pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {

@@ -234,6 +234,9 @@ pub struct Network {
     pub emission: EmissionSchedule,
     /// Start of epoch 0, unix seconds.
     pub genesis_at: i64,
+    /// Reward-mint supply when the network was created (tokens minted before the network took
+    /// the mint authority), in base units. Supply now = genesis_supply + totals.emitted.
+    pub genesis_supply: u64,
     /// Attestors whose quorum can vouch for receipts in place of the client.
     pub attestors: AttestorSet,
     /// What is paused.
@@ -284,6 +287,12 @@ impl Network {
         math::add_secs(self.genesis_at, offset)
     }
 
+    /// Fails with `ClaimsPaused` while emission claims are paused.
+    pub fn require_claims_open(&self) -> Result<()> {
+        require!(!self.pause.claims, TesseraError::ClaimsPaused);
+        Ok(())
+    }
+
     /// Fails with `SettlementsPaused` while settlement is paused.
     pub fn require_settlements_open(&self) -> Result<()> {
         require!(!self.pause.settlements, TesseraError::SettlementsPaused);
@@ -294,5 +303,100 @@ impl Network {
     pub fn require_new_jobs_open(&self) -> Result<()> {
         require!(!self.pause.new_jobs, TesseraError::NewJobsPaused);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schedule computed the slow way, epoch by epoch, with no shortcut and no early exit:
+    /// the table `emission_for_epoch` must reproduce.
+    fn table(schedule: &EmissionSchedule, epochs: u64) -> Vec<u64> {
+        let mut per_epoch = schedule.initial_per_epoch as u128;
+        let mut emitted: u128 = 0;
+        let mut out = Vec::new();
+        for epoch in 0..epochs {
+            if epoch > 0 && epoch % schedule.decay_every_epochs as u64 == 0 {
+                per_epoch = per_epoch * (10_000 - schedule.decay_bps as u128) / 10_000;
+            }
+            let step = epoch / schedule.decay_every_epochs as u64;
+            let scheduled = if schedule.decay_bps > 0 && step >= MAX_DECAY_STEPS {
+                0
+            } else {
+                per_epoch
+            };
+            let emission = scheduled.min(schedule.supply_cap as u128 - emitted);
+            emitted += emission;
+            out.push(emission as u64);
+        }
+        out
+    }
+
+    fn schedule(initial: u64, decay_bps: u16, every: u32, cap: u64) -> EmissionSchedule {
+        EmissionSchedule {
+            initial_per_epoch: initial,
+            decay_bps,
+            decay_every_epochs: every,
+            supply_cap: cap,
+        }
+    }
+
+    #[test]
+    fn matches_the_slow_table_for_many_shapes() {
+        let shapes = [
+            schedule(1_000_000, 5_000, 10, 15_000_000),
+            schedule(1_000_000, 5_000, 10, 100_000_000),
+            schedule(999_999_937, 1_000, 3, u64::MAX),
+            schedule(7, 2_500, 1, 1_000),
+            schedule(500, 0, 4, 10_001),
+            schedule(500, 10_000, 4, 10_000),
+            schedule(u64::MAX / 3, 5_000, 2, u64::MAX),
+            schedule(1, 1, 1, 10),
+        ];
+        for shape in shapes {
+            let expected = table(&shape, 700);
+            for (epoch, want) in expected.iter().enumerate() {
+                assert_eq!(
+                    shape.emission_for_epoch(epoch as u64),
+                    *want,
+                    "epoch {epoch} of {shape:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_cap_cuts_one_epoch_short_and_zeroes_the_rest() {
+        // 1,000,000 per epoch for 10 epochs, then 500,000: 10,000,000 + 5 × 500,000 = 12,500,000
+        // after epoch 14; the cap of 12,750,000 leaves 250,000 for epoch 15.
+        let shape = schedule(1_000_000, 5_000, 10, 12_750_000);
+        assert_eq!(shape.emission_for_epoch(14), 500_000);
+        assert_eq!(
+            shape.emission_for_epoch(15),
+            250_000,
+            "the last epoch before the cap"
+        );
+        for epoch in 16..2_000 {
+            assert_eq!(shape.emission_for_epoch(epoch), 0, "epoch {epoch}");
+        }
+        for epoch in [u64::MAX / 2, u64::MAX - 1, u64::MAX] {
+            assert_eq!(shape.emission_for_epoch(epoch), 0);
+        }
+        let total: u64 = (0..2_000)
+            .map(|epoch| shape.emission_for_epoch(epoch))
+            .sum();
+        assert_eq!(total, 12_750_000);
+    }
+
+    #[test]
+    fn a_decaying_schedule_stops_after_the_last_step() {
+        let shape = schedule(1_000_000_000_000, 10, 1, u64::MAX);
+        assert!(shape.emission_for_epoch(MAX_DECAY_STEPS - 1) > 0);
+        assert_eq!(shape.emission_for_epoch(MAX_DECAY_STEPS), 0);
+        assert_eq!(shape.emission_for_epoch(u64::MAX), 0);
+        // Without decay the amount never changes, up to the cap.
+        let flat = schedule(3, 0, 1, u64::MAX);
+        assert_eq!(flat.emission_for_epoch(u64::MAX / 4), 3);
     }
 }

@@ -78,6 +78,7 @@ pub(crate) fn handler(ctx: Context<InitializeNetwork>, args: InitializeNetworkAr
         params: args.params,
         emission: args.emission,
         genesis_at: now,
+        genesis_supply: ctx.accounts.reward_mint.supply,
         attestors: AttestorSet::default(),
         pause: PauseFlags::default(),
         totals: NetworkTotals::default(),

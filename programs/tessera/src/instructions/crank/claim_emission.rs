@@ -1,0 +1,121 @@
+use crate::errors::TesseraError;
+use crate::events::EmissionClaimed;
+use crate::math;
+use crate::state::{Epoch, Network, Provider, WorkRecord, MINT_AUTHORITY_SEED};
+use anchor_lang::prelude::*;
+use anchor_spl::associated_token::get_associated_token_address_with_program_id;
+use anchor_spl::token_interface::{self, Mint, MintTo, TokenAccount, TokenInterface};
+
+#[derive(Accounts)]
+#[instruction(epoch_index: u64)]
+pub struct ClaimEmission<'info> {
+    /// Anyone; claims are a permissionless crank.
+    pub cranker: Signer<'info>,
+
+    #[account(mut, has_one = reward_mint @ TesseraError::WrongMint)]
+    pub network: Box<Account<'info, Network>>,
+
+    #[account(has_one = network)]
+    pub provider: Box<Account<'info, Provider>>,
+
+    #[account(
+        mut,
+        seeds = [Epoch::SEED, network.key().as_ref(), &epoch_index.to_le_bytes()],
+        bump = epoch.bump,
+    )]
+    pub epoch: Box<Account<'info, Epoch>>,
+
+    #[account(
+        mut,
+        close = rent_payer,
+        seeds = [WorkRecord::SEED, provider.key().as_ref(), &epoch_index.to_le_bytes()],
+        bump = work_record.bump,
+        has_one = rent_payer,
+    )]
+    pub work_record: Box<Account<'info, WorkRecord>>,
+
+    /// CHECK: gets the work record's rent back; `has_one = rent_payer` checks its address.
+    #[account(mut)]
+    pub rent_payer: UncheckedAccount<'info>,
+
+    /// The provider owner's associated token account for the reward mint.
+    #[account(
+        mut,
+        address = get_associated_token_address_with_program_id(
+            &provider.owner,
+            &reward_mint.key(),
+            &token_program.key(),
+        ) @ TesseraError::WrongTokenAccountOwner,
+    )]
+    pub owner_reward_token: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    #[account(mut)]
+    pub reward_mint: Box<InterfaceAccount<'info, Mint>>,
+
+    /// CHECK: signs the mint; only its address matters, checked by the seeds.
+    #[account(seeds = [MINT_AUTHORITY_SEED, network.key().as_ref()], bump = network.mint_authority_bump)]
+    pub mint_authority: UncheckedAccount<'info>,
+
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl ClaimEmission<'_> {
+    fn validate(&self, epoch_index: u64, now: i64) -> Result<()> {
+        self.network.require_claims_open()?;
+        let next_epoch = math::add(epoch_index, 1)?;
+        require!(
+            now >= self.network.epoch_start(next_epoch)?,
+            TesseraError::EpochNotOver
+        );
+        require!(self.work_record.units > 0, TesseraError::IneligibleWork);
+        Ok(())
+    }
+}
+
+/// Mints floor(epoch emission × provider units / epoch units) to the provider owner. Rounding
+/// down leaves dust unminted, so an epoch's claims never add up to more than its emission.
+pub(crate) fn handler(ctx: Context<ClaimEmission>, epoch_index: u64) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    ctx.accounts.validate(epoch_index, now)?;
+    let (epoch, work) = (&ctx.accounts.epoch, &ctx.accounts.work_record);
+    let amount = math::mul_div_floor(epoch.emission, work.units, epoch.total_units)?;
+
+    if amount > 0 {
+        let network_key = ctx.accounts.network.key();
+        let seeds: &[&[u8]] = &[
+            MINT_AUTHORITY_SEED,
+            network_key.as_ref(),
+            &[ctx.accounts.network.mint_authority_bump],
+        ];
+        token_interface::mint_to(
+            CpiContext::new_with_signer(
+                ctx.accounts.token_program.key(),
+                MintTo {
+                    mint: ctx.accounts.reward_mint.to_account_info(),
+                    to: ctx.accounts.owner_reward_token.to_account_info(),
+                    authority: ctx.accounts.mint_authority.to_account_info(),
+                },
+                &[seeds],
+            ),
+            amount,
+        )?;
+    }
+
+    let units = ctx.accounts.work_record.units;
+    let epoch = &mut ctx.accounts.epoch;
+    epoch.claimed = math::add(epoch.claimed, amount)?;
+    epoch.open_work_records = math::sub(epoch.open_work_records, 1)?;
+    epoch.invariant()?;
+    let network = &mut ctx.accounts.network;
+    network.totals.emitted = math::add(network.totals.emitted, amount)?;
+    network.invariant()?;
+    emit!(EmissionClaimed {
+        provider: ctx.accounts.provider.key(),
+        epoch: epoch_index,
+        units,
+        epoch_units: epoch.total_units,
+        amount,
+        epoch_claimed: epoch.claimed,
+    });
+    Ok(())
+}

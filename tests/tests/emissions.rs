@@ -1,0 +1,294 @@
+//! Epoch emissions: class-weighted units recorded by settlements, claims after the epoch,
+//! dust left unminted, and claims whose cost does not grow with the number of providers.
+
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tessera::instructions::RegisterProviderArgs;
+use tessera::state::{Epoch, PauseFlags, ProviderClass, ProviderSpec};
+use tessera::TesseraError;
+use tessera_cli::instructions as ix;
+use tessera_cli::pda;
+use tessera_tests::*;
+
+const DAY: i64 = 86_400;
+
+/// A network whose classes weigh Training 2x, Inference 1x, Edge 0.5x, with three attestors.
+async fn weighted_network() -> TestFixture {
+    let mut fixture = TestFixture::new().await;
+    let mut params = default_params();
+    params.classes[ProviderClass::Training.index()].emission_weight_bps = 20_000;
+    params.classes[ProviderClass::Edge.index()].emission_weight_bps = 5_000;
+    let authority = fixture.authority.insecure_clone();
+    let update = ix::update_parameters(&authority.pubkey(), &fixture.network, params);
+    assert_ok(fixture.send(&[update], &[&authority]).await);
+    fixture.set_attestors(3, 2).await;
+    fixture
+}
+
+#[tokio::test]
+async fn three_classes_four_epochs_claims_to_the_token() {
+    let mut fixture = weighted_network().await;
+    let providers = [
+        fixture.staked_provider(ProviderClass::Training).await,
+        fixture.staked_provider(ProviderClass::Inference).await,
+        fixture.staked_provider(ProviderClass::Edge).await,
+    ];
+    let weights = [20_000u64, 10_000, 5_000];
+    // Units each provider serves in epochs 0..4; nobody works in epoch 2.
+    let work: [[u64; 3]; 4] = [[100, 300, 50], [10, 0, 1_000], [0, 0, 0], [7, 0, 13]];
+    let mut cumulative = [0u64; 3];
+    for (epoch, units) in work.iter().enumerate() {
+        assert_eq!(fixture.current_epoch().await, epoch as u64);
+        for (i, provider) in providers.iter().enumerate() {
+            if units[i] > 0 {
+                cumulative[i] += units[i];
+                let instructions = fixture.service_instructions(provider, cumulative[i]).await;
+                assert_ok(fixture.send(&instructions, &[]).await);
+            }
+        }
+        fixture.advance(DAY).await;
+    }
+
+    let supply_before = fixture.reward_supply().await;
+    let mut claimed_total = 0;
+    for (epoch, units) in work.iter().enumerate() {
+        let epoch = epoch as u64;
+        let epoch_address = pda::epoch(&fixture.network, epoch);
+        if units.iter().all(|u| *u == 0) {
+            assert!(
+                fixture.account(&epoch_address).await.is_none(),
+                "no work, no epoch account"
+            );
+            continue;
+        }
+        let state: Epoch = fixture.decode(&epoch_address).await;
+        let weighted: Vec<u64> = units
+            .iter()
+            .zip(weights)
+            .map(|(u, w)| u * w / 10_000)
+            .collect();
+        let total: u64 = weighted.iter().sum();
+        assert_eq!(state.total_units, total);
+        assert_eq!(state.emission, default_emission().emission_for_epoch(epoch));
+        let mut minted = 0;
+        for (i, provider) in providers.iter().enumerate() {
+            if units[i] == 0 {
+                continue;
+            }
+            let (claim, reward_account) = fixture.claim_instruction(provider, epoch).await;
+            let before = fixture.balance(&reward_account).await;
+            assert_ok(fixture.send(&[claim], &[]).await);
+            let got = fixture.balance(&reward_account).await - before;
+            let expected = (state.emission as u128 * weighted[i] as u128 / total as u128) as u64;
+            assert_eq!(got, expected, "epoch {epoch}, provider {i}");
+            minted += got;
+            assert!(fixture
+                .account(&pda::work_record(&provider.address, epoch))
+                .await
+                .is_none());
+        }
+        let state: Epoch = fixture.decode(&epoch_address).await;
+        assert_eq!((state.claimed, state.open_work_records), (minted, 0));
+        assert!(minted <= state.emission);
+        println!(
+            "epoch {epoch}: emission {}, minted {minted}, dust {}",
+            state.emission,
+            state.emission - minted
+        );
+        claimed_total += minted;
+    }
+    let network = fixture.network_account().await;
+    assert_eq!(network.totals.emitted, claimed_total);
+    assert_eq!(fixture.reward_supply().await, supply_before + claimed_total);
+    assert_eq!(
+        fixture.reward_supply().await,
+        network.genesis_supply + network.totals.emitted
+    );
+}
+
+#[tokio::test]
+async fn claims_are_refused_until_due_once_and_while_paused() {
+    let mut fixture = weighted_network().await;
+    let provider = fixture.staked_provider(ProviderClass::Inference).await;
+    let instructions = fixture.service_instructions(&provider, 10).await;
+    assert_ok(fixture.send(&instructions, &[]).await);
+
+    let (claim, _) = fixture.claim_instruction(&provider, 0).await;
+    assert_err(
+        fixture.send(std::slice::from_ref(&claim), &[]).await,
+        TesseraError::EpochNotOver,
+    );
+    fixture.advance(DAY).await;
+
+    let authority = fixture.authority.insecure_clone();
+    let network = fixture.network;
+    let pause = PauseFlags {
+        claims: true,
+        ..Default::default()
+    };
+    assert_ok(
+        fixture
+            .send(
+                &[ix::set_pause(&authority.pubkey(), &network, pause)],
+                &[&authority],
+            )
+            .await,
+    );
+    assert_err(
+        fixture.send(std::slice::from_ref(&claim), &[]).await,
+        TesseraError::ClaimsPaused,
+    );
+    assert_ok(
+        fixture
+            .send(
+                &[ix::set_pause(
+                    &authority.pubkey(),
+                    &network,
+                    PauseFlags::default(),
+                )],
+                &[&authority],
+            )
+            .await,
+    );
+
+    // The reward goes to the owner's associated token account and nowhere else.
+    let thief = fixture.wallet().await;
+    let thief_account = fixture.reward_tokens(&thief.pubkey(), 0).await;
+    let owner_ata =
+        pda::associated_token(&provider.owner.pubkey(), &fixture.reward_mint.mint, &TOKEN);
+    let mut stolen = claim.clone();
+    swap_account(&mut stolen, &owner_ata, &thief_account);
+    assert_err(
+        fixture.send(&[stolen], &[]).await,
+        TesseraError::WrongTokenAccountOwner,
+    );
+
+    let rent_payer = fixture.context.payer.pubkey();
+    let lamports = fixture.lamports(&rent_payer).await;
+    assert_ok(fixture.send(std::slice::from_ref(&claim), &[]).await);
+    assert!(
+        fixture.lamports(&rent_payer).await > lamports - 10_000,
+        "the work record's rent came back"
+    );
+    assert_eq!(
+        fixture.balance(&owner_ata).await,
+        default_emission().initial_per_epoch
+    );
+    assert_anchor_err(
+        fixture.send(&[claim], &[]).await,
+        AnchorErrorCode::AccountNotInitialized,
+    );
+}
+
+#[tokio::test]
+async fn work_below_the_class_minimum_earns_nothing() {
+    let mut fixture = weighted_network().await;
+    let eligible = fixture.staked_provider(ProviderClass::Edge).await;
+    let unstaked = fixture.provider(ProviderClass::Edge, 0).await;
+    for provider in [&eligible, &unstaked] {
+        let instructions = fixture.service_instructions(provider, 1_000).await;
+        assert_ok(fixture.send(&instructions, &[]).await);
+    }
+    let epoch: Epoch = fixture.decode(&pda::epoch(&fixture.network, 0)).await;
+    assert_eq!(
+        epoch.total_units, 500,
+        "only the eligible provider's weighted units count"
+    );
+    fixture.advance(DAY).await;
+    let (claim, _) = fixture.claim_instruction(&unstaked, 0).await;
+    assert_err(
+        fixture.send(&[claim], &[]).await,
+        TesseraError::IneligibleWork,
+    );
+    let (claim, account) = fixture.claim_instruction(&eligible, 0).await;
+    assert_ok(fixture.send(&[claim], &[]).await);
+    assert_eq!(
+        fixture.balance(&account).await,
+        epoch.emission,
+        "the whole epoch to the one eligible provider"
+    );
+}
+
+#[tokio::test]
+async fn claim_cost_does_not_grow_with_two_thousand_providers() {
+    const PROVIDERS: usize = 2_000;
+    let mut fixture = weighted_network().await;
+    // Bandwidth providers need no stake here, so that set-up is one transaction each.
+    let mut params = default_params();
+    params.classes[ProviderClass::Bandwidth.index()].min_stake = 0;
+    let authority = fixture.authority.insecure_clone();
+    let update = ix::update_parameters(&authority.pubkey(), &fixture.network, params);
+    assert_ok(fixture.send(&[update], &[&authority]).await);
+
+    let spec = ProviderSpec {
+        bandwidth_mbps: 100,
+        ..Default::default()
+    };
+    let payer = fixture.context.payer.pubkey();
+    let network = fixture.network;
+    let mut providers = Vec::with_capacity(PROVIDERS);
+    for _ in 0..PROVIDERS {
+        let owner = Keypair::new();
+        let worker = Keypair::new();
+        let register = ix::register_provider(
+            &owner.pubkey(),
+            &network,
+            fixture.reward_mint,
+            RegisterProviderArgs {
+                class: ProviderClass::Bandwidth,
+                spec,
+                worker_key: worker.pubkey(),
+            },
+        );
+        let fund =
+            solana_system_interface::instruction::transfer(&payer, &owner.pubkey(), 10_000_000);
+        assert_ok(fixture.send_in_slot(&[fund, register], &[&owner]).await);
+        let address = pda::provider(&network, &owner.pubkey());
+        providers.push(TestProvider {
+            owner,
+            worker,
+            address,
+            reward_account: Default::default(),
+        });
+    }
+
+    // Epoch 0: one provider works. Epoch 1: all 2,000 do.
+    let instructions = fixture.service_instructions(&providers[0], 100).await;
+    assert_ok(fixture.send(&instructions, &[]).await);
+    fixture.advance(DAY).await;
+    for (i, provider) in providers.iter().enumerate() {
+        // 200 new units each: the first provider's receipts are cumulative over both epochs.
+        let cumulative = if i == 0 { 300 } else { 200 };
+        let instructions = fixture.service_instructions(provider, cumulative).await;
+        assert_ok(fixture.send_in_slot(&instructions, &[]).await);
+    }
+    let epoch: Epoch = fixture.decode(&pda::epoch(&network, 1)).await;
+    assert_eq!(epoch.open_work_records, PROVIDERS as u64);
+    fixture.advance(DAY).await;
+
+    let (alone, _) = fixture.claim_instruction(&providers[0], 0).await;
+    let (first, first_account) = fixture.claim_instruction(&providers[0], 1).await;
+    let (last, last_account) = fixture
+        .claim_instruction(&providers[PROVIDERS - 1], 1)
+        .await;
+    for (name, claim) in [
+        ("1 provider", &alone),
+        ("2,000 providers, first", &first),
+        ("2,000 providers, last", &last),
+    ] {
+        println!(
+            "claim with {name}: {} accounts, {} bytes of instruction data",
+            claim.accounts.len(),
+            claim.data.len()
+        );
+        assert_eq!(claim.accounts.len(), alone.accounts.len());
+        assert_eq!(claim.data.len(), alone.data.len());
+    }
+    assert_ok(fixture.send(&[alone], &[]).await);
+    let before = fixture.balance(&first_account).await;
+    assert_ok(fixture.send(&[first], &[]).await);
+    assert_ok(fixture.send(&[last], &[]).await);
+    let share = epoch.emission / PROVIDERS as u64;
+    assert_eq!(fixture.balance(&first_account).await - before, share);
+    assert_eq!(fixture.balance(&last_account).await, share);
+}
