@@ -115,7 +115,7 @@ async fn a_client_disputes_attested_work_and_the_authority_slashes() {
         scene.fixture.network_account().await.totals.open_disputes,
         1
     );
-    assert_failed(scene.open().await, "a second dispute while one is open");
+    assert_err(scene.open().await, TesseraError::DisputeOpen);
 
     // Only the authority resolves, and only up to what the provider has at stake.
     let stranger = scene.fixture.wallet().await;

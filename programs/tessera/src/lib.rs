@@ -28,6 +28,7 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod math;
+pub mod pda_account;
 pub mod receipt;
 pub mod state;
 pub mod token;

@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 /// A client's challenge of attested work on its job, resolved by the authority.
 /// Seeds: `["dispute", job]`; at most one open per job.
 #[account]
-#[derive(InitSpace, Debug)]
+#[derive(InitSpace, Debug, Default)]
 pub struct Dispute {
     /// The disputed job.
     pub job: Pubkey,

@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 /// One emission epoch of a network, created by the first settlement in it.
 /// Seeds: `["epoch", network, index (u64 little endian)]`.
 #[account]
-#[derive(InitSpace, Debug)]
+#[derive(InitSpace, Debug, Default)]
 pub struct Epoch {
     /// The network this epoch belongs to.
     pub network: Pubkey,
@@ -41,7 +41,7 @@ impl Epoch {
 /// A provider's work in one epoch, created by its first settlement in that epoch and closed
 /// when the emission for it is claimed. Seeds: `["work", provider, epoch index (u64 little endian)]`.
 #[account]
-#[derive(InitSpace, Debug)]
+#[derive(InitSpace, Debug, Default)]
 pub struct WorkRecord {
     /// The provider that did the work.
     pub provider: Pubkey,

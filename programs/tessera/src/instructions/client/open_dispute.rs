@@ -1,6 +1,7 @@
 use crate::errors::TesseraError;
 use crate::events::DisputeOpened;
 use crate::math;
+use crate::pda_account::{create_if_needed, store};
 use crate::state::{Dispute, Job, Network};
 use anchor_lang::prelude::*;
 
@@ -16,14 +17,9 @@ pub struct OpenDispute<'info> {
     #[account(mut, has_one = client @ TesseraError::NotJobClient, has_one = network)]
     pub job: Account<'info, Job>,
 
-    #[account(
-        init,
-        payer = client,
-        space = 8 + Dispute::INIT_SPACE,
-        seeds = [Dispute::SEED, job.key().as_ref()],
-        bump,
-    )]
-    pub dispute: Account<'info, Dispute>,
+    /// CHECK: the job's dispute PDA, by seeds; created here (see `crate::pda_account`).
+    #[account(mut, seeds = [Dispute::SEED, job.key().as_ref()], bump)]
+    pub dispute: UncheckedAccount<'info>,
 
     pub system_program: Program<'info, System>,
 }
@@ -31,6 +27,7 @@ pub struct OpenDispute<'info> {
 impl OpenDispute<'_> {
     fn validate(&self, now: i64) -> Result<()> {
         let job = &self.job;
+        require!(!job.dispute_open, TesseraError::DisputeOpen);
         require!(job.last_attested_at != 0, TesseraError::NothingToDispute);
         let window_ends = math::add_secs(
             job.last_attested_at,
@@ -50,15 +47,28 @@ pub(crate) fn handler(ctx: Context<OpenDispute>, evidence_hash: [u8; 32]) -> Res
     job.dispute_open = true;
     let network = &mut ctx.accounts.network;
     network.totals.open_disputes = math::add(network.totals.open_disputes, 1)?;
-    ctx.accounts.dispute.set_inner(Dispute {
-        job: job.key(),
-        client: job.client,
-        provider: job.provider,
-        evidence_hash,
-        settled_units: job.settled_units,
-        opened_at: now,
-        bump: ctx.bumps.dispute,
-    });
+    let job_key = job.key();
+    let dispute = ctx.accounts.dispute.to_account_info();
+    let created = create_if_needed(
+        &dispute,
+        &ctx.accounts.client.to_account_info(),
+        &ctx.accounts.system_program,
+        8 + Dispute::INIT_SPACE,
+        &[Dispute::SEED, job_key.as_ref(), &[ctx.bumps.dispute]],
+    )?;
+    require!(created, TesseraError::DisputeOpen);
+    store(
+        &dispute,
+        &Dispute {
+            job: job_key,
+            client: job.client,
+            provider: job.provider,
+            evidence_hash,
+            settled_units: job.settled_units,
+            opened_at: now,
+            bump: ctx.bumps.dispute,
+        },
+    )?;
     emit!(DisputeOpened {
         job: job.key(),
         client: job.client,

@@ -1,7 +1,7 @@
 use crate::errors::TesseraError;
 use crate::events::ServiceSettled;
 use crate::instructions::settle::verify::{
-    record_work, require_current_epoch, verify_receipt, ReceiptArgs, ReceiptContext,
+    record_work, require_current_epoch, verify_receipt, ReceiptArgs, ReceiptContext, WorkAccounts,
 };
 use crate::math;
 use crate::state::{Epoch, Network, Provider, WorkRecord};
@@ -24,23 +24,21 @@ pub struct SettleService<'info> {
     #[account(address = solana_sdk_ids::sysvar::instructions::ID @ TesseraError::InvalidInstructionsSysvar)]
     pub instructions: UncheckedAccount<'info>,
 
+    /// CHECK: the epoch's PDA, by seeds; created on first use and read as an `Epoch`.
     #[account(
-        init_if_needed,
-        payer = submitter,
-        space = 8 + Epoch::INIT_SPACE,
+        mut,
         seeds = [Epoch::SEED, network.key().as_ref(), &args.epoch.to_le_bytes()],
         bump,
     )]
-    pub epoch: Box<Account<'info, Epoch>>,
+    pub epoch: UncheckedAccount<'info>,
 
+    /// CHECK: the provider's work-record PDA for the epoch, by seeds; created on first use and read as a `WorkRecord`.
     #[account(
-        init_if_needed,
-        payer = submitter,
-        space = 8 + WorkRecord::INIT_SPACE,
+        mut,
         seeds = [WorkRecord::SEED, provider.key().as_ref(), &args.epoch.to_le_bytes()],
         bump,
     )]
-    pub work_record: Box<Account<'info, WorkRecord>>,
+    pub work_record: UncheckedAccount<'info>,
 
     pub system_program: Program<'info, System>,
 }
@@ -76,17 +74,21 @@ pub(crate) fn handler(ctx: Context<SettleService>, args: ReceiptArgs) -> Result<
     let network = &mut ctx.accounts.network;
     network.totals.service_units = math::add(network.totals.service_units, units)?;
 
+    let payer = ctx.accounts.submitter.to_account_info();
     let weighted_units = record_work(
+        &WorkAccounts {
+            epoch: &ctx.accounts.epoch.to_account_info(),
+            epoch_bump: ctx.bumps.epoch,
+            work_record: &ctx.accounts.work_record.to_account_info(),
+            work_bump: ctx.bumps.work_record,
+            payer: &payer,
+            system_program: &ctx.accounts.system_program,
+        },
         &ctx.accounts.network,
         ctx.accounts.network.key(),
-        &mut ctx.accounts.epoch,
-        args.epoch,
-        ctx.bumps.epoch,
-        &mut ctx.accounts.work_record,
-        ctx.bumps.work_record,
         &ctx.accounts.provider,
         ctx.accounts.provider.key(),
-        ctx.accounts.submitter.key(),
+        args.epoch,
         units,
     )?;
     emit!(ServiceSettled {

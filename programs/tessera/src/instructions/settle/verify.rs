@@ -5,6 +5,7 @@
 use crate::ed25519::{load_previous_ed25519, parse};
 use crate::errors::TesseraError;
 use crate::math;
+use crate::pda_account::{create_if_needed, load, store};
 use crate::receipt::{Receipt, RECEIPT_DOMAIN};
 use crate::state::{Epoch, Network, Provider, ProviderStatus, WorkRecord};
 use anchor_lang::prelude::*;
@@ -144,22 +145,84 @@ pub fn require_current_epoch(network: &Network, epoch: u64, now: i64) -> Result<
     Ok(())
 }
 
-/// Adds `units` of a provider's work, weighted by its class, to the epoch and to the provider's
-/// work record, filling in either account if the settlement just created it. Work done while
-/// the provider is jailed or below its class minimum is recorded apart and earns nothing.
+/// The epoch and work-record accounts a settlement writes its emission units to, created on
+/// first use (see [`crate::pda_account`] for why not with Anchor's `init`).
+pub struct WorkAccounts<'a, 'info> {
+    pub epoch: &'a AccountInfo<'info>,
+    pub epoch_bump: u8,
+    pub work_record: &'a AccountInfo<'info>,
+    pub work_bump: u8,
+    /// Pays the rent of whichever account is new.
+    pub payer: &'a AccountInfo<'info>,
+    pub system_program: &'a Program<'info, System>,
+}
+
+/// Adds `units` of a provider's work, weighted by its class, to epoch `epoch_index` and to the
+/// provider's work record for it, creating either account on first use. Work done while the
+/// provider is jailed or below its class minimum is recorded apart and earns nothing.
 /// Returns the weighted units.
-#[allow(clippy::too_many_arguments)]
 pub fn record_work(
+    accounts: &WorkAccounts,
     network: &Network,
     network_key: Pubkey,
-    epoch: &mut Epoch,
+    provider: &Provider,
+    provider_key: Pubkey,
     epoch_index: u64,
-    epoch_bump: u8,
+    units: u64,
+) -> Result<u64> {
+    let epoch_bytes = epoch_index.to_le_bytes();
+    let created = create_if_needed(
+        accounts.epoch,
+        accounts.payer,
+        accounts.system_program,
+        8 + Epoch::INIT_SPACE,
+        &[
+            Epoch::SEED,
+            network_key.as_ref(),
+            &epoch_bytes,
+            &[accounts.epoch_bump],
+        ],
+    )?;
+    let mut epoch: Epoch = load(accounts.epoch, created)?;
+    let created = create_if_needed(
+        accounts.work_record,
+        accounts.payer,
+        accounts.system_program,
+        8 + WorkRecord::INIT_SPACE,
+        &[
+            WorkRecord::SEED,
+            provider_key.as_ref(),
+            &epoch_bytes,
+            &[accounts.work_bump],
+        ],
+    )?;
+    let mut work: WorkRecord = load(accounts.work_record, created)?;
+    let weighted = add_work(
+        &mut epoch,
+        &mut work,
+        network,
+        network_key,
+        provider,
+        provider_key,
+        accounts.payer.key(),
+        (epoch_index, accounts.epoch_bump, accounts.work_bump),
+        units,
+    )?;
+    store(accounts.epoch, &epoch)?;
+    store(accounts.work_record, &work)?;
+    Ok(weighted)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_work(
+    epoch: &mut Epoch,
     work: &mut WorkRecord,
-    work_bump: u8,
+    network: &Network,
+    network_key: Pubkey,
     provider: &Provider,
     provider_key: Pubkey,
     rent_payer: Pubkey,
+    (epoch_index, epoch_bump, work_bump): (u64, u8, u8),
     units: u64,
 ) -> Result<u64> {
     if epoch.network == Pubkey::default() {

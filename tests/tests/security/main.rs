@@ -1,0 +1,77 @@
+//! The attack suite: one module per known class of Solana program attack, adapted to
+//! Tessera's instructions. Each test names the attack and asserts the exact refusal.
+
+mod account_type_cosplay;
+mod arbitrary_cpi;
+mod arithmetic_overflow;
+mod close_and_revive;
+mod duplicate_mutable_accounts;
+mod missing_signer;
+mod non_canonical_bump;
+mod pda_sharing;
+mod prefunded_pda;
+mod reinitialization;
+mod rounding;
+mod sysvar_spoofing;
+mod unchecked_remaining_accounts;
+mod wrong_owner;
+
+use solana_signer::Signer;
+use tessera::state::ProviderClass;
+use tessera_cli::instructions as ix;
+use tessera_tests::*;
+
+/// Funds a client holds in the payment mint.
+pub const FUNDS: u64 = 10_000 * ONE;
+
+/// A network with three attestors (threshold 2); a client with a running job of 1,000 units at
+/// 1 token each in an SPL Token mint (not the reward mint), named to a staked Inference
+/// provider; 100 units already settled with the client's co-signature.
+pub struct Scene {
+    pub fixture: TestFixture,
+    pub client: TestClient,
+    pub provider: TestProvider,
+    pub job: TestJob,
+}
+
+pub async fn scene() -> Scene {
+    let mut fixture = TestFixture::new().await;
+    fixture.set_attestors(3, 2).await;
+    let mint = fixture.create_mint(TOKEN).await;
+    let client = fixture.client(mint, FUNDS).await;
+    let provider = fixture.staked_provider(ProviderClass::Inference).await;
+    let mut args = fixture.job_args(Some(provider.address));
+    args.max_units = 1_000;
+    let (result, job) = fixture.create_job(&client, mint, args).await;
+    assert_ok(result);
+    let accept = ix::accept_job(&provider.owner.pubkey(), &fixture.network, &job.address);
+    assert_ok(fixture.send(&[accept], &[&provider.owner]).await);
+    let receipt = fixture.receipt(&job, &provider, 100).await;
+    let signed = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
+    assert_ok(fixture.settle(&job, &provider, &signed).await);
+    Scene {
+        fixture,
+        client,
+        provider,
+        job,
+    }
+}
+
+impl Scene {
+    /// A client-co-signed receipt for `units` cumulative units on the scene's job.
+    pub async fn cosigned(&mut self, units: u64) -> SignedReceipt {
+        let job = TestJob {
+            address: self.job.address,
+            vault: self.job.vault,
+            args: self.job.args.clone(),
+            mint: self.job.mint,
+        };
+        self.cosigned_on(&job, units).await
+    }
+
+    /// A client-co-signed receipt for `units` cumulative units on `job`.
+    pub async fn cosigned_on(&mut self, job: &TestJob, units: u64) -> SignedReceipt {
+        let receipt = self.fixture.receipt(job, &self.provider, units).await;
+        TestFixture::sign(receipt, &self.provider.worker, &[&self.client.wallet])
+    }
+}
