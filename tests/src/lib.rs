@@ -256,6 +256,11 @@ impl TestFixture {
         mint
     }
 
+    /// The faucet's reward-token account (tokens minted before genesis).
+    pub fn faucet(&self) -> Pubkey {
+        self.faucet
+    }
+
     /// Arguments that create network `network_id` with the default parameters.
     pub fn initialize_args(&self) -> InitializeNetworkArgs {
         InitializeNetworkArgs {
