@@ -2,6 +2,7 @@
 //! instruction layouts. The CLI, the worker, the tests and the migrations all build their
 //! transactions through [`pda`] and [`instructions`].
 
+pub mod codec_checks;
 pub mod instructions;
 pub mod pda;
 pub mod receipt;

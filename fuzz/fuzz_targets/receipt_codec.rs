@@ -1,0 +1,6 @@
+//! Any bytes through the receipt codec: exact length, canonical re-encoding.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    tessera_cli::codec_checks::receipt_codec(data);
+});
