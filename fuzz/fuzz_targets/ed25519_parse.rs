@@ -7,5 +7,5 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     }
     let own_index = u16::from_le_bytes([data[0], data[1]]);
-    tessera_cli::codec_checks::ed25519_parse(&data[2..], own_index);
+    tessera_client::codec_checks::ed25519_parse(&data[2..], own_index);
 });

@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    tessera_cli::codec_checks::receipt_codec(data);
+    tessera_client::codec_checks::receipt_codec(data);
 });

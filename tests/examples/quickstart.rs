@@ -10,7 +10,7 @@
 
 use solana_signer::Signer;
 use tessera::state::{Job, Network, Provider, ProviderClass};
-use tessera_cli::instructions::{self as ix, CloseJobAccounts};
+use tessera_client::instructions::{self as ix, CloseJobAccounts};
 use tessera_tests::*;
 
 /// A base-unit amount as tokens with six decimals, exactly.

@@ -28,9 +28,9 @@ use tessera::state::{
     UnitKind,
 };
 use tessera::TesseraError;
-use tessera_cli::instructions::{self as ix, MintRef, SettleReceiptAccounts};
-use tessera_cli::pda;
-pub use tessera_cli::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
+use tessera_client::instructions::{self as ix, MintRef, SettleReceiptAccounts};
+use tessera_client::pda;
+pub use tessera_client::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
 
 pub use anchor_lang::error::ErrorCode as AnchorErrorCode;
 

@@ -1,4 +1,4 @@
-//! The fuzz targets' properties (`tessera_cli::codec_checks`), run by proptest for a bounded
+//! The fuzz targets' properties (`tessera_client::codec_checks`), run by proptest for a bounded
 //! number of cases in CI: arbitrary bytes, and valid receipts and Ed25519 layouts with bytes
 //! flipped, inserted and cut. `PROPTEST_CASES` raises the count; `cargo fuzz` (see `fuzz/`)
 //! runs the same properties coverage-guided.
@@ -6,8 +6,8 @@
 use proptest::prelude::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use tessera_cli::codec_checks::{ed25519_parse, receipt_codec};
-use tessera_cli::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
+use tessera_client::codec_checks::{ed25519_parse, receipt_codec};
+use tessera_client::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
 
 fn receipt(seed: u8, units: u64) -> Receipt {
     let key = |n: u8| solana_pubkey::Pubkey::new_from_array([seed.wrapping_add(n); 32]);

@@ -4,8 +4,8 @@
 use solana_signer::Signer;
 use tessera::state::{Dispute, Job, Provider, ProviderClass, ProviderStatus};
 use tessera::TesseraError;
-use tessera_cli::instructions::{self as ix, CloseJobAccounts, ResolveDisputeAccounts};
-use tessera_cli::pda;
+use tessera_client::instructions::{self as ix, CloseJobAccounts, ResolveDisputeAccounts};
+use tessera_client::pda;
 use tessera_tests::*;
 
 const FUNDS: u64 = 10_000 * ONE;

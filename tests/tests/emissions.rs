@@ -6,8 +6,8 @@ use solana_signer::Signer;
 use tessera::instructions::RegisterProviderArgs;
 use tessera::state::{Epoch, PauseFlags, ProviderClass, ProviderSpec};
 use tessera::TesseraError;
-use tessera_cli::instructions as ix;
-use tessera_cli::pda;
+use tessera_client::instructions as ix;
+use tessera_client::pda;
 use tessera_tests::*;
 
 const DAY: i64 = 86_400;

@@ -8,8 +8,8 @@ use solana_signer::Signer;
 use spl_token_2022_interface::extension::ExtensionType;
 use tessera::state::{Job, JobStatus, PauseFlags, Provider, ProviderClass, ProviderStatus};
 use tessera::TesseraError;
-use tessera_cli::instructions::{self as ix, CloseJobAccounts, MintRef};
-use tessera_cli::pda;
+use tessera_client::instructions::{self as ix, CloseJobAccounts, MintRef};
+use tessera_client::pda;
 use tessera_tests::*;
 
 const FUNDS: u64 = 1_000 * ONE;

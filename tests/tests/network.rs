@@ -6,8 +6,8 @@ use solana_signer::Signer;
 use spl_token_2022_interface::extension::ExtensionType;
 use tessera::state::{AttestorSet, Network, PauseFlags, ProviderClass, MAX_ATTESTORS};
 use tessera::TesseraError;
-use tessera_cli::instructions as ix;
-use tessera_cli::pda;
+use tessera_client::instructions as ix;
+use tessera_client::pda;
 use tessera_tests::*;
 
 /// A bare fixture whose reward mint is ready for `initialize_network`.

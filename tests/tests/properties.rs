@@ -13,8 +13,8 @@ use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use std::collections::BTreeMap;
 use tessera::state::{Epoch, Job, JobStatus, PauseFlags, Provider, ProviderClass};
-use tessera_cli::instructions::{self as ix, CloseJobAccounts, MintRef, ResolveDisputeAccounts};
-use tessera_cli::pda;
+use tessera_client::instructions::{self as ix, CloseJobAccounts, MintRef, ResolveDisputeAccounts};
+use tessera_client::pda;
 use tessera_tests::*;
 
 const CLIENT_FUNDS: u64 = 1_000_000 * ONE;

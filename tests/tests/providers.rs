@@ -8,8 +8,8 @@ use solana_signer::Signer;
 use tessera::instructions::RegisterProviderArgs;
 use tessera::state::{PauseFlags, Provider, ProviderClass, ProviderStatus};
 use tessera::TesseraError;
-use tessera_cli::instructions as ix;
-use tessera_cli::pda;
+use tessera_client::instructions as ix;
+use tessera_client::pda;
 use tessera_tests::*;
 
 const STAKE: u64 = 2_000 * ONE;

@@ -10,9 +10,9 @@ use tessera::ed25519::{OFFSETS_LEN, OFFSETS_START};
 use tessera::instructions::ReceiptArgs;
 use tessera::state::{Epoch, Job, PauseFlags, Provider, ProviderClass, WorkRecord};
 use tessera::TesseraError;
-use tessera_cli::instructions as ix;
-use tessera_cli::pda;
-use tessera_cli::receipt::ed25519_instruction;
+use tessera_client::instructions as ix;
+use tessera_client::pda;
+use tessera_client::receipt::ed25519_instruction;
 use tessera_tests::*;
 
 const FUNDS: u64 = 10_000 * ONE;

@@ -2,7 +2,7 @@
 
 use crate::scene;
 use solana_signer::Signer;
-use tessera_cli::instructions as ix;
+use tessera_client::instructions as ix;
 use tessera_tests::*;
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use crate::scene;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
-use tessera_cli::instructions::{self as ix, CloseJobAccounts, MintRef};
+use tessera_client::instructions::{self as ix, CloseJobAccounts, MintRef};
 use tessera_tests::*;
 
 #[tokio::test]

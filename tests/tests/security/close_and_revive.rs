@@ -3,7 +3,7 @@
 
 use crate::scene;
 use solana_signer::Signer;
-use tessera_cli::instructions::{self as ix, CloseJobAccounts};
+use tessera_client::instructions::{self as ix, CloseJobAccounts};
 use tessera_tests::*;
 
 #[tokio::test]

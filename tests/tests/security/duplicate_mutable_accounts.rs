@@ -2,7 +2,7 @@
 
 use crate::scene;
 use solana_signer::Signer;
-use tessera_cli::instructions::{self as ix, CloseJobAccounts};
+use tessera_client::instructions::{self as ix, CloseJobAccounts};
 use tessera_tests::*;
 
 #[tokio::test]
@@ -18,7 +18,7 @@ async fn one_account_in_two_writable_roles_is_refused() {
             &scene.job,
             &scene.provider,
             &signed,
-            tessera_cli::instructions::receipt_args(&signed.receipt, epoch),
+            tessera_client::instructions::receipt_args(&signed.receipt, epoch),
         )
         .await;
     let provider_token = fixture

@@ -18,7 +18,7 @@ mod wrong_owner;
 
 use solana_signer::Signer;
 use tessera::state::ProviderClass;
-use tessera_cli::instructions as ix;
+use tessera_client::instructions as ix;
 use tessera_tests::*;
 
 /// Funds a client holds in the payment mint.

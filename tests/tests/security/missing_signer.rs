@@ -3,7 +3,7 @@
 use crate::scene;
 use solana_signer::Signer;
 use tessera::state::PauseFlags;
-use tessera_cli::instructions as ix;
+use tessera_client::instructions as ix;
 use tessera_tests::*;
 
 /// Clears the signer flag of `key` in `instruction`, as an attacker who cannot sign would.

@@ -4,8 +4,8 @@ use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use tessera::instructions::RegisterProviderArgs;
 use tessera::state::{Provider, ProviderClass};
-use tessera_cli::instructions as ix;
-use tessera_cli::pda;
+use tessera_client::instructions as ix;
+use tessera_client::pda;
 use tessera_tests::*;
 
 /// The address of `seeds` under the highest bump below the canonical one that is off the curve.

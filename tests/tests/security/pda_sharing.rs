@@ -3,8 +3,8 @@
 use crate::{scene, FUNDS};
 use solana_signer::Signer;
 use tessera::state::ProviderClass;
-use tessera_cli::instructions::{self as ix, SettleReceiptAccounts};
-use tessera_cli::pda;
+use tessera_client::instructions::{self as ix, SettleReceiptAccounts};
+use tessera_client::pda;
 use tessera_tests::*;
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use crate::scene;
 use solana_signer::Signer;
 use tessera::state::{Dispute, Epoch};
-use tessera_cli::pda;
+use tessera_client::pda;
 use tessera_tests::*;
 
 #[tokio::test]
@@ -42,7 +42,7 @@ async fn lamports_at_the_next_epoch_work_record_and_dispute_block_nothing() {
     let epoch: Epoch = fixture.decode(&targets[0]).await;
     assert_eq!((epoch.index, epoch.total_units), (next_epoch, 100));
 
-    let open = tessera_cli::instructions::open_dispute(
+    let open = tessera_client::instructions::open_dispute(
         &scene.client.wallet.pubkey(),
         &fixture.network,
         &scene.job.address,

@@ -4,7 +4,7 @@ use crate::scene;
 use solana_signer::Signer;
 use tessera::instructions::RegisterProviderArgs;
 use tessera::state::{Job, Provider, ProviderClass};
-use tessera_cli::instructions as ix;
+use tessera_client::instructions as ix;
 use tessera_tests::*;
 
 /// How `init` fails on an address that already holds lamports, in this runtime. Anchor 1.2.2

@@ -3,7 +3,7 @@
 
 use solana_signer::Signer;
 use tessera::state::{Job, ProviderClass};
-use tessera_cli::instructions as ix;
+use tessera_client::instructions as ix;
 use tessera_tests::*;
 
 #[tokio::test]

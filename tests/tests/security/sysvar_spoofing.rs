@@ -18,7 +18,7 @@ async fn a_fake_instructions_sysvar_is_refused() {
             &scene.job,
             &scene.provider,
             &signed,
-            tessera_cli::instructions::receipt_args(&signed.receipt, epoch),
+            tessera_client::instructions::receipt_args(&signed.receipt, epoch),
         )
         .await;
     // A look-alike account holding instructions-sysvar bytes, owned by the sysvar program.

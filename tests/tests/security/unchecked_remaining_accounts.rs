@@ -23,7 +23,7 @@ async fn extra_accounts_are_ignored() {
             &scene.job,
             &scene.provider,
             &signed,
-            tessera_cli::instructions::receipt_args(&signed.receipt, epoch),
+            tessera_client::instructions::receipt_args(&signed.receipt, epoch),
         )
         .await;
     pair[1].accounts.push(AccountMeta::new(other.vault, false));

@@ -7,7 +7,7 @@ use solana_account::{Account, AccountSharedData};
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use tessera::state::PauseFlags;
-use tessera_cli::instructions as ix;
+use tessera_client::instructions as ix;
 use tessera_tests::*;
 
 #[tokio::test]
