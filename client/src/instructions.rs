@@ -433,11 +433,12 @@ pub fn receipt_args(receipt: &crate::receipt::Receipt, epoch: u64) -> ReceiptArg
     }
 }
 
-/// `open_dispute`, signed by the job's client.
+/// `open_dispute` against the job's `provider` account, signed by the job's client.
 pub fn open_dispute(
     client: &Pubkey,
     network: &Pubkey,
     job: &Pubkey,
+    provider: &Pubkey,
     evidence_hash: [u8; 32],
 ) -> Instruction {
     build(
@@ -445,6 +446,7 @@ pub fn open_dispute(
             client: *client,
             network: *network,
             job: *job,
+            provider: *provider,
             dispute: pda::dispute(job),
             system_program: system_program::ID,
         },

@@ -91,8 +91,9 @@ async fn main() {
         entry.job = Some((job, client));
     }
 
-    // Workers meter and sign cumulative receipts; the training client co-signs its own, the
-    // attestor quorum vouches for the others. Each receipt states the total so far.
+    // Workers meter and sign cumulative receipts; the training client co-signs its own (paid,
+    // but only attested work earns emissions), the attestor quorum vouches for the others.
+    // Each receipt states the total so far.
     let (a, b) = (
         ledger.attestors[0].insecure_clone(),
         ledger.attestors[1].insecure_clone(),
@@ -172,6 +173,11 @@ async fn main() {
     // The work's epoch is over by now; anyone claims each provider's emission.
     let mut emission_rows = Vec::new();
     for entry in &work {
+        let work_record = tessera_client::pda::work_record(&entry.provider.address, epoch);
+        if ledger.account(&work_record).await.is_none() {
+            emission_rows.push(0);
+            continue;
+        }
         let (claim, reward_account) = ledger.claim_instruction(&entry.provider, epoch).await;
         assert_ok(ledger.send(&[claim], &[]).await);
         emission_rows.push(ledger.balance(&reward_account).await);
@@ -219,6 +225,7 @@ async fn main() {
         tokens(network.totals.emitted),
         tokens(default_emission().emission_for_epoch(epoch)),
     );
+    println!("emissions go to attested work only: the training job was co-signed by its client");
     println!(
         "audit: every escrow vault = deposited - paid - fees paid - refunded, every stake vault = stake + unbonding, reward supply = genesis + emitted: ok ({:.1} s)",
         started.elapsed().as_secs_f64()

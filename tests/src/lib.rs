@@ -769,11 +769,13 @@ impl TestFixture {
         cumulative_units: u64,
     ) -> Receipt {
         let network = self.network_account().await;
+        let nonce = self.decode::<tessera::state::Job>(&job.address).await.nonce;
         Receipt {
             domain: RECEIPT_DOMAIN,
             program_id: tessera::ID,
             network: self.network,
             subject: job.address,
+            subject_nonce: nonce,
             provider: provider.address,
             worker_key: provider.worker.pubkey(),
             cumulative_units,
@@ -852,11 +854,16 @@ impl TestFixture {
         cumulative_units: u64,
     ) -> Receipt {
         let version = self.network_account().await.attestors.version;
+        let nonce = self
+            .decode::<tessera::state::Provider>(&provider.address)
+            .await
+            .nonce;
         Receipt {
             domain: RECEIPT_DOMAIN,
             program_id: tessera::ID,
             network: self.network,
             subject: provider.address,
+            subject_nonce: nonce,
             provider: provider.address,
             worker_key: provider.worker.pubkey(),
             cumulative_units,

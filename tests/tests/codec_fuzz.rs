@@ -16,6 +16,7 @@ fn receipt(seed: u8, units: u64) -> Receipt {
         program_id: tessera::ID,
         network: key(1),
         subject: key(2),
+        subject_nonce: units / 3,
         provider: key(3),
         worker_key: key(4),
         cumulative_units: units,

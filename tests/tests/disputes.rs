@@ -54,6 +54,7 @@ impl Scene {
             &self.client.wallet.pubkey(),
             &self.fixture.network,
             &self.job.address,
+            &self.provider.address,
             [4; 32],
         );
         self.fixture
@@ -212,6 +213,7 @@ async fn disputes_need_attested_work_inside_the_window() {
         &client.wallet.pubkey(),
         &fixture.network,
         &job.address,
+        &provider.address,
         [0; 32],
     );
     assert_err(
@@ -227,6 +229,7 @@ async fn disputes_need_attested_work_inside_the_window() {
         &stranger.pubkey(),
         &scene.fixture.network,
         &scene.job.address,
+        &scene.provider.address,
         [0; 32],
     );
     assert_err(
@@ -374,4 +377,89 @@ async fn repeated_lost_disputes_jail_and_unbonding_is_no_escape() {
         .decode(&pda::work_record(&scene.provider.address, epoch))
         .await;
     assert!(work.ineligible_units > 0);
+}
+
+#[tokio::test]
+async fn an_open_dispute_pins_the_providers_stake() {
+    let mut scene = attested_job(ProviderClass::Edge).await;
+    let network = scene.fixture.network;
+    let owner = scene.provider.owner.insecure_clone();
+    // Unbond some stake first, then the client disputes.
+    scene
+        .fixture
+        .mutate::<Provider>(&scene.provider.address, |p| p.active_jobs = 0)
+        .await;
+    let unstake = ix::request_unstake(&owner.pubkey(), &network, ONE);
+    assert_ok(scene.fixture.send(&[unstake], &[&owner]).await);
+    assert_ok(scene.open().await);
+    scene
+        .fixture
+        .advance(default_params().unbonding_period_secs)
+        .await;
+
+    let reward_mint = scene.fixture.reward_mint;
+    let attempts = [
+        ix::request_unstake(&owner.pubkey(), &network, ONE),
+        ix::withdraw_unstaked(
+            &owner.pubkey(),
+            &network,
+            reward_mint,
+            &scene.provider.reward_account,
+        ),
+        ix::deregister(
+            &owner.pubkey(),
+            &network,
+            reward_mint,
+            &scene.provider.reward_account,
+        ),
+    ];
+    for attempt in attempts {
+        assert_err(
+            scene.fixture.send(&[attempt], &[&owner]).await,
+            TesseraError::DisputePending,
+        );
+    }
+    assert_ok(scene.resolve(0).await);
+    let withdraw = ix::withdraw_unstaked(
+        &owner.pubkey(),
+        &network,
+        reward_mint,
+        &scene.provider.reward_account,
+    );
+    assert_ok(scene.fixture.send(&[withdraw], &[&owner]).await);
+}
+
+#[tokio::test]
+async fn a_client_who_attested_as_an_attestor_cannot_dispute() {
+    let mut fixture = TestFixture::new().await;
+    let mint = fixture.create_mint(TOKEN).await;
+    let client = fixture.client(mint, FUNDS).await;
+    let provider = fixture.staked_provider(ProviderClass::Inference).await;
+    // The client is also one of the two attestors.
+    let other = solana_keypair::Keypair::new();
+    let authority = fixture.authority.insecure_clone();
+    let keys = vec![client.wallet.pubkey(), other.pubkey()];
+    let set = ix::set_attestors(&authority.pubkey(), &fixture.network, keys, 2);
+    assert_ok(fixture.send(&[set], &[&authority]).await);
+    let args = fixture.job_args(Some(provider.address));
+    let (result, job) = fixture.create_job(&client, mint, args).await;
+    assert_ok(result);
+    let accept = ix::accept_job(&provider.owner.pubkey(), &fixture.network, &job.address);
+    assert_ok(fixture.send(&[accept], &[&provider.owner]).await);
+    let receipt = fixture.receipt(&job, &provider, 10).await;
+    let signed = TestFixture::sign(receipt, &provider.worker, &[&other, &client.wallet]);
+    assert_ok(fixture.settle(&job, &provider, &signed).await);
+    let state: Job = fixture.decode(&job.address).await;
+    assert_eq!(state.last_attested_at, 0, "the client signed it");
+    let open = ix::open_dispute(
+        &client.wallet.pubkey(),
+        &fixture.network,
+        &job.address,
+        &provider.address,
+        [0; 32],
+    );
+    assert_err(
+        fixture.send(&[open], &[&client.wallet]).await,
+        TesseraError::NothingToDispute,
+    );
 }

@@ -68,7 +68,7 @@ async fn three_classes_four_epochs_claims_to_the_token() {
             .map(|(u, w)| u * w / 10_000)
             .collect();
         let total: u64 = weighted.iter().sum();
-        assert_eq!(state.total_units, total);
+        assert_eq!(state.total_units, total as u128);
         assert_eq!(state.emission, default_emission().emission_for_epoch(epoch));
         let mut minted = 0;
         for (i, provider) in providers.iter().enumerate() {

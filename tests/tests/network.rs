@@ -72,6 +72,10 @@ async fn initialize_network_refuses_bad_parameters() {
             TesseraError::InvalidPeriod,
         ),
         (
+            Box::new(|a| a.params.unbonding_period_secs = a.params.dispute_window_secs - 1),
+            TesseraError::InvalidPeriod,
+        ),
+        (
             Box::new(|a| a.params.jail_after_lost_disputes = 0),
             TesseraError::InvalidJailThreshold,
         ),

@@ -279,10 +279,7 @@ impl World {
                 let result = self.fixture.settle(&job, &provider, &signed).await;
                 self.record("settle_receipt", &result);
                 if result.is_ok() {
-                    let epoch = self.fixture.current_epoch().await;
-                    if !self.epochs.contains(&epoch) {
-                        self.epochs.push(epoch);
-                    }
+                    self.note_epoch().await;
                 }
                 format!(
                     "settle job {j} to {units} ({})",
@@ -441,6 +438,7 @@ impl World {
                             &wallet.pubkey(),
                             &network,
                             &live.job.address,
+                            &self.providers[live.provider].address,
                             [3; 32],
                         )],
                         &[&wallet],
@@ -495,10 +493,7 @@ impl World {
                 let result = self.fixture.send(&instructions, &[]).await;
                 self.record("settle_service", &result);
                 if result.is_ok() {
-                    let epoch = self.fixture.current_epoch().await;
-                    if !self.epochs.contains(&epoch) {
-                        self.epochs.push(epoch);
-                    }
+                    self.note_epoch().await;
                 }
                 format!("service by provider {p} to {units}")
             }
@@ -547,6 +542,15 @@ impl World {
                 self.fixture.advance(seconds).await;
                 format!("advance {seconds}s")
             }
+        }
+    }
+
+    /// Remembers the current epoch once a settlement created its account (attested work only).
+    async fn note_epoch(&mut self) {
+        let epoch = self.fixture.current_epoch().await;
+        let address = pda::epoch(&self.fixture.network, epoch);
+        if !self.epochs.contains(&epoch) && self.fixture.account(&address).await.is_some() {
+            self.epochs.push(epoch);
         }
     }
 

@@ -66,22 +66,17 @@ async fn client_cosigned_receipt_pays_the_provider() {
     );
     fixture.assert_job_balanced(&job).await;
 
+    // Paid, but no emission units: a client and a provider could otherwise mint rewards by
+    // trading a worthless token between themselves. Only attested work counts.
     let epoch_index = fixture.current_epoch().await;
-    let epoch: Epoch = fixture
-        .decode(&pda::epoch(&fixture.network, epoch_index))
-        .await;
-    assert_eq!(
-        (epoch.index, epoch.total_units, epoch.open_work_records),
-        (epoch_index, 100, 1)
-    );
-    assert_eq!(epoch.emission, default_emission().initial_per_epoch);
-    let work: WorkRecord = fixture
-        .decode(&pda::work_record(&provider.address, epoch_index))
-        .await;
-    assert_eq!(
-        (work.provider, work.units, work.ineligible_units),
-        (provider.address, 100, 0)
-    );
+    assert!(fixture
+        .account(&pda::epoch(&fixture.network, epoch_index))
+        .await
+        .is_none());
+    assert!(fixture
+        .account(&pda::work_record(&provider.address, epoch_index))
+        .await
+        .is_none());
     let provider_state: Provider = fixture.decode(&provider.address).await;
     assert_eq!(provider_state.settled_units, 100);
     assert_eq!(fixture.network_account().await.totals.settled_units, 100);
@@ -100,6 +95,23 @@ async fn attestor_quorum_receipt_pays_and_opens_the_dispute_window() {
         (40, fixture.now)
     );
     fixture.assert_job_balanced(&job).await;
+
+    let epoch_index = fixture.current_epoch().await;
+    let epoch: Epoch = fixture
+        .decode(&pda::epoch(&fixture.network, epoch_index))
+        .await;
+    assert_eq!(
+        (epoch.index, epoch.total_units, epoch.open_work_records),
+        (epoch_index, 40, 1)
+    );
+    assert_eq!(epoch.emission, default_emission().initial_per_epoch);
+    let work: WorkRecord = fixture
+        .decode(&pda::work_record(&provider.address, epoch_index))
+        .await;
+    assert_eq!(
+        (work.provider, work.units, work.ineligible_units),
+        (provider.address, 40, 0)
+    );
 }
 
 #[tokio::test]
@@ -161,7 +173,64 @@ async fn each_bad_signature_set_has_its_own_error() {
         TesseraError::DuplicateAttestorSignature,
     );
 
+    // The worker signing again in place of a co-signer.
+    let mut signed = TestFixture::sign(receipt, &provider.worker, &[]);
+    let again = signed.signatures[0];
+    signed.signatures.push(again);
+    assert_err(
+        fixture.settle(&job, &provider, &signed).await,
+        TesseraError::WorkerSignedAsCosigner,
+    );
+
     assert_eq!(fixture.decode::<Job>(&job.address).await.settled_units, 0);
+}
+
+#[tokio::test]
+async fn a_receipt_for_a_closed_job_cannot_pay_from_its_successor_at_the_same_address() {
+    let (mut fixture, client, provider, job) = setup().await;
+    let receipt = fixture.receipt(&job, &provider, 300).await;
+    let signed = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
+    let at_100 = TestFixture::sign(
+        fixture.receipt(&job, &provider, 100).await,
+        &provider.worker,
+        &[&client.wallet],
+    );
+    assert_ok(fixture.settle(&job, &provider, &at_100).await);
+    let complete = ix::complete_job(
+        &provider.owner.pubkey(),
+        &fixture.network,
+        &job.address,
+        [0; 32],
+    );
+    assert_ok(fixture.send(&[complete], &[&provider.owner]).await);
+    fixture.advance(default_params().dispute_window_secs).await;
+    let treasury = fixture.treasury.pubkey();
+    let treasury_token = fixture.token_account(job.mint, &treasury).await;
+    let close = ix::close_job(tessera_client::instructions::CloseJobAccounts {
+        cranker: fixture.context.payer.pubkey(),
+        network: fixture.network,
+        job: job.address,
+        client: client.wallet.pubkey(),
+        client_token: client.token_account,
+        treasury_token: Some(treasury_token),
+        payment_mint: job.mint,
+    });
+    assert_ok(fixture.send(&[close], &[]).await);
+
+    // The client reuses the job id: same address, fresh escrow, a new nonce.
+    let mut args = job.args.clone();
+    args.accept_by = fixture.now + 3_600;
+    args.deadline = fixture.now + 86_400;
+    let (result, again) = fixture.create_job(&client, job.mint, args).await;
+    assert_ok(result);
+    assert_eq!(again.address, job.address);
+    let accept = ix::accept_job(&provider.owner.pubkey(), &fixture.network, &again.address);
+    assert_ok(fixture.send(&[accept], &[&provider.owner]).await);
+    assert_err(
+        fixture.settle(&again, &provider, &signed).await,
+        TesseraError::ReceiptWrongJob,
+    );
+    assert_eq!(fixture.decode::<Job>(&again.address).await.settled_units, 0);
 }
 
 #[tokio::test]
@@ -397,13 +466,28 @@ async fn units_time_epoch_and_state_rules() {
         fixture.settle(&job, &provider, &soon).await,
         TesseraError::ReceiptExpired,
     );
+    // Valid for longer than the network allows (receipt_max_age_secs is an hour), or issued
+    // in the future: refused at once, whatever the time.
     let mut receipt = fixture.receipt(&job, &provider, 600).await;
-    receipt.expires_at = fixture.now + 10 * 3_600;
+    receipt.expires_at = fixture.now + 3_601;
     let long_lived = cosign(receipt);
-    fixture.advance(3_601).await;
     assert_err(
         fixture.settle(&job, &provider, &long_lived).await,
-        TesseraError::ReceiptExpired,
+        TesseraError::InvalidReceiptTimes,
+    );
+    let mut receipt = fixture.receipt(&job, &provider, 600).await;
+    receipt.issued_at = fixture.now + 1;
+    let early = cosign(receipt);
+    assert_err(
+        fixture.settle(&job, &provider, &early).await,
+        TesseraError::InvalidReceiptTimes,
+    );
+    let mut receipt = fixture.receipt(&job, &provider, 600).await;
+    receipt.expires_at = receipt.issued_at - 1;
+    let backwards = cosign(receipt);
+    assert_err(
+        fixture.settle(&job, &provider, &backwards).await,
+        TesseraError::InvalidReceiptTimes,
     );
 
     // The epoch argument must be the current epoch.
@@ -567,11 +651,13 @@ async fn service_receipts_earn_emission_units_only_with_the_quorum() {
     let (a, b) = (attestor(&fixture, 0), attestor(&fixture, 1));
     let bandwidth = fixture.staked_provider(ProviderClass::Bandwidth).await;
     let network = fixture.network;
+    let bandwidth_nonce = fixture.decode::<Provider>(&bandwidth.address).await.nonce;
     let service_receipt = |fixture: &TestFixture, units: u64, version: u32| Receipt {
         domain: RECEIPT_DOMAIN,
         program_id: tessera::ID,
         network,
         subject: bandwidth.address,
+        subject_nonce: bandwidth_nonce,
         provider: bandwidth.address,
         worker_key: bandwidth.worker.pubkey(),
         cumulative_units: units,

@@ -15,7 +15,7 @@ pub enum TesseraError {
     NotPendingAuthority,
     #[msg("protocol_fee_bps must be at most 10000 (100%)")]
     InvalidFeeBps,
-    #[msg("Epoch length, unbonding period, dispute window and receipt max age must each be between 1 second and 10 years")]
+    #[msg("Epoch length, unbonding period, dispute window and receipt max age must each be between 1 second and 10 years, and the unbonding period at least the dispute window")]
     InvalidPeriod,
     #[msg(
         "Each class's emission weight must be between 1 and 1000000 basis points (0.0001x to 100x)"
@@ -171,4 +171,12 @@ pub enum TesseraError {
     EpochNotOver,
     #[msg("The provider was jailed or below its class minimum stake whenever it worked in this epoch: that work earns no emission")]
     IneligibleWork,
+    #[msg("The provider has an open dispute: its stake stays until the authority resolves it")]
+    DisputePending,
+    #[msg(
+        "The worker key signed again as a co-signer: the client or other attestors must co-sign"
+    )]
+    WorkerSignedAsCosigner,
+    #[msg("Receipt times invalid: issued_at must not be in the future, and expires_at - issued_at at most receipt_max_age_secs")]
+    InvalidReceiptTimes,
 }

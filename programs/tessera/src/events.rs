@@ -1,7 +1,7 @@
 //! One event per state change. Token amounts are in base units of the mint named beside them;
 //! times are unix seconds.
 
-use crate::instructions::Cosigner;
+use crate::instructions::Attestation;
 use crate::state::{NetworkParams, PauseFlags, ProviderClass, ProviderSpec};
 use anchor_lang::prelude::*;
 
@@ -203,7 +203,7 @@ pub struct ReceiptSettled {
     pub job: Pubkey,
     pub provider: Pubkey,
     /// Who vouched for the receipt besides the worker.
-    pub cosigner: Cosigner,
+    pub attestation: Attestation,
     /// The job's new high-water mark, units.
     pub cumulative_units: u64,
     /// Units this settlement added.
@@ -214,8 +214,8 @@ pub struct ReceiptSettled {
     pub fee: u64,
     /// Epoch the emission units went to.
     pub epoch: u64,
-    /// Class-weighted units added to the epoch.
-    pub weighted_units: u64,
+    /// Class-weighted units added to the epoch (0 unless attested).
+    pub weighted_units: u128,
 }
 
 /// A service receipt was settled (emission units only).
@@ -228,8 +228,8 @@ pub struct ServiceSettled {
     pub units: u64,
     /// Epoch the emission units went to.
     pub epoch: u64,
-    /// Class-weighted units added to the epoch.
-    pub weighted_units: u64,
+    /// Class-weighted units added to the epoch (0 unless attested).
+    pub weighted_units: u128,
 }
 
 /// A client disputed attested work.
@@ -262,9 +262,9 @@ pub struct EmissionClaimed {
     pub provider: Pubkey,
     pub epoch: u64,
     /// Weighted units the provider settled in the epoch.
-    pub units: u64,
+    pub units: u128,
     /// Weighted units everyone settled in the epoch.
-    pub epoch_units: u64,
+    pub epoch_units: u128,
     /// Reward-mint base units minted to the provider owner.
     pub amount: u64,
     /// Reward-mint base units minted on this epoch so far.

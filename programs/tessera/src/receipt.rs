@@ -12,7 +12,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 pub const RECEIPT_DOMAIN: [u8; 18] = *b"tessera/receipt/v1";
 
 /// Length of a serialized receipt, in bytes.
-pub const RECEIPT_LEN: usize = 18 + 5 * 32 + 8 + 32 + 4 + 8 + 8;
+pub const RECEIPT_LEN: usize = 18 + 5 * 32 + 8 + 8 + 32 + 4 + 8 + 8;
 
 /// A statement about cumulative work: "on `subject`, `provider`'s worker has delivered
 /// `cumulative_units` units in total". Settlement pays the increase over what was already
@@ -27,6 +27,9 @@ pub struct Receipt {
     pub network: Pubkey,
     /// The job account, or the provider account itself for a service receipt (no job).
     pub subject: Pubkey,
+    /// The subject's number (`Job::nonce`, or `Provider::nonce` for a service receipt): an
+    /// account closed and created again at the same address gets a new one.
+    pub subject_nonce: u64,
     /// The provider account.
     pub provider: Pubkey,
     /// The provider's worker key, which signs first.
@@ -72,6 +75,7 @@ mod tests {
             program_id: Pubkey::new_from_array([1; 32]),
             network: Pubkey::new_from_array([2; 32]),
             subject: Pubkey::new_from_array([3; 32]),
+            subject_nonce: 9,
             provider: Pubkey::new_from_array([4; 32]),
             worker_key: Pubkey::new_from_array([5; 32]),
             cumulative_units: 0x0102_0304_0506_0708,
@@ -88,6 +92,7 @@ mod tests {
         "0101010101010101010101010101010101010101010101010101010101010101",
         "0202020202020202020202020202020202020202020202020202020202020202",
         "0303030303030303030303030303030303030303030303030303030303030303",
+        "0900000000000000",
         "0404040404040404040404040404040404040404040404040404040404040404",
         "0505050505050505050505050505050505050505050505050505050505050505",
         "0807060504030201",
@@ -105,7 +110,7 @@ mod tests {
     fn encoding_matches_the_test_vector() {
         let bytes = sample().to_bytes();
         assert_eq!(bytes.len(), RECEIPT_LEN);
-        assert_eq!(RECEIPT_LEN, 238);
+        assert_eq!(RECEIPT_LEN, 246);
         assert_eq!(hex(&bytes), SAMPLE_HEX);
     }
 

@@ -46,6 +46,7 @@ async fn lamports_at_the_next_epoch_work_record_and_dispute_block_nothing() {
         &scene.client.wallet.pubkey(),
         &fixture.network,
         &scene.job.address,
+        &scene.provider.address,
         [1; 32],
     );
     assert_ok(fixture.send(&[open], &[&scene.client.wallet]).await);

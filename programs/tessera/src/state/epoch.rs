@@ -12,8 +12,8 @@ pub struct Epoch {
     pub index: u64,
     /// Reward tokens this epoch emits, from the schedule, in base units.
     pub emission: u64,
-    /// Weighted units of eligible work settled in this epoch.
-    pub total_units: u64,
+    /// Weighted units of eligible, attested work settled in this epoch.
+    pub total_units: u128,
     /// Reward tokens minted by claims on this epoch so far, in base units.
     pub claimed: u64,
     /// Work records not yet claimed.
@@ -48,9 +48,9 @@ pub struct WorkRecord {
     /// The epoch it was settled in.
     pub epoch: u64,
     /// Weighted units settled while the provider was eligible (active, at least its class minimum staked).
-    pub units: u64,
+    pub units: u128,
     /// Weighted units settled while the provider was not eligible; they earn nothing.
-    pub ineligible_units: u64,
+    pub ineligible_units: u128,
     /// Who paid this account's rent; gets it back when the record is claimed.
     pub rent_payer: Pubkey,
     /// Bump of this PDA.

@@ -70,6 +70,9 @@ pub struct Job {
     pub client: Pubkey,
     /// Chosen by the client; distinguishes the client's jobs.
     pub job_id: u64,
+    /// Job number on the network (`NetworkTotals::jobs_created` at creation); receipts name it,
+    /// so a receipt for a closed job cannot pay from a new job at the same address.
+    pub nonce: u64,
     /// Provider account doing the work; the default pubkey while an unnamed job is Open.
     pub provider: Pubkey,
     /// Which providers may accept it when no provider is named.
@@ -86,6 +89,8 @@ pub struct Job {
     pub max_units: u64,
     /// Protocol fee on this job, in basis points of each payment; the network's fee when the job was created.
     pub fee_bps: u16,
+    /// Dispute window of this job, in seconds; the network's when the job was created.
+    pub dispute_window_secs: i64,
     /// Tokens put into escrow over the job's life (= price_per_unit * max_units), in payment-mint base units.
     pub deposited: u64,
     /// High-water mark of settled cumulative units.
@@ -162,10 +167,10 @@ impl Job {
 
     /// When the client's right to dispute ends and the job may close: `dispute_window_secs`
     /// after the later of its end and its last attested settlement.
-    pub fn dispute_window_ends(&self, dispute_window_secs: i64) -> Result<i64> {
+    pub fn dispute_window_ends(&self) -> Result<i64> {
         math::add_secs(
             self.ended_at.max(self.last_attested_at),
-            dispute_window_secs,
+            self.dispute_window_secs,
         )
     }
 
@@ -203,6 +208,7 @@ mod tests {
             network: Pubkey::new_unique(),
             client: Pubkey::new_unique(),
             job_id: 1,
+            nonce: 1,
             provider: Pubkey::new_unique(),
             requirement: JobRequirement {
                 class: ProviderClass::Inference,
@@ -216,6 +222,7 @@ mod tests {
             price_per_unit: 10,
             max_units: 100,
             fee_bps: 250,
+            dispute_window_secs: 60,
             deposited: 1_000,
             settled_units: 40,
             paid_out: 390,

@@ -86,6 +86,11 @@ impl NetworkParams {
                 TesseraError::InvalidPeriod
             );
         }
+        // A provider must not be able to leave before its clients can dispute its work.
+        require!(
+            self.unbonding_period_secs >= self.dispute_window_secs,
+            TesseraError::InvalidPeriod
+        );
         require!(
             self.jail_after_lost_disputes >= 1,
             TesseraError::InvalidJailThreshold
@@ -203,10 +208,15 @@ pub struct NetworkTotals {
     pub unbonding: u64,
     /// Reward tokens minted by claims, in base units.
     pub emitted: u64,
-    /// Units settled on jobs (unweighted), all mints together.
-    pub settled_units: u64,
+    /// Units settled on jobs (unweighted), all mints together. u128: anyone may settle a job of
+    /// their own at any size, and a statistic must never block settlement by overflowing.
+    pub settled_units: u128,
     /// Units attested by service receipts (unweighted).
-    pub service_units: u64,
+    pub service_units: u128,
+    /// Jobs ever created; numbers each job (`Job::nonce`), so receipts never outlive their job.
+    pub jobs_created: u64,
+    /// Provider registrations ever made; numbers each registration (`Provider::nonce`).
+    pub registrations: u64,
     /// Reward tokens taken from stake by lost disputes, in base units.
     pub slashed: u64,
     /// Disputes opened and not yet resolved.

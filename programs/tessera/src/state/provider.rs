@@ -79,6 +79,11 @@ pub struct Provider {
     pub jobs_completed: u64,
     /// Disputes lost.
     pub lost_disputes: u16,
+    /// Disputes open against it; while any is, its stake cannot leave.
+    pub open_disputes: u16,
+    /// Registration number (`NetworkTotals::registrations` when it registered); service
+    /// receipts name it, so they cannot be replayed on a later registration of the same owner.
+    pub nonce: u64,
     /// Registration time, unix seconds.
     pub registered_at: i64,
     /// Bump of this PDA.
@@ -98,6 +103,12 @@ impl Provider {
     /// Tokens the stake vault must hold: active stake plus unbonding stake.
     pub fn vault_liability(&self) -> Result<u64> {
         math::add(self.stake, self.unbonding_amount)
+    }
+
+    /// Fails with `DisputePending` while a dispute against the provider is open.
+    pub fn require_no_open_dispute(&self) -> Result<()> {
+        require!(self.open_disputes == 0, TesseraError::DisputePending);
+        Ok(())
     }
 
     /// Whether the provider has at least its class minimum at stake.
@@ -142,6 +153,8 @@ mod tests {
             active_jobs: 0,
             jobs_completed: 0,
             lost_disputes: 0,
+            open_disputes: 0,
+            nonce: 0,
             registered_at: 0,
             bump: 255,
             vault_bump: 255,

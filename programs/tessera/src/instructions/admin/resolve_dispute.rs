@@ -95,6 +95,11 @@ pub(crate) fn handler(ctx: Context<ResolveDispute>, slash_amount: u64) -> Result
         totals.slashed = math::add(totals.slashed, slash_amount)?;
     }
 
+    let provider = &mut ctx.accounts.provider;
+    provider.open_disputes = provider
+        .open_disputes
+        .checked_sub(1)
+        .ok_or_else(|| error!(TesseraError::InvariantViolated))?;
     let network = &mut ctx.accounts.network;
     network.totals.open_disputes = math::sub(network.totals.open_disputes, 1)?;
     ctx.accounts.job.dispute_open = false;

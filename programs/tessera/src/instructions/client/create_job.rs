@@ -99,12 +99,14 @@ pub(crate) fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()
 
     let network = &mut ctx.accounts.network;
     network.totals.open_jobs = math::add(network.totals.open_jobs, 1)?;
+    network.totals.jobs_created = math::add(network.totals.jobs_created, 1)?;
 
     let job = &mut ctx.accounts.job;
     job.set_inner(Job {
         network: network.key(),
         client: ctx.accounts.client.key(),
         job_id: args.job_id,
+        nonce: network.totals.jobs_created,
         provider: args.provider.unwrap_or_default(),
         requirement: args.requirement,
         payment_mint: ctx.accounts.payment_mint.key(),
@@ -113,6 +115,7 @@ pub(crate) fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()
         price_per_unit: args.price_per_unit,
         max_units: args.max_units,
         fee_bps: network.params.protocol_fee_bps,
+        dispute_window_secs: network.params.dispute_window_secs,
         deposited: deposit,
         settled_units: 0,
         paid_out: 0,

@@ -2,7 +2,7 @@ use crate::errors::TesseraError;
 use crate::events::DisputeOpened;
 use crate::math;
 use crate::pda_account::{create_if_needed, store};
-use crate::state::{Dispute, Job, Network};
+use crate::state::{Dispute, Job, Network, Provider};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -17,6 +17,10 @@ pub struct OpenDispute<'info> {
     #[account(mut, has_one = client @ TesseraError::NotJobClient, has_one = network)]
     pub job: Account<'info, Job>,
 
+    /// The job's provider: its stake stays put until the dispute is resolved.
+    #[account(mut, address = job.provider @ TesseraError::NotJobProvider)]
+    pub provider: Account<'info, Provider>,
+
     /// CHECK: the job's dispute PDA, by seeds; created here (see `crate::pda_account`).
     #[account(mut, seeds = [Dispute::SEED, job.key().as_ref()], bump)]
     pub dispute: UncheckedAccount<'info>,
@@ -29,11 +33,9 @@ impl OpenDispute<'_> {
         let job = &self.job;
         require!(!job.dispute_open, TesseraError::DisputeOpen);
         require!(job.last_attested_at != 0, TesseraError::NothingToDispute);
-        let window_ends = math::add_secs(
-            job.last_attested_at,
-            self.network.params.dispute_window_secs,
-        )?;
-        require!(now <= window_ends, TesseraError::DisputeWindowClosed);
+        // Strictly before the end: from `window_ends` on, the job may close instead.
+        let window_ends = math::add_secs(job.last_attested_at, job.dispute_window_secs)?;
+        require!(now < window_ends, TesseraError::DisputeWindowClosed);
         Ok(())
     }
 }
@@ -43,6 +45,11 @@ impl OpenDispute<'_> {
 pub(crate) fn handler(ctx: Context<OpenDispute>, evidence_hash: [u8; 32]) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     ctx.accounts.validate(now)?;
+    let provider = &mut ctx.accounts.provider;
+    provider.open_disputes = provider
+        .open_disputes
+        .checked_add(1)
+        .ok_or_else(|| error!(TesseraError::MathOverflow))?;
     let job = &mut ctx.accounts.job;
     job.dispute_open = true;
     let network = &mut ctx.accounts.network;

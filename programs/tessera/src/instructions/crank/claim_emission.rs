@@ -78,7 +78,7 @@ pub(crate) fn handler(ctx: Context<ClaimEmission>, epoch_index: u64) -> Result<(
     let now = Clock::get()?.unix_timestamp;
     ctx.accounts.validate(epoch_index, now)?;
     let (epoch, work) = (&ctx.accounts.epoch, &ctx.accounts.work_record);
-    let amount = math::mul_div_floor(epoch.emission, work.units, epoch.total_units)?;
+    let amount = share_of(epoch.emission, work.units, epoch.total_units)?;
 
     if amount > 0 {
         let network_key = ctx.accounts.network.key();
@@ -118,4 +118,34 @@ pub(crate) fn handler(ctx: Context<ClaimEmission>, epoch_index: u64) -> Result<(
         epoch_claimed: epoch.claimed,
     });
     Ok(())
+}
+
+/// floor(emission × units / total) for u128 units. When the total needs more than 64 bits,
+/// both are shifted right by the same amount first; since the shifted shares add up to at most
+/// the shifted total, an epoch's claims still never add up to more than its emission.
+pub fn share_of(emission: u64, units: u128, total: u128) -> Result<u64> {
+    require!(units <= total && total > 0, TesseraError::InvariantViolated);
+    let shift = (128 - total.leading_zeros()).saturating_sub(64);
+    let (units, total) = (units >> shift, total >> shift);
+    let share = emission as u128 * units / total;
+    u64::try_from(share).map_err(|_| error!(TesseraError::MathOverflow))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_floor_and_never_exceed_the_emission() {
+        assert_eq!(share_of(10, 1, 3).unwrap(), 3);
+        assert_eq!(share_of(u64::MAX, 7, 7).unwrap(), u64::MAX);
+        let total = u128::MAX;
+        let parts = [total / 3, total / 3, total - 2 * (total / 3)];
+        let minted: u64 = parts
+            .iter()
+            .map(|part| share_of(1_000_000, *part, total).unwrap())
+            .sum();
+        assert!((999_997..=1_000_000).contains(&minted), "{minted}");
+        assert!(share_of(1, 2, 1).is_err());
+    }
 }

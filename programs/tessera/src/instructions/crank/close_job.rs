@@ -61,7 +61,7 @@ impl CloseJob<'_> {
         require!(!job.dispute_open, TesseraError::DisputeOpen);
         // A job no provider ever accepted has nothing to dispute.
         if job.has_provider() {
-            let window_ends = job.dispute_window_ends(self.network.params.dispute_window_secs)?;
+            let window_ends = job.dispute_window_ends()?;
             require!(now >= window_ends, TesseraError::DisputeWindowOpen);
         }
         let owes_fees = job.fees_accrued > job.fees_paid;

@@ -45,6 +45,7 @@ impl Deregister<'_> {
             provider.status != ProviderStatus::Jailed,
             TesseraError::ProviderJailed
         );
+        provider.require_no_open_dispute()?;
         require!(provider.stake == 0, TesseraError::DeregisterWithStake);
         require!(
             provider.unbonding_amount == 0,

@@ -68,6 +68,7 @@ pub(crate) fn handler(ctx: Context<RegisterProvider>, args: RegisterProviderArgs
 
     let network = &mut ctx.accounts.network;
     network.totals.providers = math::add(network.totals.providers, 1)?;
+    network.totals.registrations = math::add(network.totals.registrations, 1)?;
 
     let provider = &mut ctx.accounts.provider;
     provider.set_inner(Provider {
@@ -86,6 +87,8 @@ pub(crate) fn handler(ctx: Context<RegisterProvider>, args: RegisterProviderArgs
         active_jobs: 0,
         jobs_completed: 0,
         lost_disputes: 0,
+        open_disputes: 0,
+        nonce: network.totals.registrations,
         registered_at: now,
         bump: ctx.bumps.provider,
         vault_bump: ctx.bumps.stake_vault,

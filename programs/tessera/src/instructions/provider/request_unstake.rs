@@ -23,6 +23,7 @@ impl RequestUnstake<'_> {
     fn validate(&self, amount: u64) -> Result<()> {
         let provider = &self.provider;
         require!(amount > 0, TesseraError::ZeroAmount);
+        provider.require_no_open_dispute()?;
         require!(amount <= provider.stake, TesseraError::UnstakeExceedsStake);
         let min_stake = self.network.params.class(provider.class).min_stake;
         require!(

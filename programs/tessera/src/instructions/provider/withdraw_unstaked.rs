@@ -41,6 +41,7 @@ impl WithdrawUnstaked<'_> {
             self.provider.unbonding_amount > 0,
             TesseraError::NothingToWithdraw
         );
+        self.provider.require_no_open_dispute()?;
         require!(
             now >= self.provider.unbonding_ends_at,
             TesseraError::UnbondingNotFinished

@@ -1,8 +1,7 @@
 use crate::errors::TesseraError;
 use crate::events::ReceiptSettled;
 use crate::instructions::settle::verify::{
-    record_work, require_current_epoch, verify_receipt, Cosigner, ReceiptArgs, ReceiptContext,
-    WorkAccounts,
+    record_work, require_current_epoch, verify_receipt, ReceiptArgs, ReceiptContext, WorkAccounts,
 };
 use crate::math;
 use crate::state::{Epoch, Job, JobStatus, Network, Provider, WorkRecord};
@@ -86,7 +85,7 @@ pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<
     let now = Clock::get()?.unix_timestamp;
     ctx.accounts.validate(&args, now)?;
     let instructions = ctx.accounts.instructions.to_account_info();
-    let cosigner = verify_receipt(
+    let attestation = verify_receipt(
         &ReceiptContext {
             instructions_sysvar: &instructions,
             network: &ctx.accounts.network,
@@ -94,6 +93,7 @@ pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<
             provider: &ctx.accounts.provider,
             provider_key: ctx.accounts.provider.key(),
             subject: ctx.accounts.job.key(),
+            subject_nonce: ctx.accounts.job.nonce,
             client: Some(ctx.accounts.job.client),
         },
         &args,
@@ -140,38 +140,43 @@ pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<
     job.paid_out = math::add(job.paid_out, payment)?;
     job.fees_accrued = fees_accrued;
     job.last_settled_at = now;
-    if cosigner == Cosigner::Attestors {
+    if !attestation.by_client {
         job.last_attested_at = now;
     }
     let provider = &mut ctx.accounts.provider;
-    provider.settled_units = math::add(provider.settled_units, units)?;
+    provider.settled_units = provider.settled_units.saturating_add(units);
     let network = &mut ctx.accounts.network;
-    network.totals.settled_units = math::add(network.totals.settled_units, units)?;
+    network.totals.settled_units = network.totals.settled_units.saturating_add(units as u128);
 
-    let payer = ctx.accounts.submitter.to_account_info();
-    let weighted_units = record_work(
-        &WorkAccounts {
-            epoch: &ctx.accounts.epoch.to_account_info(),
-            epoch_bump: ctx.bumps.epoch,
-            work_record: &ctx.accounts.work_record.to_account_info(),
-            work_bump: ctx.bumps.work_record,
-            payer: &payer,
-            system_program: &ctx.accounts.system_program,
-        },
-        &ctx.accounts.network,
-        ctx.accounts.network.key(),
-        &ctx.accounts.provider,
-        ctx.accounts.provider.key(),
-        args.epoch,
-        units,
-    )?;
+    // Only work the attestors vouched for earns emissions (see `record_work`).
+    let weighted_units = if attestation.by_attestors {
+        let payer = ctx.accounts.submitter.to_account_info();
+        record_work(
+            &WorkAccounts {
+                epoch: &ctx.accounts.epoch.to_account_info(),
+                epoch_bump: ctx.bumps.epoch,
+                work_record: &ctx.accounts.work_record.to_account_info(),
+                work_bump: ctx.bumps.work_record,
+                payer: &payer,
+                system_program: &ctx.accounts.system_program,
+            },
+            &ctx.accounts.network,
+            ctx.accounts.network.key(),
+            &ctx.accounts.provider,
+            ctx.accounts.provider.key(),
+            args.epoch,
+            units,
+        )?
+    } else {
+        0
+    };
 
     ctx.accounts.vault.reload()?;
     ctx.accounts.job.invariant(ctx.accounts.vault.amount)?;
     emit!(ReceiptSettled {
         job: ctx.accounts.job.key(),
         provider: ctx.accounts.provider.key(),
-        cosigner,
+        attestation,
         cumulative_units: args.cumulative_units,
         units,
         payment,

@@ -3,7 +3,6 @@ use crate::events::ServiceSettled;
 use crate::instructions::settle::verify::{
     record_work, require_current_epoch, verify_receipt, ReceiptArgs, ReceiptContext, WorkAccounts,
 };
-use crate::math;
 use crate::state::{Epoch, Network, Provider, WorkRecord};
 use anchor_lang::prelude::*;
 
@@ -58,6 +57,7 @@ pub(crate) fn handler(ctx: Context<SettleService>, args: ReceiptArgs) -> Result<
             provider: &ctx.accounts.provider,
             provider_key: ctx.accounts.provider.key(),
             subject: ctx.accounts.provider.key(),
+            subject_nonce: ctx.accounts.provider.nonce,
             client: None,
         },
         &args,
@@ -72,7 +72,7 @@ pub(crate) fn handler(ctx: Context<SettleService>, args: ReceiptArgs) -> Result<
     let units = args.cumulative_units - provider.service_units;
     provider.service_units = args.cumulative_units;
     let network = &mut ctx.accounts.network;
-    network.totals.service_units = math::add(network.totals.service_units, units)?;
+    network.totals.service_units = network.totals.service_units.saturating_add(units as u128);
 
     let payer = ctx.accounts.submitter.to_account_info();
     let weighted_units = record_work(

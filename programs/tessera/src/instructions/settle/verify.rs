@@ -27,11 +27,11 @@ pub struct ReceiptArgs {
 
 /// Who vouched for a receipt besides the worker.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cosigner {
-    /// The job's client.
-    Client,
-    /// `threshold` distinct attestors of the current set.
-    Attestors,
+pub struct Attestation {
+    /// `threshold` distinct attestors of the current set signed: the work earns emission units.
+    pub by_attestors: bool,
+    /// The job's client signed (alone, or as one of the attestors): it cannot dispute the work.
+    pub by_client: bool,
 }
 
 /// The accounts a receipt must be bound to.
@@ -43,6 +43,8 @@ pub struct ReceiptContext<'a, 'info> {
     pub provider_key: Pubkey,
     /// The job, or the provider itself for service receipts.
     pub subject: Pubkey,
+    /// The subject's nonce (`Job::nonce`, or `Provider::nonce` for service receipts).
+    pub subject_nonce: u64,
     /// The job's client, who may co-sign in place of the attestors; `None` for service receipts.
     pub client: Option<Pubkey>,
 }
@@ -55,7 +57,7 @@ pub fn verify_receipt(
     context: &ReceiptContext<'_, '_>,
     args: &ReceiptArgs,
     now: i64,
-) -> Result<Cosigner> {
+) -> Result<Attestation> {
     let (own_index, data) = load_previous_ed25519(context.instructions_sysvar)?;
     let signed = parse(&data, own_index)?;
     let receipt =
@@ -74,9 +76,8 @@ pub fn verify_receipt(
         context.network_key,
         TesseraError::ReceiptWrongNetwork
     );
-    require_keys_eq!(
-        receipt.subject,
-        context.subject,
+    require!(
+        receipt.subject == context.subject && receipt.subject_nonce == context.subject_nonce,
         TesseraError::ReceiptWrongJob
     );
     require_keys_eq!(
@@ -91,8 +92,18 @@ pub fn verify_receipt(
     require_keys_eq!(signers[0], worker_key, TesseraError::WrongWorkerKey);
     let cosigners = &signers[1..];
     require!(!cosigners.is_empty(), TesseraError::MissingCosignature);
-    let cosigner = if cosigners.len() == 1 && Some(cosigners[0]) == context.client {
-        Cosigner::Client
+    require!(
+        !cosigners.contains(&worker_key),
+        TesseraError::WorkerSignedAsCosigner
+    );
+    let by_client = context
+        .client
+        .is_some_and(|client| cosigners.contains(&client));
+    let attestation = if by_client && cosigners.len() == 1 {
+        Attestation {
+            by_attestors: false,
+            by_client: true,
+        }
     } else {
         let attestors = &context.network.attestors;
         for (i, key) in cosigners.iter().enumerate() {
@@ -110,7 +121,10 @@ pub fn verify_receipt(
             receipt.attestor_set_version == attestors.version,
             TesseraError::StaleAttestorSet
         );
-        Cosigner::Attestors
+        Attestation {
+            by_attestors: true,
+            by_client,
+        }
     };
 
     let rebuilt = Receipt {
@@ -118,6 +132,7 @@ pub fn verify_receipt(
         program_id: crate::ID,
         network: context.network_key,
         subject: context.subject,
+        subject_nonce: context.subject_nonce,
         provider: context.provider_key,
         worker_key,
         cumulative_units: args.cumulative_units,
@@ -131,12 +146,17 @@ pub fn verify_receipt(
         TesseraError::ReceiptMismatch
     );
 
-    let too_old = math::add_secs(args.issued_at, context.network.params.receipt_max_age_secs)?;
+    let lifetime = args
+        .expires_at
+        .checked_sub(args.issued_at)
+        .ok_or_else(|| error!(TesseraError::InvalidReceiptTimes))?;
     require!(
-        now <= args.expires_at && now <= too_old,
-        TesseraError::ReceiptExpired
+        args.issued_at <= now
+            && (0..=context.network.params.receipt_max_age_secs).contains(&lifetime),
+        TesseraError::InvalidReceiptTimes
     );
-    Ok(cosigner)
+    require!(now <= args.expires_at, TesseraError::ReceiptExpired);
+    Ok(attestation)
 }
 
 /// Fails with `WrongEpoch` unless `epoch` is the epoch of `now`.
@@ -160,7 +180,8 @@ pub struct WorkAccounts<'a, 'info> {
 /// Adds `units` of a provider's work, weighted by its class, to epoch `epoch_index` and to the
 /// provider's work record for it, creating either account on first use. Work done while the
 /// provider is jailed or below its class minimum is recorded apart and earns nothing.
-/// Returns the weighted units.
+/// Only attested work counts: a job's client and provider could otherwise mint emissions by
+/// trading units of a worthless token between themselves. Returns the weighted units.
 pub fn record_work(
     accounts: &WorkAccounts,
     network: &Network,
@@ -169,7 +190,7 @@ pub fn record_work(
     provider_key: Pubkey,
     epoch_index: u64,
     units: u64,
-) -> Result<u64> {
+) -> Result<u128> {
     let epoch_bytes = epoch_index.to_le_bytes();
     let created = create_if_needed(
         accounts.epoch,
@@ -224,7 +245,7 @@ fn add_work(
     rent_payer: Pubkey,
     (epoch_index, epoch_bump, work_bump): (u64, u8, u8),
     units: u64,
-) -> Result<u64> {
+) -> Result<u128> {
     if epoch.network == Pubkey::default() {
         epoch.network = network_key;
         epoch.index = epoch_index;
@@ -239,17 +260,16 @@ fn add_work(
         epoch.open_work_records = math::add(epoch.open_work_records, 1)?;
     }
     let class = network.params.class(provider.class);
-    let weighted = math::mul_div_floor(
-        units,
-        class.emission_weight_bps as u64,
-        math::BPS_DENOMINATOR,
-    )?;
+    // u64 units × a weight of at most 10⁶ bps fits u128 with room to spare; sums saturate,
+    // which claims treat as "all of the epoch" and can never turn into more than the emission.
+    let weighted =
+        units as u128 * class.emission_weight_bps as u128 / math::BPS_DENOMINATOR as u128;
     let eligible = provider.status == ProviderStatus::Active && provider.meets_min_stake(class);
     if eligible {
-        epoch.total_units = math::add(epoch.total_units, weighted)?;
-        work.units = math::add(work.units, weighted)?;
+        epoch.total_units = epoch.total_units.saturating_add(weighted);
+        work.units = work.units.saturating_add(weighted);
     } else {
-        work.ineligible_units = math::add(work.ineligible_units, weighted)?;
+        work.ineligible_units = work.ineligible_units.saturating_add(weighted);
     }
     epoch.invariant()?;
     Ok(weighted)
