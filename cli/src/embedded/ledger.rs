@@ -1,0 +1,179 @@
+//! Starting and stopping surfpool in this process.
+
+use anyhow::{anyhow, bail, Context, Result};
+use crossbeam_channel::{Receiver, Sender};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use surfpool_core::runloops::start_local_surfnet_runloop;
+use surfpool_core::surfnet::locker::SurfnetSvmLocker;
+use surfpool_core::surfnet::svm::{SurfnetSvm, SurfnetSvmConfig};
+use surfpool_types::{RpcConfig, SimnetCommand, SimnetConfig, SimnetEvent, SurfpoolConfig};
+
+/// Name of the sqlite file the ledger keeps in its data folder.
+pub const DATABASE_FILE: &str = "ledger.sqlite";
+/// Slot length of the embedded ledger, in milliseconds.
+pub const SLOT_MILLIS: u64 = 400;
+/// Longest wait for the ledger to start.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running embedded ledger. Dropping it without [`EmbeddedLedger::stop`] stops it too.
+pub struct EmbeddedLedger {
+    /// JSON-RPC endpoint, `http://127.0.0.1:<port>`.
+    pub rpc_url: String,
+    /// WebSocket endpoint, `ws://127.0.0.1:<port>`.
+    pub ws_url: String,
+    /// Where its state lives.
+    pub data_dir: PathBuf,
+    commands: Sender<SimnetCommand>,
+    runloop: Option<JoinHandle<()>>,
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("no free port on 127.0.0.1")?;
+    Ok(listener.local_addr()?.port())
+}
+
+impl EmbeddedLedger {
+    /// Starts the ledger on free 127.0.0.1 ports with its state in `data_dir` (created if
+    /// missing), with the Tessera program registered natively. `ports` fixes the RPC and
+    /// WebSocket ports instead (for `tessera localnet`).
+    pub fn start(data_dir: &Path, ports: Option<(u16, u16)>) -> Result<Self> {
+        // Surfpool periodically rebuilds its SVM from scratch, which would drop the natively
+        // registered program; never do that. Read once by surfpool, so set before it starts.
+        if std::env::var_os("SURFPOOL_GARBAGE_COLLECTION_INTERVAL_SLOTS").is_none() {
+            std::env::set_var(
+                "SURFPOOL_GARBAGE_COLLECTION_INTERVAL_SLOTS",
+                u64::MAX.to_string(),
+            );
+        }
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+        let database = data_dir.join(DATABASE_FILE);
+        let database = database
+            .to_str()
+            .ok_or_else(|| anyhow!("the data folder path {} is not UTF-8", data_dir.display()))?
+            .to_string();
+        let (rpc_port, ws_port) = match ports {
+            Some(ports) => ports,
+            None => (free_port()?, free_port()?),
+        };
+
+        let surfnet_id = "tessera".to_string();
+        let svm_config = SurfnetSvmConfig {
+            surfnet_id: surfnet_id.clone(),
+            slot_time: SLOT_MILLIS,
+            instruction_profiling_enabled: false,
+            ..SurfnetSvmConfig::default()
+        };
+        let (mut svm, events, geyser_events) = SurfnetSvm::new_with_db(Some(&database), svm_config)
+            .map_err(|error| {
+                anyhow!("cannot open the ledger in {}: {error}", data_dir.display())
+            })?;
+        svm.inner
+            .svm
+            .add_builtin(tessera::ID, super::builtin::registerer());
+        let locker = SurfnetSvmLocker::new(svm);
+
+        let config = SurfpoolConfig {
+            simnets: vec![SimnetConfig {
+                offline_mode: true,
+                remote_rpc_url: None,
+                slot_time: SLOT_MILLIS,
+                instruction_profiling_enabled: false,
+                surfnet_id,
+                ..SimnetConfig::default()
+            }],
+            rpc: RpcConfig {
+                bind_host: "127.0.0.1".to_string(),
+                bind_port: rpc_port,
+                ws_port,
+                ..RpcConfig::default()
+            },
+            ..SurfpoolConfig::default()
+        };
+        let (commands, commands_rx) = crossbeam_channel::unbounded();
+        let runloop_commands = commands.clone();
+        let runloop = std::thread::Builder::new()
+            .name("tessera-ledger".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        eprintln!("cannot start the embedded ledger's runtime: {error}");
+                        return;
+                    }
+                };
+                let result = runtime.block_on(start_local_surfnet_runloop(
+                    locker,
+                    config,
+                    runloop_commands,
+                    commands_rx,
+                    geyser_events,
+                ));
+                if let Err(error) = result {
+                    eprintln!("the embedded ledger stopped: {error}");
+                }
+            })
+            .context("cannot start the embedded ledger's thread")?;
+
+        wait_until_started(&events)?;
+        // Keep draining events so that the ledger never blocks on a full channel.
+        std::thread::Builder::new()
+            .name("tessera-ledger-events".into())
+            .spawn(move || while events.recv().is_ok() {})
+            .context("cannot start the embedded ledger's event thread")?;
+
+        Ok(Self {
+            rpc_url: format!("http://127.0.0.1:{rpc_port}"),
+            ws_url: format!("ws://127.0.0.1:{ws_port}"),
+            data_dir: data_dir.to_path_buf(),
+            commands,
+            runloop: Some(runloop),
+        })
+    }
+
+    /// Stops the ledger, flushing its state to disk.
+    pub fn stop(mut self) -> Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
+        let Some(runloop) = self.runloop.take() else {
+            return Ok(());
+        };
+        let _ = self.commands.send(SimnetCommand::Terminate(None));
+        runloop
+            .join()
+            .map_err(|_| anyhow!("the embedded ledger's thread panicked while stopping"))
+    }
+}
+
+impl Drop for EmbeddedLedger {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+fn wait_until_started(events: &Receiver<SimnetEvent>) -> Result<()> {
+    let deadline = std::time::Instant::now() + START_TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match events.recv_timeout(left) {
+            Ok(SimnetEvent::CoreStarted(_)) => return Ok(()),
+            Ok(SimnetEvent::Aborted(reason)) => {
+                bail!("the embedded ledger did not start: {reason}")
+            }
+            Ok(SimnetEvent::Shutdown) => bail!("the embedded ledger shut down while starting"),
+            Ok(_) => continue,
+            Err(_) => bail!(
+                "the embedded ledger did not start within {} s",
+                START_TIMEOUT.as_secs()
+            ),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The `tessera` command line: one path for every ledger. Real clusters are reached over
+//! JSON-RPC; the default, embedded ledger is surfpool started in this process and reached over
+//! the very same JSON-RPC client.
+
+pub mod audit;
+pub mod embedded;
+pub mod ledger;
+pub mod quickstart;
+pub mod tokens;

@@ -1,0 +1,166 @@
+//! Token amounts written with decimals, parsed exactly, and the client-side token instructions
+//! the commands need (through the SPL interface crates).
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anyhow::{anyhow, bail, Result};
+use tessera_client::instructions::MintRef;
+
+/// Size of a mint account without extensions.
+pub const MINT_LEN: usize = 82;
+
+/// `amount` base units as a decimal with `decimals` places, exactly.
+pub fn format_amount(amount: u64, decimals: u8) -> String {
+    if decimals == 0 {
+        return amount.to_string();
+    }
+    let scale = 10u128.pow(decimals as u32);
+    let (whole, fraction) = (amount as u128 / scale, amount as u128 % scale);
+    format!("{whole}.{fraction:0width$}", width = decimals as usize)
+}
+
+/// Parses a decimal amount into base units with `decimals` places, exactly: no floats, no
+/// rounding; more decimals than the mint has, a sign, or an overflow are errors.
+pub fn parse_amount(text: &str, decimals: u8) -> Result<u64> {
+    let text = text.trim();
+    if text.starts_with('-') {
+        bail!("amount {text:?} is negative: amounts are at least 0");
+    }
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole
+            .chars()
+            .chain(fraction.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        bail!("amount {text:?} is not a number like 12 or 12.5");
+    }
+    if fraction.len() > decimals as usize {
+        bail!(
+            "amount {text:?} has {} decimals but the mint has {decimals}",
+            fraction.len()
+        );
+    }
+    let scale = 10u128.pow(decimals as u32);
+    let whole: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole
+            .parse()
+            .map_err(|_| anyhow!("amount {text:?} is too large"))?
+    };
+    let padded = format!("{fraction:0<width$}", width = decimals as usize);
+    let fraction: u128 = if padded.is_empty() {
+        0
+    } else {
+        padded.parse()?
+    };
+    let total = whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(fraction))
+        .ok_or_else(|| anyhow!("amount {text:?} is too large"))?;
+    u64::try_from(total).map_err(|_| anyhow!("amount {text:?} is too large for a token amount"))
+}
+
+/// The `amount` field of a token account's data (SPL Token or Token-2022).
+pub fn amount(data: &[u8]) -> Result<u64> {
+    let bytes: [u8; 8] = data
+        .get(64..72)
+        .and_then(|slice| slice.try_into().ok())
+        .ok_or_else(|| anyhow!("not a token account"))?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
+/// Instructions that create a mint at `mint` with `decimals`, minted by `authority`.
+pub fn create_mint(
+    payer: &Pubkey,
+    mint: MintRef,
+    authority: &Pubkey,
+    decimals: u8,
+    rent: u64,
+) -> Result<Vec<Instruction>> {
+    Ok(vec![
+        solana_system_interface::instruction::create_account(
+            payer,
+            &mint.mint,
+            rent,
+            MINT_LEN as u64,
+            &mint.token_program,
+        ),
+        spl_token_2022_interface::instruction::initialize_mint2(
+            &mint.token_program,
+            &mint.mint,
+            authority,
+            None,
+            decimals,
+        )?,
+    ])
+}
+
+/// `owner`'s associated token account for `mint`, created unless it exists.
+pub fn associated_account(payer: &Pubkey, owner: &Pubkey, mint: MintRef) -> (Pubkey, Instruction) {
+    let address = tessera_client::pda::associated_token(owner, &mint.mint, &mint.token_program);
+    (
+        address,
+        tessera_client::instructions::create_associated_token_account(payer, owner, mint),
+    )
+}
+
+/// Mints `amount` to `destination`, signed by `authority`.
+pub fn mint_to(
+    mint: MintRef,
+    destination: &Pubkey,
+    authority: &Pubkey,
+    amount: u64,
+) -> Result<Instruction> {
+    Ok(spl_token_2022_interface::instruction::mint_to(
+        &mint.token_program,
+        &mint.mint,
+        destination,
+        authority,
+        &[],
+        amount,
+    )?)
+}
+
+/// Hands the mint authority of `mint` to `new_authority`.
+pub fn set_mint_authority(
+    mint: MintRef,
+    current: &Pubkey,
+    new_authority: &Pubkey,
+) -> Result<Instruction> {
+    Ok(spl_token_2022_interface::instruction::set_authority(
+        &mint.token_program,
+        &mint.mint,
+        Some(new_authority),
+        spl_token_2022_interface::instruction::AuthorityType::MintTokens,
+        current,
+        &[],
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_exactly() {
+        assert_eq!(parse_amount("12", 6).unwrap(), 12_000_000);
+        assert_eq!(parse_amount("12.5", 6).unwrap(), 12_500_000);
+        assert_eq!(parse_amount(".000001", 6).unwrap(), 1);
+        assert_eq!(parse_amount("18446744073709.551615", 6).unwrap(), u64::MAX);
+        for bad in [
+            "-1",
+            "1.0000001",
+            "abc",
+            "",
+            ".",
+            "18446744073709.551616",
+            "1e3",
+        ] {
+            assert!(parse_amount(bad, 6).is_err(), "{bad}");
+        }
+        assert_eq!(format_amount(12_500_000, 6), "12.500000");
+        assert_eq!(format_amount(7, 0), "7");
+    }
+}

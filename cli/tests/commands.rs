@@ -1,0 +1,104 @@
+//! The `tessera` binary as a user runs it: quickstart on a fresh embedded ledger, then other
+//! commands against the same data folder, and bad input refused with a clear message.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tessera(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("tessera runs")
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn quickstart_then_list_show_and_audit_the_same_ledger() {
+    let data_dir = std::env::temp_dir().join(format!("tessera-commands-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+
+    let output = tessera(&data_dir, &["quickstart"]);
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success(),
+        "quickstart failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("audit clean"), "{stdout}");
+    for class in ["Training", "Inference", "Edge", "Bandwidth"] {
+        assert!(stdout.contains(class), "{class} missing from\n{stdout}");
+    }
+
+    let output = tessera(&data_dir, &["provider", "list", "--output", "json"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let providers: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON alone");
+    assert_eq!(providers.as_array().map(Vec::len), Some(4));
+
+    let output = tessera(&data_dir, &["audit", "--output", "json"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["providers"], 4);
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(0));
+
+    // An unknown account: a clear error, exit 2, and the ledger as it was.
+    let output = tessera(
+        &data_dir,
+        &["job", "show", "US517G5965aydkZ46HS38QLi7UQiSojurfbQfKCELFx"],
+    );
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("no job at"), "{stderr}");
+    let output = tessera(&data_dir, &["audit", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
+    assert_eq!(report["providers"], 4);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+#[test]
+fn bad_input_says_what_to_fix() {
+    let data_dir = std::env::temp_dir().join(format!("tessera-bad-input-{}", std::process::id()));
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["emissions", "schedule", "--initial", "1.0000001"],
+            "has 7 decimals but the mint has 6",
+        ),
+        (&["emissions", "schedule", "--initial=-5"], "is negative"),
+        (
+            &["emissions", "schedule", "--cap", "lots"],
+            "is not a number",
+        ),
+        (
+            &[
+                "--url",
+                "localnet",
+                "--keypair",
+                "/nonexistent/id.json",
+                "audit",
+            ],
+            "cannot read the keypair file /nonexistent/id.json",
+        ),
+        (
+            &["--url", "ftp://example", "audit"],
+            "is neither `embedded`",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = tessera(&data_dir, args);
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected {expected:?} in {stderr}"
+        );
+    }
+    assert!(!data_dir.exists(), "refused commands create no ledger");
+}

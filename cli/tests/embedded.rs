@@ -1,0 +1,144 @@
+//! The embedded ledger: surfpool in-process, the Tessera program registered natively, reached
+//! over real JSON-RPC; CPIs into the real token programs work; state survives a restart.
+
+use solana_keypair::Keypair;
+use solana_rpc_client::rpc_client::RpcClient;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use tessera::instructions::{InitializeNetworkArgs, RegisterProviderArgs};
+use tessera::state::{ClassParams, EmissionSchedule, NetworkParams, ProviderClass, ProviderSpec};
+use tessera_cli::embedded::EmbeddedLedger;
+use tessera_client::instructions::{self as ix, MintRef};
+use tessera_client::pda;
+
+fn send(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    instructions: &[solana_instruction::Instruction],
+    signers: &[&Keypair],
+) {
+    let blockhash = rpc.get_latest_blockhash().expect("blockhash");
+    let mut all = vec![payer];
+    all.extend_from_slice(signers);
+    let transaction =
+        Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &all, blockhash);
+    rpc.send_and_confirm_transaction(&transaction)
+        .expect("transaction");
+}
+
+#[test]
+fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
+    let data_dir = std::env::temp_dir().join(format!("tessera-embedded-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let ledger = EmbeddedLedger::start(&data_dir, None).expect("ledger starts");
+    let rpc = RpcClient::new_with_commitment(
+        ledger.rpc_url.clone(),
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    );
+    let payer = Keypair::new();
+    let airdrop = rpc
+        .request_airdrop(&payer.pubkey(), 100_000_000_000)
+        .expect("airdrop");
+    while !rpc.confirm_transaction(&airdrop).unwrap_or(false) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    // A reward mint whose authority is the network's mint PDA (client-side token instructions).
+    let network = pda::network(7);
+    let mint = Keypair::new();
+    let token_program = spl_token_interface::ID;
+    let space = 82;
+    let rent = rpc.get_minimum_balance_for_rent_exemption(space).unwrap();
+    send(
+        &rpc,
+        &payer,
+        &[
+            solana_system_interface::instruction::create_account(
+                &payer.pubkey(),
+                &mint.pubkey(),
+                rent,
+                space as u64,
+                &token_program,
+            ),
+            spl_token_interface::instruction::initialize_mint2(
+                &token_program,
+                &mint.pubkey(),
+                &pda::mint_authority(&network),
+                None,
+                6,
+            )
+            .unwrap(),
+        ],
+        &[&mint],
+    );
+    let reward_mint = MintRef {
+        mint: mint.pubkey(),
+        token_program,
+    };
+
+    let class = ClassParams {
+        min_stake: 0,
+        emission_weight_bps: 10_000,
+    };
+    let args = InitializeNetworkArgs {
+        network_id: 7,
+        treasury: payer.pubkey(),
+        params: NetworkParams {
+            epoch_length_secs: 86_400,
+            unbonding_period_secs: 60,
+            dispute_window_secs: 60,
+            receipt_max_age_secs: 600,
+            protocol_fee_bps: 100,
+            jail_after_lost_disputes: 3,
+            classes: [class; 4],
+        },
+        emission: EmissionSchedule {
+            initial_per_epoch: 1_000,
+            decay_bps: 5_000,
+            decay_every_epochs: 10,
+            supply_cap: 1_000_000,
+        },
+    };
+    send(
+        &rpc,
+        &payer,
+        &[ix::initialize_network(&payer.pubkey(), reward_mint, args)],
+        &[],
+    );
+    // Registering creates the stake vault through a CPI into the token program.
+    let register = ix::register_provider(
+        &payer.pubkey(),
+        &network,
+        reward_mint,
+        RegisterProviderArgs {
+            class: ProviderClass::Edge,
+            spec: ProviderSpec::default(),
+            worker_key: payer.pubkey(),
+        },
+    );
+    send(&rpc, &payer, &[register], &[]);
+    let vault = pda::stake_vault(&pda::provider(&network, &payer.pubkey()));
+    let vault_account = rpc.get_account(&vault).expect("the stake vault exists");
+    assert_eq!(
+        vault_account.owner, token_program,
+        "created by the token program through CPI"
+    );
+    assert_eq!(vault_account.data.len(), 165);
+
+    ledger.stop().expect("ledger stops");
+    let ledger = EmbeddedLedger::start(&data_dir, None).expect("ledger restarts");
+    let rpc = RpcClient::new_with_commitment(
+        ledger.rpc_url.clone(),
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    );
+    let network_account = rpc
+        .get_account(&network)
+        .expect("the network survived the restart");
+    assert_eq!(network_account.owner, tessera::ID);
+    assert!(
+        rpc.get_account(&vault).is_ok(),
+        "the vault survived the restart"
+    );
+    ledger.stop().unwrap();
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
