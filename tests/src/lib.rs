@@ -256,6 +256,13 @@ impl TestFixture {
         mint
     }
 
+    /// Sets the network's pause flags as its authority.
+    pub async fn pause(&mut self, pause: tessera::state::PauseFlags) {
+        let authority = self.authority.insecure_clone();
+        let instruction = ix::set_pause(&authority.pubkey(), &self.network, pause);
+        assert_ok(self.send(&[instruction], &[&authority]).await);
+    }
+
     /// The faucet's reward-token account (tokens minted before genesis).
     pub fn faucet(&self) -> Pubkey {
         self.faucet
@@ -988,6 +995,29 @@ pub fn swap_account(instruction: &mut Instruction, from: &Pubkey, to: &Pubkey) {
         found = true;
     }
     assert!(found, "{from} is not an account of this instruction");
+}
+
+/// Points an instruction a `stranger` built for its own provider at `victim`'s provider and
+/// stake vault instead: the impersonation the owner checks must refuse.
+pub fn impersonate(
+    instruction: &mut Instruction,
+    network: &Pubkey,
+    stranger: &Pubkey,
+    victim: &Pubkey,
+) {
+    let own = pda::provider(network, stranger);
+    swap_account(instruction, &own, victim);
+    if instruction
+        .accounts
+        .iter()
+        .any(|meta| meta.pubkey == pda::stake_vault(&own))
+    {
+        swap_account(
+            instruction,
+            &pda::stake_vault(&own),
+            &pda::stake_vault(victim),
+        );
+    }
 }
 
 /// Panics with the transaction error unless `result` succeeded.

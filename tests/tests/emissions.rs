@@ -120,36 +120,17 @@ async fn claims_are_refused_until_due_once_and_while_paused() {
     );
     fixture.advance(DAY).await;
 
-    let authority = fixture.authority.insecure_clone();
-    let network = fixture.network;
-    let pause = PauseFlags {
-        claims: true,
-        ..Default::default()
-    };
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(&authority.pubkey(), &network, pause)],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture
+        .pause(PauseFlags {
+            claims: true,
+            ..Default::default()
+        })
+        .await;
     assert_err(
         fixture.send(std::slice::from_ref(&claim), &[]).await,
         TesseraError::ClaimsPaused,
     );
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(
-                    &authority.pubkey(),
-                    &network,
-                    PauseFlags::default(),
-                )],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture.pause(PauseFlags::default()).await;
 
     // The reward goes to the owner's associated token account and nowhere else.
     let thief = fixture.wallet().await;

@@ -284,20 +284,12 @@ async fn create_job_refuses_bad_terms() {
     fixture.assert_job_balanced(&first).await;
 
     // Paused.
-    let authority = fixture.authority.insecure_clone();
-    let network = fixture.network;
-    let pause = PauseFlags {
-        new_jobs: true,
-        ..Default::default()
-    };
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(&authority.pubkey(), &network, pause)],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture
+        .pause(PauseFlags {
+            new_jobs: true,
+            ..Default::default()
+        })
+        .await;
     let args = fixture.job_args(None);
     let (result, _) = fixture.create_job(&client, mint, args).await;
     assert_err(result, TesseraError::NewJobsPaused);
@@ -420,9 +412,10 @@ async fn accept_job_checks_provider_and_state() {
     // Somebody else's provider account.
     let stranger = fixture.wallet().await;
     let mut instruction = ix::accept_job(&stranger.pubkey(), &network, &open.address);
-    swap_account(
+    impersonate(
         &mut instruction,
-        &pda::provider(&network, &stranger.pubkey()),
+        &network,
+        &stranger.pubkey(),
         &provider.address,
     );
     assert_err(
@@ -431,35 +424,17 @@ async fn accept_job_checks_provider_and_state() {
     );
 
     // Paused, then too late.
-    let authority = fixture.authority.insecure_clone();
-    let pause = PauseFlags {
-        new_jobs: true,
-        ..Default::default()
-    };
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(&authority.pubkey(), &network, pause)],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture
+        .pause(PauseFlags {
+            new_jobs: true,
+            ..Default::default()
+        })
+        .await;
     assert_err(
         accept(&mut fixture, &provider, &open).await,
         TesseraError::NewJobsPaused,
     );
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(
-                    &authority.pubkey(),
-                    &network,
-                    PauseFlags::default(),
-                )],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture.pause(PauseFlags::default()).await;
     fixture.advance(3_601).await;
     assert_err(
         accept(&mut fixture, &provider, &open).await,
@@ -576,9 +551,10 @@ async fn complete_job_only_by_its_provider_while_running() {
 
     let stranger = fixture.wallet().await;
     let mut instruction = ix::complete_job(&stranger.pubkey(), &network, &job.address, [0; 32]);
-    swap_account(
+    impersonate(
         &mut instruction,
-        &pda::provider(&network, &stranger.pubkey()),
+        &network,
+        &stranger.pubkey(),
         &provider.address,
     );
     assert_err(

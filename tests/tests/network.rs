@@ -300,7 +300,6 @@ async fn authority_moves_in_two_steps() {
 #[tokio::test]
 async fn pause_flags_are_separate_and_authority_only() {
     let mut fixture = TestFixture::new().await;
-    let authority = fixture.authority.insecure_clone();
     let network = fixture.network;
     let stranger = fixture.wallet().await;
     let pause = PauseFlags {
@@ -317,14 +316,7 @@ async fn pause_flags_are_separate_and_authority_only() {
         .await;
     assert_err(result, TesseraError::NotAuthority);
 
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(&authority.pubkey(), &network, pause)],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture.pause(pause).await;
     assert_eq!(fixture.network_account().await.pause, pause);
 
     // Paused: a new provider cannot register.
@@ -346,18 +338,7 @@ async fn pause_flags_are_separate_and_authority_only() {
         TesseraError::NewJobsPaused,
     );
 
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(
-                    &authority.pubkey(),
-                    &network,
-                    PauseFlags::default(),
-                )],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture.pause(PauseFlags::default()).await;
     assert_ok(fixture.send(&[register], &[&owner]).await);
 }
 

@@ -168,9 +168,10 @@ async fn update_provider_and_rotate_worker_key() {
 
     let stranger = fixture.wallet().await;
     let mut instruction = ix::update_provider(&stranger.pubkey(), &network, gpu_spec());
-    swap_account(
+    impersonate(
         &mut instruction,
-        &pda::provider(&network, &stranger.pubkey()),
+        &network,
+        &stranger.pubkey(),
         &provider.address,
     );
     assert_err(
@@ -223,9 +224,10 @@ async fn update_provider_and_rotate_worker_key() {
     assert_err(result, TesseraError::InvalidKey);
 
     let mut instruction = ix::rotate_worker_key(&stranger.pubkey(), &network, &stranger.pubkey());
-    swap_account(
+    impersonate(
         &mut instruction,
-        &pda::provider(&network, &stranger.pubkey()),
+        &network,
+        &stranger.pubkey(),
         &provider.address,
     );
     assert_err(
@@ -312,12 +314,11 @@ async fn stake_moves_tokens_into_the_vault() {
         &stranger_tokens,
         ONE,
     );
-    let stranger_provider = pda::provider(&network, &stranger.pubkey());
-    swap_account(&mut instruction, &stranger_provider, &provider.address);
-    swap_account(
+    impersonate(
         &mut instruction,
-        &pda::stake_vault(&stranger_provider),
-        &pda::stake_vault(&provider.address),
+        &network,
+        &stranger.pubkey(),
+        &provider.address,
     );
     assert_err(
         fixture.send(&[instruction], &[&stranger]).await,
@@ -325,19 +326,12 @@ async fn stake_moves_tokens_into_the_vault() {
     );
 
     // Paused.
-    let authority = fixture.authority.insecure_clone();
-    let pause = PauseFlags {
-        new_jobs: true,
-        ..Default::default()
-    };
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(&authority.pubkey(), &network, pause)],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture
+        .pause(PauseFlags {
+            new_jobs: true,
+            ..Default::default()
+        })
+        .await;
     assert_err(
         fixture.send(&[stake(ONE)], &[owner]).await,
         TesseraError::NewJobsPaused,
@@ -431,39 +425,36 @@ async fn unstake_unbonds_then_withdraws_after_the_period() {
     let stranger_tokens = fixture.reward_tokens(&stranger.pubkey(), 0).await;
     let mut instruction =
         ix::withdraw_unstaked(&stranger.pubkey(), &network, reward_mint, &stranger_tokens);
-    let stranger_provider = pda::provider(&network, &stranger.pubkey());
-    swap_account(&mut instruction, &stranger_provider, &provider.address);
-    swap_account(
+    impersonate(
         &mut instruction,
-        &pda::stake_vault(&stranger_provider),
-        &pda::stake_vault(&provider.address),
+        &network,
+        &stranger.pubkey(),
+        &provider.address,
     );
     assert_err(
         fixture.send(&[instruction], &[&stranger]).await,
         TesseraError::NotProviderOwner,
     );
     let mut instruction = ix::request_unstake(&stranger.pubkey(), &network, ONE);
-    swap_account(&mut instruction, &stranger_provider, &provider.address);
+    impersonate(
+        &mut instruction,
+        &network,
+        &stranger.pubkey(),
+        &provider.address,
+    );
     assert_err(
         fixture.send(&[instruction], &[&stranger]).await,
         TesseraError::NotProviderOwner,
     );
 
     // Withdrawals stay open while new work is paused.
-    let authority = fixture.authority.insecure_clone();
-    let pause = PauseFlags {
-        new_jobs: true,
-        settlements: true,
-        claims: true,
-    };
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(&authority.pubkey(), &network, pause)],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture
+        .pause(PauseFlags {
+            new_jobs: true,
+            settlements: true,
+            claims: true,
+        })
+        .await;
     assert_ok(
         fixture
             .send(std::slice::from_ref(&withdraw), &[owner])
@@ -566,12 +557,11 @@ async fn deregister_only_when_empty_and_returns_rent_and_stray_tokens() {
     let stranger_tokens = fixture.reward_tokens(&stranger.pubkey(), 0).await;
     let mut instruction =
         ix::deregister(&stranger.pubkey(), &network, reward_mint, &stranger_tokens);
-    let stranger_provider = pda::provider(&network, &stranger.pubkey());
-    swap_account(&mut instruction, &stranger_provider, &provider.address);
-    swap_account(
+    impersonate(
         &mut instruction,
-        &pda::stake_vault(&stranger_provider),
-        &vault,
+        &network,
+        &stranger.pubkey(),
+        &provider.address,
     );
     assert_err(
         fixture.send(&[instruction], &[&stranger]).await,

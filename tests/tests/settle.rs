@@ -508,36 +508,17 @@ async fn units_time_epoch_and_state_rules() {
     );
 
     // Paused settlements.
-    let authority = fixture.authority.insecure_clone();
-    let network = fixture.network;
-    let pause = PauseFlags {
-        settlements: true,
-        ..Default::default()
-    };
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(&authority.pubkey(), &network, pause)],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture
+        .pause(PauseFlags {
+            settlements: true,
+            ..Default::default()
+        })
+        .await;
     assert_err(
         fixture.settle(&job, &provider, &fresh).await,
         TesseraError::SettlementsPaused,
     );
-    assert_ok(
-        fixture
-            .send(
-                &[ix::set_pause(
-                    &authority.pubkey(),
-                    &network,
-                    PauseFlags::default(),
-                )],
-                &[&authority],
-            )
-            .await,
-    );
+    fixture.pause(PauseFlags::default()).await;
     assert_ok(fixture.settle(&job, &provider, &fresh).await);
     fixture.assert_job_balanced(&job).await;
 
@@ -564,7 +545,12 @@ async fn units_time_epoch_and_state_rules() {
     );
 
     // Completed jobs still settle late receipts; Open jobs never do.
-    let complete = ix::complete_job(&provider.owner.pubkey(), &network, &job.address, [1; 32]);
+    let complete = ix::complete_job(
+        &provider.owner.pubkey(),
+        &fixture.network.clone(),
+        &job.address,
+        [1; 32],
+    );
     assert_ok(fixture.send(&[complete], &[&provider.owner]).await);
     assert_ok(fixture.settle(&job, &provider, &next).await);
     let mut args = fixture.job_args(Some(provider.address));
