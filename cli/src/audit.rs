@@ -27,17 +27,6 @@ impl Report {
     }
 }
 
-/// The message of a Tessera error number, when it is one.
-pub fn error_message(code: u32) -> Option<String> {
-    let offset = anchor_lang::error::ERROR_CODE_OFFSET;
-    (code >= offset).then(|| {
-        format!(
-            "Tessera error {} (see programs/tessera/src/errors.rs)",
-            code - offset
-        )
-    })
-}
-
 /// Audits every network, provider, job and epoch on the ledger.
 pub fn run(ledger: &Ledger) -> Result<Report> {
     let mut report = Report::default();

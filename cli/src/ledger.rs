@@ -6,9 +6,12 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use anyhow::{anyhow, bail, Context, Result};
+use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
+use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use std::fs::File;
@@ -53,24 +56,27 @@ impl Ledger {
     /// Opens `target`. For the embedded ledger this takes the data folder's lock (one command
     /// at a time), starts surfpool and, when no keypair is given, uses (and if need be creates)
     /// the data folder's own `payer.json`, funded by airdrop.
-    pub fn open(target: &Target, keypair: Option<&Path>) -> Result<Self> {
+    pub fn open(
+        target: &Target,
+        keypair: Option<&Path>,
+        commitment: CommitmentConfig,
+    ) -> Result<Self> {
         match target {
             Target::Embedded(data_dir) => {
+                // Read a named keypair before touching the data folder: a bad path changes nothing.
+                let named = keypair.map(read_keypair).transpose()?;
                 std::fs::create_dir_all(data_dir).with_context(|| {
                     format!("cannot create the data folder {}", data_dir.display())
                 })?;
                 let lock = File::create(data_dir.join("lock"))
                     .context("cannot create the data folder's lock file")?;
                 lock.lock().context("cannot lock the data folder")?;
-                let payer = match keypair {
-                    Some(path) => read_keypair(path)?,
+                let payer = match named {
+                    Some(keypair) => keypair,
                     None => data_dir_payer(data_dir)?,
                 };
                 let embedded = EmbeddedLedger::start(data_dir, None)?;
-                let rpc = RpcClient::new_with_commitment(
-                    embedded.rpc_url.clone(),
-                    CommitmentConfig::confirmed(),
-                );
+                let rpc = RpcClient::new_with_commitment(embedded.rpc_url.clone(), commitment);
                 let ledger = Self {
                     rpc,
                     payer,
@@ -86,7 +92,7 @@ impl Ledger {
                     None => default_keypair_path()?,
                 };
                 Ok(Self {
-                    rpc: RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed()),
+                    rpc: RpcClient::new_with_commitment(url.clone(), commitment),
                     payer: read_keypair(&path)?,
                     embedded: None,
                     _lock: None,
@@ -98,6 +104,15 @@ impl Ledger {
     /// The RPC endpoint in use.
     pub fn url(&self) -> String {
         self.rpc.url()
+    }
+
+    /// Saves the embedded ledger's clock to its data folder (after a warp), so that even a crash
+    /// never moves time back.
+    pub fn save_clock(&self) -> Result<()> {
+        match &self.embedded {
+            Some(embedded) => embedded.save_clock(),
+            None => Ok(()),
+        }
     }
 
     /// Stops the embedded ledger, if any, flushing it to disk.
@@ -179,7 +194,7 @@ impl Ledger {
         match account {
             None => Ok(None),
             Some(account) => {
-                if account.owner != tessera::ID {
+                if account.owner != tessera_client::program_id() {
                     bail!(
                         "{address} is not a Tessera account (owner {})",
                         account.owner
@@ -195,19 +210,81 @@ impl Ledger {
 
     /// Every Tessera account of type `T`.
     pub fn all<T: AccountDeserialize + Discriminator>(&self) -> Result<Vec<(Pubkey, T)>> {
+        self.all_where(&[])
+    }
+
+    /// Every Tessera account of type `T` whose data holds each `(offset, key)` of `fields`;
+    /// the node filters (getProgramAccounts memcmp), so only matches cross the wire.
+    pub fn all_where<T: AccountDeserialize + Discriminator>(
+        &self,
+        fields: &[(usize, Pubkey)],
+    ) -> Result<Vec<(Pubkey, T)>> {
+        let mut filters = vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+            0,
+            T::DISCRIMINATOR.to_vec(),
+        ))];
+        filters.extend(fields.iter().map(|(offset, key)| {
+            RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*offset, key.to_bytes().to_vec()))
+        }));
+        let config = RpcProgramAccountsConfig {
+            filters: Some(filters),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                commitment: Some(self.rpc.commitment()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
         let accounts = self
             .rpc
-            .get_program_accounts(&tessera::ID)
+            .get_program_ui_accounts_with_config(&tessera_client::program_id(), config)
             .context("cannot list the program's accounts")?;
         Ok(accounts
             .into_iter()
-            .filter(|(_, account)| account.data.starts_with(T::DISCRIMINATOR))
             .filter_map(|(address, account)| {
-                T::try_deserialize(&mut account.data.as_slice())
+                let data = account.data.decode()?;
+                T::try_deserialize(&mut data.as_slice())
                     .ok()
                     .map(|state| (address, state))
             })
             .collect())
+    }
+
+    /// Whether an account exists at `address`.
+    pub fn exists(&self, address: &Pubkey) -> Result<bool> {
+        Ok(self
+            .rpc
+            .get_account_with_commitment(address, self.rpc.commitment())
+            .context("cannot read an account")?
+            .value
+            .is_some())
+    }
+
+    /// The ledger's clock as the program sees it: unix seconds of the last block.
+    pub fn now(&self) -> Result<i64> {
+        let clock = self
+            .rpc
+            .get_account_with_commitment(&solana_sdk_ids::sysvar::clock::ID, self.rpc.commitment())
+            .context("cannot read the clock")?
+            .value
+            .context("the ledger has no clock sysvar")?;
+        clock
+            .data
+            .get(32..40)
+            .and_then(|bytes| bytes.try_into().ok())
+            .map(i64::from_le_bytes)
+            .context("the clock sysvar is malformed")
+    }
+
+    /// A mint, its token program and its decimals.
+    pub fn mint(&self, mint: &Pubkey) -> Result<crate::tokens::Mint> {
+        let account = self
+            .rpc
+            .get_account_with_commitment(mint, self.rpc.commitment())
+            .context("cannot read the mint")?
+            .value
+            .with_context(|| format!("no mint at {mint}: check the address"))?;
+        crate::tokens::Mint::parse(mint, &account.owner, &account.data)
     }
 
     /// The balance of a token account, in base units; 0 when it does not exist.
@@ -233,21 +310,29 @@ impl Drop for Ledger {
 
 /// Turns a program error number in an RPC error into the program's own message.
 fn explain(error: &str) -> String {
+    if error.contains("found no record of a prior credit") || error.contains("AccountNotFound") {
+        return format!(
+            "the fee payer (--keypair) has no SOL on this ledger: fund it first ({error})"
+        );
+    }
     if let Some(position) = error.find("custom program error: 0x") {
         let hex: String = error[position + 24..]
             .chars()
             .take_while(|c| c.is_ascii_hexdigit())
             .collect();
         if let Ok(code) = u32::from_str_radix(&hex, 16) {
-            if let Some(message) = crate::audit::error_message(code) {
-                return format!("{message} (error {code})");
+            if let Some(known) = crate::errors::lookup(code) {
+                return format!(
+                    "the program refused: {} ({}, error {code})",
+                    known.message, known.name
+                );
             }
         }
     }
     error.to_string()
 }
 
-fn read_keypair(path: &Path) -> Result<Keypair> {
+pub fn read_keypair(path: &Path) -> Result<Keypair> {
     solana_keypair::read_keypair_file(path).map_err(|error| {
         anyhow!(
             "cannot read the keypair file {}: {error}; create one with `solana-keygen new -o {}`",

@@ -3,7 +3,10 @@
 //! the very same JSON-RPC client.
 
 pub mod audit;
+pub mod commands;
 pub mod embedded;
+pub mod errors;
 pub mod ledger;
+pub mod progress;
 pub mod quickstart;
 pub mod tokens;

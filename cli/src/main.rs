@@ -1,16 +1,26 @@
 //! `tessera`: providers register and stake, clients fund jobs, workers settle receipts and
 //! claim emissions, auditors check every account. Runs on the embedded ledger by default.
 
-use anyhow::{Context, Result};
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use solana_commitment_config::CommitmentConfig;
 use std::path::PathBuf;
-use tessera::state::{EmissionSchedule, Job, Network, Provider};
+use tessera::state::EmissionSchedule;
+use tessera_cli::commands::claim::ClaimArgs;
+use tessera_cli::commands::job::{DisputeCommand, JobCommand};
+use tessera_cli::commands::ledger::LedgerCommand;
+use tessera_cli::commands::network::NetworkCommand;
+use tessera_cli::commands::provider::{ProviderCommand, StakeCommand};
+use tessera_cli::commands::receipt::ReceiptCommand;
+use tessera_cli::commands::token::TokenCommand;
+use tessera_cli::commands::{migrate, Outcome, Session};
 use tessera_cli::ledger::{Ledger, Target};
 use tessera_cli::tokens::format_amount;
 
 /// Settlement for decentralized compute and bandwidth on Solana.
 #[derive(Parser)]
-#[command(name = "tessera", version, about)]
+#[command(name = "tessera", version)]
 struct Cli {
     /// Ledger: `embedded` (default: surfpool in this process, state in --data-dir), a moniker
     /// (devnet, mainnet-beta, testnet, localnet) or a JSON-RPC URL.
@@ -28,6 +38,16 @@ struct Cli {
         default_value = ".tessera"
     )]
     data_dir: PathBuf,
+    /// The Tessera network (its numeric id) the command is about.
+    #[arg(long, global = true, env = "TESSERA_NETWORK", default_value_t = 1)]
+    network: u64,
+    /// Commitment of reads and confirmations.
+    #[arg(long, global = true, value_enum, default_value_t = Commitment::Confirmed)]
+    commitment: Commitment,
+    /// Address of the Tessera program (a deployment built with that id); default: this
+    /// build's id.
+    #[arg(long, global = true, env = "TESSERA_PROGRAM_ID")]
+    program_id: Option<Pubkey>,
     /// How to print results.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     output: Output,
@@ -41,27 +61,71 @@ enum Output {
     Json,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Commitment {
+    Processed,
+    Confirmed,
+    Finalized,
+}
+
+impl From<Commitment> for CommitmentConfig {
+    fn from(commitment: Commitment) -> Self {
+        match commitment {
+            Commitment::Processed => CommitmentConfig::processed(),
+            Commitment::Confirmed => CommitmentConfig::confirmed(),
+            Commitment::Finalized => CommitmentConfig::finalized(),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Runs Tessera's main job end to end and prints a summary: a network, providers of all
     /// four classes, funded jobs, signed receipts settled, an epoch's emissions claimed, an audit.
     Quickstart,
-    /// Networks.
+    /// Networks: create, show, and the authority's parameters, attestors and pause.
     #[command(subcommand)]
     Network(NetworkCommand),
-    /// Providers.
+    /// Providers: register, update, rotate the worker key, show, list, deregister.
     #[command(subcommand)]
     Provider(ProviderCommand),
-    /// Jobs.
+    /// A provider's stake: add, unstake, withdraw, show.
+    #[command(subcommand)]
+    Stake(StakeCommand),
+    /// Jobs: create (fund the escrow), accept, top up, complete, cancel, close, show, list.
     #[command(subcommand)]
     Job(JobCommand),
+    /// Disputes: a client opens one, the network authority resolves it.
+    #[command(subcommand)]
+    Dispute(DisputeCommand),
+    /// Work receipts: sign (worker), co-sign (attestors or client), verify, submit.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+    /// Claims a provider's emissions for finished epochs.
+    Claim(ClaimArgs),
     /// The emission schedule.
     #[command(subcommand)]
     Emissions(EmissionsCommand),
     /// Recomputes every balance from the program's accounts and checks every invariant;
     /// exits 1 when one does not hold.
     Audit,
-    /// Keeps the embedded ledger running in the foreground on fixed ports, for other tools.
+    /// Brings a cluster to a config's state through numbered, idempotent steps.
+    Migrate {
+        /// The config, e.g. migrations/devnet.toml.
+        #[arg(long)]
+        config: PathBuf,
+        /// Print what each step would do; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Token moves: transfer, balance, create a mint (for local ledgers and tests).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The ledger itself: clock control.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Keeps the embedded ledger running in the foreground on fixed ports, for other tools;
+    /// Ctrl-C (or SIGTERM) stops it cleanly.
     Localnet {
         /// JSON-RPC port.
         #[arg(long, default_value_t = 8899)]
@@ -69,29 +133,6 @@ enum Command {
         /// WebSocket port.
         #[arg(long, default_value_t = 8900)]
         ws_port: u16,
-    },
-}
-
-#[derive(Subcommand)]
-enum NetworkCommand {
-    /// Shows every network on the ledger.
-    Show,
-}
-
-#[derive(Subcommand)]
-enum ProviderCommand {
-    /// Lists every provider.
-    List,
-}
-
-#[derive(Subcommand)]
-enum JobCommand {
-    /// Lists every job.
-    List,
-    /// Shows one job.
-    Show {
-        /// The job account.
-        job: anchor_lang::prelude::Pubkey,
     },
 }
 
@@ -124,72 +165,136 @@ fn main() {
     }
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
-/// Appends `value` as JSON to what the command prints once the ledger is closed.
-fn json_into(printed: &mut Vec<u8>, value: &impl serde::Serialize) -> Result<()> {
-    printed.extend(serde_json::to_vec_pretty(value)?);
-    printed.push(b'\n');
+fn print(output: Output, outcome: &Outcome) -> Result<()> {
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&outcome.json)?),
+        Output::Text => println!("{}", outcome.text),
+    }
     Ok(())
 }
 
 fn run(cli: Cli) -> Result<()> {
-    if let Command::Emissions(EmissionsCommand::Schedule {
-        initial,
-        decay_bps,
-        every,
-        cap,
-        epochs,
-    }) = &cli.command
-    {
-        let schedule = EmissionSchedule {
-            initial_per_epoch: tessera_cli::tokens::parse_amount(initial, 6)?,
-            decay_bps: *decay_bps,
-            decay_every_epochs: *every,
-            supply_cap: tessera_cli::tokens::parse_amount(cap, 6)?,
-        };
-        let rows: Vec<(u64, String)> = (0..*epochs)
-            .map(|epoch| (epoch, format_amount(schedule.emission_for_epoch(epoch), 6)))
-            .collect();
-        if cli.output == Output::Json {
-            return print_json(&rows);
-        }
-        println!("{:>8} {:>24}", "epoch", "emission");
-        for (epoch, amount) in rows {
-            println!("{epoch:>8} {amount:>24}");
-        }
-        return Ok(());
-    }
     let target = Target::parse(cli.url.as_deref(), &cli.data_dir)?;
-    if let Command::Localnet { rpc_port, ws_port } = cli.command {
-        let Target::Embedded(data_dir) = target else {
-            anyhow::bail!("localnet runs the embedded ledger: drop --url")
-        };
-        let ledger =
-            tessera_cli::embedded::EmbeddedLedger::start(&data_dir, Some((rpc_port, ws_port)))?;
-        println!(
-            "embedded ledger at {} (websocket {}), state in {}; Ctrl-C stops it",
-            ledger.rpc_url,
-            ledger.ws_url,
-            data_dir.display()
-        );
-        loop {
-            std::thread::park();
+    if let Some(id) = cli.program_id {
+        if matches!(target, Target::Embedded(_)) && id != tessera_client::PROGRAM_ID {
+            bail!(
+                "the embedded ledger runs this build's program at {}: drop --program-id or use --url",
+                tessera_client::PROGRAM_ID
+            );
         }
+        tessera_client::use_program_id(id)
+            .map_err(|chosen| anyhow::anyhow!("program id already set to {chosen}"))?;
+    }
+    // Commands that need no ledger.
+    match &cli.command {
+        Command::Emissions(EmissionsCommand::Schedule {
+            initial,
+            decay_bps,
+            every,
+            cap,
+            epochs,
+        }) => {
+            return print(
+                cli.output,
+                &schedule(initial, *decay_bps, *every, cap, *epochs)?,
+            )
+        }
+        Command::Receipt(command) if command.offline() => {
+            let keypair = || {
+                let path = match &cli.keypair {
+                    Some(path) => path.clone(),
+                    None => tessera_cli::ledger::default_keypair_path()?,
+                };
+                tessera_cli::ledger::read_keypair(&path)
+            };
+            return print(
+                cli.output,
+                &tessera_cli::commands::receipt::run_offline(command, keypair)?,
+            );
+        }
+        Command::Localnet { rpc_port, ws_port } => {
+            let Target::Embedded(data_dir) = target else {
+                bail!("localnet runs the embedded ledger: drop --url")
+            };
+            return localnet(&data_dir, *rpc_port, *ws_port);
+        }
+        _ => {}
     }
     // The program runs natively inside this process, and a native `msg!` prints to stdout;
     // with --output json, stdout must hold the JSON alone, so everything else goes to stderr.
     let stdout = (cli.output == Output::Json).then(StdoutToStderr::new);
-    let ledger = Ledger::open(&target, cli.keypair.as_deref())?;
-    let mut printed = Vec::new();
-    let result = command(&ledger, &cli.command, cli.output, &mut printed);
+    let ledger = Ledger::open(&target, cli.keypair.as_deref(), cli.commitment.into())?;
+    let session = Session {
+        ledger: &ledger,
+        network_id: cli.network,
+    };
+    let result = command(&session, &cli.command, cli.output);
     ledger.close()?;
     drop(stdout);
-    print!("{}", String::from_utf8_lossy(&printed));
-    result
+    let outcome = result?;
+    print(cli.output, &outcome)?;
+    if let Some(problem) = outcome.json.get("audit_failed").and_then(|v| v.as_str()) {
+        eprintln!("error: {problem}");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn schedule(initial: &str, decay_bps: u16, every: u32, cap: &str, epochs: u64) -> Result<Outcome> {
+    let schedule = EmissionSchedule {
+        initial_per_epoch: tessera_cli::tokens::parse_amount(initial, 6).context("--initial")?,
+        decay_bps,
+        decay_every_epochs: every,
+        supply_cap: tessera_cli::tokens::parse_amount(cap, 6).context("--cap")?,
+    };
+    anyhow::ensure!(
+        decay_bps <= 10_000 && every >= 1,
+        "--decay-bps must be at most 10000 and --every at least 1"
+    );
+    let rows: Vec<(u64, String)> = (0..epochs)
+        .map(|epoch| (epoch, format_amount(schedule.emission_for_epoch(epoch), 6)))
+        .collect();
+    let mut text = format!("{:>8} {:>24}", "epoch", "emission");
+    for (epoch, amount) in &rows {
+        text += &format!("\n{epoch:>8} {amount:>24}");
+    }
+    Ok(Outcome::new(text, serde_json::json!(rows)))
+}
+
+/// Runs the embedded ledger until SIGINT or SIGTERM, then stops it cleanly (state and clock
+/// saved).
+fn localnet(data_dir: &std::path::Path, rpc_port: u16, ws_port: u16) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static STOP: AtomicBool = AtomicBool::new(false);
+    extern "C" fn on_signal(_: libc::c_int) {
+        STOP.store(true, Ordering::SeqCst);
+    }
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+    }
+    let ledger = tessera_cli::embedded::EmbeddedLedger::start(data_dir, Some((rpc_port, ws_port)))?;
+    println!(
+        "embedded ledger at {} (websocket {}), state in {}; Ctrl-C stops it",
+        ledger.rpc_url,
+        ledger.ws_url,
+        data_dir.display()
+    );
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    // From here on, what the natively run program logs (`msg!` prints to stdout) goes to
+    // stderr: stdout carried the ready line above, and whoever reads it may close it.
+    std::mem::forget(StdoutToStderr::new());
+    while !STOP.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    ledger.stop()?;
+    eprintln!(
+        "embedded ledger stopped; state kept in {}",
+        data_dir.display()
+    );
+    Ok(())
 }
 
 /// Points file descriptor 1 at standard error until dropped.
@@ -220,135 +325,82 @@ impl Drop for StdoutToStderr {
     }
 }
 
-fn command(
-    ledger: &Ledger,
-    command: &Command,
-    output: Output,
-    printed: &mut Vec<u8>,
-) -> Result<()> {
-    let json = output == Output::Json;
+fn command(session: &Session, command: &Command, output: Output) -> Result<Outcome> {
     match command {
-        Command::Quickstart => {
-            let summary = tessera_cli::quickstart::run(ledger, json)?;
-            if json {
-                return json_into(printed, &summary);
-            }
-            println!();
-            println!(
-                "network {} ({}) on {}",
-                summary.network_id,
-                summary.network,
-                ledger.url()
-            );
-            println!(
-                "{:<10} {:>12} {:>12} {:>14} {:>14}",
-                "class", "stake", "units", "paid", "emission"
-            );
-            for line in &summary.providers {
-                println!(
-                    "{:<10} {:>12} {:>12} {:>14} {:>14}",
-                    line.class, line.stake, line.units, line.paid, line.emission
-                );
-            }
-            println!(
-                "treasury fees {}; emitted {}; audit {}; {:.1} s",
-                summary.treasury_fees,
-                summary.emitted,
-                if summary.audit_findings.is_empty() {
-                    "clean".to_string()
-                } else {
-                    summary.audit_findings.join("; ")
-                },
-                summary.seconds
-            );
-            anyhow::ensure!(
-                summary.audit_findings.is_empty(),
-                "the audit found problems"
-            );
-        }
-        Command::Network(NetworkCommand::Show) => {
-            let networks: Vec<(_, Network)> = ledger.all()?;
-            if json {
-                let rows: Vec<_> = networks.iter().map(|(address, n)| serde_json::json!({"address": address.to_string(), "network_id": n.network_id, "authority": n.authority.to_string(), "reward_mint": n.reward_mint.to_string(), "providers": n.totals.providers, "open_jobs": n.totals.open_jobs, "staked": n.totals.staked, "emitted": n.totals.emitted})).collect();
-                return json_into(printed, &rows);
-            }
-            for (address, n) in networks {
-                println!("network {} {address}: authority {}, reward mint {}, {} providers, {} open jobs, staked {}, emitted {}", n.network_id, n.authority, n.reward_mint, n.totals.providers, n.totals.open_jobs, format_amount(n.totals.staked, 6), format_amount(n.totals.emitted, 6));
-            }
-        }
-        Command::Provider(ProviderCommand::List) => {
-            let providers: Vec<(_, Provider)> = ledger.all()?;
-            if json {
-                let rows: Vec<_> = providers.iter().map(|(address, p)| serde_json::json!({"address": address.to_string(), "network": p.network.to_string(), "owner": p.owner.to_string(), "class": format!("{:?}", p.class), "status": format!("{:?}", p.status), "stake": p.stake, "unbonding": p.unbonding_amount, "settled_units": p.settled_units, "service_units": p.service_units})).collect();
-                return json_into(printed, &rows);
-            }
-            println!(
-                "{:<45} {:<10} {:<7} {:>14} {:>14}",
-                "provider", "class", "status", "stake", "settled units"
-            );
-            for (address, p) in providers {
-                println!(
-                    "{:<45} {:<10} {:<7} {:>14} {:>14}",
-                    address.to_string(),
-                    format!("{:?}", p.class),
-                    format!("{:?}", p.status),
-                    format_amount(p.stake, 6),
-                    p.settled_units
-                );
-            }
-        }
-        Command::Job(JobCommand::List) => {
-            let jobs: Vec<(_, Job)> = ledger.all()?;
-            if json {
-                let rows: Vec<_> = jobs.iter().map(|(address, j)| serde_json::json!({"address": address.to_string(), "client": j.client.to_string(), "provider": j.provider.to_string(), "status": format!("{:?}", j.status), "settled_units": j.settled_units, "max_units": j.max_units})).collect();
-                return json_into(printed, &rows);
-            }
-            for (address, j) in jobs {
-                println!(
-                    "{address} {:?}: {} of {} units, paid {}",
-                    j.status, j.settled_units, j.max_units, j.paid_out
-                );
-            }
-        }
-        Command::Job(JobCommand::Show { job }) => {
-            let state: Job = ledger.fetch(job)?.with_context(|| {
-                format!("no job at {job}: check the address with `tessera job list`")
-            })?;
-            let vault = ledger.token_balance(&state.vault)?;
-            if json {
-                return json_into(
-                    printed,
-                    &serde_json::json!({"address": job.to_string(), "client": state.client.to_string(), "provider": state.provider.to_string(), "status": format!("{:?}", state.status), "payment_mint": state.payment_mint.to_string(), "price_per_unit": state.price_per_unit, "max_units": state.max_units, "settled_units": state.settled_units, "deposited": state.deposited, "paid_out": state.paid_out, "fees_accrued": state.fees_accrued, "vault": vault}),
-                );
-            }
-            println!("job {job}\n  status {:?}\n  client {}\n  provider {}\n  mint {}\n  price {} per unit, {} of {} units settled\n  deposited {}, paid {}, fees {}, vault {}", state.status, state.client, state.provider, state.payment_mint, state.price_per_unit, state.settled_units, state.max_units, state.deposited, state.paid_out, state.fees_accrued, vault);
-        }
+        Command::Quickstart => quickstart(session, output),
+        Command::Network(command) => command.run(session),
+        Command::Provider(command) => command.run(session),
+        Command::Stake(command) => command.run(session),
+        Command::Job(command) => command.run(session),
+        Command::Dispute(command) => command.run(session),
+        Command::Receipt(command) => command.run(session),
+        Command::Claim(args) => args.run(session),
+        Command::Migrate { config, dry_run } => migrate::run(session, config, *dry_run),
+        Command::Ledger(command) => command.run(session),
+        Command::Token(command) => command.run(session),
         Command::Audit => {
-            let report = tessera_cli::audit::run(ledger)?;
-            if json {
-                json_into(printed, &report)?;
-            } else {
-                println!(
-                    "audited {} networks, {} providers, {} jobs, {} epochs: {}",
-                    report.networks,
-                    report.providers,
-                    report.jobs,
-                    report.epochs,
-                    if report.clean() {
-                        "every invariant holds".to_string()
-                    } else {
-                        format!("{} problems", report.findings.len())
-                    }
-                );
-                for finding in &report.findings {
-                    println!("  {finding}");
+            let report = tessera_cli::audit::run(session.ledger)?;
+            let mut text = format!(
+                "audited {} networks, {} providers, {} jobs, {} epochs: {}",
+                report.networks,
+                report.providers,
+                report.jobs,
+                report.epochs,
+                if report.clean() {
+                    "every invariant holds".to_string()
+                } else {
+                    format!("{} problems", report.findings.len())
                 }
+            );
+            for finding in &report.findings {
+                text += &format!("\n  {finding}");
             }
-            anyhow::ensure!(report.clean(), "the audit found problems");
+            let mut json = serde_json::to_value(&report)?;
+            if !report.clean() {
+                json["audit_failed"] = "the audit found problems".into();
+            }
+            Ok(Outcome::new(text, json))
         }
         Command::Emissions(_) | Command::Localnet { .. } => {
             unreachable!("handled before opening a ledger")
         }
     }
-    Ok(())
+}
+
+fn quickstart(session: &Session, output: Output) -> Result<Outcome> {
+    let ledger = session.ledger;
+    let summary = tessera_cli::quickstart::run(ledger, output == Output::Json)?;
+    let mut text = format!(
+        "\nnetwork {} ({}) on {}\n{:<10} {:>12} {:>12} {:>14} {:>14}",
+        summary.network_id,
+        summary.network,
+        ledger.url(),
+        "class",
+        "stake",
+        "units",
+        "paid",
+        "emission"
+    );
+    for line in &summary.providers {
+        text += &format!(
+            "\n{:<10} {:>12} {:>12} {:>14} {:>14}",
+            line.class, line.stake, line.units, line.paid, line.emission
+        );
+    }
+    text += &format!(
+        "\ntreasury fees {}; emitted {}; audit {}; {:.1} s",
+        summary.treasury_fees,
+        summary.emitted,
+        if summary.audit_findings.is_empty() {
+            "clean".to_string()
+        } else {
+            summary.audit_findings.join("; ")
+        },
+        summary.seconds
+    );
+    let mut json = serde_json::to_value(&summary)?;
+    if !summary.audit_findings.is_empty() {
+        json["audit_failed"] = "the audit found problems".into();
+    }
+    Ok(Outcome::new(text, json))
 }

@@ -2,6 +2,7 @@
 //! (the embedded one by default), through the same client library every command uses.
 
 use crate::ledger::Ledger;
+use crate::progress::Progress;
 use crate::tokens::{associated_account, create_mint, format_amount, mint_to, set_mint_authority};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
@@ -58,12 +59,6 @@ struct Actor {
     paid: u64,
 }
 
-fn say(quiet: bool, text: &str) {
-    if !quiet {
-        eprintln!("{text}");
-    }
-}
-
 fn now(ledger: &Ledger) -> Result<i64> {
     let slot = ledger.rpc.get_slot()?;
     Ok(ledger.rpc.get_block_time(slot).unwrap_or_else(|_| {
@@ -79,10 +74,10 @@ fn wait_until(
     ledger: &Ledger,
     network: &Pubkey,
     timestamp: i64,
-    quiet: bool,
+    progress: &Progress,
     why: &str,
 ) -> Result<()> {
-    say(quiet, &format!("  waiting for {why}"));
+    progress.doing(&format!("waiting for {why}"));
     let started = Instant::now();
     loop {
         // The clock the program sees: the network's genesis plus the epochs it reports.
@@ -105,6 +100,13 @@ fn wait_until(
 
 /// Runs the scenario and returns its summary.
 pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
+    let progress = Progress::new(9, quiet);
+    let summary = scenario(ledger, &progress);
+    progress.finish();
+    summary
+}
+
+fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
     let started = Instant::now();
     let payer = ledger.payer.insecure_clone();
     let payer_key = payer.pubkey();
@@ -119,7 +121,7 @@ pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
         network_id += 1;
     }
     let network = pda::network(network_id);
-    say(quiet, &format!("network {network_id} at {network}"));
+    progress.step(&format!("network {network_id} at {network}"));
 
     // The reward mint: an allocation minted to the payer, then the mint authority handed to the network.
     let reward_mint_key = Keypair::new();
@@ -180,10 +182,7 @@ pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
         )],
         &[],
     )?;
-    say(
-        quiet,
-        "  reward mint, network and a 2-of-3 attestor set created",
-    );
+    progress.step("  reward mint, network and a 2-of-3 attestor set created");
 
     // Providers of all four classes, funded and staked at their class minimum.
     let mut actors = Vec::new();
@@ -244,10 +243,7 @@ pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
             paid: 0,
         });
     }
-    say(
-        quiet,
-        "  4 providers registered and staked (Training, Inference, Edge, Bandwidth)",
-    );
+    progress.step("  4 providers registered and staked (Training, Inference, Edge, Bandwidth)");
 
     // Two clients: one pays in an SPL Token mint, one in a Token-2022 mint.
     let mut payment_mints = Vec::new();
@@ -272,7 +268,7 @@ pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
         payment_mints.push(mint);
         clients.push((client, client_tokens));
     }
-    say(quiet, "  2 clients funded (SPL Token and Token-2022)");
+    progress.step("  2 clients funded (SPL Token and Token-2022)");
 
     // Jobs for the three compute classes, each accepted by its provider.
     let start = now(ledger)?;
@@ -319,7 +315,7 @@ pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
         )?;
         jobs.push((job, *actor, *client, mint, *units));
     }
-    say(quiet, "  3 jobs funded in escrow and accepted");
+    progress.step("  3 jobs funded in escrow and accepted");
 
     // Workers meter and sign cumulative receipts; the attestor quorum (or, for training, the
     // client) co-signs; anyone submits them through the Ed25519 precompile.
@@ -386,10 +382,7 @@ pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
         actors[*actor].units = job_state.settled_units;
         actors[*actor].paid = job_state.paid_out;
     }
-    say(
-        quiet,
-        "  receipts settled: providers paid from escrow, fees kept for the treasury",
-    );
+    progress.step("  receipts settled: providers paid from escrow, fees kept for the treasury");
 
     // Bandwidth served, attested, for emissions only.
     let bandwidth = &actors[3];
@@ -429,14 +422,14 @@ pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
         &[],
     )?;
     actors[3].units = relayed;
-    say(quiet, "  bandwidth service attested");
+    progress.step("  bandwidth service attested");
 
     // After the dispute window, anyone closes the jobs: fees to the treasury, the rest back.
     wait_until(
         ledger,
         &network,
         now(ledger)? + WINDOW_SECS + 1,
-        quiet,
+        progress,
         "the dispute window to pass",
     )?;
     let mut treasury_fees = 0;
@@ -456,10 +449,7 @@ pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
         ledger.send(&[create, close], &[])?;
         treasury_fees += ledger.token_balance(&treasury_tokens)? - before;
     }
-    say(
-        quiet,
-        "  jobs closed: escrow refunded, fees paid to the treasury",
-    );
+    progress.step("  jobs closed: escrow refunded, fees paid to the treasury");
 
     // Once the epochs with work are over, anyone claims each provider's emission.
     let last_epoch = work_epoch;
@@ -467,7 +457,7 @@ pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
         ledger,
         &network,
         state.genesis_at + (last_epoch as i64 + 1) * EPOCH_SECS,
-        quiet,
+        progress,
         "the epoch to end",
     )?;
     let mut lines = Vec::new();
@@ -504,7 +494,7 @@ pub fn run(ledger: &Ledger, quiet: bool) -> Result<Summary> {
             emission: format_amount(emission, DECIMALS),
         });
     }
-    say(quiet, "  emissions claimed");
+    progress.step("  emissions claimed");
 
     let audit = crate::audit::run(ledger)?;
     let network_state: Network = ledger.fetch(&network)?.context("the network is gone")?;

@@ -71,6 +71,50 @@ pub fn amount(data: &[u8]) -> Result<u64> {
     Ok(u64::from_le_bytes(bytes))
 }
 
+/// A mint as the commands use it: address, token program and decimals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mint {
+    pub key: MintRef,
+    pub decimals: u8,
+}
+
+impl Mint {
+    /// Reads a mint account owned by SPL Token or Token-2022.
+    pub fn parse(address: &Pubkey, owner: &Pubkey, data: &[u8]) -> Result<Self> {
+        if *owner != spl_token_interface::ID && *owner != spl_token_2022_interface::ID {
+            bail!("{address} is not a mint: it belongs to {owner}, not to a token program");
+        }
+        // Both programs: a base mint is 82 bytes (decimals at 44, initialized at 45); a
+        // Token-2022 mint with extensions marks byte 165 with account type 1.
+        let is_mint = data.len() == MINT_LEN || data.len() > 165 && data[165] == 1;
+        match (data.get(44), data.get(45)) {
+            (Some(decimals), Some(1)) if is_mint => Ok(Self {
+                key: MintRef {
+                    mint: *address,
+                    token_program: *owner,
+                },
+                decimals: *decimals,
+            }),
+            _ => bail!("{address} is a token account, not a mint: pass the mint's address"),
+        }
+    }
+
+    /// Parses `text` as an amount of this mint, exactly.
+    pub fn parse_amount(&self, text: &str) -> Result<u64> {
+        parse_amount(text, self.decimals)
+    }
+
+    /// `amount` base units of this mint as a decimal.
+    pub fn format(&self, amount: u64) -> String {
+        format_amount(amount, self.decimals)
+    }
+
+    /// `owner`'s associated token account for this mint.
+    pub fn associated(&self, owner: &Pubkey) -> Pubkey {
+        tessera_client::pda::associated_token(owner, &self.key.mint, &self.key.token_program)
+    }
+}
+
 /// Instructions that create a mint at `mint` with `decimals`, minted by `authority`.
 pub fn create_mint(
     payer: &Pubkey,

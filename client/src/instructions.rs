@@ -20,7 +20,7 @@ pub struct MintRef {
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
-        program_id: tessera::ID,
+        program_id: crate::program_id(),
         accounts: accounts.to_account_metas(None),
         data: data.data(),
     }

@@ -5,7 +5,7 @@ use anchor_lang::prelude::Pubkey;
 use tessera::state::{Dispute, Epoch, Job, Network, Provider, WorkRecord, MINT_AUTHORITY_SEED};
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
-    Pubkey::find_program_address(seeds, &tessera::ID).0
+    Pubkey::find_program_address(seeds, &crate::program_id()).0
 }
 
 /// `["network", network_id]`.

@@ -110,3 +110,129 @@ pub fn ed25519_instruction(
         data,
     }
 }
+
+/// A signed receipt as a file: what `tessera receipt sign` writes, `cosign` adds to, and
+/// `submit` sends. Keys are base58, hashes and signatures hex; the bytes signed are rebuilt
+/// from these fields, so an edited field makes every signature fail to verify.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReceiptFile {
+    /// Always [`ReceiptFile::FORMAT`].
+    pub format: String,
+    pub program_id: String,
+    pub network: String,
+    pub subject: String,
+    pub subject_nonce: u64,
+    pub provider: String,
+    pub worker_key: String,
+    pub cumulative_units: u64,
+    pub result_hash: String,
+    pub attestor_set_version: u32,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    /// Worker first, then co-signers in signing order.
+    pub signatures: Vec<FileSignature>,
+}
+
+/// One signature of a [`ReceiptFile`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileSignature {
+    pub key: String,
+    pub signature: String,
+}
+
+/// Why a receipt file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptFileError {
+    #[error("the file is not a Tessera receipt (format {0:?}, expected {f:?})", f = ReceiptFile::FORMAT)]
+    Format(String),
+    #[error("field {field}: {problem}")]
+    Field {
+        field: &'static str,
+        problem: String,
+    },
+}
+
+impl ReceiptFile {
+    /// The format tag of version 1 files.
+    pub const FORMAT: &'static str = "tessera-receipt/v1";
+
+    /// The file form of `signed`.
+    pub fn from_signed(signed: &SignedReceipt) -> Self {
+        let r = &signed.receipt;
+        Self {
+            format: Self::FORMAT.into(),
+            program_id: r.program_id.to_string(),
+            network: r.network.to_string(),
+            subject: r.subject.to_string(),
+            subject_nonce: r.subject_nonce,
+            provider: r.provider.to_string(),
+            worker_key: r.worker_key.to_string(),
+            cumulative_units: r.cumulative_units,
+            result_hash: hex::encode(r.result_hash),
+            attestor_set_version: r.attestor_set_version,
+            issued_at: r.issued_at,
+            expires_at: r.expires_at,
+            signatures: signed
+                .signatures
+                .iter()
+                .map(|(key, signature)| FileSignature {
+                    key: key.to_string(),
+                    signature: hex::encode(signature),
+                })
+                .collect(),
+        }
+    }
+
+    /// The receipt and signatures this file holds (signatures not yet verified).
+    pub fn to_signed(&self) -> Result<SignedReceipt, ReceiptFileError> {
+        if self.format != Self::FORMAT {
+            return Err(ReceiptFileError::Format(self.format.clone()));
+        }
+        let receipt = Receipt {
+            domain: RECEIPT_DOMAIN,
+            program_id: key("program_id", &self.program_id)?,
+            network: key("network", &self.network)?,
+            subject: key("subject", &self.subject)?,
+            subject_nonce: self.subject_nonce,
+            provider: key("provider", &self.provider)?,
+            worker_key: key("worker_key", &self.worker_key)?,
+            cumulative_units: self.cumulative_units,
+            result_hash: bytes("result_hash", &self.result_hash)?,
+            attestor_set_version: self.attestor_set_version,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+        };
+        let signatures = self
+            .signatures
+            .iter()
+            .map(|entry| {
+                Ok((
+                    key("signatures.key", &entry.key)?,
+                    bytes("signatures.signature", &entry.signature)?,
+                ))
+            })
+            .collect::<Result<_, ReceiptFileError>>()?;
+        Ok(SignedReceipt {
+            receipt,
+            signatures,
+        })
+    }
+}
+
+fn key(field: &'static str, text: &str) -> Result<Pubkey, ReceiptFileError> {
+    text.parse().map_err(|_| ReceiptFileError::Field {
+        field,
+        problem: format!("{text:?} is not a base58 public key"),
+    })
+}
+
+fn bytes<const N: usize>(field: &'static str, text: &str) -> Result<[u8; N], ReceiptFileError> {
+    let problem = || ReceiptFileError::Field {
+        field,
+        problem: format!("{text:?} is not {N} bytes of hex"),
+    };
+    hex::decode(text)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(problem)
+}

@@ -4,6 +4,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use crossbeam_channel::{Receiver, Sender};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 use surfpool_core::runloops::start_local_surfnet_runloop;
@@ -13,6 +14,10 @@ use surfpool_types::{RpcConfig, SimnetCommand, SimnetConfig, SimnetEvent, Surfpo
 
 /// Name of the sqlite file the ledger keeps in its data folder.
 pub const DATABASE_FILE: &str = "ledger.sqlite";
+/// Name of the file that keeps the ledger's clock (milliseconds) across restarts: surfpool
+/// stores accounts and slots but restarts its clock from the wall clock, which would move time
+/// backwards after a `tessera ledger warp`.
+pub const CLOCK_FILE: &str = "clock";
 /// Slot length of the embedded ledger, in milliseconds.
 pub const SLOT_MILLIS: u64 = 400;
 /// Longest wait for the ledger to start.
@@ -28,6 +33,7 @@ pub struct EmbeddedLedger {
     pub data_dir: PathBuf,
     commands: Sender<SimnetCommand>,
     runloop: Option<JoinHandle<()>>,
+    svm: Arc<tokio::sync::RwLock<SurfnetSvm>>,
 }
 
 fn free_port() -> Result<u16> {
@@ -74,7 +80,9 @@ impl EmbeddedLedger {
         svm.inner
             .svm
             .add_builtin(tessera::ID, super::builtin::registerer());
+        restore_clock(&mut svm, data_dir);
         let locker = SurfnetSvmLocker::new(svm);
+        let shared = locker.0.clone();
 
         let config = SurfpoolConfig {
             simnets: vec![SimnetConfig {
@@ -134,7 +142,20 @@ impl EmbeddedLedger {
             data_dir: data_dir.to_path_buf(),
             commands,
             runloop: Some(runloop),
+            svm: shared,
         })
+    }
+
+    /// Saves the clock to the data folder (never moving the saved time backwards), so that a
+    /// restart resumes from it.
+    pub fn save_clock(&self) -> Result<()> {
+        let now = self.svm.blocking_read().updated_at;
+        let path = self.data_dir.join(CLOCK_FILE);
+        let saved = read_clock(&self.data_dir).unwrap_or(0);
+        let temporary = path.with_extension("partial");
+        std::fs::write(&temporary, now.max(saved).to_string())
+            .and_then(|()| std::fs::rename(&temporary, &path))
+            .with_context(|| format!("cannot save the ledger clock to {}", path.display()))
     }
 
     /// Stops the ledger, flushing its state to disk.
@@ -146,10 +167,12 @@ impl EmbeddedLedger {
         let Some(runloop) = self.runloop.take() else {
             return Ok(());
         };
+        let saved = self.save_clock();
         let _ = self.commands.send(SimnetCommand::Terminate(None));
         runloop
             .join()
-            .map_err(|_| anyhow!("the embedded ledger's thread panicked while stopping"))
+            .map_err(|_| anyhow!("the embedded ledger's thread panicked while stopping"))?;
+        saved
     }
 }
 
@@ -176,4 +199,26 @@ fn wait_until_started(events: &Receiver<SimnetEvent>) -> Result<()> {
             ),
         }
     }
+}
+
+fn read_clock(data_dir: &Path) -> Option<u64> {
+    std::fs::read_to_string(data_dir.join(CLOCK_FILE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Moves a freshly opened ledger's clock up to the saved one when the saved one is later.
+fn restore_clock(svm: &mut SurfnetSvm, data_dir: &Path) {
+    let Some(saved) = read_clock(data_dir) else {
+        return;
+    };
+    if saved <= svm.updated_at {
+        return;
+    }
+    svm.updated_at = saved + SLOT_MILLIS;
+    let mut clock: solana_clock::Clock = svm.inner.svm.get_sysvar();
+    clock.unix_timestamp = (svm.updated_at / 1_000) as i64;
+    svm.inner.set_sysvar(&clock);
 }

@@ -1,0 +1,100 @@
+//! `tessera claim`: a provider's emissions for every finished epoch it worked in.
+
+use super::{ensure_open, Outcome, Session};
+use crate::tokens::associated_account;
+use anchor_lang::prelude::Pubkey;
+use anyhow::{ensure, Result};
+use clap::Args;
+use serde_json::json;
+use tessera::state::WorkRecord;
+use tessera_client::instructions::{self as ix, ClaimEmissionAccounts};
+
+#[derive(Args)]
+pub struct ClaimArgs {
+    /// The provider account (default: --keypair's provider on --network). Anyone may claim for
+    /// any provider; rewards always go to the provider's owner.
+    #[arg(long)]
+    provider: Option<Pubkey>,
+    /// Only this epoch (default: every finished epoch with attested work).
+    #[arg(long)]
+    epoch: Option<u64>,
+}
+
+impl ClaimArgs {
+    pub fn run(&self, session: &Session) -> Result<Outcome> {
+        let (network_key, network) = session.network()?;
+        ensure_open(&network, false, false, true)?;
+        let ledger = session.ledger;
+        let me = session.signer();
+        let (provider, state) = match self.provider {
+            Some(address) => (address, session.provider_at(&address)?),
+            None => session.provider_of(&network_key, &me)?,
+        };
+        let reward = session.reward_mint(&network)?;
+        let now = ledger.now()?;
+        let length = network.params.epoch_length_secs;
+        let current = ((now - network.genesis_at).max(0) / length) as u64;
+        // Work records: [discriminator 8][provider 32][epoch 8]...
+        let mut records: Vec<(Pubkey, WorkRecord)> = ledger.all_where(&[(8, provider)])?;
+        records.sort_by_key(|(_, record)| record.epoch);
+        if let Some(epoch) = self.epoch {
+            ensure!(
+                epoch < current,
+                "epoch {epoch} is not over (the ledger is in epoch {current}); claim once it ends"
+            );
+            records.retain(|(_, record)| record.epoch == epoch);
+            ensure!(
+                !records.is_empty(),
+                "provider {provider} has no unclaimed work in epoch {epoch}"
+            );
+        }
+        let (owner_token, create) = associated_account(&me, &state.owner, reward.key);
+        let before = ledger.token_balance(&owner_token)?;
+        let mut claimed = Vec::new();
+        let mut skipped = Vec::new();
+        for (_, record) in &records {
+            if record.epoch >= current {
+                skipped.push(format!("epoch {} is not over", record.epoch));
+                continue;
+            }
+            if record.units == 0 {
+                skipped.push(format!(
+                    "epoch {}: no attested work, nothing to claim",
+                    record.epoch
+                ));
+                continue;
+            }
+            let claim = ix::claim_emission(
+                ClaimEmissionAccounts {
+                    cranker: me,
+                    network: network_key,
+                    provider,
+                    provider_owner: state.owner,
+                    rent_payer: record.rent_payer,
+                    reward_mint: reward.key,
+                },
+                record.epoch,
+            );
+            ledger.send(&[create.clone(), claim], &[])?;
+            claimed.push(record.epoch);
+        }
+        let gained = ledger.token_balance(&owner_token)? - before;
+        let mut text = if claimed.is_empty() {
+            format!("nothing to claim for provider {provider} yet")
+        } else {
+            format!(
+                "claimed {} for provider {provider} (epochs {:?}) to {}",
+                reward.format(gained),
+                claimed,
+                state.owner
+            )
+        };
+        for line in &skipped {
+            text += &format!("\n  {line}");
+        }
+        Ok(Outcome::new(
+            text,
+            json!({"provider": provider.to_string(), "epochs": claimed, "amount": reward.format(gained), "skipped": skipped}),
+        ))
+    }
+}

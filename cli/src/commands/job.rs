@@ -1,0 +1,458 @@
+//! `tessera job …` and `tessera dispute …`: escrowed jobs from creation to close, and the
+//! client's recourse.
+
+use super::{ensure_open, name, parse_hash, ClassArg, Outcome, Session, UnitArg};
+use crate::tokens::{associated_account, Mint};
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, ensure, Context, Result};
+use clap::Subcommand;
+use serde_json::json;
+use tessera::instructions::CreateJobArgs;
+use tessera::state::{Job, JobRequirement, JobStatus, Provider};
+use tessera_client::instructions::{self as ix, CloseJobAccounts, ResolveDisputeAccounts};
+use tessera_client::pda;
+
+#[derive(Subcommand)]
+pub enum JobCommand {
+    /// Funds a job's escrow from --keypair's token account: price x max units of --mint.
+    Create {
+        /// Payment mint (SPL Token or Token-2022).
+        #[arg(long)]
+        mint: Pubkey,
+        /// Price of one unit, in the mint's tokens (e.g. 0.25).
+        #[arg(long)]
+        price: String,
+        /// Units the deposit pays for.
+        #[arg(long)]
+        max_units: u64,
+        /// Only this provider account may accept (otherwise any provider of --class).
+        #[arg(long)]
+        provider: Option<Pubkey>,
+        /// Class of provider that may accept (default: the named provider's).
+        #[arg(long, value_enum)]
+        class: Option<ClassArg>,
+        #[arg(long, value_enum, default_value_t = UnitArg::GpuSeconds)]
+        unit: UnitArg,
+        #[arg(long, default_value_t = 0)]
+        min_gpus: u16,
+        #[arg(long, default_value_t = 0)]
+        min_vram_gib: u16,
+        #[arg(long, default_value_t = 0)]
+        min_bandwidth_mbps: u32,
+        /// SHA-256 of the job specification, 64 hex digits.
+        #[arg(long, value_parser = parse_hash)]
+        spec_hash: Option<[u8; 32]>,
+        /// Seconds a provider has to accept.
+        #[arg(long, default_value_t = 3_600)]
+        accept_within: i64,
+        /// Seconds until the deadline.
+        #[arg(long, default_value_t = 86_400)]
+        deadline_in: i64,
+        /// The client's id for the job (default: one more than its highest on this network).
+        #[arg(long)]
+        job_id: Option<u64>,
+        /// Source token account (default: --keypair's associated account).
+        #[arg(long)]
+        from: Option<Pubkey>,
+    },
+    /// Accepts an open job as --keypair's provider.
+    Accept { job: Pubkey },
+    /// Adds units to a job's escrow, paid by its client (--keypair).
+    TopUp {
+        job: Pubkey,
+        /// Additional units.
+        #[arg(long)]
+        units: u64,
+        #[arg(long)]
+        from: Option<Pubkey>,
+    },
+    /// Marks a running job done, as its provider (--keypair).
+    Complete {
+        job: Pubkey,
+        /// SHA-256 of the final result, 64 hex digits.
+        #[arg(long, value_parser = parse_hash)]
+        result_hash: Option<[u8; 32]>,
+    },
+    /// Cancels a job as its client: an open one past its accept-by, a running one past its deadline.
+    Cancel { job: Pubkey },
+    /// Closes an ended job after its dispute window (anyone): unspent escrow to the client,
+    /// fees to the treasury, rent to the client.
+    Close { job: Pubkey },
+    /// Shows one job.
+    Show { job: Pubkey },
+    /// Lists the jobs of --network (or of one client).
+    List {
+        #[arg(long)]
+        client: Option<Pubkey>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DisputeCommand {
+    /// Disputes a job's settled work, as its client (--keypair), within the dispute window.
+    Open {
+        job: Pubkey,
+        /// SHA-256 of the evidence, 64 hex digits.
+        #[arg(long, value_parser = parse_hash)]
+        evidence_hash: [u8; 32],
+    },
+    /// Resolves a dispute as the network authority: --slash 0 dismisses it.
+    Resolve {
+        job: Pubkey,
+        /// Reward tokens taken from the provider's stake and given to the client.
+        #[arg(long)]
+        slash: String,
+    },
+}
+
+/// A job in JSON, amounts in the payment mint's decimals.
+pub fn job_json(address: &Pubkey, j: &Job, mint: &Mint, vault: u64) -> serde_json::Value {
+    json!({
+        "address": address.to_string(),
+        "job_id": j.job_id,
+        "client": j.client.to_string(),
+        "provider": j.provider.to_string(),
+        "status": name(j.status),
+        "class": name(j.requirement.class),
+        "unit": name(j.unit_kind),
+        "payment_mint": j.payment_mint.to_string(),
+        "price_per_unit": mint.format(j.price_per_unit),
+        "max_units": j.max_units,
+        "settled_units": j.settled_units,
+        "deposited": mint.format(j.deposited),
+        "paid_out": mint.format(j.paid_out),
+        "fees_accrued": mint.format(j.fees_accrued),
+        "fees_paid": mint.format(j.fees_paid),
+        "refunded": mint.format(j.refunded),
+        "vault": mint.format(vault),
+        "accept_by": j.accept_by,
+        "deadline": j.deadline,
+        "ended_at": j.ended_at,
+        "dispute_open": j.dispute_open,
+    })
+}
+
+fn status_verb(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Open => "open",
+        JobStatus::Running => "running",
+        JobStatus::Completed => "completed",
+        JobStatus::Cancelled => "cancelled",
+    }
+}
+
+impl JobCommand {
+    pub fn run(&self, session: &Session) -> Result<Outcome> {
+        let (network_key, network) = session.network()?;
+        let ledger = session.ledger;
+        let me = session.signer();
+        let show = |address: &Pubkey, verb: &str| -> Result<Outcome> {
+            let job = session.job(address)?;
+            let mint = ledger.mint(&job.payment_mint)?;
+            let vault = ledger.token_balance(&job.vault)?;
+            let text = format!(
+                "job {address}: {verb}\n  status {}\n  client {}\n  provider {}\n  {} of {} units settled at {} per unit\n  deposited {}, paid {}, fees {}, refunded {}, vault {}",
+                status_verb(job.status), job.client, job.provider, job.settled_units, job.max_units,
+                mint.format(job.price_per_unit), mint.format(job.deposited), mint.format(job.paid_out),
+                mint.format(job.fees_accrued), mint.format(job.refunded), mint.format(vault)
+            );
+            Ok(Outcome::new(text, job_json(address, &job, &mint, vault)))
+        };
+        match self {
+            JobCommand::Create {
+                mint,
+                price,
+                max_units,
+                provider,
+                class,
+                unit,
+                min_gpus,
+                min_vram_gib,
+                min_bandwidth_mbps,
+                spec_hash,
+                accept_within,
+                deadline_in,
+                job_id,
+                from,
+            } => {
+                ensure_open(&network, true, false, false)?;
+                let mint = ledger.mint(mint)?;
+                let price = mint.parse_amount(price).context("--price")?;
+                ensure!(
+                    price > 0 && *max_units > 0,
+                    "--price and --max-units must both be above 0"
+                );
+                let deposit = price
+                    .checked_mul(*max_units)
+                    .context("--price x --max-units overflows a token amount")?;
+                let class = match (provider, class) {
+                    (Some(provider), None) => session.provider_at(provider)?.class,
+                    (_, Some(class)) => (*class).into(),
+                    (None, None) => {
+                        bail!("say who may accept: --provider ADDRESS or --class CLASS")
+                    }
+                };
+                ensure!(
+                    *accept_within > 0 && deadline_in > accept_within,
+                    "--deadline-in must be later than --accept-within, both above 0"
+                );
+                let source = from.unwrap_or(mint.associated(&me));
+                session.ensure_balance(
+                    &source,
+                    &mint,
+                    deposit,
+                    "the deposit (price x max units)",
+                )?;
+                let job_id = match job_id {
+                    Some(id) => *id,
+                    None => {
+                        let mine: Vec<(Pubkey, Job)> =
+                            ledger.all_where(&[(8, network_key), (40, me)])?;
+                        mine.iter().map(|(_, j)| j.job_id).max().unwrap_or(0) + 1
+                    }
+                };
+                let address = pda::job(&network_key, &me, job_id);
+                ensure!(
+                    !ledger.exists(&address)?,
+                    "job {job_id} of {me} already exists at {address}: pick another --job-id"
+                );
+                let now = ledger.now()?;
+                let args = CreateJobArgs {
+                    job_id,
+                    provider: *provider,
+                    requirement: JobRequirement {
+                        class,
+                        min_gpu_count: *min_gpus,
+                        min_vram_gib: *min_vram_gib,
+                        min_bandwidth_mbps: *min_bandwidth_mbps,
+                    },
+                    unit_kind: (*unit).into(),
+                    price_per_unit: price,
+                    max_units: *max_units,
+                    spec_hash: spec_hash.unwrap_or_default(),
+                    accept_by: now + accept_within,
+                    deadline: now + deadline_in,
+                };
+                ledger.send(
+                    &[ix::create_job(&me, &network_key, mint.key, &source, args)],
+                    &[],
+                )?;
+                show(
+                    &address,
+                    &format!("created, {} in escrow", mint.format(deposit)),
+                )
+            }
+            JobCommand::Accept { job } => {
+                ensure_open(&network, true, false, false)?;
+                let state = session.job(job)?;
+                ensure!(
+                    state.status == JobStatus::Open,
+                    "job {job} is {}, not open",
+                    status_verb(state.status)
+                );
+                let (provider, p) = session.provider_of(&network_key, &me)?;
+                let min = network.params.class(p.class).min_stake;
+                ensure!(p.stake >= min, "provider {provider} has {} staked; class {:?} needs {} to accept jobs (`tessera stake add`)", session.reward_mint(&network)?.format(p.stake), p.class, session.reward_mint(&network)?.format(min));
+                // The account the provider's payments will go to, so receipts can settle.
+                let mint = ledger.mint(&state.payment_mint)?;
+                let (_, create) = associated_account(&me, &me, mint.key);
+                ledger.send(&[create, ix::accept_job(&me, &network_key, job)], &[])?;
+                show(job, &format!("accepted by {provider}"))
+            }
+            JobCommand::TopUp { job, units, from } => {
+                let state = session.job(job)?;
+                ensure!(
+                    state.client == me,
+                    "only the job's client {} may top it up; --keypair is {me}",
+                    state.client
+                );
+                let mint = ledger.mint(&state.payment_mint)?;
+                let cost = state
+                    .price_per_unit
+                    .checked_mul(*units)
+                    .context("--units x price overflows")?;
+                let source = from.unwrap_or(mint.associated(&me));
+                session.ensure_balance(&source, &mint, cost, "the top-up")?;
+                ledger.send(&[ix::top_up(&me, job, mint.key, &source, *units)], &[])?;
+                show(
+                    job,
+                    &format!("topped up by {units} units ({})", mint.format(cost)),
+                )
+            }
+            JobCommand::Complete { job, result_hash } => {
+                let state = session.job(job)?;
+                let (provider, _) = session.provider_of(&network_key, &me)?;
+                ensure!(
+                    state.provider == provider,
+                    "job {job} is not run by --keypair's provider {provider}"
+                );
+                ledger.send(
+                    &[ix::complete_job(
+                        &me,
+                        &network_key,
+                        job,
+                        result_hash.unwrap_or_default(),
+                    )],
+                    &[],
+                )?;
+                show(job, "completed")
+            }
+            JobCommand::Cancel { job } => {
+                let state = session.job(job)?;
+                ensure!(
+                    state.client == me,
+                    "only the job's client {} may cancel it; --keypair is {me}",
+                    state.client
+                );
+                let provider = (state.provider != Pubkey::default()).then_some(state.provider);
+                ledger.send(&[ix::cancel_job(&me, job, provider)], &[])?;
+                show(job, "cancelled")
+            }
+            JobCommand::Close { job } => {
+                let state = session.job(job)?;
+                let mint = ledger.mint(&state.payment_mint)?;
+                let (client_token, create_client) =
+                    associated_account(&me, &state.client, mint.key);
+                let (treasury_token, create_treasury) =
+                    associated_account(&me, &network.treasury, mint.key);
+                let mut instructions = vec![create_client];
+                let fees_due = state.fees_accrued > state.fees_paid;
+                if fees_due {
+                    instructions.push(create_treasury);
+                }
+                instructions.push(ix::close_job(CloseJobAccounts {
+                    cranker: me,
+                    network: network_key,
+                    job: *job,
+                    client: state.client,
+                    client_token,
+                    treasury_token: fees_due.then_some(treasury_token),
+                    payment_mint: mint.key,
+                }));
+                let refund =
+                    ledger.token_balance(&state.vault)? - (state.fees_accrued - state.fees_paid);
+                ledger.send(&instructions, &[])?;
+                Ok(Outcome::new(
+                    format!(
+                        "job {job} closed: {} refunded to {}, {} fees to the treasury",
+                        mint.format(refund),
+                        state.client,
+                        mint.format(state.fees_accrued - state.fees_paid)
+                    ),
+                    json!({"address": job.to_string(), "closed": true, "refunded": mint.format(refund), "fees": mint.format(state.fees_accrued - state.fees_paid)}),
+                ))
+            }
+            JobCommand::Show { job } => show(job, "as recorded"),
+            JobCommand::List { client } => {
+                let mut filters = vec![(8, network_key)];
+                if let Some(client) = client {
+                    filters.push((40, *client));
+                }
+                let jobs: Vec<(Pubkey, Job)> = ledger.all_where(&filters)?;
+                let mut text = format!(
+                    "{:<45} {:>4} {:<10} {:>12} {:>12}",
+                    "job", "id", "status", "settled", "max units"
+                );
+                let mut rows = Vec::new();
+                for (address, j) in &jobs {
+                    let mint = ledger.mint(&j.payment_mint)?;
+                    text += &format!(
+                        "\n{:<45} {:>4} {:<10} {:>12} {:>12}",
+                        address.to_string(),
+                        j.job_id,
+                        status_verb(j.status),
+                        j.settled_units,
+                        j.max_units
+                    );
+                    rows.push(job_json(address, j, &mint, ledger.token_balance(&j.vault)?));
+                }
+                if jobs.is_empty() {
+                    text = format!(
+                        "no jobs on network {}: `tessera job create`",
+                        network.network_id
+                    );
+                }
+                Ok(Outcome::new(text, json!(rows)))
+            }
+        }
+    }
+}
+
+impl DisputeCommand {
+    pub fn run(&self, session: &Session) -> Result<Outcome> {
+        let (network_key, network) = session.network()?;
+        let ledger = session.ledger;
+        let me = session.signer();
+        match self {
+            DisputeCommand::Open { job, evidence_hash } => {
+                let state = session.job(job)?;
+                ensure!(
+                    state.client == me,
+                    "only the job's client {} may dispute it; --keypair is {me}",
+                    state.client
+                );
+                ensure!(!state.dispute_open, "job {job} already has an open dispute");
+                ensure!(
+                    state.provider != Pubkey::default(),
+                    "job {job} was never accepted: nothing to dispute"
+                );
+                ledger.send(
+                    &[ix::open_dispute(
+                        &me,
+                        &network_key,
+                        job,
+                        &state.provider,
+                        *evidence_hash,
+                    )],
+                    &[],
+                )?;
+                Ok(Outcome::new(format!("dispute opened on job {job} against provider {}; the network authority resolves it", state.provider), json!({"job": job.to_string(), "dispute": pda::dispute(job).to_string(), "provider": state.provider.to_string()})))
+            }
+            DisputeCommand::Resolve { job, slash } => {
+                ensure!(
+                    network.authority == me,
+                    "only network {}'s authority {} resolves disputes; --keypair is {me}",
+                    network.network_id,
+                    network.authority
+                );
+                let state = session.job(job)?;
+                ensure!(state.dispute_open, "job {job} has no open dispute");
+                let reward = session.reward_mint(&network)?;
+                let amount = reward.parse_amount(slash).context("--slash")?;
+                let provider: Provider = session.provider_at(&state.provider)?;
+                let slashable = provider.stake + provider.unbonding_amount;
+                ensure!(
+                    amount <= slashable,
+                    "--slash {} is more than provider {} holds ({} staked and unbonding)",
+                    reward.format(amount),
+                    state.provider,
+                    reward.format(slashable)
+                );
+                let (client_reward_token, create) =
+                    associated_account(&me, &state.client, reward.key);
+                let resolve = ix::resolve_dispute(
+                    ResolveDisputeAccounts {
+                        authority: me,
+                        network: network_key,
+                        job: *job,
+                        client: state.client,
+                        provider: state.provider,
+                        client_reward_token,
+                        reward_mint: reward.key,
+                    },
+                    amount,
+                );
+                ledger.send(&[create, resolve], &[])?;
+                let verdict = if amount == 0 {
+                    "dismissed".to_string()
+                } else {
+                    format!("upheld: {} slashed to the client", reward.format(amount))
+                };
+                Ok(Outcome::new(
+                    format!("dispute on job {job} {verdict}"),
+                    json!({"job": job.to_string(), "slashed": reward.format(amount)}),
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The `tessera` subcommands. Each group parses its own flags (clap) and runs against a
+//! [`Session`]: an open ledger, the chosen network and the signer. A command checks what it can
+//! before it sends anything (the account exists, the network is not paused, the balance covers
+//! the amount), so bad input is refused with a message that says what to fix, and it sends each
+//! change as one transaction, so a refusal by the program leaves the ledger as it was.
+
+pub mod claim;
+pub mod job;
+pub mod ledger;
+pub mod migrate;
+pub mod network;
+pub mod provider;
+pub mod receipt;
+pub mod token;
+
+use crate::ledger::Ledger;
+use crate::tokens::Mint;
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+use serde_json::Value;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tessera::state::{Job, Network, Provider, ProviderClass, UnitKind};
+use tessera_client::pda;
+
+/// What a command prints: text for people, JSON for programs (`--output json`).
+pub struct Outcome {
+    pub text: String,
+    pub json: Value,
+}
+
+impl Outcome {
+    pub fn new(text: impl Into<String>, json: Value) -> Self {
+        Self {
+            text: text.into(),
+            json,
+        }
+    }
+}
+
+/// An open ledger, the network the command is about, and who signs.
+pub struct Session<'a> {
+    pub ledger: &'a Ledger,
+    pub network_id: u64,
+}
+
+impl Session<'_> {
+    /// The signer's public key (`--keypair`).
+    pub fn signer(&self) -> Pubkey {
+        self.ledger.payer.pubkey()
+    }
+
+    /// The signer's keypair.
+    pub fn keypair(&self) -> &Keypair {
+        &self.ledger.payer
+    }
+
+    /// The network's address and state.
+    pub fn network(&self) -> Result<(Pubkey, Network)> {
+        let address = pda::network(self.network_id);
+        let state = self.ledger.fetch(&address)?.with_context(|| {
+            format!(
+                "there is no network {} on {}: create it with `tessera network init`, run \
+                 `tessera quickstart`, or choose another with --network",
+                self.network_id,
+                self.ledger.url()
+            )
+        })?;
+        Ok((address, state))
+    }
+
+    /// The network's reward mint.
+    pub fn reward_mint(&self, network: &Network) -> Result<Mint> {
+        self.ledger.mint(&network.reward_mint)
+    }
+
+    /// The provider account of `owner` on this network.
+    pub fn provider_of(&self, network: &Pubkey, owner: &Pubkey) -> Result<(Pubkey, Provider)> {
+        let address = pda::provider(network, owner);
+        let state = self.ledger.fetch(&address)?.with_context(|| {
+            format!(
+                "{owner} has no provider on network {}: register one with `tessera provider \
+                 register` (signed by the owner's --keypair)",
+                self.network_id
+            )
+        })?;
+        Ok((address, state))
+    }
+
+    /// A provider account by address.
+    pub fn provider_at(&self, address: &Pubkey) -> Result<Provider> {
+        self.ledger.fetch(address)?.with_context(|| {
+            format!("no provider at {address}: list them with `tessera provider list`")
+        })
+    }
+
+    /// A job by address.
+    pub fn job(&self, address: &Pubkey) -> Result<Job> {
+        self.ledger
+            .fetch(address)?
+            .with_context(|| format!("no job at {address}: list them with `tessera job list`"))
+    }
+
+    /// Refuses when `account` holds less than `needed` of `mint`.
+    pub fn ensure_balance(
+        &self,
+        account: &Pubkey,
+        mint: &Mint,
+        needed: u64,
+        what: &str,
+    ) -> Result<()> {
+        let have = self.ledger.token_balance(account)?;
+        if have < needed {
+            bail!(
+                "insufficient funds: {what} needs {} but {account} holds {} of mint {}; fund \
+                 it first",
+                mint.format(needed),
+                mint.format(have),
+                mint.key.mint
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Refuses when the network pauses `what`.
+pub fn ensure_open(
+    network: &Network,
+    new_jobs: bool,
+    settlements: bool,
+    claims: bool,
+) -> Result<()> {
+    let pause = network.pause;
+    let (paused, what) = if new_jobs && pause.new_jobs {
+        (true, "new jobs, registrations and stake")
+    } else if settlements && pause.settlements {
+        (true, "settlements")
+    } else if claims && pause.claims {
+        (true, "claims")
+    } else {
+        (false, "")
+    };
+    if paused {
+        bail!(
+            "network {} is paused for {what}: wait for its authority ({}) to run `tessera \
+             network unpause`",
+            network.network_id,
+            network.authority
+        );
+    }
+    Ok(())
+}
+
+/// A 32-byte hash typed as 64 hex digits (clap value parser).
+pub fn parse_hash(text: &str) -> Result<[u8; 32], String> {
+    hex::decode(text.trim_start_matches("0x"))
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| format!("{text:?} is not 32 bytes written as 64 hex digits"))
+}
+
+/// Provider classes as typed on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClassArg {
+    Training,
+    Inference,
+    Edge,
+    Bandwidth,
+}
+
+impl From<ClassArg> for ProviderClass {
+    fn from(class: ClassArg) -> Self {
+        match class {
+            ClassArg::Training => ProviderClass::Training,
+            ClassArg::Inference => ProviderClass::Inference,
+            ClassArg::Edge => ProviderClass::Edge,
+            ClassArg::Bandwidth => ProviderClass::Bandwidth,
+        }
+    }
+}
+
+/// Units as typed on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UnitArg {
+    GpuSeconds,
+    CpuSeconds,
+    Bytes,
+}
+
+impl From<UnitArg> for UnitKind {
+    fn from(unit: UnitArg) -> Self {
+        match unit {
+            UnitArg::GpuSeconds => UnitKind::GpuSeconds,
+            UnitArg::CpuSeconds => UnitKind::CpuSeconds,
+            UnitArg::Bytes => UnitKind::Bytes,
+        }
+    }
+}
+
+/// `{:?}` of a program enum, for tables and JSON.
+pub fn name(value: impl std::fmt::Debug) -> String {
+    format!("{value:?}")
+}
