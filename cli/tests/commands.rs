@@ -60,13 +60,61 @@ fn quickstart_then_list_show_and_audit_the_same_ledger() {
     let output = tessera(&data_dir, &["audit", "--output", "json"]);
     let report: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
     assert_eq!(report["providers"], 4);
+
+    // The clock moves forward on demand and stays there across the process that ran it.
+    let output = tessera(
+        &data_dir,
+        &["ledger", "warp", "--by", "600", "--output", "json"],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let warped: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let reached = warped["to"].as_i64().unwrap();
+    assert!(
+        reached >= warped["from"].as_i64().unwrap() + 600,
+        "{warped}"
+    );
+    let output = tessera(
+        &data_dir,
+        &["ledger", "warp", "--by", "1", "--output", "json"],
+    );
+    let again: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
+    assert!(
+        again["from"].as_i64().unwrap() >= reached,
+        "{again} after {warped}"
+    );
+
+    // Unknown network: says how to get one.
+    let output = tessera(&data_dir, &["--network", "9", "provider", "list"]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("there is no network 9"), "{stderr}");
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 
 #[test]
 fn bad_input_says_what_to_fix() {
     let data_dir = std::env::temp_dir().join(format!("tessera-bad-input-{}", std::process::id()));
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["--keypair", "/nonexistent/id.json", "provider", "list"],
+            "cannot read the keypair file /nonexistent/id.json",
+        ),
+        (
+            &["receipt", "verify", "/nonexistent/receipt.json"],
+            "cannot read the receipt file",
+        ),
+        (
+            &[
+                "network",
+                "set-attestors",
+                "--attestor",
+                "not-a-key",
+                "--threshold",
+                "1",
+            ],
+            "invalid value 'not-a-key'",
+        ),
         (
             &["emissions", "schedule", "--initial", "1.0000001"],
             "has 7 decimals but the mint has 6",
