@@ -83,6 +83,19 @@ fn quickstart_then_list_show_and_audit_the_same_ledger() {
         again["from"].as_i64().unwrap() >= reached,
         "{again} after {warped}"
     );
+    // The saved clock is a floor for the next start: a day ahead of it here, as a warp that
+    // surfpool's slot checkpoint missed would leave it.
+    let floor = again["to"].as_i64().unwrap() + 86_400;
+    std::fs::write(data_dir.join("clock"), (floor * 1_000).to_string()).unwrap();
+    let output = tessera(
+        &data_dir,
+        &["ledger", "warp", "--by", "1", "--output", "json"],
+    );
+    let resumed: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
+    assert!(
+        resumed["from"].as_i64().unwrap() >= floor,
+        "{resumed}: started before the saved clock {floor}"
+    );
 
     // Unknown network: says how to get one.
     let output = tessera(&data_dir, &["--network", "9", "provider", "list"]);
@@ -95,7 +108,15 @@ fn quickstart_then_list_show_and_audit_the_same_ledger() {
 #[test]
 fn bad_input_says_what_to_fix() {
     let data_dir = std::env::temp_dir().join(format!("tessera-bad-input-{}", std::process::id()));
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &[
+                "--program-id",
+                "US517G5965aydkZ46HS38QLi7UQiSojurfbQfKCELFx",
+                "audit",
+            ],
+            "the embedded ledger runs this build's program",
+        ),
         (
             &["--keypair", "/nonexistent/id.json", "provider", "list"],
             "cannot read the keypair file /nonexistent/id.json",

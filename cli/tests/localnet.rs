@@ -350,6 +350,8 @@ fn a_scenario_through_localnet_survives_a_restart() {
     s.ok(&client, &format!("job create --mint {payment} --class inference --price 0.25 --max-units 100"));
     assert_eq!(s.ok(&client, &format!("token balance --mint {payment}"))["balance"], "475.00");
     assert_eq!(s.ok(&stranger, "audit")["findings"], serde_json::json!([]));
+    // Another deployment's address: its PDAs and accounts, so none of these.
+    assert_eq!(s.ok(&stranger, &format!("--program-id {} network show", Pubkey::new_unique())), serde_json::json!([]));
 
     // Restart: every account as it was, and the clock not behind the warps.
     let lists = |s: &Scenario| ["network show", "provider list", "job list"].map(|command| s.ok(&stranger, command));
