@@ -91,9 +91,28 @@ impl Ledger {
                     Some(path) => path.to_path_buf(),
                     None => default_keypair_path()?,
                 };
+                let payer = read_keypair(&path)?;
+                let rpc = RpcClient::new_with_commitment(url.clone(), commitment);
+                let program = tessera_client::program_id();
+                let deployed = rpc
+                    .get_account_with_commitment(&program, commitment)
+                    .map_err(|error| {
+                        anyhow!(
+                            "cannot reach the ledger at {url}: {error}; check --url, or start a \
+                             local one with `tessera localnet`"
+                        )
+                    })?
+                    .value
+                    .is_some_and(|account| account.executable);
+                if !deployed {
+                    bail!(
+                        "the Tessera program is not deployed at {program} on {url}: deploy it \
+                         (`anchor deploy`), or pass the --program-id of the deployment"
+                    );
+                }
                 Ok(Self {
-                    rpc: RpcClient::new_with_commitment(url.clone(), commitment),
-                    payer: read_keypair(&path)?,
+                    rpc,
+                    payer,
                     embedded: None,
                     _lock: None,
                 })

@@ -350,8 +350,10 @@ fn a_scenario_through_localnet_survives_a_restart() {
     s.ok(&client, &format!("job create --mint {payment} --class inference --price 0.25 --max-units 100"));
     assert_eq!(s.ok(&client, &format!("token balance --mint {payment}"))["balance"], "475.00");
     assert_eq!(s.ok(&stranger, "audit")["findings"], serde_json::json!([]));
-    // Another deployment's address: its PDAs and accounts, so none of these.
-    assert_eq!(s.ok(&stranger, &format!("--program-id {} network show", Pubkey::new_unique())), serde_json::json!([]));
+    // Another deployment's address: not on this ledger; an unreachable ledger: said so.
+    s.refused(&stranger, &format!("--program-id {} network show", Pubkey::new_unique()), "the Tessera program is not deployed at");
+    let output = Command::new(env!("CARGO_BIN_EXE_tessera")).args(["--url", "http://127.0.0.1:9", "--keypair"]).arg(&stranger.path).args(["network", "show"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot reach the ledger at http://127.0.0.1:9"), "{output:?}");
 
     // Restart: every account as it was, and the clock not behind the warps.
     let lists = |s: &Scenario| ["network show", "provider list", "job list"].map(|command| s.ok(&stranger, command));
