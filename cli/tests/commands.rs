@@ -171,3 +171,55 @@ fn bad_input_says_what_to_fix() {
     }
     assert!(!data_dir.exists(), "refused commands create no ledger");
 }
+
+#[test]
+fn a_crash_mid_command_leaves_a_consistent_ledger_and_commands_take_turns() {
+    let data_dir = std::env::temp_dir().join(format!("tessera-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+
+    // Kill -9 the quickstart part way through (once its providers are registered): whatever
+    // landed is whole transactions.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .arg("quickstart")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let progress = std::io::BufReader::new(child.stderr.take().unwrap());
+    let reached = std::io::BufRead::lines(progress)
+        .map_while(Result::ok)
+        .any(|line| line.contains("providers registered"));
+    assert!(reached, "the quickstart never registered its providers");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Two commands at once on the folder: the lock makes the second wait, both succeed, and
+    // the ledger the crash left audits clean.
+    let spawn = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(args)
+            .output()
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| spawn(&["audit", "--output", "json"]).unwrap());
+        let second = scope.spawn(|| spawn(&["network", "show", "--output", "json"]).unwrap());
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    let (stdout, stderr) = text(&first);
+    assert!(
+        first.status.success(),
+        "audit after a crash: {stdout}\n{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["findings"], serde_json::json!([]), "{report}");
+    assert!(
+        report["networks"].as_u64().unwrap() >= 1,
+        "the crash came after the network: {report}"
+    );
+    assert!(second.status.success(), "{}", text(&second).1);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
