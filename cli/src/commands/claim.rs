@@ -94,7 +94,12 @@ impl ClaimArgs {
         }
         Ok(Outcome::new(
             text,
-            json!({"provider": provider.to_string(), "epochs": claimed, "amount": reward.format(gained), "skipped": skipped}),
+            json!({
+                "provider": provider.to_string(),
+                "epochs": claimed,
+                "amount": reward.format(gained),
+                "skipped": skipped,
+            }),
         ))
     }
 }

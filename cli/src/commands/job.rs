@@ -151,10 +151,20 @@ impl JobCommand {
             let mint = ledger.mint(&job.payment_mint)?;
             let vault = ledger.token_balance(&job.vault)?;
             let text = format!(
-                "job {address}: {verb}\n  status {}\n  client {}\n  provider {}\n  {} of {} units settled at {} per unit\n  deposited {}, paid {}, fees {}, refunded {}, vault {}",
-                status_verb(job.status), job.client, job.provider, job.settled_units, job.max_units,
-                mint.format(job.price_per_unit), mint.format(job.deposited), mint.format(job.paid_out),
-                mint.format(job.fees_accrued), mint.format(job.refunded), mint.format(vault)
+                "job {address}: {verb}\n  status {}\n  client {}\n  provider {}\n  {} \
+                    of {} units settled at {} per unit\n  deposited {}, paid {}, fees {}, \
+                    refunded {}, vault {}",
+                status_verb(job.status),
+                job.client,
+                job.provider,
+                job.settled_units,
+                job.max_units,
+                mint.format(job.price_per_unit),
+                mint.format(job.deposited),
+                mint.format(job.paid_out),
+                mint.format(job.fees_accrued),
+                mint.format(job.refunded),
+                mint.format(vault)
             );
             Ok(Outcome::new(text, job_json(address, &job, &mint, vault)))
         };
@@ -252,7 +262,14 @@ impl JobCommand {
                 );
                 let (provider, p) = session.provider_of(&network_key, &me)?;
                 let min = network.params.class(p.class).min_stake;
-                ensure!(p.stake >= min, "provider {provider} has {} staked; class {:?} needs {} to accept jobs (`tessera stake add`)", session.reward_mint(&network)?.format(p.stake), p.class, session.reward_mint(&network)?.format(min));
+                ensure!(
+                    p.stake >= min,
+                    "provider {provider} has {} staked; class {:?} needs {} to accept jobs \
+                    (`tessera stake add`)",
+                    session.reward_mint(&network)?.format(p.stake),
+                    p.class,
+                    session.reward_mint(&network)?.format(min)
+                );
                 // The account the provider's payments will go to, so receipts can settle.
                 let mint = ledger.mint(&state.payment_mint)?;
                 let (_, create) = associated_account(&me, &me, mint.key);
@@ -339,7 +356,12 @@ impl JobCommand {
                         state.client,
                         mint.format(state.fees_accrued - state.fees_paid)
                     ),
-                    json!({"address": job.to_string(), "closed": true, "refunded": mint.format(refund), "fees": mint.format(state.fees_accrued - state.fees_paid)}),
+                    json!({
+                        "address": job.to_string(),
+                        "closed": true,
+                        "refunded": mint.format(refund),
+                        "fees": mint.format(state.fees_accrued - state.fees_paid),
+                    }),
                 ))
             }
             JobCommand::Show { job } => show(job, "as recorded"),
@@ -406,7 +428,18 @@ impl DisputeCommand {
                     )],
                     &[],
                 )?;
-                Ok(Outcome::new(format!("dispute opened on job {job} against provider {}; the network authority resolves it", state.provider), json!({"job": job.to_string(), "dispute": pda::dispute(job).to_string(), "provider": state.provider.to_string()})))
+                Ok(Outcome::new(
+                    format!(
+                        "dispute opened on job {job} against provider {}; the network authority \
+                    resolves it",
+                        state.provider
+                    ),
+                    json!({
+                        "job": job.to_string(),
+                        "dispute": pda::dispute(job).to_string(),
+                        "provider": state.provider.to_string(),
+                    }),
+                ))
             }
             DisputeCommand::Resolve { job, slash } => {
                 ensure!(

@@ -184,10 +184,29 @@ pub fn run(session: &Session, path: &Path, dry_run: bool) -> Result<Outcome> {
         }),
         Some(network) => {
             if let Some(mint) = config.reward_mint.address {
-                ensure!(mint == network.reward_mint, "network {} already uses reward mint {}, not {mint}: a reward mint cannot change", config.network_id, network.reward_mint);
+                ensure!(
+                    mint == network.reward_mint,
+                    "network {} already uses reward mint {}, not {mint}: a reward mint \
+                    cannot change",
+                    config.network_id,
+                    network.reward_mint
+                );
             }
-            ensure!(network.emission == emission, "network {}'s emission schedule differs from the config's, and a schedule is fixed for a network's life: fix [emission] in {}", config.network_id, path.display());
-            ensure!(network.params.epoch_length_secs == params.epoch_length_secs, "network {}'s epochs are {} s, the config says {}: the epoch length is fixed once a network exists", config.network_id, network.params.epoch_length_secs, params.epoch_length_secs);
+            ensure!(
+                network.emission == emission,
+                "network {}'s emission schedule differs from the config's, and a \
+                schedule is fixed for a network's life: fix [emission] in {}",
+                config.network_id,
+                path.display()
+            );
+            ensure!(
+                network.params.epoch_length_secs == params.epoch_length_secs,
+                "network {}'s epochs are {} s, the config says {}: the epoch length is \
+                fixed once a network exists",
+                config.network_id,
+                network.params.epoch_length_secs,
+                params.epoch_length_secs
+            );
             steps.push(Step {
                 id: "0001-network",
                 action: None,
@@ -218,7 +237,12 @@ pub fn run(session: &Session, path: &Path, dry_run: bool) -> Result<Outcome> {
             .then(|| "update the network parameters to the config's".to_string()),
     });
     if steps.iter().any(|s| s.action.is_some()) && existing.is_some() {
-        ensure!(authority == signer, "network {} is governed by {authority}; run the migration with that --keypair (it is {signer})", config.network_id);
+        ensure!(
+            authority == signer,
+            "network {} is governed by {authority}; run the migration with that \
+            --keypair (it is {signer})",
+            config.network_id
+        );
     }
 
     let mut lines = Vec::new();
@@ -285,6 +309,11 @@ pub fn run(session: &Session, path: &Path, dry_run: bool) -> Result<Outcome> {
             },
             lines.join("\n  ")
         ),
-        json!({"config": path.display().to_string(), "dry_run": dry_run, "network": address.to_string(), "steps": rows}),
+        json!({
+            "config": path.display().to_string(),
+            "dry_run": dry_run,
+            "network": address.to_string(),
+            "steps": rows,
+        }),
     ))
 }

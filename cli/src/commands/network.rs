@@ -1,7 +1,7 @@
 //! `tessera network …`: create a network, read it, and the authority's levers (parameters,
 //! attestor set, pause).
 
-use super::{name, ClassArg, Outcome, Session};
+use super::{ClassArg, Outcome, Session};
 use crate::tokens::{associated_account, create_mint, mint_to, set_mint_authority, Mint};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
@@ -362,7 +362,11 @@ impl NetworkCommand {
                         network.network_id,
                         attestors.len()
                     ),
-                    json!({"attestors": attestors.iter().map(Pubkey::to_string).collect::<Vec<_>>(), "threshold": threshold, "version": network.attestors.version + 1}),
+                    json!({
+                        "attestors": attestors.iter().map(Pubkey::to_string).collect::<Vec<_>>(),
+                        "threshold": threshold,
+                        "version": network.attestors.version + 1,
+                    }),
                 ))
             }
             NetworkCommand::Pause(flags) | NetworkCommand::Unpause(flags) => {
@@ -389,7 +393,7 @@ impl NetworkCommand {
                         network.network_id,
                         pause_text(&pause)
                     ),
-                    json!({"new_jobs": pause.new_jobs, "settlements": pause.settlements, "claims": pause.claims}),
+                    pause_json(&pause),
                 ))
             }
         }
@@ -431,6 +435,14 @@ fn ensure_authority(session: &Session, network: &Network) -> Result<()> {
         session.signer()
     );
     Ok(())
+}
+
+fn pause_json(pause: &PauseFlags) -> serde_json::Value {
+    json!({
+        "new_jobs": pause.new_jobs,
+        "settlements": pause.settlements,
+        "claims": pause.claims,
+    })
 }
 
 fn pause_text(pause: &PauseFlags) -> String {
@@ -485,11 +497,18 @@ fn init(session: &Session, args: &InitArgs) -> Result<Outcome> {
     )?;
     Ok(Outcome::new(
         format!(
-            "network {} created at {network}\n  authority {}\n  reward mint {mint}\n  treasury {treasury}",
+            "network {} created at {network}\n  authority {}\n  reward mint \
+                {mint}\n  treasury {treasury}",
             session.network_id,
             session.signer()
         ),
-        json!({"network_id": session.network_id, "address": network.to_string(), "authority": session.signer().to_string(), "reward_mint": mint.to_string(), "treasury": treasury.to_string()}),
+        json!({
+            "network_id": session.network_id,
+            "address": network.to_string(),
+            "authority": session.signer().to_string(),
+            "reward_mint": mint.to_string(),
+            "treasury": treasury.to_string(),
+        }),
     ))
 }
 
@@ -501,7 +520,16 @@ fn params_json(params: &NetworkParams, reward: &Mint) -> serde_json::Value {
         "receipt_max_age_secs": params.receipt_max_age_secs,
         "protocol_fee_bps": params.protocol_fee_bps,
         "jail_after_lost_disputes": params.jail_after_lost_disputes,
-        "classes": params.classes.iter().zip(["Training", "Inference", "Edge", "Bandwidth"]).map(|(class, label)| json!({"class": label, "min_stake": reward.format(class.min_stake), "emission_weight_bps": class.emission_weight_bps})).collect::<Vec<_>>(),
+        "classes": params
+            .classes
+            .iter()
+            .zip(["Training", "Inference", "Edge", "Bandwidth"])
+            .map(|(class, label)| json!({
+                "class": label,
+                "min_stake": reward.format(class.min_stake),
+                "emission_weight_bps": class.emission_weight_bps,
+            }))
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -520,7 +548,10 @@ fn show(session: &Session, only: bool) -> Result<Outcome> {
             .map(Pubkey::to_string)
             .collect();
         text += &format!(
-            "network {} at {address}\n  authority {}, treasury {}\n  reward mint {} (supply at genesis {}), emitted {}\n  {} providers, {} open jobs, staked {}, unbonding {}, slashed {}\n  epochs of {} s since {}; fee {} bps; {}\n  attestors: {} of {} (version {})\n",
+            "network {} at {address}\n  authority {}, treasury {}\n  reward mint {} \
+                (supply at genesis {}), emitted {}\n  {} providers, {} open jobs, \
+                staked {}, unbonding {}, slashed {}\n  epochs of {} s since {}; fee {} \
+                bps; {}\n  attestors: {} of {} (version {})\n",
             n.network_id,
             n.authority,
             n.treasury,
@@ -551,7 +582,7 @@ fn show(session: &Session, only: bool) -> Result<Outcome> {
             "attestors": attestors,
             "attestor_threshold": n.attestors.threshold,
             "attestor_version": n.attestors.version,
-            "pause": {"new_jobs": n.pause.new_jobs, "settlements": n.pause.settlements, "claims": n.pause.claims},
+            "pause": pause_json(&n.pause),
             "providers": n.totals.providers,
             "open_jobs": n.totals.open_jobs,
             "staked": reward.format(n.totals.staked),
@@ -565,6 +596,5 @@ fn show(session: &Session, only: bool) -> Result<Outcome> {
         text = "no networks on this ledger: run `tessera quickstart` or `tessera network init`\n"
             .into();
     }
-    let _ = name(());
     Ok(Outcome::new(text.trim_end(), json!(rows)))
 }

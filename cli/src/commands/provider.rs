@@ -185,7 +185,11 @@ impl ProviderCommand {
                 ensure_open(&network, true, false, false)?;
                 let address = tessera_client::pda::provider(&network_key, &owner);
                 if ledger.exists(&address)? {
-                    bail!("{owner} already has a provider on network {} at {address}: change it with `tessera provider update`", network.network_id);
+                    bail!(
+                        "{owner} already has a provider on network {} at {address}: change it \
+                        with `tessera provider update`",
+                        network.network_id
+                    );
                 }
                 let class_params = network.params.class((*class).into());
                 let mut instructions = vec![ix::register_provider(
@@ -213,7 +217,11 @@ impl ProviderCommand {
                     reward.format(provider.stake)
                 );
                 if provider.stake < class_params.min_stake {
-                    text += &format!("\n  it accepts jobs once staked to the class minimum {} (`tessera stake add`)", reward.format(class_params.min_stake));
+                    text += &format!(
+                        "\n  it accepts jobs once staked to the class minimum {} (`tessera \
+                        stake add`)",
+                        reward.format(class_params.min_stake)
+                    );
                 }
                 Ok(Outcome::new(
                     text,
@@ -301,7 +309,14 @@ impl ProviderCommand {
             }
             ProviderCommand::Deregister { to } => {
                 let (address, provider) = session.provider_of(&network_key, &owner)?;
-                ensure!(provider.stake == 0 && provider.unbonding_amount == 0, "provider {address} still holds {} staked and {} unbonding: `tessera stake unstake` all, wait for the unbonding period, then `tessera stake withdraw`", reward.format(provider.stake), reward.format(provider.unbonding_amount));
+                ensure!(
+                    provider.stake == 0 && provider.unbonding_amount == 0,
+                    "provider {address} still holds {} staked and {} unbonding: `tessera \
+                    stake unstake` all, wait for the unbonding period, then `tessera stake \
+                    withdraw`",
+                    reward.format(provider.stake),
+                    reward.format(provider.unbonding_amount)
+                );
                 ensure!(
                     provider.active_jobs == 0,
                     "provider {address} has {} active jobs: complete them first",
@@ -360,7 +375,13 @@ impl StakeCommand {
             );
             Ok(Outcome::new(
                 text,
-                json!({"provider": address.to_string(), "stake": reward.format(p.stake), "unbonding": reward.format(p.unbonding_amount), "unbonding_ends_at": p.unbonding_ends_at, "class_min_stake": reward.format(network.params.class(p.class).min_stake)}),
+                json!({
+                    "provider": address.to_string(),
+                    "stake": reward.format(p.stake),
+                    "unbonding": reward.format(p.unbonding_amount),
+                    "unbonding_ends_at": p.unbonding_ends_at,
+                    "class_min_stake": reward.format(network.params.class(p.class).min_stake),
+                }),
             ))
         };
         match self {
@@ -394,7 +415,11 @@ impl StakeCommand {
                 outcome(&format!("unbonding {}", reward.format(amount)))
             }
             StakeCommand::Withdraw { to } => {
-                ensure!(provider.unbonding_amount > 0, "provider {address} has nothing unbonding: `tessera stake unstake AMOUNT` first");
+                ensure!(
+                    provider.unbonding_amount > 0,
+                    "provider {address} has nothing unbonding: `tessera stake unstake \
+                    AMOUNT` first"
+                );
                 let now = ledger.now()?;
                 ensure!(
                     provider.unbonding_ends_at <= now,

@@ -79,9 +79,16 @@ fn describe(signed: &SignedReceipt) -> (String, serde_json::Value) {
         .collect();
     (
         format!(
-            "receipt for {} on network {}: {} units in total by provider {}\n  issued {}, expires {}, attestor set version {}\n  signed by {}",
-            r.subject, r.network, r.cumulative_units, r.provider, r.issued_at, r.expires_at,
-            r.attestor_set_version, keys.join(", ")
+            "receipt for {} on network {}: {} units in total by provider {}\n  \
+                issued {}, expires {}, attestor set version {}\n  signed by {}",
+            r.subject,
+            r.network,
+            r.cumulative_units,
+            r.provider,
+            r.issued_at,
+            r.expires_at,
+            r.attestor_set_version,
+            keys.join(", ")
         ),
         serde_json::to_value(ReceiptFile::from_signed(signed)).unwrap_or_default(),
     )
@@ -95,7 +102,10 @@ pub fn run_offline(
     match command {
         ReceiptCommand::Cosign { file } => {
             let mut signed = read(file)?;
-            signed.verify().context("the receipt's existing signatures do not verify: it was altered, do not co-sign it")?;
+            signed.verify().context(
+                "the receipt's existing signatures do not verify: it was altered, do \
+                not co-sign it",
+            )?;
             let signer = keypair()?;
             signed.sign(&signer)?;
             write(file, &signed, true)?;
@@ -173,10 +183,19 @@ impl ReceiptCommand {
                 };
                 let p = session.provider_at(&provider)?;
                 let worker = session.signer();
-                ensure!(p.worker_key == worker, "--keypair {worker} is not provider {provider}'s worker key {}: sign with the worker's keypair", p.worker_key);
+                ensure!(
+                    p.worker_key == worker,
+                    "--keypair {worker} is not provider {provider}'s worker key {}: sign \
+                    with the worker's keypair",
+                    p.worker_key
+                );
                 let max_age = network.params.receipt_max_age_secs;
                 let lifetime = expires_in.unwrap_or(max_age);
-                ensure!((1..=max_age).contains(&lifetime), "--expires-in {lifetime} must be 1..={max_age} seconds (the network's receipt max age)");
+                ensure!(
+                    (1..=max_age).contains(&lifetime),
+                    "--expires-in {lifetime} must be 1..={max_age} seconds (the network's \
+                    receipt max age)"
+                );
                 let issued_at = ledger.now()?;
                 let receipt = Receipt {
                     domain: RECEIPT_DOMAIN,
@@ -197,7 +216,15 @@ impl ReceiptCommand {
                 write(out, &signed, false)?;
                 let (text, json) = describe(&signed);
                 let needs = network.attestors.threshold;
-                Ok(Outcome::new(format!("wrote {}\n{text}\n  next: {needs} attestors (or, for a job, its client) run `tessera receipt cosign {}`", out.display(), out.display()), json))
+                Ok(Outcome::new(
+                    format!(
+                        "wrote {}\n{text}\n  next: {needs} attestors (or, for a job, its \
+                    client) run `tessera receipt cosign {}`",
+                        out.display(),
+                        out.display()
+                    ),
+                    json,
+                ))
             }
             ReceiptCommand::Submit { file } => {
                 let signed = read(file)?;
@@ -218,7 +245,12 @@ impl ReceiptCommand {
                 );
                 ensure_open(&network, false, true, false)?;
                 let now = ledger.now()?;
-                ensure!(now <= r.expires_at, "the receipt expired at {} (ledger time {now}): ask the worker to sign a fresh one", r.expires_at);
+                ensure!(
+                    now <= r.expires_at,
+                    "the receipt expired at {} (ledger time {now}): ask the worker to sign \
+                    a fresh one",
+                    r.expires_at
+                );
                 let epoch =
                     ((now - network.genesis_at).max(0) / network.params.epoch_length_secs) as u64;
                 let args = ix::receipt_args(&r, epoch);
@@ -235,7 +267,13 @@ impl ReceiptCommand {
                     // The payment goes to the owner's associated account, created when the job
                     // was accepted; creating it here would not fit beside 3 signatures.
                     let provider_token = mint.associated(&owner);
-                    ensure!(ledger.exists(&provider_token)?, "provider owner {owner} has no token account for mint {} to be paid into: create {provider_token} (`spl-token create-account`, or it is created by `tessera job accept`)", mint.key.mint);
+                    ensure!(
+                        ledger.exists(&provider_token)?,
+                        "provider owner {owner} has no token account for mint {} to be paid \
+                        into: create {provider_token} (`spl-token create-account`, or it is \
+                        created by `tessera job accept`)",
+                        mint.key.mint
+                    );
                     vec![
                         signed.ed25519_instruction(),
                         ix::settle_receipt(
@@ -257,7 +295,12 @@ impl ReceiptCommand {
                         "receipt settled in epoch {epoch}: {} units in total on {} ({signature})",
                         r.cumulative_units, r.subject
                     ),
-                    json!({"subject": r.subject.to_string(), "cumulative_units": r.cumulative_units, "epoch": epoch, "signature": signature}),
+                    json!({
+                        "subject": r.subject.to_string(),
+                        "cumulative_units": r.cumulative_units,
+                        "epoch": epoch,
+                        "signature": signature,
+                    }),
                 ))
             }
             _ => unreachable!("cosign and verify run offline"),

@@ -70,7 +70,11 @@ impl TokenCommand {
                 ledger.send(&[create, transfer], &[])?;
                 Ok(Outcome::new(
                     format!("sent {} to {to} ({destination})", mint.format(amount)),
-                    json!({"to": to.to_string(), "account": destination.to_string(), "amount": mint.format(amount)}),
+                    json!({
+                        "to": to.to_string(),
+                        "account": destination.to_string(),
+                        "amount": mint.format(amount),
+                    }),
                 ))
             }
             TokenCommand::Balance { mint, owner } => {
@@ -84,7 +88,11 @@ impl TokenCommand {
                         mint.format(balance),
                         mint.key.mint
                     ),
-                    json!({"owner": owner.to_string(), "account": account.to_string(), "balance": mint.format(balance)}),
+                    json!({
+                        "owner": owner.to_string(),
+                        "account": account.to_string(),
+                        "balance": mint.format(balance),
+                    }),
                 ))
             }
             TokenCommand::CreateMint {
@@ -116,7 +124,11 @@ impl TokenCommand {
                         key.mint,
                         crate::tokens::format_amount(supply, *decimals)
                     ),
-                    json!({"mint": key.mint.to_string(), "decimals": decimals, "supply": crate::tokens::format_amount(supply, *decimals)}),
+                    json!({
+                        "mint": key.mint.to_string(),
+                        "decimals": decimals,
+                        "supply": crate::tokens::format_amount(supply, *decimals),
+                    }),
                 ))
             }
         }
