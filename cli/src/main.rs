@@ -155,6 +155,10 @@ enum EmissionsCommand {
         /// Epochs to print at most.
         #[arg(long, default_value_t = 20)]
         epochs: u64,
+        /// Print the schedule of --network on the ledger instead (amounts in its reward
+        /// mint's decimals; the other schedule flags are ignored).
+        #[arg(long)]
+        from_network: bool,
     },
 }
 
@@ -193,11 +197,20 @@ fn run(cli: Cli) -> Result<()> {
             every,
             cap,
             epochs,
+            from_network: false,
         }) => {
-            return print(
-                cli.output,
-                &schedule(initial, *decay_bps, *every, cap, *epochs)?,
-            )
+            let schedule = EmissionSchedule {
+                initial_per_epoch: tessera_cli::tokens::parse_amount(initial, 6)
+                    .context("--initial")?,
+                decay_bps: *decay_bps,
+                decay_every_epochs: *every,
+                supply_cap: tessera_cli::tokens::parse_amount(cap, 6).context("--cap")?,
+            };
+            anyhow::ensure!(
+                *decay_bps <= 10_000 && *every >= 1,
+                "--decay-bps must be at most 10000 and --every at least 1"
+            );
+            return print(cli.output, &schedule_table(&schedule, 6, *epochs));
         }
         Command::Receipt(command) if command.offline() => {
             let keypair = || {
@@ -240,25 +253,19 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn schedule(initial: &str, decay_bps: u16, every: u32, cap: &str, epochs: u64) -> Result<Outcome> {
-    let schedule = EmissionSchedule {
-        initial_per_epoch: tessera_cli::tokens::parse_amount(initial, 6).context("--initial")?,
-        decay_bps,
-        decay_every_epochs: every,
-        supply_cap: tessera_cli::tokens::parse_amount(cap, 6).context("--cap")?,
-    };
-    anyhow::ensure!(
-        decay_bps <= 10_000 && every >= 1,
-        "--decay-bps must be at most 10000 and --every at least 1"
-    );
+/// The emission of each of the first `epochs` epochs under `schedule`.
+fn schedule_table(schedule: &EmissionSchedule, decimals: u8, epochs: u64) -> Outcome {
     let rows: Vec<(u64, String)> = (0..epochs)
-        .map(|epoch| (epoch, format_amount(schedule.emission_for_epoch(epoch), 6)))
+        .map(|epoch| {
+            let amount = schedule.emission_for_epoch(epoch);
+            (epoch, format_amount(amount, decimals))
+        })
         .collect();
     let mut text = format!("{:>8} {:>24}", "epoch", "emission");
     for (epoch, amount) in &rows {
         text += &format!("\n{epoch:>8} {amount:>24}");
     }
-    Ok(Outcome::new(text, serde_json::json!(rows)))
+    Outcome::new(text, serde_json::json!(rows))
 }
 
 /// Runs the embedded ledger until SIGINT or SIGTERM, then stops it cleanly (state and clock
@@ -360,6 +367,15 @@ fn command(session: &Session, command: &Command, output: Output) -> Result<Outco
                 json["audit_failed"] = "the audit found problems".into();
             }
             Ok(Outcome::new(text, json))
+        }
+        Command::Emissions(EmissionsCommand::Schedule {
+            epochs,
+            from_network: true,
+            ..
+        }) => {
+            let (_, network) = session.network()?;
+            let reward = session.reward_mint(&network)?;
+            Ok(schedule_table(&network.emission, reward.decimals, *epochs))
         }
         Command::Emissions(_) | Command::Localnet { .. } => {
             unreachable!("handled before opening a ledger")

@@ -229,6 +229,8 @@ fn a_scenario_through_localnet_survives_a_restart() {
     s.refused(&authority, &format!("network set-attestors --attestor {a} --threshold 2"), "--threshold 2 must be between 1 and the 1 attestors");
     s.ok(&authority, &format!("network set-attestors --attestor {a} --attestor {b} --threshold 2"));
     assert_eq!(s.ok(&authority, "network show --only")[0]["attestor_threshold"], 2);
+    let curve = s.ok(&stranger, "emissions schedule --from-network --epochs 3");
+    assert_eq!(curve, serde_json::json!([[0, "10000.000000"], [1, "10000.000000"], [2, "10000.000000"]]));
 
     // Tokens for the provider and the client.
     let (o, c) = (owner.key(), client.key());
