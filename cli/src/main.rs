@@ -206,10 +206,7 @@ fn run(cli: Cli) -> Result<()> {
                 decay_every_epochs: *every,
                 supply_cap: tessera_cli::tokens::parse_amount(cap, 6).context("--cap")?,
             };
-            anyhow::ensure!(
-                *decay_bps <= 10_000 && *every >= 1,
-                "--decay-bps must be at most 10000 and --every at least 1"
-            );
+            tessera_cli::commands::network::check_emission(&schedule)?;
             return print(cli.output, &schedule_table(&schedule, 6, *epochs));
         }
         Command::Receipt(command) if command.offline() => {
@@ -246,7 +243,7 @@ fn run(cli: Cli) -> Result<()> {
     drop(stdout);
     let outcome = result?;
     print(cli.output, &outcome)?;
-    if let Some(problem) = outcome.json.get("audit_failed").and_then(|v| v.as_str()) {
+    if let Some(problem) = &outcome.failure {
         eprintln!("error: {problem}");
         std::process::exit(1);
     }
@@ -362,11 +359,8 @@ fn command(session: &Session, command: &Command, output: Output) -> Result<Outco
             for finding in &report.findings {
                 text += &format!("\n  {finding}");
             }
-            let mut json = serde_json::to_value(&report)?;
-            if !report.clean() {
-                json["audit_failed"] = "the audit found problems".into();
-            }
-            Ok(Outcome::new(text, json))
+            let failure = (!report.clean()).then(|| "the audit found problems".to_string());
+            Ok(Outcome::new(text, serde_json::to_value(&report)?).failing_with(failure))
         }
         Command::Emissions(EmissionsCommand::Schedule {
             epochs,
@@ -414,9 +408,7 @@ fn quickstart(session: &Session, output: Output) -> Result<Outcome> {
         },
         summary.seconds
     );
-    let mut json = serde_json::to_value(&summary)?;
-    if !summary.audit_findings.is_empty() {
-        json["audit_failed"] = "the audit found problems".into();
-    }
-    Ok(Outcome::new(text, json))
+    let failure = (!summary.audit_findings.is_empty())
+        .then(|| "the quickstart's audit found problems".to_string());
+    Ok(Outcome::new(text, serde_json::to_value(&summary)?).failing_with(failure))
 }

@@ -59,16 +59,6 @@ struct Actor {
     paid: u64,
 }
 
-fn now(ledger: &Ledger) -> Result<i64> {
-    let slot = ledger.rpc.get_slot()?;
-    Ok(ledger.rpc.get_block_time(slot).unwrap_or_else(|_| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-    }))
-}
-
 /// Waits until the ledger's clock reaches `timestamp`.
 fn wait_until(
     ledger: &Ledger,
@@ -80,14 +70,7 @@ fn wait_until(
     progress.doing(&format!("waiting for {why}"));
     let started = Instant::now();
     loop {
-        // The clock the program sees: the network's genesis plus the epochs it reports.
-        let clock = ledger.rpc.get_account(&solana_sdk_ids::sysvar::clock::ID)?;
-        let unix = clock
-            .data
-            .get(32..40)
-            .and_then(|b| b.try_into().ok())
-            .map(i64::from_le_bytes)
-            .unwrap_or(0);
+        let unix = ledger.now()?;
         if unix >= timestamp {
             return Ok(());
         }
@@ -271,7 +254,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
     progress.step("  2 clients funded (SPL Token and Token-2022)");
 
     // Jobs for the three compute classes, each accepted by its provider.
-    let start = now(ledger)?;
+    let start = ledger.now()?;
     let plans = [
         (0usize, 0usize, 2 * ONE, 3_600u64),
         (1, 1, ONE / 2, 1_800),
@@ -327,7 +310,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
             associated_account(&payer_key, &provider.owner.pubkey(), *mint);
         ledger.send(&[create], &[])?;
         for cumulative in [max_units / 4, max_units / 2, max_units * 9 / 10] {
-            let issued_at = now(ledger)?;
+            let issued_at = ledger.now()?;
             let receipt = Receipt {
                 domain: RECEIPT_DOMAIN,
                 program_id: tessera::ID,
@@ -351,7 +334,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
                 signed.sign(&attestors[2])?;
             }
             signed.verify()?;
-            let epoch = (issued_at - state.genesis_at).max(0) as u64 / EPOCH_SECS as u64;
+            let epoch = state.epoch_at(issued_at)?;
             let settle = ix::settle_receipt(
                 SettleReceiptAccounts {
                     submitter: payer_key,
@@ -386,7 +369,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
 
     // Bandwidth served, attested, for emissions only.
     let bandwidth = &actors[3];
-    let issued_at = now(ledger)?;
+    let issued_at = ledger.now()?;
     let relayed = 40_000_000;
     let provider_state: tessera::state::Provider =
         ledger.fetch(&bandwidth.address)?.context("provider gone")?;
@@ -408,7 +391,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
     signed.sign(&bandwidth.worker)?;
     signed.sign(&attestors[1])?;
     signed.sign(&attestors[2])?;
-    let work_epoch = (issued_at - state.genesis_at).max(0) as u64 / EPOCH_SECS as u64;
+    let work_epoch = state.epoch_at(issued_at)?;
     ledger.send(
         &[
             signed.ed25519_instruction(),
@@ -428,7 +411,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
     wait_until(
         ledger,
         &network,
-        now(ledger)? + WINDOW_SECS + 1,
+        ledger.now()? + WINDOW_SECS + 1,
         progress,
         "the dispute window to pass",
     )?;
@@ -456,7 +439,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
     wait_until(
         ledger,
         &network,
-        state.genesis_at + (last_epoch as i64 + 1) * EPOCH_SECS,
+        state.epoch_start(last_epoch + 1)?,
         progress,
         "the epoch to end",
     )?;

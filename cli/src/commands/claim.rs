@@ -1,6 +1,6 @@
 //! `tessera claim`: a provider's emissions for every finished epoch it worked in.
 
-use super::{ensure_open, Outcome, Session};
+use super::{ensure_open, Activity, Outcome, Session};
 use crate::tokens::associated_account;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{ensure, Result};
@@ -23,7 +23,7 @@ pub struct ClaimArgs {
 impl ClaimArgs {
     pub fn run(&self, session: &Session) -> Result<Outcome> {
         let (network_key, network) = session.network()?;
-        ensure_open(&network, false, false, true)?;
+        ensure_open(&network, Activity::Claims)?;
         let ledger = session.ledger;
         let me = session.signer();
         let (provider, state) = match self.provider {
@@ -32,8 +32,7 @@ impl ClaimArgs {
         };
         let reward = session.reward_mint(&network)?;
         let now = ledger.now()?;
-        let length = network.params.epoch_length_secs;
-        let current = ((now - network.genesis_at).max(0) / length) as u64;
+        let current = network.epoch_at(now)?;
         // Work records: [discriminator 8][provider 32][epoch 8]...
         let mut records: Vec<(Pubkey, WorkRecord)> = ledger.all_where(&[(8, provider)])?;
         records.sort_by_key(|(_, record)| record.epoch);

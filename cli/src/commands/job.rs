@@ -1,7 +1,7 @@
 //! `tessera job …` and `tessera dispute …`: escrowed jobs from creation to close, and the
 //! client's recourse.
 
-use super::{ensure_open, name, parse_hash, ClassArg, Outcome, Session, UnitArg};
+use super::{ensure_open, name, parse_hash, Activity, ClassArg, Outcome, Session, UnitArg};
 use crate::tokens::{associated_account, Mint};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
@@ -185,7 +185,7 @@ impl JobCommand {
                 job_id,
                 from,
             } => {
-                ensure_open(&network, true, false, false)?;
+                ensure_open(&network, Activity::NewJobs)?;
                 let mint = ledger.mint(mint)?;
                 let price = mint.parse_amount(price).context("--price")?;
                 ensure!(
@@ -253,7 +253,7 @@ impl JobCommand {
                 )
             }
             JobCommand::Accept { job } => {
-                ensure_open(&network, true, false, false)?;
+                ensure_open(&network, Activity::NewJobs)?;
                 let state = session.job(job)?;
                 ensure!(
                     state.status == JobStatus::Open,
@@ -262,14 +262,16 @@ impl JobCommand {
                 );
                 let (provider, p) = session.provider_of(&network_key, &me)?;
                 let min = network.params.class(p.class).min_stake;
-                ensure!(
-                    p.stake >= min,
-                    "provider {provider} has {} staked; class {:?} needs {} to accept jobs \
-                    (`tessera stake add`)",
-                    session.reward_mint(&network)?.format(p.stake),
-                    p.class,
-                    session.reward_mint(&network)?.format(min)
-                );
+                if p.stake < min {
+                    let reward = session.reward_mint(&network)?;
+                    bail!(
+                        "provider {provider} has {} staked; class {:?} needs {} to accept jobs \
+                         (`tessera stake add`)",
+                        reward.format(p.stake),
+                        p.class,
+                        reward.format(min)
+                    );
+                }
                 // The account the provider's payments will go to, so receipts can settle.
                 let mint = ledger.mint(&state.payment_mint)?;
                 let (_, create) = associated_account(&me, &me, mint.key);

@@ -2,7 +2,7 @@
 //! localnet`) forward, so epochs end and windows pass without waiting.
 
 use super::{Outcome, Session};
-use anyhow::{anyhow, bail, ensure, Context, Result};
+use anyhow::{anyhow, bail, ensure, Result};
 use clap::{ArgGroup, Subcommand};
 use serde_json::json;
 use solana_rpc_client_api::request::RpcRequest;
@@ -37,11 +37,9 @@ impl LedgerCommand {
             (_, Some(to), _) => *to,
             (_, _, Some(epoch)) => {
                 let (_, network) = session.network()?;
-                i64::try_from(*epoch)
-                    .ok()
-                    .and_then(|e| e.checked_mul(network.params.epoch_length_secs))
-                    .and_then(|offset| network.genesis_at.checked_add(offset))
-                    .context("--to-epoch is too far")?
+                network
+                    .epoch_start(*epoch)
+                    .map_err(|_| anyhow!("--to-epoch {epoch} is too far"))?
             }
             _ => bail!("say where to: --by SECONDS, --to UNIX_TIME or --to-epoch N"),
         };

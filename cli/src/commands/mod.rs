@@ -28,6 +28,9 @@ use tessera_client::pda;
 pub struct Outcome {
     pub text: String,
     pub json: Value,
+    /// Set when the command ran but found a problem (an audit that fails): the process
+    /// prints the outcome, then this, and exits 1.
+    pub failure: Option<String>,
 }
 
 impl Outcome {
@@ -35,7 +38,13 @@ impl Outcome {
         Self {
             text: text.into(),
             json,
+            failure: None,
         }
+    }
+
+    /// This outcome, failing with `failure` when it is `Some`.
+    pub fn failing_with(self, failure: Option<String>) -> Self {
+        Self { failure, ..self }
     }
 }
 
@@ -124,22 +133,22 @@ impl Session<'_> {
     }
 }
 
-/// Refuses when the network pauses `what`.
-pub fn ensure_open(
-    network: &Network,
-    new_jobs: bool,
-    settlements: bool,
-    claims: bool,
-) -> Result<()> {
+/// What a pause can stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// New jobs, registrations and stake (`PauseFlags::new_jobs`).
+    NewJobs,
+    Settlements,
+    Claims,
+}
+
+/// Refuses when the network pauses `activity`.
+pub fn ensure_open(network: &Network, activity: Activity) -> Result<()> {
     let pause = network.pause;
-    let (paused, what) = if new_jobs && pause.new_jobs {
-        (true, "new jobs, registrations and stake")
-    } else if settlements && pause.settlements {
-        (true, "settlements")
-    } else if claims && pause.claims {
-        (true, "claims")
-    } else {
-        (false, "")
+    let (paused, what) = match activity {
+        Activity::NewJobs => (pause.new_jobs, "new jobs, registrations and stake"),
+        Activity::Settlements => (pause.settlements, "settlements"),
+        Activity::Claims => (pause.claims, "claims"),
     };
     if paused {
         bail!(

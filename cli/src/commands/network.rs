@@ -246,21 +246,17 @@ pub fn initialize(
         bail!("network {network_id} already exists at {network}: choose a free id with --network");
     }
     check_params(&params)?;
-    ensure!(
-        emission.decay_bps <= 10_000 && emission.decay_every_epochs >= 1,
-        "the emission decay must be at most 10000 bps, every 1 or more epochs"
-    );
-    ensure!(
-        emission.initial_per_epoch <= emission.supply_cap,
-        "the initial emission is above the supply cap"
-    );
+    check_emission(&emission)?;
     let mint_authority = pda::mint_authority(&network);
     let mut instructions = Vec::new();
     let mint_keypair = Keypair::new();
     let mint = match reward {
         RewardMint::Adopt(mint) => {
-            let info = ledger.mint(&mint)?;
-            let account = ledger.rpc.get_account(&mint)?;
+            let account = ledger
+                .rpc
+                .get_account(&mint)
+                .with_context(|| format!("no mint at {mint}: check the address"))?;
+            let info = Mint::parse(&mint, &account.owner, &account.data)?;
             let holder = (account.data[0..4] == [1, 0, 0, 0])
                 .then(|| Pubkey::try_from(&account.data[4..36]).ok())
                 .flatten();
@@ -398,6 +394,16 @@ impl NetworkCommand {
             }
         }
     }
+}
+
+/// The program's emission-schedule rule, with what to change.
+pub fn check_emission(emission: &EmissionSchedule) -> Result<()> {
+    emission.validate().map_err(|_| {
+        anyhow::anyhow!(
+            "invalid emission schedule: the decay is at most 10000 bps, every 1 or more epochs, \
+             and the initial emission is not above the supply cap"
+        )
+    })
 }
 
 /// Refuses attestor sets the program would refuse, naming the flag.

@@ -1,7 +1,7 @@
 //! `tessera provider …` and `tessera stake …`: a provider's registration and its stake, signed
 //! by the owner's --keypair.
 
-use super::{ensure_open, name, parse_hash, ClassArg, Outcome, Session};
+use super::{ensure_open, name, parse_hash, Activity, ClassArg, Outcome, Session};
 use crate::tokens::associated_account;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
@@ -182,7 +182,7 @@ impl ProviderCommand {
                 stake,
                 spec,
             } => {
-                ensure_open(&network, true, false, false)?;
+                ensure_open(&network, Activity::NewJobs)?;
                 let address = tessera_client::pda::provider(&network_key, &owner);
                 if ledger.exists(&address)? {
                     bail!(
@@ -386,7 +386,7 @@ impl StakeCommand {
         };
         match self {
             StakeCommand::Add { amount, from } => {
-                ensure_open(&network, true, false, false)?;
+                ensure_open(&network, Activity::NewJobs)?;
                 let amount = reward.parse_amount(amount)?;
                 ensure!(amount > 0, "stake at least one base unit");
                 let source = from.unwrap_or(reward.associated(&owner));

@@ -1,7 +1,7 @@
 //! `tessera receipt …`: a worker signs a receipt to a file, attestors (or the client) co-sign
 //! it offline, anyone verifies it, anyone submits it for settlement.
 
-use super::{ensure_open, parse_hash, Outcome, Session};
+use super::{ensure_open, parse_hash, Activity, Outcome, Session};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
 use clap::Subcommand;
@@ -243,7 +243,7 @@ impl ReceiptCommand {
                     r.network,
                     network.network_id
                 );
-                ensure_open(&network, false, true, false)?;
+                ensure_open(&network, Activity::Settlements)?;
                 let now = ledger.now()?;
                 ensure!(
                     now <= r.expires_at,
@@ -251,8 +251,7 @@ impl ReceiptCommand {
                     a fresh one",
                     r.expires_at
                 );
-                let epoch =
-                    ((now - network.genesis_at).max(0) / network.params.epoch_length_secs) as u64;
+                let epoch = network.epoch_at(now)?;
                 let args = ix::receipt_args(&r, epoch);
                 let me = session.signer();
                 let settle = if r.subject == r.provider {
