@@ -841,6 +841,19 @@ impl TestFixture {
         vec![signed.ed25519_instruction(), settle]
     }
 
+    /// The instructions that settle `signed` on `job` with the arguments that describe it, in
+    /// the current epoch (for tests that tamper with them before sending).
+    pub async fn settle_now_instructions(
+        &mut self,
+        job: &TestJob,
+        provider: &TestProvider,
+        signed: &SignedReceipt,
+    ) -> Vec<Instruction> {
+        let epoch = self.current_epoch().await;
+        let args = ix::receipt_args(&signed.receipt, epoch);
+        self.settle_instructions(job, provider, signed, args).await
+    }
+
     /// Settles `signed` on `job` with the arguments that describe it, in the current epoch.
     pub async fn settle(
         &mut self,
@@ -848,9 +861,7 @@ impl TestFixture {
         provider: &TestProvider,
         signed: &SignedReceipt,
     ) -> TxResult {
-        let epoch = self.current_epoch().await;
-        let args = ix::receipt_args(&signed.receipt, epoch);
-        let instructions = self.settle_instructions(job, provider, signed, args).await;
+        let instructions = self.settle_now_instructions(job, provider, signed).await;
         self.send(&instructions, &[]).await
     }
 

@@ -12,14 +12,8 @@ async fn one_account_in_two_writable_roles_is_refused() {
     // Paying the provider into the job's own vault.
     let signed = scene.cosigned(200).await;
     let fixture = &mut scene.fixture;
-    let epoch = fixture.current_epoch().await;
     let mut pair = fixture
-        .settle_instructions(
-            &scene.job,
-            &scene.provider,
-            &signed,
-            tessera_client::instructions::receipt_args(&signed.receipt, epoch),
-        )
+        .settle_now_instructions(&scene.job, &scene.provider, &signed)
         .await;
     let provider_token = fixture
         .provider_token(&scene.provider, scene.job.mint)

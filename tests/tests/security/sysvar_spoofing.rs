@@ -12,14 +12,8 @@ async fn a_fake_instructions_sysvar_is_refused() {
     let mut scene = scene().await;
     let signed = scene.cosigned(300).await;
     let fixture = &mut scene.fixture;
-    let epoch = fixture.current_epoch().await;
     let mut pair = fixture
-        .settle_instructions(
-            &scene.job,
-            &scene.provider,
-            &signed,
-            tessera_client::instructions::receipt_args(&signed.receipt, epoch),
-        )
+        .settle_now_instructions(&scene.job, &scene.provider, &signed)
         .await;
     // A look-alike account holding instructions-sysvar bytes, owned by the sysvar program.
     let forged = Pubkey::new_unique();

@@ -17,14 +17,8 @@ async fn extra_accounts_are_ignored() {
     assert_ok(result);
     let signed = scene.cosigned(200).await;
     let fixture = &mut scene.fixture;
-    let epoch = fixture.current_epoch().await;
     let mut pair = fixture
-        .settle_instructions(
-            &scene.job,
-            &scene.provider,
-            &signed,
-            tessera_client::instructions::receipt_args(&signed.receipt, epoch),
-        )
+        .settle_now_instructions(&scene.job, &scene.provider, &signed)
         .await;
     pair[1].accounts.push(AccountMeta::new(other.vault, false));
     pair[1]
