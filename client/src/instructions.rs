@@ -26,9 +26,12 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
-/// `initialize_network`: `authority` signs, pays and becomes the authority.
+/// `initialize_network`: `authority` signs, pays and becomes the authority;
+/// `reward_mint_authority` (the mint's current mint authority, often the same key) signs too
+/// and hands the mint authority to the network in the same instruction.
 pub fn initialize_network(
     authority: &Pubkey,
+    reward_mint_authority: &Pubkey,
     reward_mint: MintRef,
     args: InitializeNetworkArgs,
 ) -> Instruction {
@@ -38,6 +41,7 @@ pub fn initialize_network(
             authority: *authority,
             network,
             mint_authority: pda::mint_authority(&network),
+            reward_mint_authority: *reward_mint_authority,
             reward_mint: reward_mint.mint,
             token_program: reward_mint.token_program,
             system_program: system_program::ID,
@@ -75,6 +79,34 @@ pub fn propose_authority(
         instruction::ProposeAuthority {
             new_authority: *new_authority,
         },
+    )
+}
+
+/// `propose_treasury`, signed by the authority; the default pubkey withdraws a proposal.
+pub fn propose_treasury(
+    authority: &Pubkey,
+    network: &Pubkey,
+    new_treasury: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::ProposeTreasury {
+            authority: *authority,
+            network: *network,
+        },
+        instruction::ProposeTreasury {
+            new_treasury: *new_treasury,
+        },
+    )
+}
+
+/// `accept_treasury`, signed by the proposed treasury.
+pub fn accept_treasury(pending_treasury: &Pubkey, network: &Pubkey) -> Instruction {
+    build(
+        accounts::AcceptTreasury {
+            pending_treasury: *pending_treasury,
+            network: *network,
+        },
+        instruction::AcceptTreasury {},
     )
 }
 
@@ -311,6 +343,7 @@ pub fn complete_job(
     build(
         accounts::CompleteJob {
             owner: *owner,
+            network: *network,
             provider: pda::provider(network, owner),
             job: *job,
         },
@@ -319,10 +352,16 @@ pub fn complete_job(
 }
 
 /// `cancel_job`, signed by the client; `provider` is the job's provider account once one accepted.
-pub fn cancel_job(client: &Pubkey, job: &Pubkey, provider: Option<Pubkey>) -> Instruction {
+pub fn cancel_job(
+    client: &Pubkey,
+    network: &Pubkey,
+    job: &Pubkey,
+    provider: Option<Pubkey>,
+) -> Instruction {
     build(
         accounts::CancelJob {
             client: *client,
+            network: *network,
             job: *job,
             provider,
         },

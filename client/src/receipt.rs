@@ -10,6 +10,7 @@ use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
 use solana_signer::{Signer, SignerError};
 use tessera::ed25519::{canonical_offsets, MAX_SIGNERS, OFFSETS_START, PUBKEY_LEN, SIGNATURE_LEN};
 pub use tessera::receipt::{Receipt, RECEIPT_DOMAIN, RECEIPT_LEN};
+use tessera::state::UnitKind;
 
 /// The Ed25519 signature-verification precompile.
 pub const ED25519_PROGRAM_ID: Pubkey = solana_sdk_ids::ed25519_program::ID;
@@ -125,6 +126,8 @@ pub struct ReceiptFile {
     pub provider: String,
     pub worker_key: String,
     pub cumulative_units: u64,
+    /// `gpu-seconds`, `cpu-seconds` or `bytes` (see [`unit_kind_name`]).
+    pub unit_kind: String,
     pub result_hash: String,
     pub attestor_set_version: u32,
     pub issued_at: i64,
@@ -153,8 +156,8 @@ pub enum ReceiptFileError {
 }
 
 impl ReceiptFile {
-    /// The format tag of version 1 files.
-    pub const FORMAT: &'static str = "tessera-receipt/v1";
+    /// The format tag of version 2 files (receipts that state their unit kind).
+    pub const FORMAT: &'static str = "tessera-receipt/v2";
 
     /// The file form of `signed`.
     pub fn from_signed(signed: &SignedReceipt) -> Self {
@@ -168,6 +171,7 @@ impl ReceiptFile {
             provider: r.provider.to_string(),
             worker_key: r.worker_key.to_string(),
             cumulative_units: r.cumulative_units,
+            unit_kind: unit_kind_name(r.unit_kind).into(),
             result_hash: hex::encode(r.result_hash),
             attestor_set_version: r.attestor_set_version,
             issued_at: r.issued_at,
@@ -197,6 +201,13 @@ impl ReceiptFile {
             provider: key("provider", &self.provider)?,
             worker_key: key("worker_key", &self.worker_key)?,
             cumulative_units: self.cumulative_units,
+            unit_kind: parse_unit_kind(&self.unit_kind).ok_or_else(|| ReceiptFileError::Field {
+                field: "unit_kind",
+                problem: format!(
+                    "{:?} is not a unit kind: use gpu-seconds, cpu-seconds or bytes",
+                    self.unit_kind
+                ),
+            })?,
             result_hash: bytes("result_hash", &self.result_hash)?,
             attestor_set_version: self.attestor_set_version,
             issued_at: self.issued_at,
@@ -217,6 +228,22 @@ impl ReceiptFile {
             signatures,
         })
     }
+}
+
+/// The name of a unit kind in receipt files and on the command line.
+pub fn unit_kind_name(kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::GpuSeconds => "gpu-seconds",
+        UnitKind::CpuSeconds => "cpu-seconds",
+        UnitKind::Bytes => "bytes",
+    }
+}
+
+/// The unit kind named `name` (see [`unit_kind_name`]), if any.
+pub fn parse_unit_kind(name: &str) -> Option<UnitKind> {
+    [UnitKind::GpuSeconds, UnitKind::CpuSeconds, UnitKind::Bytes]
+        .into_iter()
+        .find(|kind| unit_kind_name(*kind) == name)
 }
 
 fn key(field: &'static str, text: &str) -> Result<Pubkey, ReceiptFileError> {

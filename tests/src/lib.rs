@@ -81,7 +81,9 @@ fn quiet_runtime_logs() {
     });
 }
 
-/// Parameters the fixture's network starts with: small numbers that make tests readable.
+/// Parameters the fixture's network starts with: small numbers that make tests readable. A
+/// provider at its class minimum may hold four running jobs (`stake_per_job` is a quarter of
+/// the minimum) and must settle a first receipt within an hour of accepting.
 pub fn default_params() -> NetworkParams {
     NetworkParams {
         epoch_length_secs: 86_400,
@@ -94,20 +96,25 @@ pub fn default_params() -> NetworkParams {
             ClassParams {
                 min_stake: 1_000 * ONE,
                 emission_weight_bps: 10_000,
+                stake_per_job: 250 * ONE,
             },
             ClassParams {
                 min_stake: 500 * ONE,
                 emission_weight_bps: 10_000,
+                stake_per_job: 125 * ONE,
             },
             ClassParams {
                 min_stake: 100 * ONE,
                 emission_weight_bps: 10_000,
+                stake_per_job: 25 * ONE,
             },
             ClassParams {
                 min_stake: 100 * ONE,
                 emission_weight_bps: 10_000,
+                stake_per_job: 25 * ONE,
             },
         ],
+        start_timeout_secs: 3_600,
     }
 }
 
@@ -228,32 +235,25 @@ impl TestFixture {
         fixture
     }
 
-    /// A reward mint for `self.network`: the fixture mints `FAUCET_SUPPLY` into its faucet,
-    /// then hands the mint authority to the network's mint-authority PDA, as a project that
-    /// pre-minted an allocation would.
+    /// A reward mint for `self.network`: the fixture mints `FAUCET_SUPPLY` into its faucet, as a
+    /// project that pre-minted an allocation would, and keeps the mint authority, which
+    /// `initialize_network` hands to the network.
     pub async fn faucet_reward_mint(&mut self, token_program: Pubkey) -> MintRef {
         let mint = self.create_mint(token_program).await;
         let faucet_owner = self.faucet_owner.pubkey();
         self.faucet = self
             .funded_token_account(mint, &faucet_owner, FAUCET_SUPPLY)
             .await;
-        let (_, authority) = self
-            .mint_authorities
-            .iter()
-            .find(|(address, _)| *address == mint.mint)
-            .expect("just created");
-        let authority = authority.insecure_clone();
-        let handover = spl_token_2022_interface::instruction::set_authority(
-            &token_program,
-            &mint.mint,
-            Some(&pda::mint_authority(&self.network)),
-            spl_token_2022_interface::instruction::AuthorityType::MintTokens,
-            &authority.pubkey(),
-            &[],
-        )
-        .expect("set_authority");
-        assert_ok(self.send(&[handover], &[&authority]).await);
         mint
+    }
+
+    /// The key the fixture holds as mint authority of a mint it created.
+    pub fn mint_authority_of(&self, mint: &Pubkey) -> Keypair {
+        self.mint_authorities
+            .iter()
+            .find(|(address, _)| address == mint)
+            .map(|(_, key)| key.insecure_clone())
+            .expect("the fixture holds this mint's authority")
     }
 
     /// Sets the network's pause flags as its authority.
@@ -278,11 +278,29 @@ impl TestFixture {
         }
     }
 
-    /// Sends `initialize_network` signed by the fixture's authority with its reward mint.
+    /// Sends `initialize_network` signed by the fixture's authority with its reward mint, whose
+    /// mint authority (held by the fixture) signs the handover.
     pub async fn initialize_network(&mut self, args: InitializeNetworkArgs) -> TxResult {
+        let mint_authority = self.mint_authority_of(&self.reward_mint.mint);
+        self.initialize_network_signed_by(args, &mint_authority)
+            .await
+    }
+
+    /// Sends `initialize_network` with `mint_authority` signing as the reward mint's authority.
+    pub async fn initialize_network_signed_by(
+        &mut self,
+        args: InitializeNetworkArgs,
+        mint_authority: &Keypair,
+    ) -> TxResult {
         let authority = self.authority.insecure_clone();
-        let instruction = ix::initialize_network(&authority.pubkey(), self.reward_mint, args);
-        self.send(&[instruction], &[&authority]).await
+        let instruction = ix::initialize_network(
+            &authority.pubkey(),
+            &mint_authority.pubkey(),
+            self.reward_mint,
+            args,
+        );
+        self.send(&[instruction], &[&authority, mint_authority])
+            .await
     }
 
     // ---- transactions and time -------------------------------------------------------------
@@ -524,12 +542,7 @@ impl TestFixture {
 
     /// Mints `amount` base units of a fixture-made mint into `destination`.
     pub async fn mint_to(&mut self, mint: MintRef, destination: &Pubkey, amount: u64) {
-        let authority = self
-            .mint_authorities
-            .iter()
-            .find(|(address, _)| *address == mint.mint)
-            .map(|(_, key)| key.insecure_clone())
-            .expect("the fixture holds this mint's authority");
+        let authority = self.mint_authority_of(&mint.mint);
         let instruction = spl_token_2022_interface::instruction::mint_to(
             &mint.token_program,
             &mint.mint,
@@ -776,16 +789,17 @@ impl TestFixture {
         cumulative_units: u64,
     ) -> Receipt {
         let network = self.network_account().await;
-        let nonce = self.decode::<tessera::state::Job>(&job.address).await.nonce;
+        let state = self.decode::<tessera::state::Job>(&job.address).await;
         Receipt {
             domain: RECEIPT_DOMAIN,
             program_id: tessera::ID,
             network: self.network,
             subject: job.address,
-            subject_nonce: nonce,
+            subject_nonce: state.nonce,
             provider: provider.address,
             worker_key: provider.worker.pubkey(),
             cumulative_units,
+            unit_kind: state.unit_kind,
             result_hash: [cumulative_units as u8; 32],
             attestor_set_version: network.attestors.version,
             issued_at: self.now,
@@ -872,19 +886,19 @@ impl TestFixture {
         cumulative_units: u64,
     ) -> Receipt {
         let version = self.network_account().await.attestors.version;
-        let nonce = self
+        let state = self
             .decode::<tessera::state::Provider>(&provider.address)
-            .await
-            .nonce;
+            .await;
         Receipt {
             domain: RECEIPT_DOMAIN,
             program_id: tessera::ID,
             network: self.network,
             subject: provider.address,
-            subject_nonce: nonce,
+            subject_nonce: state.nonce,
             provider: provider.address,
             worker_key: provider.worker.pubkey(),
             cumulative_units,
+            unit_kind: service_unit_kind(state.class),
             result_hash: [0; 32],
             attestor_set_version: version,
             issued_at: self.now,
@@ -990,6 +1004,15 @@ impl TestFixture {
             state.stake + state.unbonding_amount,
             "stake vault balance"
         );
+    }
+}
+
+/// The unit kind the fixture's service receipts count for a provider of `class`.
+pub fn service_unit_kind(class: ProviderClass) -> UnitKind {
+    match class {
+        ProviderClass::Training | ProviderClass::Inference => UnitKind::GpuSeconds,
+        ProviderClass::Edge => UnitKind::CpuSeconds,
+        ProviderClass::Bandwidth => UnitKind::Bytes,
     }
 }
 

@@ -6,6 +6,7 @@
 use proptest::prelude::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+use tessera::state::UnitKind;
 use tessera_client::codec_checks::{ed25519_parse, receipt_codec};
 use tessera_client::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
 
@@ -20,6 +21,7 @@ fn receipt(seed: u8, units: u64) -> Receipt {
         provider: key(3),
         worker_key: key(4),
         cumulative_units: units,
+        unit_kind: [UnitKind::GpuSeconds, UnitKind::CpuSeconds, UnitKind::Bytes][seed as usize % 3],
         result_hash: [seed; 32],
         attestor_set_version: seed as u32,
         issued_at: units as i64,

@@ -600,8 +600,9 @@ async fn complete_job_only_by_its_provider_while_running() {
 #[tokio::test]
 async fn cancel_job_timing_and_rights() {
     let (mut fixture, mint, client, provider) = setup(TOKEN).await;
+    let network = fixture.network;
     let cancel = |job: &TestJob, provider: Option<Pubkey>| {
-        ix::cancel_job(&client.wallet.pubkey(), &job.address, provider)
+        ix::cancel_job(&client.wallet.pubkey(), &network, &job.address, provider)
     };
 
     // Open: only after accept-by, only by the client.
@@ -615,17 +616,20 @@ async fn cancel_job_timing_and_rights() {
         TesseraError::CancelTooEarly,
     );
     let stranger = fixture.wallet().await;
-    let instruction = ix::cancel_job(&stranger.pubkey(), &open.address, None);
+    let instruction = ix::cancel_job(&stranger.pubkey(), &fixture.network, &open.address, None);
     assert_err(
         fixture.send(&[instruction], &[&stranger]).await,
         TesseraError::NotJobClient,
     );
 
-    // Running: only after the deadline, naming the provider.
+    // Running, with work settled: only after the deadline, naming the provider.
     let args = fixture.job_args(None);
     let (result, running) = fixture.create_job(&client, mint, args).await;
     assert_ok(result);
     assert_ok(accept(&mut fixture, &provider, &running).await);
+    let receipt = fixture.receipt(&running, &provider, 10).await;
+    let signed = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
+    assert_ok(fixture.settle(&running, &provider, &signed).await);
     assert_err(
         fixture
             .send(
@@ -683,16 +687,20 @@ async fn cancel_job_timing_and_rights() {
             .await,
     );
     fixture.assert_job_balanced(&running).await;
+    let provider_state = fixture.decode::<Provider>(&provider.address).await;
+    assert_eq!(provider_state.active_jobs, 0);
     assert_eq!(
-        fixture
-            .decode::<Provider>(&provider.address)
-            .await
-            .active_jobs,
-        0
+        provider_state.no_shows, 0,
+        "work was settled: not a no-show"
     );
 
-    // An accepted job waits out the dispute window.
-    let close = ix::close_job(close_accounts(&fixture, &running, &client, &cranker));
+    // An accepted job waits out the window in which its receipts may still settle.
+    let treasury = fixture.treasury.pubkey();
+    let treasury_token = fixture.token_account(mint, &treasury).await;
+    let close = ix::close_job(CloseJobAccounts {
+        treasury_token: Some(treasury_token),
+        ..close_accounts(&fixture, &running, &client, &cranker)
+    });
     assert_err(
         fixture
             .send(std::slice::from_ref(&close), &[&cranker])
@@ -701,7 +709,11 @@ async fn cancel_job_timing_and_rights() {
     );
     fixture.advance(default_params().dispute_window_secs).await;
     assert_ok(fixture.send(&[close], &[&cranker]).await);
-    assert_eq!(fixture.balance(&client.token_account).await, FUNDS);
+    assert_eq!(
+        fixture.balance(&client.token_account).await,
+        FUNDS - 10 * ONE,
+        "everything but the 10 settled units comes back"
+    );
 }
 
 #[tokio::test]

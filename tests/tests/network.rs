@@ -1,6 +1,7 @@
 //! initialize_network, update_parameters, propose/accept_authority, set_pause, set_attestors.
 
 use solana_keypair::Keypair;
+use solana_program_pack::Pack;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use spl_token_2022_interface::extension::ExtensionType;
@@ -33,6 +34,16 @@ async fn initialize_network_records_everything() {
     assert_eq!(network.version, Network::VERSION);
 
     assert_eq!(network.attestors, AttestorSet::default());
+    assert_eq!(network.pending_treasury, Pubkey::default());
+
+    // The mint authority moved to the network's PDA in the same instruction.
+    let mint = fixture.reward_mint.mint;
+    let data = fixture.account(&mint).await.expect("reward mint").data;
+    let mint_state = spl_token_interface::state::Mint::unpack(&data).expect("mint");
+    assert_eq!(
+        mint_state.mint_authority,
+        Some(pda::mint_authority(&fixture.network)).into()
+    );
 }
 
 #[tokio::test]
@@ -117,33 +128,55 @@ async fn initialize_network_refuses_bad_parameters() {
 #[tokio::test]
 async fn initialize_network_refuses_a_mint_it_cannot_mint_or_that_can_freeze() {
     let mut fixture = TestFixture::bare().await;
-    let stranger = Keypair::new().pubkey();
-    fixture.reward_mint = fixture.create_mint_with_authority(TOKEN, &stranger).await;
+    let holder = Keypair::new();
+    let args = fixture.initialize_args();
+
+    // The signer must be the mint's current mint authority.
+    let stranger = Keypair::new();
+    fixture.reward_mint = fixture
+        .create_mint_with_authority(TOKEN, &holder.pubkey())
+        .await;
     assert_err(
-        fixture.initialize_network(fixture.initialize_args()).await,
+        fixture
+            .initialize_network_signed_by(args.clone(), &stranger)
+            .await,
         TesseraError::RewardMintAuthorityMismatch,
     );
 
+    // A mint whose authority already is the network's PDA was handed over outside Tessera:
+    // whoever did that cannot be told apart from a stranger, so it is refused.
     let mint_authority = pda::mint_authority(&fixture.network);
-    let freezer = Keypair::new().pubkey();
     fixture.reward_mint = fixture
-        .create_mint_full(TOKEN, &mint_authority, Some(&freezer), &[])
+        .create_mint_with_authority(TOKEN, &mint_authority)
         .await;
     assert_err(
-        fixture.initialize_network(fixture.initialize_args()).await,
+        fixture
+            .initialize_network_signed_by(args.clone(), &holder)
+            .await,
+        TesseraError::RewardMintAlreadyHandedOver,
+    );
+
+    let freezer = Keypair::new().pubkey();
+    fixture.reward_mint = fixture
+        .create_mint_full(TOKEN, &holder.pubkey(), Some(&freezer), &[])
+        .await;
+    assert_err(
+        fixture
+            .initialize_network_signed_by(args.clone(), &holder)
+            .await,
         TesseraError::RewardMintFreezable,
     );
 
     fixture.reward_mint = fixture
         .create_mint_full(
             TOKEN_2022,
-            &mint_authority,
+            &holder.pubkey(),
             None,
             &[ExtensionType::TransferFeeConfig],
         )
         .await;
     assert_err(
-        fixture.initialize_network(fixture.initialize_args()).await,
+        fixture.initialize_network_signed_by(args, &holder).await,
         TesseraError::UnsupportedMintExtension,
     );
 }

@@ -321,6 +321,7 @@ impl World {
                     .send(
                         &[ix::cancel_job(
                             &wallet.pubkey(),
+                            &self.fixture.network,
                             &live.job.address,
                             Some(provider),
                         )],
@@ -331,7 +332,12 @@ impl World {
                     Err(_) => {
                         self.fixture
                             .send(
-                                &[ix::cancel_job(&wallet.pubkey(), &live.job.address, None)],
+                                &[ix::cancel_job(
+                                    &wallet.pubkey(),
+                                    &self.fixture.network,
+                                    &live.job.address,
+                                    None,
+                                )],
                                 &[&wallet],
                             )
                             .await

@@ -8,7 +8,7 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use tessera::ed25519::{OFFSETS_LEN, OFFSETS_START};
 use tessera::instructions::ReceiptArgs;
-use tessera::state::{Epoch, Job, PauseFlags, Provider, ProviderClass, WorkRecord};
+use tessera::state::{Epoch, Job, PauseFlags, Provider, ProviderClass, UnitKind, WorkRecord};
 use tessera::TesseraError;
 use tessera_client::instructions as ix;
 use tessera_client::pda;
@@ -282,8 +282,12 @@ async fn receipts_bound_elsewhere_are_refused() {
     receipt.worker_key = Keypair::new().pubkey();
     cases.push((receipt, TesseraError::WrongWorkerKey));
     let mut receipt = good;
-    receipt.domain[17] = b'2';
+    receipt.domain[17] = b'1';
     cases.push((receipt, TesseraError::ReceiptMismatch));
+    // The job counts GPU-seconds: a receipt for bytes is bound to another kind of work.
+    let mut receipt = good;
+    receipt.unit_kind = UnitKind::Bytes;
+    cases.push((receipt, TesseraError::UnitKindMismatch));
     for (receipt, expected) in cases {
         let signed = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
         assert_err(fixture.settle(&job, &provider, &signed).await, expected);
@@ -647,6 +651,7 @@ async fn service_receipts_earn_emission_units_only_with_the_quorum() {
         provider: bandwidth.address,
         worker_key: bandwidth.worker.pubkey(),
         cumulative_units: units,
+        unit_kind: UnitKind::Bytes,
         result_hash: [3; 32],
         attestor_set_version: version,
         issued_at: fixture.now,

@@ -25,7 +25,7 @@ pub enum TesseraError {
     InvalidJailThreshold,
     #[msg("Emission schedule invalid: decay_bps at most 10000, decay_every_epochs at least 1, initial_per_epoch at most supply_cap")]
     InvalidEmissionSchedule,
-    #[msg("The reward mint's mint authority must be the network's mint-authority PDA [\"mint\", network]")]
+    #[msg("The reward_mint_authority signer is not the reward mint's mint authority: the mint's current mint authority must sign initialize_network, which hands it to the network")]
     RewardMintAuthorityMismatch,
     #[msg("The reward mint must have no freeze authority: a frozen stake vault could never be withdrawn")]
     RewardMintFreezable,
@@ -53,7 +53,7 @@ pub enum TesseraError {
     ZeroAmount,
     #[msg("Cannot unstake more than the provider's active stake")]
     UnstakeExceedsStake,
-    #[msg("Stake would fall below the class minimum while the provider has running jobs: complete them first")]
+    #[msg("Stake would fall below what the provider's running jobs need (the class minimum, and stake_per_job for each running job): complete them first")]
     StakeLockedByActiveJobs,
     #[msg("Nothing is unbonding: call request_unstake first")]
     NothingToWithdraw,
@@ -67,7 +67,7 @@ pub enum TesseraError {
     DeregisterWithActiveJobs,
     #[msg("The provider is jailed after lost disputes and cannot take work or leave")]
     ProviderJailed,
-    #[msg("The provider's stake is below its class minimum: stake more before accepting work")]
+    #[msg("The provider's stake is below its class minimum: stake more before accepting work or settling attested receipts on an ended job")]
     StakeBelowMinimum,
     #[msg("Only the job's client may do this: sign with the client key that created the job")]
     NotJobClient,
@@ -93,9 +93,9 @@ pub enum TesseraError {
     ProviderSpecTooLow,
     #[msg("This provider is not the job's provider (pass the provider that accepted the job)")]
     NotJobProvider,
-    #[msg("Too early to cancel: an Open job after accept_by, a Running job after its deadline")]
+    #[msg("Too early to cancel: an Open job after accept_by, a Running job after its deadline, or after its start timeout if nothing was settled")]
     CancelTooEarly,
-    #[msg("The dispute window is still open: close the job after ended_at + dispute_window_secs")]
+    #[msg("Receipts may still settle or the client may still dispute: close the job after ended_at + dispute_window_secs (+ any settlement pause since) and last_attested_at + dispute_window_secs")]
     DisputeWindowOpen,
     #[msg(
         "The token account is not owned by the expected wallet (refunds go to the job's client)"
@@ -149,7 +149,7 @@ pub enum TesseraError {
     ReceiptNotNewer,
     #[msg("The receipt's cumulative units exceed the job's max units: top up the job first")]
     UnitsExceedMax,
-    #[msg("Receipts settle only on Running or Completed jobs")]
+    #[msg("Receipts settle only on Running jobs, or on Completed and Cancelled jobs that were not cancelled as a no-show")]
     JobNotSettleable,
     #[msg("The epoch argument is not the current epoch: rebuild the transaction")]
     WrongEpoch,
@@ -179,4 +179,20 @@ pub enum TesseraError {
     WorkerSignedAsCosigner,
     #[msg("Receipt times invalid: issued_at must not be in the future, and expires_at - issued_at at most receipt_max_age_secs")]
     InvalidReceiptTimes,
+    #[msg("The reward mint's mint authority is already this network's PDA: only the mint's own authority can hand it over, inside initialize_network; use a new mint")]
+    RewardMintAlreadyHandedOver,
+    #[msg("The provider's stake backs attested work whose dispute window is still open: withdraw or deregister after slashable_until")]
+    StakeStillSlashable,
+    #[msg("The receipt was issued after the job ended: only work done before complete_job or cancel_job can settle on it")]
+    ReceiptIssuedAfterJobEnded,
+    #[msg("The job ended longer ago than its dispute window (plus any settlement pause since): its receipts can no longer settle")]
+    SettlementWindowClosed,
+    #[msg("The provider's stake covers no more running jobs: each running job needs stake_per_job of stake; stake more or finish a job")]
+    JobLimitReached,
+    #[msg("Each class's stake_per_job must be at least 1 base unit: with 0, one stake could hold any number of jobs")]
+    InvalidStakePerJob,
+    #[msg("The unit kind does not fit the provider class: Training and Inference count GpuSeconds, Edge CpuSeconds or GpuSeconds, Bandwidth Bytes")]
+    UnitKindMismatch,
+    #[msg("Only the proposed treasury may accept: sign with the key named by propose_treasury")]
+    NotPendingTreasury,
 }

@@ -40,6 +40,22 @@ pub struct AuthorityAccepted {
     pub authority: Pubkey,
 }
 
+/// The authority proposed a new treasury (the default pubkey withdraws a proposal).
+#[event]
+pub struct TreasuryProposed {
+    pub network: Pubkey,
+    pub treasury: Pubkey,
+    pub pending_treasury: Pubkey,
+}
+
+/// The proposed treasury took over; fees of jobs closed from now on go to it.
+#[event]
+pub struct TreasuryAccepted {
+    pub network: Pubkey,
+    pub previous_treasury: Pubkey,
+    pub treasury: Pubkey,
+}
+
 /// The pause flags changed.
 #[event]
 pub struct PauseSet {
@@ -181,6 +197,8 @@ pub struct JobCancelled {
     pub job: Pubkey,
     /// Whether a provider had accepted it.
     pub was_running: bool,
+    /// Whether the provider settled nothing within the start timeout: a strike toward jailing.
+    pub no_show: bool,
     pub ended_at: i64,
 }
 

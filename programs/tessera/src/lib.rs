@@ -5,16 +5,23 @@
 //! pays from escrow against attested receipts and mints epoch emissions pro rata to attested work.
 //!
 //! ## Accounts and their lifecycle
-//! - `Network` (`["network", id]`): created by `initialize_network`, whose signer becomes the
-//!   authority; parameters, pause flags and the attestor set (`["attestors", network]`) are the
-//!   authority's. Authority moves in two steps: `propose_authority`, `accept_authority`.
+//! - `Network` (`["network", id]`): created by `initialize_network`, signed by the reward mint's
+//!   mint authority, which the same instruction hands to the PDA `["mint", network]`; its
+//!   `authority` signer becomes the network authority. Parameters, pause flags and the attestor
+//!   set are the authority's. Authority and treasury move in two steps: `propose_*`, `accept_*`.
 //! - `Provider` (`["provider", network, owner]`) and its stake vault (`["stake", provider]`):
 //!   created by `register_provider`, funded by `stake`, drained by `request_unstake` then
-//!   `withdraw_unstaked` after the unbonding period, closed by `deregister` once empty.
+//!   `withdraw_unstaked` after the unbonding period and once no dispute window of its attested
+//!   work is open (`slashable_until`), closed by `deregister` once empty. Each running job ties
+//!   up `stake_per_job` of its stake.
 //! - `Job` (`["job", network, client, job_id]`) and its escrow vault (`["vault", job]`):
 //!   `create_job` (client) → `accept_job` (provider) → `complete_job` (provider) or
-//!   `cancel_job` (client, after accept-by or the deadline) → `close_job` (anyone, after the
-//!   dispute window) returns the unspent escrow and the rent to the client.
+//!   `cancel_job` (client, after accept-by, the deadline, or the start timeout when nothing
+//!   settled: a no-show) → `close_job` (anyone, once receipts issued before the end can no longer
+//!   settle and the dispute window is over) returns the unspent escrow and the rent to the client.
+//! - `Epoch` (`["epoch", network, index]`) and `WorkRecord` (`["work", provider, index]`):
+//!   created by the first attested settlement in an epoch; `claim_emission` pays and closes the
+//!   record, with or without the provider still registered.
 //!
 //! ## Who may do what
 //! Authority: parameters, attestors, pauses. Provider owner: its registration, stake and the jobs
@@ -43,8 +50,9 @@ declare_id!("TsAjZV4bpDuTJS8LPK8VxicakwYJnUU914RrVj5bHY8");
 pub mod tessera {
     use super::*;
 
-    /// Anyone: creates a network; the signer becomes its authority. The reward mint must already
-    /// have the network's mint-authority PDA as mint authority and no freeze authority.
+    /// Anyone holding a mint's mint authority: creates a network on that mint (which must have no
+    /// freeze authority) and hands the mint authority to the network's PDA in the same step;
+    /// `authority` becomes the network's authority.
     pub fn initialize_network(
         ctx: Context<InitializeNetwork>,
         args: InitializeNetworkArgs,
@@ -65,6 +73,16 @@ pub mod tessera {
     /// Proposed authority: takes over the network.
     pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
         instructions::admin::accept_authority::handler(ctx)
+    }
+
+    /// Authority: proposes a new treasury, which must accept; the default pubkey withdraws a proposal.
+    pub fn propose_treasury(ctx: Context<ProposeTreasury>, new_treasury: Pubkey) -> Result<()> {
+        instructions::admin::propose_treasury::handler(ctx, new_treasury)
+    }
+
+    /// Proposed treasury: becomes the owner of the token accounts that receive protocol fees.
+    pub fn accept_treasury(ctx: Context<AcceptTreasury>) -> Result<()> {
+        instructions::admin::accept_treasury::handler(ctx)
     }
 
     /// Authority: sets the pause flags (new jobs, settlements, claims).
@@ -105,12 +123,13 @@ pub mod tessera {
         instructions::provider::request_unstake::handler(ctx, amount)
     }
 
-    /// Provider owner, after the unbonding period: withdraws the unbonded stake.
+    /// Provider owner, after the unbonding period and `slashable_until`: withdraws the unbonded stake.
     pub fn withdraw_unstaked(ctx: Context<WithdrawUnstaked>) -> Result<()> {
         instructions::provider::withdraw_unstaked::handler(ctx)
     }
 
-    /// Provider owner, with no stake, no unbonding and no running job: closes its accounts.
+    /// Provider owner, with no stake, no unbonding, no running job and no open dispute window:
+    /// closes its accounts.
     pub fn deregister(ctx: Context<Deregister>) -> Result<()> {
         instructions::provider::deregister::handler(ctx)
     }
@@ -135,13 +154,15 @@ pub mod tessera {
         instructions::provider::complete_job::handler(ctx, result_hash)
     }
 
-    /// Client: cancels an Open job past accept-by or a Running job past its deadline.
+    /// Client: cancels an Open job past accept-by, a Running job past its deadline, or a Running
+    /// job that settled nothing within its start timeout (a no-show, a strike toward jailing).
     pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         instructions::client::cancel_job::handler(ctx)
     }
 
     /// Anyone with a receipt signed by the worker and the client or the attestor quorum
-    /// (verified by the Ed25519 instruction right before this one): pays the new units.
+    /// (verified by the Ed25519 instruction right before this one): pays the new units. On an
+    /// ended job, only receipts issued before the end, within its dispute window.
     pub fn settle_receipt(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<()> {
         instructions::settle::settle_receipt::handler(ctx, args)
     }

@@ -4,15 +4,18 @@
 //! client library, the CLI, the worker and the tests sign and read them through this type
 //! (with the `no-entrypoint` feature). The bytes are borsh, fixed length, little endian.
 
+use crate::state::UnitKind;
 use anchor_lang::prelude::*;
 use borsh::{BorshDeserialize, BorshSerialize};
 
 /// Domain separator at the front of every receipt; a signature over a receipt can never be
 /// mistaken for a signature over anything else.
-pub const RECEIPT_DOMAIN: [u8; 18] = *b"tessera/receipt/v1";
+///
+/// Version 2 added `unit_kind`; a version-1 receipt no longer settles.
+pub const RECEIPT_DOMAIN: [u8; 18] = *b"tessera/receipt/v2";
 
 /// Length of a serialized receipt, in bytes.
-pub const RECEIPT_LEN: usize = 18 + 5 * 32 + 8 + 8 + 32 + 4 + 8 + 8;
+pub const RECEIPT_LEN: usize = 18 + 5 * 32 + 8 + 8 + 1 + 32 + 4 + 8 + 8;
 
 /// A statement about cumulative work: "on `subject`, `provider`'s worker has delivered
 /// `cumulative_units` units in total". Settlement pays the increase over what was already
@@ -36,6 +39,9 @@ pub struct Receipt {
     pub worker_key: Pubkey,
     /// Units delivered on `subject` since it began (GPU-seconds, CPU-seconds or bytes).
     pub cumulative_units: u64,
+    /// What one unit is: the job's unit kind, or for a service receipt a kind the provider's
+    /// class measures. Emission weights are per class, so the signers state it.
+    pub unit_kind: UnitKind,
     /// Digest of the outputs or evidence so far.
     pub result_hash: [u8; 32],
     /// Version of the attestor set the attestors signed under.
@@ -79,6 +85,7 @@ mod tests {
             provider: Pubkey::new_from_array([4; 32]),
             worker_key: Pubkey::new_from_array([5; 32]),
             cumulative_units: 0x0102_0304_0506_0708,
+            unit_kind: UnitKind::Bytes,
             result_hash: [6; 32],
             attestor_set_version: 7,
             issued_at: 1_767_225_600,
@@ -88,7 +95,7 @@ mod tests {
 
     /// The fixed test vector other clients match their encoders against (also in DESIGN.md).
     pub const SAMPLE_HEX: &str = concat!(
-        "746573736572612f726563656970742f7631",
+        "746573736572612f726563656970742f7632",
         "0101010101010101010101010101010101010101010101010101010101010101",
         "0202020202020202020202020202020202020202020202020202020202020202",
         "0303030303030303030303030303030303030303030303030303030303030303",
@@ -96,6 +103,7 @@ mod tests {
         "0404040404040404040404040404040404040404040404040404040404040404",
         "0505050505050505050505050505050505050505050505050505050505050505",
         "0807060504030201",
+        "02",
         "0606060606060606060606060606060606060606060606060606060606060606",
         "07000000",
         "00b9556900000000",
@@ -110,7 +118,7 @@ mod tests {
     fn encoding_matches_the_test_vector() {
         let bytes = sample().to_bytes();
         assert_eq!(bytes.len(), RECEIPT_LEN);
-        assert_eq!(RECEIPT_LEN, 246);
+        assert_eq!(RECEIPT_LEN, 247);
         assert_eq!(hex(&bytes), SAMPLE_HEX);
     }
 

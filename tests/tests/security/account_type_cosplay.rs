@@ -12,7 +12,7 @@ async fn a_provider_cannot_pose_as_a_job_nor_a_job_as_a_network() {
     let client = scene.client.wallet.insecure_clone();
 
     // The provider account (owned by Tessera, right size class) where the job should be.
-    let mut cancel = ix::cancel_job(&client.pubkey(), &scene.job.address, None);
+    let mut cancel = ix::cancel_job(&client.pubkey(), &fixture.network, &scene.job.address, None);
     swap_account(&mut cancel, &scene.job.address, &scene.provider.address);
     assert_anchor_err(
         fixture.send(&[cancel], &[&client]).await,

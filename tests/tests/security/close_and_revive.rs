@@ -37,6 +37,7 @@ async fn a_closed_job_revived_with_lamports_is_dead() {
     );
     let reuse = ix::cancel_job(
         &scene.client.wallet.pubkey(),
+        &fixture.network,
         &scene.job.address,
         Some(scene.provider.address),
     );

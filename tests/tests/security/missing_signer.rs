@@ -56,7 +56,10 @@ async fn authority_owner_and_client_must_sign() {
             ix::complete_job(&owner, &network, &scene.job.address, [0; 32]),
             &owner,
         ),
-        unsigned(ix::cancel_job(&client, &scene.job.address, None), &client),
+        unsigned(
+            ix::cancel_job(&client, &network, &scene.job.address, None),
+            &client,
+        ),
         unsigned(
             ix::top_up(
                 &client,

@@ -55,6 +55,11 @@ pub struct WorkRecord {
     pub rent_payer: Pubkey,
     /// Bump of this PDA.
     pub bump: u8,
+    /// The network of the provider and epoch; claims check it, since they need no provider
+    /// account (a provider that deregistered can still be paid for its work).
+    pub network: Pubkey,
+    /// The provider's owner, who receives the emission.
+    pub owner: Pubkey,
 }
 
 impl WorkRecord {

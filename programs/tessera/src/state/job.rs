@@ -131,8 +131,17 @@ pub struct Job {
     pub bump: u8,
     /// Bump of the vault PDA.
     pub vault_bump: u8,
+    /// Time the provider has after accepting to settle a first receipt, in seconds; the
+    /// network's `start_timeout_secs` when the job was created.
+    pub start_timeout_secs: i64,
+    /// The network's settlement-pause seconds when the job ended (0 before): pauses after the
+    /// end lengthen its settlement window by as much.
+    pub paused_secs_at_end: i64,
+    /// Cancelled because the provider settled nothing within the start timeout: nothing can
+    /// settle on it afterwards and it may close at once.
+    pub no_show: bool,
     /// Room for later fields.
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 47],
 }
 
 impl Job {
@@ -144,6 +153,47 @@ impl Job {
     /// Whether a provider has ever been bound to this job.
     pub fn has_provider(&self) -> bool {
         self.provider != Pubkey::default()
+    }
+
+    /// Whether a provider accepted it (a named job nobody accepted was never started).
+    pub fn was_accepted(&self) -> bool {
+        self.accepted_at != 0
+    }
+
+    /// Whether the job ended (Completed or Cancelled).
+    pub fn has_ended(&self) -> bool {
+        matches!(self.status, JobStatus::Completed | JobStatus::Cancelled)
+    }
+
+    /// Whether the client may cancel a Running job now as a no-show: nothing settled and the
+    /// start timeout since acceptance is over.
+    pub fn is_no_show_at(&self, now: i64) -> Result<bool> {
+        Ok(self.status == JobStatus::Running
+            && self.settled_units == 0
+            && now > math::add_secs(self.accepted_at, self.start_timeout_secs)?)
+    }
+
+    /// Marks the job ended at `now`, when the network had been paused `paused_secs` seconds.
+    pub fn end(&mut self, status: JobStatus, now: i64, paused_secs: i64) {
+        self.status = status;
+        self.ended_at = now;
+        self.paused_secs_at_end = paused_secs;
+    }
+
+    /// Until when receipts issued before the job ended may still settle on it: its end plus
+    /// its dispute window plus every settlement pause since the end (`paused_secs_now`, the
+    /// network's pause seconds now). A no-show job settles nothing after its end.
+    pub fn settlement_window_ends(&self, paused_secs_now: i64) -> Result<i64> {
+        if self.no_show {
+            return Ok(self.ended_at);
+        }
+        let paused_since_end = paused_secs_now
+            .checked_sub(self.paused_secs_at_end)
+            .ok_or_else(|| error!(TesseraError::MathOverflow))?;
+        math::add_secs(
+            math::add_secs(self.ended_at, self.dispute_window_secs)?,
+            paused_since_end,
+        )
     }
 
     /// Tokens the vault must still hold: deposited - paid out - fees paid - refunded.
@@ -165,13 +215,24 @@ impl Job {
         math::bps_of_floor(self.gross(units)?, self.fee_bps)
     }
 
-    /// When the client's right to dispute ends and the job may close: `dispute_window_secs`
-    /// after the later of its end and its last attested settlement.
+    /// When the client's right to dispute the last attested settlement ends (meaningful once
+    /// one happened): `dispute_window_secs` after it.
     pub fn dispute_window_ends(&self) -> Result<i64> {
-        math::add_secs(
-            self.ended_at.max(self.last_attested_at),
-            self.dispute_window_secs,
-        )
+        math::add_secs(self.last_attested_at, self.dispute_window_secs)
+    }
+
+    /// When an ended job may close: once receipts can no longer settle on it and the client
+    /// can no longer dispute. A job no provider accepted, or a no-show, may close at once
+    /// (nothing settled, so nothing to dispute).
+    pub fn closes_at(&self, paused_secs_now: i64) -> Result<i64> {
+        if !self.was_accepted() || self.no_show {
+            return Ok(self.ended_at);
+        }
+        let settled_until = self.settlement_window_ends(paused_secs_now)?;
+        if self.last_attested_at == 0 {
+            return Ok(settled_until);
+        }
+        Ok(settled_until.max(self.dispute_window_ends()?))
     }
 
     /// Invariant 1 of DESIGN.md. The vault may hold more than the escrow balance (anyone can
@@ -242,7 +303,10 @@ mod tests {
             ended_at: 0,
             bump: 255,
             vault_bump: 255,
-            reserved: [0; 64],
+            start_timeout_secs: 3_600,
+            paused_secs_at_end: 0,
+            no_show: false,
+            reserved: [0; 47],
         }
     }
 

@@ -1,6 +1,6 @@
 use crate::errors::TesseraError;
 use crate::math;
-use crate::state::AttestorSet;
+use crate::state::{AttestorSet, UnitKind};
 use anchor_lang::prelude::*;
 
 /// Seed of the PDA that is the reward mint's mint authority: `["mint", network]`.
@@ -29,6 +29,22 @@ impl ProviderClass {
     /// Number of classes; the length of `NetworkParams::classes`.
     pub const COUNT: usize = 4;
 
+    /// Whether jobs and service receipts of this class may count units of `kind`: GPU classes
+    /// count GPU-seconds, Edge counts CPU- or GPU-seconds, Bandwidth counts bytes. Emission
+    /// weights are per class, so a unit must be what the class sells.
+    pub fn measures(self, kind: UnitKind) -> bool {
+        matches!(
+            (self, kind),
+            (
+                ProviderClass::Training | ProviderClass::Inference,
+                UnitKind::GpuSeconds
+            ) | (
+                ProviderClass::Edge,
+                UnitKind::CpuSeconds | UnitKind::GpuSeconds
+            ) | (ProviderClass::Bandwidth, UnitKind::Bytes)
+        )
+    }
+
     /// Position of this class in `NetworkParams::classes`.
     pub fn index(self) -> usize {
         match self {
@@ -47,6 +63,17 @@ pub struct ClassParams {
     pub min_stake: u64,
     /// Emission weight applied to each settled unit, in basis points (10,000 = 1.0x).
     pub emission_weight_bps: u32,
+    /// Stake each running job ties up, in reward-mint base units: a provider may hold at most
+    /// `stake / stake_per_job` running jobs, so one minimum stake cannot hoard every open job.
+    pub stake_per_job: u64,
+}
+
+impl ClassParams {
+    /// Stake a provider of this class needs to hold `running_jobs` jobs at once: its class
+    /// minimum, and `stake_per_job` for each job.
+    pub fn stake_for_jobs(&self, running_jobs: u32) -> Result<u64> {
+        Ok(math::mul(self.stake_per_job, running_jobs as u64)?.max(self.min_stake))
+    }
 }
 
 /// Parameters the authority may change with `update_parameters`.
@@ -66,6 +93,9 @@ pub struct NetworkParams {
     pub jail_after_lost_disputes: u8,
     /// Per-class parameters, indexed by `ProviderClass::index()`.
     pub classes: [ClassParams; ProviderClass::COUNT],
+    /// Time a provider has after accepting a job to settle its first receipt, in seconds; after
+    /// it, the client may cancel the job as a no-show, which counts toward jailing.
+    pub start_timeout_secs: i64,
 }
 
 impl NetworkParams {
@@ -80,6 +110,7 @@ impl NetworkParams {
             self.unbonding_period_secs,
             self.dispute_window_secs,
             self.receipt_max_age_secs,
+            self.start_timeout_secs,
         ] {
             require!(
                 (1..=MAX_PERIOD_SECS).contains(&period),
@@ -100,6 +131,7 @@ impl NetworkParams {
                 (1..=MAX_CLASS_WEIGHT_BPS).contains(&class.emission_weight_bps),
                 TesseraError::InvalidClassWeight
             );
+            require!(class.stake_per_job >= 1, TesseraError::InvalidStakePerJob);
         }
         Ok(())
     }
@@ -193,6 +225,65 @@ pub struct PauseFlags {
     pub claims: bool,
 }
 
+/// When settlements were paused, so that a pause never shortens anyone's time to settle: jobs
+/// that ended extend their settlement window by the pauses since, and receipts by the latest
+/// pause they lived through.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, Default, InitSpace,
+)]
+pub struct SettlementPauses {
+    /// Start of the current or latest settlement pause, unix seconds (0 if never paused).
+    pub latest_started_at: i64,
+    /// End of the latest settlement pause, unix seconds (0 while paused or if never paused).
+    pub latest_ended_at: i64,
+    /// Seconds of settlement pauses that have ended, over the network's life.
+    pub ended_secs: i64,
+}
+
+impl SettlementPauses {
+    /// Whether a pause is running.
+    pub fn running(&self) -> bool {
+        self.latest_started_at != 0 && self.latest_ended_at == 0
+    }
+
+    /// Seconds settlements have been paused from genesis to `now`.
+    pub fn paused_secs_at(&self, now: i64) -> Result<i64> {
+        let current = if self.running() {
+            now.checked_sub(self.latest_started_at)
+                .ok_or_else(|| error!(TesseraError::MathOverflow))?
+        } else {
+            0
+        };
+        math::add_secs(self.ended_secs, current)
+    }
+
+    /// Seconds of the latest ended pause that fall between `from` and `to`: the time a receipt
+    /// valid over `[from, to]` could not be settled.
+    pub fn latest_overlap(&self, from: i64, to: i64) -> i64 {
+        if self.latest_ended_at == 0 {
+            return 0;
+        }
+        let start = from.max(self.latest_started_at);
+        let end = to.min(self.latest_ended_at);
+        end.saturating_sub(start).max(0)
+    }
+
+    /// Records a change of the settlements pause flag at `now`.
+    pub fn record(&mut self, paused: bool, now: i64) -> Result<()> {
+        if paused && !self.running() {
+            self.latest_started_at = now;
+            self.latest_ended_at = 0;
+        } else if !paused && self.running() {
+            self.latest_ended_at = now;
+            let length = now
+                .checked_sub(self.latest_started_at)
+                .ok_or_else(|| error!(TesseraError::MathOverflow))?;
+            self.ended_secs = math::add_secs(self.ended_secs, length)?;
+        }
+        Ok(())
+    }
+}
+
 /// Running totals over the network's accounts (invariant 4 of DESIGN.md).
 #[derive(
     AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, Default, InitSpace,
@@ -259,6 +350,10 @@ pub struct Network {
     pub bump: u8,
     /// Bump of the mint-authority PDA.
     pub mint_authority_bump: u8,
+    /// Proposed next treasury, or the default pubkey when none is proposed.
+    pub pending_treasury: Pubkey,
+    /// When settlements were paused.
+    pub settlement_pauses: SettlementPauses,
     /// Room for later fields.
     pub reserved: [u8; 64],
 }
@@ -267,7 +362,7 @@ impl Network {
     /// Seed prefix of `Network`.
     pub const SEED: &'static [u8] = b"network";
     /// Current layout version.
-    pub const VERSION: u8 = 1;
+    pub const VERSION: u8 = 2;
 
     /// The network's parameters and schedule are in range and emissions stayed under the cap.
     pub fn invariant(&self) -> Result<()> {
@@ -275,7 +370,8 @@ impl Network {
         self.emission.validate()?;
         self.attestors.invariant()?;
         require!(
-            self.totals.emitted <= self.emission.supply_cap,
+            self.totals.emitted <= self.emission.supply_cap
+                && self.pause.settlements == self.settlement_pauses.running(),
             TesseraError::InvariantViolated
         );
         Ok(())

@@ -90,8 +90,14 @@ pub struct Provider {
     pub bump: u8,
     /// Bump of the stake vault PDA.
     pub vault_bump: u8,
+    /// End of the latest dispute window its attested settlements opened, unix seconds: until
+    /// then its stake can still be slashed, so it may neither withdraw nor deregister.
+    pub slashable_until: i64,
+    /// Jobs cancelled because it settled nothing within the start timeout; each counts toward
+    /// jailing like a lost dispute.
+    pub no_shows: u16,
     /// Room for later fields.
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 54],
 }
 
 impl Provider {
@@ -114,6 +120,33 @@ impl Provider {
     /// Whether the provider has at least its class minimum at stake.
     pub fn meets_min_stake(&self, class_params: &ClassParams) -> bool {
         self.stake >= class_params.min_stake
+    }
+
+    /// Fails with `StakeStillSlashable` while a dispute window of its attested work is open.
+    pub fn require_not_slashable(&self, now: i64) -> Result<()> {
+        require!(
+            now >= self.slashable_until,
+            TesseraError::StakeStillSlashable
+        );
+        Ok(())
+    }
+
+    /// Keeps the stake slashable until `until` (the end of a new dispute window), if later.
+    pub fn extend_slashable(&mut self, until: i64) {
+        self.slashable_until = self.slashable_until.max(until);
+    }
+
+    /// Lost disputes and no-shows together: the provider is jailed when they reach the
+    /// network's `jail_after_lost_disputes`.
+    pub fn strikes(&self) -> u32 {
+        self.lost_disputes as u32 + self.no_shows as u32
+    }
+
+    /// Jails the provider once its strikes reach `jail_after`.
+    pub fn jail_if_struck_out(&mut self, jail_after: u8) {
+        if self.strikes() >= jail_after as u32 {
+            self.status = ProviderStatus::Jailed;
+        }
     }
 
     /// Invariant 2 of DESIGN.md: the stake vault holds at least stake plus unbonding. The vault
@@ -158,7 +191,9 @@ mod tests {
             registered_at: 0,
             bump: 255,
             vault_bump: 255,
-            reserved: [0; 64],
+            slashable_until: 0,
+            no_shows: 0,
+            reserved: [0; 54],
         }
     }
 

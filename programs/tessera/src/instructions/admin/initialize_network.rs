@@ -2,11 +2,12 @@ use crate::errors::TesseraError;
 use crate::events::NetworkInitialized;
 use crate::state::{
     AttestorSet, EmissionSchedule, Network, NetworkParams, NetworkTotals, PauseFlags,
-    MINT_AUTHORITY_SEED,
+    SettlementPauses, MINT_AUTHORITY_SEED,
 };
 use crate::token::require_supported_mint;
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenInterface};
+use anchor_spl::token_2022::spl_token_2022::instruction::AuthorityType;
+use anchor_spl::token_interface::{self, Mint, SetAuthority, TokenInterface};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct InitializeNetworkArgs {
@@ -39,11 +40,15 @@ pub struct InitializeNetwork<'info> {
     #[account(seeds = [MINT_AUTHORITY_SEED, network.key().as_ref()], bump)]
     pub mint_authority: UncheckedAccount<'info>,
 
-    /// Created beforehand with `mint_authority` as its mint authority and no freeze authority.
+    /// The reward mint's current mint authority (often the same key as `authority`): it hands
+    /// the mint authority to `mint_authority` in this instruction, so nobody else can adopt
+    /// the mint between a handover and the network's creation.
+    pub reward_mint_authority: Signer<'info>,
+
+    /// An existing mint with no freeze authority; its mint authority moves to the network here.
     #[account(
+        mut,
         mint::token_program = token_program,
-        constraint = reward_mint.mint_authority == Some(mint_authority.key()).into()
-            @ TesseraError::RewardMintAuthorityMismatch,
         constraint = reward_mint.freeze_authority.is_none() @ TesseraError::RewardMintFreezable,
     )]
     pub reward_mint: InterfaceAccount<'info, Mint>,
@@ -60,12 +65,37 @@ impl InitializeNetwork<'_> {
             args.treasury != Pubkey::default(),
             TesseraError::InvalidTreasury
         );
+        let current = Option::<Pubkey>::from(self.reward_mint.mint_authority);
+        require!(
+            current != Some(self.mint_authority.key()),
+            TesseraError::RewardMintAlreadyHandedOver
+        );
+        require!(
+            current == Some(self.reward_mint_authority.key()),
+            TesseraError::RewardMintAuthorityMismatch
+        );
         require_supported_mint(&self.reward_mint)
+    }
+
+    /// Moves the mint authority from its current holder (a signer here) to the network's PDA.
+    fn take_mint_authority(&self) -> Result<()> {
+        token_interface::set_authority(
+            CpiContext::new(
+                self.token_program.key(),
+                SetAuthority {
+                    current_authority: self.reward_mint_authority.to_account_info(),
+                    account_or_mint: self.reward_mint.to_account_info(),
+                },
+            ),
+            AuthorityType::MintTokens,
+            Some(self.mint_authority.key()),
+        )
     }
 }
 
 pub(crate) fn handler(ctx: Context<InitializeNetwork>, args: InitializeNetworkArgs) -> Result<()> {
     ctx.accounts.validate(&args)?;
+    ctx.accounts.take_mint_authority()?;
     let now = Clock::get()?.unix_timestamp;
 
     let network = &mut ctx.accounts.network;
@@ -85,6 +115,8 @@ pub(crate) fn handler(ctx: Context<InitializeNetwork>, args: InitializeNetworkAr
         version: Network::VERSION,
         bump: ctx.bumps.network,
         mint_authority_bump: ctx.bumps.mint_authority,
+        pending_treasury: Pubkey::default(),
+        settlement_pauses: SettlementPauses::default(),
         reserved: [0; 64],
     });
     network.invariant()?;

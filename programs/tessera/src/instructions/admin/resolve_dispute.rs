@@ -51,7 +51,7 @@ pub struct ResolveDispute<'info> {
 
 /// Ends a dispute. `slash_amount > 0` upholds it: that much of the provider's stake (its
 /// active stake first, then its unbonding stake, so unbonding is no escape) goes to the client,
-/// and the provider is jailed once it has lost `jail_after_lost_disputes` disputes.
+/// and the provider is jailed once its lost disputes and no-shows reach `jail_after_lost_disputes`.
 /// `slash_amount == 0` dismisses it.
 pub(crate) fn handler(ctx: Context<ResolveDispute>, slash_amount: u64) -> Result<()> {
     let provider = &ctx.accounts.provider;
@@ -86,9 +86,7 @@ pub(crate) fn handler(ctx: Context<ResolveDispute>, slash_amount: u64) -> Result
         }
         provider.slashed_total = math::add(provider.slashed_total, slash_amount)?;
         provider.lost_disputes = provider.lost_disputes.saturating_add(1);
-        if provider.lost_disputes >= jail_after as u16 {
-            provider.status = ProviderStatus::Jailed;
-        }
+        provider.jail_if_struck_out(jail_after);
         let totals = &mut ctx.accounts.network.totals;
         totals.staked = math::sub(totals.staked, from_stake)?;
         totals.unbonding = math::sub(totals.unbonding, from_unbonding)?;

@@ -11,9 +11,13 @@ pub struct SetPause<'info> {
     pub network: Account<'info, Network>,
 }
 
+/// Sets the flags; pausing or resuming settlements is timed, so that windows can make up for it.
 pub(crate) fn handler(ctx: Context<SetPause>, pause: PauseFlags) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let network = &mut ctx.accounts.network;
+    network.settlement_pauses.record(pause.settlements, now)?;
     network.pause = pause;
+    network.invariant()?;
     emit!(PauseSet {
         network: network.key(),
         pause,

@@ -12,7 +12,9 @@ pub struct CreateJobArgs {
     pub job_id: u64,
     /// A provider account that alone may accept, or `None` for any provider meeting `requirement`.
     pub provider: Option<Pubkey>,
+    /// For a named job, `requirement.class` must still measure `unit_kind`.
     pub requirement: JobRequirement,
+    /// Must be a kind `requirement.class` measures (see `ProviderClass::measures`).
     pub unit_kind: UnitKind,
     /// Payment-mint base units per unit.
     pub price_per_unit: u64,
@@ -79,6 +81,11 @@ impl CreateJob<'_> {
             now < args.accept_by && args.accept_by < args.deadline,
             TesseraError::InvalidJobTimes
         );
+        // A named job is checked against its provider's class again at accept_job.
+        require!(
+            args.requirement.class.measures(args.unit_kind),
+            TesseraError::UnitKindMismatch
+        );
         Ok(())
     }
 }
@@ -135,7 +142,10 @@ pub(crate) fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()
         ended_at: 0,
         bump: ctx.bumps.job,
         vault_bump: ctx.bumps.vault,
-        reserved: [0; 64],
+        start_timeout_secs: network.params.start_timeout_secs,
+        paused_secs_at_end: 0,
+        no_show: false,
+        reserved: [0; 47],
     });
 
     ctx.accounts.vault.reload()?;

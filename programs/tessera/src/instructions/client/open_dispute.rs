@@ -34,8 +34,10 @@ impl OpenDispute<'_> {
         require!(!job.dispute_open, TesseraError::DisputeOpen);
         require!(job.last_attested_at != 0, TesseraError::NothingToDispute);
         // Strictly before the end: from `window_ends` on, the job may close instead.
-        let window_ends = math::add_secs(job.last_attested_at, job.dispute_window_secs)?;
-        require!(now < window_ends, TesseraError::DisputeWindowClosed);
+        require!(
+            now < job.dispute_window_ends()?,
+            TesseraError::DisputeWindowClosed
+        );
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 use crate::errors::TesseraError;
 use crate::events::EmissionClaimed;
 use crate::math;
-use crate::state::{Epoch, Network, Provider, WorkRecord, MINT_AUTHORITY_SEED};
+use crate::state::{Epoch, Network, WorkRecord, MINT_AUTHORITY_SEED};
 use anchor_lang::prelude::*;
 use anchor_spl::associated_token::get_associated_token_address_with_program_id;
 use anchor_spl::token_interface::{self, Mint, MintTo, TokenAccount, TokenInterface};
@@ -15,8 +15,9 @@ pub struct ClaimEmission<'info> {
     #[account(mut, has_one = reward_mint @ TesseraError::WrongMint)]
     pub network: Box<Account<'info, Network>>,
 
-    #[account(has_one = network)]
-    pub provider: Box<Account<'info, Provider>>,
+    /// CHECK: the provider's address only (it may have deregistered since the work); the work
+    /// record's seeds bind it, and the record names the network and the owner to pay.
+    pub provider: UncheckedAccount<'info>,
 
     #[account(
         mut,
@@ -31,6 +32,7 @@ pub struct ClaimEmission<'info> {
         seeds = [WorkRecord::SEED, provider.key().as_ref(), &epoch_index.to_le_bytes()],
         bump = work_record.bump,
         has_one = rent_payer,
+        has_one = network,
     )]
     pub work_record: Box<Account<'info, WorkRecord>>,
 
@@ -42,7 +44,7 @@ pub struct ClaimEmission<'info> {
     #[account(
         mut,
         address = get_associated_token_address_with_program_id(
-            &provider.owner,
+            &work_record.owner,
             &reward_mint.key(),
             &token_program.key(),
         ) @ TesseraError::WrongTokenAccountOwner,

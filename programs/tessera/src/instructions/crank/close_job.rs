@@ -59,11 +59,11 @@ impl CloseJob<'_> {
             TesseraError::JobNotEnded
         );
         require!(!job.dispute_open, TesseraError::DisputeOpen);
-        // A job no provider ever accepted has nothing to dispute.
-        if job.has_provider() {
-            let window_ends = job.dispute_window_ends()?;
-            require!(now >= window_ends, TesseraError::DisputeWindowOpen);
-        }
+        let paused_secs = self.network.settlement_pauses.paused_secs_at(now)?;
+        require!(
+            now >= job.closes_at(paused_secs)?,
+            TesseraError::DisputeWindowOpen
+        );
         let owes_fees = job.fees_accrued > job.fees_paid;
         require!(
             !owes_fees || self.treasury_token.is_some(),
@@ -74,7 +74,8 @@ impl CloseJob<'_> {
 }
 
 /// Pays the accrued protocol fees to the treasury, returns everything else in the vault to the
-/// client, and closes the vault and the job.
+/// client, and closes the vault and the job. A job nobody accepted, or cancelled as a no-show,
+/// closes at once; others once receipts can no longer settle and disputes can no longer open.
 pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     ctx.accounts.validate(now)?;

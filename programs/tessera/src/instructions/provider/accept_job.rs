@@ -36,14 +36,27 @@ impl AcceptJob<'_> {
             TesseraError::ProviderJailed
         );
         require!(
-            provider.meets_min_stake(self.network.params.class(provider.class)),
+            provider.class.measures(job.unit_kind),
+            TesseraError::UnitKindMismatch
+        );
+        let class = self.network.params.class(provider.class);
+        require!(
+            provider.meets_min_stake(class),
             TesseraError::StakeBelowMinimum
+        );
+        let running_after = provider
+            .active_jobs
+            .checked_add(1)
+            .ok_or_else(|| error!(TesseraError::MathOverflow))?;
+        require!(
+            provider.stake >= class.stake_for_jobs(running_after)?,
+            TesseraError::JobLimitReached
         );
         Ok(())
     }
 }
 
-/// Binds the job to this provider for good and starts it.
+/// Binds the job to this provider for good and starts it; its start timeout runs from now.
 pub(crate) fn handler(ctx: Context<AcceptJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     ctx.accounts.validate(now)?;

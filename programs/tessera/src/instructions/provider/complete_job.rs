@@ -1,17 +1,20 @@
 use crate::errors::TesseraError;
 use crate::events::JobCompleted;
 use crate::math;
-use crate::state::{Job, JobStatus, Provider};
+use crate::state::{Job, JobStatus, Network, Provider};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
 pub struct CompleteJob<'info> {
     pub owner: Signer<'info>,
 
-    #[account(mut, has_one = owner @ TesseraError::NotProviderOwner)]
+    /// Read for the settlement-pause clock.
+    pub network: Account<'info, Network>,
+
+    #[account(mut, has_one = owner @ TesseraError::NotProviderOwner, has_one = network)]
     pub provider: Account<'info, Provider>,
 
-    #[account(mut)]
+    #[account(mut, has_one = network)]
     pub job: Account<'info, Job>,
 }
 
@@ -30,7 +33,8 @@ impl CompleteJob<'_> {
     }
 }
 
-/// Marks the work done with a digest of its results; the dispute window starts now.
+/// Marks the work done with a digest of its results. Receipts issued until now may settle
+/// within the job's dispute window from now.
 pub(crate) fn handler(ctx: Context<CompleteJob>, result_hash: [u8; 32]) -> Result<()> {
     ctx.accounts.validate()?;
     let now = Clock::get()?.unix_timestamp;
@@ -40,10 +44,10 @@ pub(crate) fn handler(ctx: Context<CompleteJob>, result_hash: [u8; 32]) -> Resul
         .checked_sub(1)
         .ok_or_else(|| error!(TesseraError::InvariantViolated))?;
     provider.jobs_completed = math::add(provider.jobs_completed, 1)?;
+    let paused_secs = ctx.accounts.network.settlement_pauses.paused_secs_at(now)?;
     let job = &mut ctx.accounts.job;
-    job.status = JobStatus::Completed;
+    job.end(JobStatus::Completed, now, paused_secs);
     job.result_hash = result_hash;
-    job.ended_at = now;
     emit!(JobCompleted {
         job: job.key(),
         provider: provider.key(),

@@ -39,7 +39,7 @@ pub struct Deregister<'info> {
 }
 
 impl Deregister<'_> {
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, now: i64) -> Result<()> {
         let provider = &self.provider;
         require!(
             provider.status != ProviderStatus::Jailed,
@@ -55,13 +55,15 @@ impl Deregister<'_> {
             provider.active_jobs == 0,
             TesseraError::DeregisterWithActiveJobs
         );
-        Ok(())
+        provider.require_not_slashable(now)
     }
 }
 
-/// Closes the provider and its stake vault; rent goes back to the owner.
+/// Closes the provider and its stake vault; rent goes back to the owner. Unclaimed work records
+/// stay claimable: claims need no provider account.
 pub(crate) fn handler(ctx: Context<Deregister>) -> Result<()> {
-    ctx.accounts.validate()?;
+    let now = Clock::get()?.unix_timestamp;
+    ctx.accounts.validate(now)?;
 
     let provider = &ctx.accounts.provider;
     let network_key = provider.network;

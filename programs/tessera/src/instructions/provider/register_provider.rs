@@ -92,7 +92,9 @@ pub(crate) fn handler(ctx: Context<RegisterProvider>, args: RegisterProviderArgs
         registered_at: now,
         bump: ctx.bumps.provider,
         vault_bump: ctx.bumps.stake_vault,
-        reserved: [0; 64],
+        slashable_until: 0,
+        no_shows: 0,
+        reserved: [0; 54],
     });
     provider.invariant(ctx.accounts.stake_vault.amount)?;
 

@@ -25,9 +25,13 @@ impl RequestUnstake<'_> {
         require!(amount > 0, TesseraError::ZeroAmount);
         provider.require_no_open_dispute()?;
         require!(amount <= provider.stake, TesseraError::UnstakeExceedsStake);
-        let min_stake = self.network.params.class(provider.class).min_stake;
+        let needed = self
+            .network
+            .params
+            .class(provider.class)
+            .stake_for_jobs(provider.active_jobs)?;
         require!(
-            provider.active_jobs == 0 || provider.stake - amount >= min_stake,
+            provider.active_jobs == 0 || provider.stake - amount >= needed,
             TesseraError::StakeLockedByActiveJobs
         );
         Ok(())

@@ -46,11 +46,13 @@ impl WithdrawUnstaked<'_> {
             now >= self.provider.unbonding_ends_at,
             TesseraError::UnbondingNotFinished
         );
+        self.provider.require_not_slashable(now)?;
         Ok(())
     }
 }
 
-/// Sends the whole unbonded amount to `destination`.
+/// Sends the whole unbonded amount to `destination`, once no dispute window of the provider's
+/// attested work is open.
 pub(crate) fn handler(ctx: Context<WithdrawUnstaked>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     ctx.accounts.validate(now)?;

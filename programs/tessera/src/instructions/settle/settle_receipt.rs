@@ -69,12 +69,27 @@ pub struct SettleReceipt<'info> {
 }
 
 impl SettleReceipt<'_> {
+    /// Running jobs settle any receipt; an ended job (not a no-show) settles receipts issued
+    /// before its end, until its settlement window closes, so that neither a cancellation nor
+    /// a settlement pause can void receipts the client already co-signed.
     fn validate(&self, args: &ReceiptArgs, now: i64) -> Result<()> {
+        let job = &self.job;
         self.network.require_settlements_open()?;
-        require!(
-            matches!(self.job.status, JobStatus::Running | JobStatus::Completed),
-            TesseraError::JobNotSettleable
-        );
+        match job.status {
+            JobStatus::Running => {}
+            JobStatus::Completed | JobStatus::Cancelled if !job.no_show => {
+                require!(
+                    args.issued_at <= job.ended_at,
+                    TesseraError::ReceiptIssuedAfterJobEnded
+                );
+                let paused_secs = self.network.settlement_pauses.paused_secs_at(now)?;
+                require!(
+                    now < job.settlement_window_ends(paused_secs)?,
+                    TesseraError::SettlementWindowClosed
+                );
+            }
+            _ => return err!(TesseraError::JobNotSettleable),
+        }
         require_current_epoch(&self.network, args.epoch, now)
     }
 }
@@ -95,12 +110,26 @@ pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<
             subject: ctx.accounts.job.key(),
             subject_nonce: ctx.accounts.job.nonce,
             client: Some(ctx.accounts.job.client),
+            unit_kind: Some(ctx.accounts.job.unit_kind),
         },
         &args,
         now,
     )?;
 
     let job = &ctx.accounts.job;
+    if !attestation.by_client && job.has_ended() {
+        // A disputable settlement after the job ended must find stake to slash: a provider
+        // that already withdrew could otherwise settle and leave nothing behind.
+        let class = ctx
+            .accounts
+            .network
+            .params
+            .class(ctx.accounts.provider.class);
+        require!(
+            ctx.accounts.provider.vault_liability()? >= class.min_stake,
+            TesseraError::StakeBelowMinimum
+        );
+    }
     require!(
         args.cumulative_units <= job.max_units,
         TesseraError::UnitsExceedMax
@@ -140,10 +169,12 @@ pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<
     job.paid_out = math::add(job.paid_out, payment)?;
     job.fees_accrued = fees_accrued;
     job.last_settled_at = now;
-    if !attestation.by_client {
-        job.last_attested_at = now;
-    }
     let provider = &mut ctx.accounts.provider;
+    if !attestation.by_client {
+        // The client may dispute this settlement for the job's window; the stake stays until then.
+        job.last_attested_at = now;
+        provider.extend_slashable(job.dispute_window_ends()?);
+    }
     provider.settled_units = provider.settled_units.saturating_add(units);
     let network = &mut ctx.accounts.network;
     network.totals.settled_units = network.totals.settled_units.saturating_add(units as u128);

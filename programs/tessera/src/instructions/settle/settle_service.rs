@@ -59,6 +59,7 @@ pub(crate) fn handler(ctx: Context<SettleService>, args: ReceiptArgs) -> Result<
             subject: ctx.accounts.provider.key(),
             subject_nonce: ctx.accounts.provider.nonce,
             client: None,
+            unit_kind: None,
         },
         &args,
         now,

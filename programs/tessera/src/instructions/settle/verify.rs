@@ -7,7 +7,7 @@ use crate::errors::TesseraError;
 use crate::math;
 use crate::pda_account::{create_if_needed, load, store};
 use crate::receipt::{Receipt, RECEIPT_DOMAIN};
-use crate::state::{Epoch, Network, Provider, ProviderStatus, WorkRecord};
+use crate::state::{Epoch, Network, Provider, ProviderStatus, UnitKind, WorkRecord};
 use anchor_lang::prelude::*;
 
 /// What the submitter says the receipt contains, besides what the accounts already fix.
@@ -47,12 +47,17 @@ pub struct ReceiptContext<'a, 'info> {
     pub subject_nonce: u64,
     /// The job's client, who may co-sign in place of the attestors; `None` for service receipts.
     pub client: Option<Pubkey>,
+    /// The job's unit kind; `None` for service receipts, whose signed kind must be one the
+    /// provider's class measures.
+    pub unit_kind: Option<UnitKind>,
 }
 
 /// Verifies the receipt signed in the Ed25519 instruction right before this one against the
 /// accounts in `context` and the submitter's `args`. Each way a receipt can be wrong has its
 /// own error, checked in this order: layout, binding (program, network, subject, provider,
-/// worker key), signers, attestor set version, the exact bytes, then time.
+/// worker key, unit kind), signers, attestor set version, the exact bytes, then time. A
+/// settlement pause does not eat a receipt's life: the latest pause it lived through is added
+/// to its expiry.
 pub fn verify_receipt(
     context: &ReceiptContext<'_, '_>,
     args: &ReceiptArgs,
@@ -87,6 +92,11 @@ pub fn verify_receipt(
     );
     let worker_key = context.provider.worker_key;
     require_keys_eq!(receipt.worker_key, worker_key, TesseraError::WrongWorkerKey);
+    let unit_kind = context.unit_kind.unwrap_or(receipt.unit_kind);
+    require!(
+        receipt.unit_kind == unit_kind && context.provider.class.measures(unit_kind),
+        TesseraError::UnitKindMismatch
+    );
 
     let signers = signed.signers();
     require_keys_eq!(signers[0], worker_key, TesseraError::WrongWorkerKey);
@@ -136,6 +146,7 @@ pub fn verify_receipt(
         provider: context.provider_key,
         worker_key,
         cumulative_units: args.cumulative_units,
+        unit_kind,
         result_hash: args.result_hash,
         attestor_set_version: receipt.attestor_set_version,
         issued_at: args.issued_at,
@@ -155,7 +166,14 @@ pub fn verify_receipt(
             && (0..=context.network.params.receipt_max_age_secs).contains(&lifetime),
         TesseraError::InvalidReceiptTimes
     );
-    require!(now <= args.expires_at, TesseraError::ReceiptExpired);
+    let paused = context
+        .network
+        .settlement_pauses
+        .latest_overlap(args.issued_at, args.expires_at);
+    require!(
+        now <= math::add_secs(args.expires_at, paused)?,
+        TesseraError::ReceiptExpired
+    );
     Ok(attestation)
 }
 
@@ -254,6 +272,8 @@ fn add_work(
     }
     if work.provider == Pubkey::default() {
         work.provider = provider_key;
+        work.network = network_key;
+        work.owner = provider.owner;
         work.epoch = epoch_index;
         work.rent_payer = rent_payer;
         work.bump = work_bump;
