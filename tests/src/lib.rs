@@ -763,7 +763,91 @@ impl TestFixture {
         (result, job)
     }
 
+    // ---- one instruction each, signed by whoever may send it ------------------------------
+
+    /// `accept_job` by `provider`'s owner.
+    pub async fn accept(&mut self, provider: &TestProvider, job: &TestJob) -> TxResult {
+        let instruction = ix::accept_job(&provider.owner.pubkey(), &self.network, &job.address);
+        self.send(&[instruction], &[&provider.owner]).await
+    }
+
+    /// `complete_job` by `provider`'s owner, with a fixed result hash.
+    pub async fn complete(&mut self, provider: &TestProvider, job: &TestJob) -> TxResult {
+        let instruction = ix::complete_job(
+            &provider.owner.pubkey(),
+            &self.network,
+            &job.address,
+            [5; 32],
+        );
+        self.send(&[instruction], &[&provider.owner]).await
+    }
+
+    /// `cancel_job` by `client`, naming `provider` once one accepted.
+    pub async fn cancel(
+        &mut self,
+        client: &TestClient,
+        job: &TestJob,
+        provider: Option<&TestProvider>,
+    ) -> TxResult {
+        let instruction = ix::cancel_job(
+            &client.wallet.pubkey(),
+            &self.network,
+            &job.address,
+            provider.map(|provider| provider.address),
+        );
+        self.send(&[instruction], &[&client.wallet]).await
+    }
+
+    /// `request_unstake` of `amount` by `provider`'s owner.
+    pub async fn request_unstake(&mut self, provider: &TestProvider, amount: u64) -> TxResult {
+        let instruction = ix::request_unstake(&provider.owner.pubkey(), &self.network, amount);
+        self.send(&[instruction], &[&provider.owner]).await
+    }
+
+    /// `withdraw_unstaked` by `provider`'s owner into its reward-token account.
+    pub async fn withdraw(&mut self, provider: &TestProvider) -> TxResult {
+        let instruction = ix::withdraw_unstaked(
+            &provider.owner.pubkey(),
+            &self.network,
+            self.reward_mint,
+            &provider.reward_account,
+        );
+        self.send(&[instruction], &[&provider.owner]).await
+    }
+
+    /// `deregister` by `provider`'s owner, surplus to its reward-token account.
+    pub async fn deregister(&mut self, provider: &TestProvider) -> TxResult {
+        let instruction = ix::deregister(
+            &provider.owner.pubkey(),
+            &self.network,
+            self.reward_mint,
+            &provider.reward_account,
+        );
+        self.send(&[instruction], &[&provider.owner]).await
+    }
+
+    /// `update_parameters` by the authority, with `change` applied to the current parameters.
+    pub async fn change_params(&mut self, change: impl FnOnce(&mut NetworkParams)) -> TxResult {
+        let mut params = self.network_account().await.params;
+        change(&mut params);
+        let authority = self.authority.insecure_clone();
+        let instruction = ix::update_parameters(&authority.pubkey(), &self.network, params);
+        self.send(&[instruction], &[&authority]).await
+    }
+
     // ---- receipts and settlement ----------------------------------------------------------
+
+    /// `receipt` signed by `provider`'s worker and the first `threshold` attestors of the
+    /// current set: attested work, which earns emissions and which the client may dispute.
+    pub async fn attested(&mut self, receipt: Receipt, provider: &TestProvider) -> SignedReceipt {
+        let threshold = self.network_account().await.attestors.threshold as usize;
+        let attestors: Vec<Keypair> = self.attestors[..threshold]
+            .iter()
+            .map(|key| key.insecure_clone())
+            .collect();
+        let cosigners: Vec<&Keypair> = attestors.iter().collect();
+        Self::sign(receipt, &provider.worker, &cosigners)
+    }
 
     /// Names `count` new attestors with `threshold` and keeps their keys.
     pub async fn set_attestors(&mut self, count: usize, threshold: u8) {

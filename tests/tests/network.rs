@@ -87,6 +87,14 @@ async fn initialize_network_refuses_bad_parameters() {
             TesseraError::InvalidPeriod,
         ),
         (
+            Box::new(|a| a.params.start_timeout_secs = 0),
+            TesseraError::InvalidPeriod,
+        ),
+        (
+            Box::new(|a| a.params.classes[1].stake_per_job = 0),
+            TesseraError::InvalidStakePerJob,
+        ),
+        (
             Box::new(|a| a.params.jail_after_lost_disputes = 0),
             TesseraError::InvalidJailThreshold,
         ),
@@ -328,6 +336,75 @@ async fn authority_moves_in_two_steps() {
         )
         .await;
     assert_err(result, TesseraError::NotAuthority);
+}
+
+#[tokio::test]
+async fn treasury_moves_in_two_steps() {
+    let mut fixture = TestFixture::new().await;
+    let authority = fixture.authority.insecure_clone();
+    let network = fixture.network;
+    let successor = fixture.wallet().await;
+    let stranger = fixture.wallet().await;
+
+    let propose = |signer: &Keypair, new_treasury: &Pubkey| {
+        ix::propose_treasury(&signer.pubkey(), &network, new_treasury)
+    };
+    let result = fixture
+        .send(&[propose(&stranger, &stranger.pubkey())], &[&stranger])
+        .await;
+    assert_err(result, TesseraError::NotAuthority);
+    // Nobody can accept before a proposal (the default pubkey cannot sign).
+    let result = fixture
+        .send(
+            &[ix::accept_treasury(&successor.pubkey(), &network)],
+            &[&successor],
+        )
+        .await;
+    assert_err(result, TesseraError::NotPendingTreasury);
+
+    let result = fixture
+        .send(&[propose(&authority, &successor.pubkey())], &[&authority])
+        .await;
+    assert_ok(result);
+    assert_eq!(
+        fixture.network_account().await.pending_treasury,
+        successor.pubkey()
+    );
+    let result = fixture
+        .send(
+            &[ix::accept_treasury(&stranger.pubkey(), &network)],
+            &[&stranger],
+        )
+        .await;
+    assert_err(result, TesseraError::NotPendingTreasury);
+    let result = fixture
+        .send(
+            &[ix::accept_treasury(&successor.pubkey(), &network)],
+            &[&successor],
+        )
+        .await;
+    assert_ok(result);
+    let state = fixture.network_account().await;
+    assert_eq!(state.treasury, successor.pubkey());
+    assert_eq!(state.pending_treasury, Pubkey::default());
+
+    // A proposal can be withdrawn with the default pubkey.
+    let result = fixture
+        .send(&[propose(&authority, &stranger.pubkey())], &[&authority])
+        .await;
+    assert_ok(result);
+    let result = fixture
+        .send(&[propose(&authority, &Pubkey::default())], &[&authority])
+        .await;
+    assert_ok(result);
+    let result = fixture
+        .send(
+            &[ix::accept_treasury(&stranger.pubkey(), &network)],
+            &[&stranger],
+        )
+        .await;
+    assert_err(result, TesseraError::NotPendingTreasury);
+    assert_eq!(fixture.network_account().await.treasury, successor.pubkey());
 }
 
 #[tokio::test]

@@ -1,6 +1,9 @@
 //! Property run: random sequences of instructions from several clients, providers and
-//! attestors, with every invariant of DESIGN.md checked after every step, and no token
-//! created or destroyed outside settlement, fees, slashing and emission.
+//! attestors, with every account invariant checked after every step, and no token created or
+//! destroyed outside settlement, fees, slashing and emission. The economic rules are checked
+//! too: a provider's stake stays slashable over every open dispute window of its attested work,
+//! its running jobs are what its accounts say and never more than its stake covers when it
+//! accepts, and no withdrawal happens while its stake is still slashable.
 //!
 //! Seeded and reproducible: `TESSERA_PROPERTY_SEED` (default 0x7e55e7a) and
 //! `TESSERA_PROPERTY_STEPS` (default 300; the long run is 10,000). The seed and step count are
@@ -209,6 +212,15 @@ impl World {
                 self.record("accept_job", &result);
                 if result.is_ok() {
                     self.jobs[j].provider = p;
+                    let state: Provider = self.fixture.decode(&self.providers[p].address).await;
+                    let params = self.fixture.network_account().await.params;
+                    let class = params.class(state.class);
+                    assert!(
+                        state.stake >= class.stake_for_jobs(state.active_jobs).unwrap(),
+                        "accepted job {j}: provider {p} holds {} jobs on {} staked",
+                        state.active_jobs,
+                        state.stake
+                    );
                 }
                 format!("accept job {j} by provider {p}")
             }
@@ -239,9 +251,7 @@ impl World {
             }
             24..=43 => {
                 let Some((j, state)) = self
-                    .pick_job_where(rng, |job| {
-                        matches!(job.status, JobStatus::Running | JobStatus::Completed)
-                    })
+                    .pick_job_where(rng, |job| job.status != JobStatus::Open)
                     .await
                 else {
                     return "skip".into();
@@ -249,7 +259,12 @@ impl World {
                 let live = &self.jobs[j];
                 let provider = &self.providers[live.provider];
                 let units = state.settled_units + rng.gen_range(0..=60);
-                let receipt = self.fixture.receipt(&live.job, provider, units).await;
+                let mut receipt = self.fixture.receipt(&live.job, provider, units).await;
+                if state.ended_at != 0 && rng.gen_bool(0.8) {
+                    // Work done before the end, submitted late.
+                    receipt.issued_at = state.ended_at;
+                    receipt.expires_at = state.ended_at + 3_600;
+                }
                 let by_attestors = rng.gen_bool(0.4);
                 let signed = if by_attestors {
                     let (a, b) = (
@@ -411,6 +426,7 @@ impl World {
             }
             72..=75 => {
                 let p = rng.gen_range(0..self.providers.len());
+                let before: Provider = self.fixture.decode(&self.providers[p].address).await;
                 let provider = &self.providers[p];
                 let owner = provider.owner.insecure_clone();
                 let result = self
@@ -426,6 +442,14 @@ impl World {
                     )
                     .await;
                 self.record("withdraw_unstaked", &result);
+                if result.is_ok() {
+                    assert!(
+                        self.fixture.now >= before.slashable_until,
+                        "provider {p} withdrew at {} while slashable until {}",
+                        self.fixture.now,
+                        before.slashable_until
+                    );
+                }
                 format!("withdraw by provider {p}")
             }
             76..=80 => {
@@ -597,8 +621,17 @@ impl World {
     async fn check(&mut self, context: &str) {
         let network = self.fixture.network_account().await;
         let (mut open_jobs, mut open_disputes) = (0, 0);
+        let mut running: BTreeMap<Pubkey, u32> = BTreeMap::new();
+        let mut disputable_until: BTreeMap<Pubkey, i64> = BTreeMap::new();
         for live in &self.jobs {
             let job: Job = self.fixture.decode(&live.job.address).await;
+            if job.status == JobStatus::Running {
+                *running.entry(job.provider).or_default() += 1;
+            }
+            if job.last_attested_at != 0 {
+                let until = disputable_until.entry(job.provider).or_default();
+                *until = (*until).max(job.dispute_window_ends().unwrap());
+            }
             let vault = self.fixture.balance(&live.job.vault).await;
             let gross = job.settled_units as u128 * job.price_per_unit as u128;
             assert_eq!(
@@ -643,6 +676,19 @@ impl World {
                 vault,
                 state.stake + state.unbonding_amount,
                 "{context}: stake vault"
+            );
+            assert_eq!(
+                state.active_jobs,
+                running.get(&provider.address).copied().unwrap_or(0),
+                "{context}: active jobs = its Running jobs"
+            );
+            assert!(
+                state.slashable_until
+                    >= disputable_until
+                        .get(&provider.address)
+                        .copied()
+                        .unwrap_or(0),
+                "{context}: stake slashable over every open dispute window"
             );
             staked += state.stake;
             unbonding += state.unbonding_amount;

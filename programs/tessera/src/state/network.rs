@@ -257,15 +257,19 @@ impl SettlementPauses {
         math::add_secs(self.ended_secs, current)
     }
 
-    /// Seconds of the latest ended pause that fall between `from` and `to`: the time a receipt
-    /// valid over `[from, to]` could not be settled.
-    pub fn latest_overlap(&self, from: i64, to: i64) -> i64 {
-        if self.latest_ended_at == 0 {
+    /// How much later a receipt issued at `issued_at` and expiring at `expires_at` expires
+    /// because of the latest ended pause: a pause that began before the receipt expired stops
+    /// its clock from the later of the pause's start and the receipt's issue until the pause
+    /// ended, so the receipt keeps the life it had left. Earlier pauses are not counted.
+    pub fn latest_extension(&self, issued_at: i64, expires_at: i64) -> i64 {
+        if self.latest_ended_at == 0
+            || self.latest_started_at >= expires_at
+            || self.latest_ended_at <= issued_at
+        {
             return 0;
         }
-        let start = from.max(self.latest_started_at);
-        let end = to.min(self.latest_ended_at);
-        end.saturating_sub(start).max(0)
+        self.latest_ended_at
+            .saturating_sub(self.latest_started_at.max(issued_at))
     }
 
     /// Records a change of the settlements pause flag at `now`.
@@ -493,6 +497,74 @@ mod tests {
             .map(|epoch| shape.emission_for_epoch(epoch))
             .sum();
         assert_eq!(total, 12_750_000);
+    }
+
+    #[test]
+    fn pauses_are_timed_and_extend_what_they_interrupted() {
+        let mut pauses = SettlementPauses::default();
+        assert!(!pauses.running());
+        assert_eq!(pauses.paused_secs_at(1_000).unwrap(), 0);
+        pauses.record(true, 100).unwrap();
+        assert!(pauses.running());
+        // Pausing again changes nothing; the running pause counts up to now.
+        pauses.record(true, 150).unwrap();
+        assert_eq!(pauses.paused_secs_at(130).unwrap(), 30);
+        pauses.record(false, 160).unwrap();
+        assert_eq!(pauses.paused_secs_at(10_000).unwrap(), 60);
+        pauses.record(false, 170).unwrap();
+        pauses.record(true, 200).unwrap();
+        pauses.record(false, 210).unwrap();
+        assert_eq!(pauses.paused_secs_at(10_000).unwrap(), 70);
+
+        // The latest pause ran from 200 to 210.
+        assert_eq!(pauses.latest_extension(190, 205), 10, "issued before it");
+        assert_eq!(pauses.latest_extension(205, 300), 5, "issued during it");
+        assert_eq!(pauses.latest_extension(100, 200), 0, "expired as it began");
+        assert_eq!(pauses.latest_extension(210, 300), 0, "issued after it");
+        pauses.record(true, 400).unwrap();
+        assert_eq!(
+            pauses.latest_extension(390, 500),
+            0,
+            "a running pause extends nothing: settlements wait for its end"
+        );
+    }
+
+    #[test]
+    fn stake_for_jobs_is_the_minimum_or_stake_per_job_times_the_jobs() {
+        let class = ClassParams {
+            min_stake: 100,
+            emission_weight_bps: 10_000,
+            stake_per_job: 30,
+        };
+        assert_eq!(class.stake_for_jobs(0).unwrap(), 100);
+        assert_eq!(class.stake_for_jobs(3).unwrap(), 100);
+        assert_eq!(class.stake_for_jobs(4).unwrap(), 120);
+        let huge = ClassParams {
+            stake_per_job: u64::MAX,
+            ..class
+        };
+        assert!(huge.stake_for_jobs(2).is_err());
+    }
+
+    #[test]
+    fn each_class_measures_its_own_units() {
+        use ProviderClass::*;
+        use UnitKind::*;
+        let measured: Vec<(ProviderClass, UnitKind)> = [Training, Inference, Edge, Bandwidth]
+            .into_iter()
+            .flat_map(|class| [GpuSeconds, CpuSeconds, Bytes].map(|kind| (class, kind)))
+            .filter(|(class, kind)| class.measures(*kind))
+            .collect();
+        assert_eq!(
+            measured,
+            vec![
+                (Training, GpuSeconds),
+                (Inference, GpuSeconds),
+                (Edge, GpuSeconds),
+                (Edge, CpuSeconds),
+                (Bandwidth, Bytes),
+            ]
+        );
     }
 
     #[test]

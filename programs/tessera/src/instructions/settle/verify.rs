@@ -169,7 +169,7 @@ pub fn verify_receipt(
     let paused = context
         .network
         .settlement_pauses
-        .latest_overlap(args.issued_at, args.expires_at);
+        .latest_extension(args.issued_at, args.expires_at);
     require!(
         now <= math::add_secs(args.expires_at, paused)?,
         TesseraError::ReceiptExpired
