@@ -1059,7 +1059,7 @@ impl TestFixture {
             .supply
     }
 
-    /// Checks invariant 1 of DESIGN.md for a live job: vault = deposited - paid out - fees paid
+    /// Checks invariant 1 of docs/design.md for a live job: vault = deposited - paid out - fees paid
     /// - refunded, paid out + fees accrued = settled units × price, fees = floor(gross × bps).
     pub async fn assert_job_balanced(&mut self, job: &TestJob) {
         let state: tessera::state::Job = self.decode(&job.address).await;
@@ -1079,7 +1079,7 @@ impl TestFixture {
         assert_eq!(state.deposited, state.price_per_unit * state.max_units);
     }
 
-    /// Checks invariant 2 of DESIGN.md for a live provider: vault = stake + unbonding.
+    /// Checks invariant 2 of docs/design.md for a live provider: vault = stake + unbonding.
     pub async fn assert_provider_balanced(&mut self, provider: &Pubkey) {
         let state: tessera::state::Provider = self.decode(provider).await;
         let vault = self.balance(&pda::stake_vault(provider)).await;

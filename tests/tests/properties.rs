@@ -617,7 +617,7 @@ impl World {
         Some(self.fixture.decode(address).await)
     }
 
-    /// Every invariant of DESIGN.md, from the accounts alone.
+    /// Every invariant of docs/design.md, from the accounts alone.
     async fn check(&mut self, context: &str) {
         let network = self.fixture.network_account().await;
         let (mut open_jobs, mut open_disputes) = (0, 0);

@@ -93,7 +93,7 @@ mod tests {
         }
     }
 
-    /// The fixed test vector other clients match their encoders against (also in DESIGN.md).
+    /// The fixed test vector other clients match their encoders against (fields in docs/design.md).
     pub const SAMPLE_HEX: &str = concat!(
         "746573736572612f726563656970742f7632",
         "0101010101010101010101010101010101010101010101010101010101010101",

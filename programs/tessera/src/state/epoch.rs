@@ -28,7 +28,7 @@ impl Epoch {
     /// Seed prefix of `Epoch`.
     pub const SEED: &'static [u8] = b"epoch";
 
-    /// Invariant 3 of DESIGN.md: claims never exceed the emission.
+    /// Invariant 3 of docs/design.md: claims never exceed the emission.
     pub fn invariant(&self) -> Result<()> {
         require!(
             self.claimed <= self.emission,

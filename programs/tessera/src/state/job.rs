@@ -235,7 +235,7 @@ impl Job {
         Ok(settled_until.max(self.dispute_window_ends()?))
     }
 
-    /// Invariant 1 of DESIGN.md. The vault may hold more than the escrow balance (anyone can
+    /// Invariant 1 of docs/design.md. The vault may hold more than the escrow balance (anyone can
     /// send tokens to a token account); `close_job` returns the whole vault to the client.
     pub fn invariant(&self, vault_balance: u64) -> Result<()> {
         require!(

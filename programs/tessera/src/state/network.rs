@@ -288,7 +288,7 @@ impl SettlementPauses {
     }
 }
 
-/// Running totals over the network's accounts (invariant 4 of DESIGN.md).
+/// Running totals over the network's accounts (invariant 4 of docs/design.md).
 #[derive(
     AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, Default, InitSpace,
 )]

@@ -149,7 +149,7 @@ impl Provider {
         }
     }
 
-    /// Invariant 2 of DESIGN.md: the stake vault holds at least stake plus unbonding. The vault
+    /// Invariant 2 of docs/design.md: the stake vault holds at least stake plus unbonding. The vault
     /// may hold more, since anyone can send tokens to a token account; the surplus goes to the
     /// owner on deregistration.
     pub fn invariant(&self, vault_balance: u64) -> Result<()> {
