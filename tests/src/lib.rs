@@ -998,13 +998,7 @@ impl TestFixture {
         cumulative_units: u64,
     ) -> Vec<Instruction> {
         let receipt = self.service_receipt(provider, cumulative_units).await;
-        let threshold = self.network_account().await.attestors.threshold as usize;
-        let attestors: Vec<Keypair> = self.attestors[..threshold]
-            .iter()
-            .map(|key| key.insecure_clone())
-            .collect();
-        let cosigners: Vec<&Keypair> = attestors.iter().collect();
-        let signed = Self::sign(receipt, &provider.worker, &cosigners);
+        let signed = self.attested(receipt, provider).await;
         let epoch = self.current_epoch().await;
         let settle = ix::settle_service(
             &self.context.payer.pubkey(),

@@ -3,59 +3,64 @@
 //! withdraws right after, so that the client's dispute window opens on an empty stake.
 
 use solana_signer::Signer;
-use tessera::state::{Provider, ProviderClass};
+use tessera::state::Provider;
 use tessera::TesseraError;
 use tessera_client::instructions::{self as ix, ResolveDisputeAccounts};
 use tessera_client::pda;
 use tessera_tests::*;
 
-const FUNDS: u64 = 100_000 * ONE;
+use crate::{scene, Scene};
 
-struct Scene {
-    fixture: TestFixture,
-    client: TestClient,
-    provider: TestProvider,
-    job: TestJob,
-    stake: u64,
+/// The attack suite's scene (a running job of 1,000 units named to a staked provider, 100
+/// units settled with the client's co-signature) and the provider's stake.
+async fn running_job() -> (Scene, u64) {
+    let mut scene = scene().await;
+    let stake = scene
+        .fixture
+        .decode::<Provider>(&scene.provider.address)
+        .await
+        .stake;
+    (scene, stake)
 }
 
-/// A staked Inference provider running a job of 10,000 units for a client, on a network with
-/// two-of-three attestors; nothing settled yet.
-async fn running_job() -> Scene {
-    let mut fixture = TestFixture::new().await;
-    fixture.set_attestors(3, 2).await;
-    let mint = fixture.create_mint(TOKEN).await;
-    let client = fixture.client(mint, FUNDS).await;
-    let provider = fixture.staked_provider(ProviderClass::Inference).await;
-    let mut args = fixture.job_args(Some(provider.address));
-    args.max_units = 10_000;
-    let (result, job) = fixture.create_job(&client, mint, args).await;
-    assert_ok(result);
-    assert_ok(fixture.accept(&provider, &job).await);
-    let stake = fixture.decode::<Provider>(&provider.address).await.stake;
-    Scene {
-        fixture,
-        client,
-        provider,
-        job,
-        stake,
-    }
+/// `running_job` after the authority shortened unbonding and the dispute window to a day (the
+/// job keeps its two-day window) and let receipts live three days: the worker holds an attested
+/// receipt issued before the end, the job completed, the whole stake is unbonding and a day
+/// has passed.
+async fn ended_with_a_late_receipt() -> (Scene, u64, SignedReceipt) {
+    let (mut scene, stake) = running_job().await;
+    let fixture = &mut scene.fixture;
+    assert_ok(
+        fixture
+            .change_params(|params| {
+                params.unbonding_period_secs = 86_400;
+                params.dispute_window_secs = 86_400;
+                params.receipt_max_age_secs = 3 * 86_400;
+            })
+            .await,
+    );
+    let mut receipt = fixture.receipt(&scene.job, &scene.provider, 900).await;
+    receipt.expires_at = receipt.issued_at + 3 * 86_400;
+    let signed = fixture.attested(receipt, &scene.provider).await;
+    assert_ok(fixture.complete(&scene.provider, &scene.job).await);
+    assert_ok(fixture.request_unstake(&scene.provider, stake).await);
+    fixture.advance(86_400 + 1).await;
+    (scene, stake, signed)
 }
 
 #[tokio::test]
 async fn an_ended_job_settles_no_receipt_after_its_window_nor_one_issued_after_its_end() {
-    let mut scene = running_job().await;
+    let (mut scene, stake) = running_job().await;
     let fixture = &mut scene.fixture;
-    let early = fixture.receipt(&scene.job, &scene.provider, 9_000).await;
+    let early = fixture.receipt(&scene.job, &scene.provider, 900).await;
     assert_ok(fixture.complete(&scene.provider, &scene.job).await);
-    assert_ok(fixture.request_unstake(&scene.provider, scene.stake).await);
+    assert_ok(fixture.request_unstake(&scene.provider, stake).await);
     fixture
         .advance(default_params().unbonding_period_secs + 1)
         .await;
 
     // The attack: a large attested receipt on the Completed job, then withdraw and leave.
-    let mut late = fixture.receipt(&scene.job, &scene.provider, 9_000).await;
-    late.issued_at = fixture.now;
+    let late = fixture.receipt(&scene.job, &scene.provider, 900).await;
     let signed = fixture.attested(late, &scene.provider).await;
     assert_err(
         fixture.settle(&scene.job, &scene.provider, &signed).await,
@@ -68,32 +73,15 @@ async fn an_ended_job_settles_no_receipt_after_its_window_nor_one_issued_after_i
         TesseraError::SettlementWindowClosed,
     );
     let job: tessera::state::Job = fixture.decode(&scene.job.address).await;
-    assert_eq!(job.settled_units, 0, "nothing was paid");
+    assert_eq!(job.settled_units, 100, "nothing more was paid");
     assert_ok(fixture.withdraw(&scene.provider).await);
     assert_ok(fixture.deregister(&scene.provider).await);
 }
 
 #[tokio::test]
 async fn a_late_attested_settlement_keeps_the_stake_until_its_dispute_window_closes() {
-    let mut scene = running_job().await;
+    let (mut scene, stake, signed) = ended_with_a_late_receipt().await;
     let fixture = &mut scene.fixture;
-    // The authority shortens both periods to a day; the job keeps its two-day window, and
-    // receipts may live three days.
-    assert_ok(
-        fixture
-            .change_params(|params| {
-                params.unbonding_period_secs = 86_400;
-                params.dispute_window_secs = 86_400;
-                params.receipt_max_age_secs = 3 * 86_400;
-            })
-            .await,
-    );
-    let mut receipt = fixture.receipt(&scene.job, &scene.provider, 9_000).await;
-    receipt.expires_at = receipt.issued_at + 3 * 86_400;
-    let signed = fixture.attested(receipt, &scene.provider).await;
-    assert_ok(fixture.complete(&scene.provider, &scene.job).await);
-    assert_ok(fixture.request_unstake(&scene.provider, scene.stake).await);
-    fixture.advance(86_400 + 1).await;
 
     // Unbonding is over; the receipt, issued before the end, settles within the job's window.
     assert_ok(fixture.settle(&scene.job, &scene.provider, &signed).await);
@@ -126,10 +114,10 @@ async fn a_late_attested_settlement_keeps_the_stake_until_its_dispute_window_clo
             client_reward_token: client_reward,
             reward_mint: fixture.reward_mint,
         },
-        scene.stake,
+        stake,
     );
     assert_ok(fixture.send(&[resolve], &[&authority]).await);
-    assert_eq!(fixture.balance(&client_reward).await, scene.stake);
+    assert_eq!(fixture.balance(&client_reward).await, stake);
 
     // Slashed to nothing, it still may not leave while the window is open.
     assert_err(
@@ -147,23 +135,8 @@ async fn a_late_attested_settlement_keeps_the_stake_until_its_dispute_window_clo
 
 #[tokio::test]
 async fn withdrawing_first_leaves_no_stake_to_settle_attested_work_against() {
-    let mut scene = running_job().await;
+    let (mut scene, stake, signed) = ended_with_a_late_receipt().await;
     let fixture = &mut scene.fixture;
-    assert_ok(
-        fixture
-            .change_params(|params| {
-                params.unbonding_period_secs = 86_400;
-                params.dispute_window_secs = 86_400;
-                params.receipt_max_age_secs = 3 * 86_400;
-            })
-            .await,
-    );
-    let mut receipt = fixture.receipt(&scene.job, &scene.provider, 9_000).await;
-    receipt.expires_at = receipt.issued_at + 3 * 86_400;
-    let signed = fixture.attested(receipt, &scene.provider).await;
-    assert_ok(fixture.complete(&scene.provider, &scene.job).await);
-    assert_ok(fixture.request_unstake(&scene.provider, scene.stake).await);
-    fixture.advance(86_400 + 1).await;
     assert_ok(fixture.withdraw(&scene.provider).await);
 
     // The stake is gone: attested work on the ended job would be undisputable, so it waits
@@ -177,7 +150,7 @@ async fn withdrawing_first_leaves_no_stake_to_settle_attested_work_against() {
         &fixture.network,
         fixture.reward_mint,
         &scene.provider.reward_account,
-        scene.stake,
+        stake,
     );
     assert_ok(fixture.send(&[stake], &[&scene.provider.owner]).await);
     assert_ok(fixture.settle(&scene.job, &scene.provider, &signed).await);
