@@ -1,5 +1,6 @@
 //! initialize_network, update_parameters, propose/accept_authority, set_pause, set_attestors.
 
+use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_program_pack::Pack;
 use solana_pubkey::Pubkey;
@@ -257,138 +258,35 @@ async fn update_parameters_by_authority_only_and_validated() {
     assert_eq!(fixture.network_account().await.params, params);
 }
 
-#[tokio::test]
-async fn authority_moves_in_two_steps() {
-    let mut fixture = TestFixture::new().await;
-    let authority = fixture.authority.insecure_clone();
-    let network = fixture.network;
-    let successor = fixture.wallet().await;
-    let stranger = fixture.wallet().await;
-
-    let result = fixture
-        .send(
-            &[ix::propose_authority(
-                &stranger.pubkey(),
-                &network,
-                &stranger.pubkey(),
-            )],
-            &[&stranger],
-        )
-        .await;
-    assert_err(result, TesseraError::NotAuthority);
-
-    // Nobody can accept before a proposal (the default pubkey cannot sign).
-    let result = fixture
-        .send(
-            &[ix::accept_authority(&successor.pubkey(), &network)],
-            &[&successor],
-        )
-        .await;
-    assert_err(result, TesseraError::NotPendingAuthority);
-
-    let result = fixture
-        .send(
-            &[ix::propose_authority(
-                &authority.pubkey(),
-                &network,
-                &successor.pubkey(),
-            )],
-            &[&authority],
-        )
-        .await;
-    assert_ok(result);
-    assert_eq!(
-        fixture.network_account().await.pending_authority,
-        successor.pubkey()
-    );
-
-    let result = fixture
-        .send(
-            &[ix::accept_authority(&stranger.pubkey(), &network)],
-            &[&stranger],
-        )
-        .await;
-    assert_err(result, TesseraError::NotPendingAuthority);
-
-    let result = fixture
-        .send(
-            &[ix::accept_authority(&successor.pubkey(), &network)],
-            &[&successor],
-        )
-        .await;
-    assert_ok(result);
-    let state = fixture.network_account().await;
-    assert_eq!(state.authority, successor.pubkey());
-    assert_eq!(state.pending_authority, Pubkey::default());
-
-    // The old authority has lost its powers.
-    let result = fixture
-        .send(
-            &[ix::set_pause(
-                &authority.pubkey(),
-                &network,
-                PauseFlags {
-                    claims: true,
-                    ..Default::default()
-                },
-            )],
-            &[&authority],
-        )
-        .await;
-    assert_err(result, TesseraError::NotAuthority);
+/// A role that moves in two steps: the authority proposes, the new key accepts.
+struct TwoStep {
+    propose: fn(&Pubkey, &Pubkey, &Pubkey) -> Instruction,
+    accept: fn(&Pubkey, &Pubkey) -> Instruction,
+    /// The error of an accept by anyone but the proposed key.
+    not_pending: TesseraError,
+    /// (current holder, proposed holder) in the network account.
+    holders: fn(&Network) -> (Pubkey, Pubkey),
 }
 
-#[tokio::test]
-async fn treasury_moves_in_two_steps() {
+/// Walks `role` through refused proposals and accepts, a withdrawn proposal and a handover to
+/// `successor`; returns the fixture after the handover.
+async fn hand_over(role: TwoStep, successor: &Keypair) -> TestFixture {
     let mut fixture = TestFixture::new().await;
     let authority = fixture.authority.insecure_clone();
     let network = fixture.network;
-    let successor = fixture.wallet().await;
     let stranger = fixture.wallet().await;
+    let propose = |signer: &Keypair, to: &Pubkey| (role.propose)(&signer.pubkey(), &network, to);
+    let accept = |signer: &Keypair| (role.accept)(&signer.pubkey(), &network);
 
-    let propose = |signer: &Keypair, new_treasury: &Pubkey| {
-        ix::propose_treasury(&signer.pubkey(), &network, new_treasury)
-    };
     let result = fixture
         .send(&[propose(&stranger, &stranger.pubkey())], &[&stranger])
         .await;
     assert_err(result, TesseraError::NotAuthority);
     // Nobody can accept before a proposal (the default pubkey cannot sign).
-    let result = fixture
-        .send(
-            &[ix::accept_treasury(&successor.pubkey(), &network)],
-            &[&successor],
-        )
-        .await;
-    assert_err(result, TesseraError::NotPendingTreasury);
+    let result = fixture.send(&[accept(successor)], &[successor]).await;
+    assert_err(result, role.not_pending);
 
-    let result = fixture
-        .send(&[propose(&authority, &successor.pubkey())], &[&authority])
-        .await;
-    assert_ok(result);
-    assert_eq!(
-        fixture.network_account().await.pending_treasury,
-        successor.pubkey()
-    );
-    let result = fixture
-        .send(
-            &[ix::accept_treasury(&stranger.pubkey(), &network)],
-            &[&stranger],
-        )
-        .await;
-    assert_err(result, TesseraError::NotPendingTreasury);
-    let result = fixture
-        .send(
-            &[ix::accept_treasury(&successor.pubkey(), &network)],
-            &[&successor],
-        )
-        .await;
-    assert_ok(result);
-    let state = fixture.network_account().await;
-    assert_eq!(state.treasury, successor.pubkey());
-    assert_eq!(state.pending_treasury, Pubkey::default());
-
-    // A proposal can be withdrawn with the default pubkey.
+    // A proposal withdrawn with the default pubkey cannot be accepted.
     let result = fixture
         .send(&[propose(&authority, &stranger.pubkey())], &[&authority])
         .await;
@@ -397,14 +295,61 @@ async fn treasury_moves_in_two_steps() {
         .send(&[propose(&authority, &Pubkey::default())], &[&authority])
         .await;
     assert_ok(result);
+    let result = fixture.send(&[accept(&stranger)], &[&stranger]).await;
+    assert_err(result, role.not_pending);
+
+    let result = fixture
+        .send(&[propose(&authority, &successor.pubkey())], &[&authority])
+        .await;
+    assert_ok(result);
+    let (before, pending) = (role.holders)(&fixture.network_account().await);
+    assert_eq!(pending, successor.pubkey());
+    let result = fixture.send(&[accept(&stranger)], &[&stranger]).await;
+    assert_err(result, role.not_pending);
+    let result = fixture.send(&[accept(successor)], &[successor]).await;
+    assert_ok(result);
+    let (after, pending) = (role.holders)(&fixture.network_account().await);
+    assert_ne!(before, after);
+    assert_eq!((after, pending), (successor.pubkey(), Pubkey::default()));
+    fixture
+}
+
+#[tokio::test]
+async fn authority_moves_in_two_steps() {
+    let successor = Keypair::new();
+    let role = TwoStep {
+        propose: ix::propose_authority,
+        accept: ix::accept_authority,
+        not_pending: TesseraError::NotPendingAuthority,
+        holders: |network| (network.authority, network.pending_authority),
+    };
+    let mut fixture = hand_over(role, &successor).await;
+
+    // The old authority has lost its powers.
+    let authority = fixture.authority.insecure_clone();
+    let pause = PauseFlags {
+        claims: true,
+        ..Default::default()
+    };
     let result = fixture
         .send(
-            &[ix::accept_treasury(&stranger.pubkey(), &network)],
-            &[&stranger],
+            &[ix::set_pause(&authority.pubkey(), &fixture.network, pause)],
+            &[&authority],
         )
         .await;
-    assert_err(result, TesseraError::NotPendingTreasury);
-    assert_eq!(fixture.network_account().await.treasury, successor.pubkey());
+    assert_err(result, TesseraError::NotAuthority);
+}
+
+#[tokio::test]
+async fn treasury_moves_in_two_steps() {
+    let successor = Keypair::new();
+    let role = TwoStep {
+        propose: ix::propose_treasury,
+        accept: ix::accept_treasury,
+        not_pending: TesseraError::NotPendingTreasury,
+        holders: |network| (network.treasury, network.pending_treasury),
+    };
+    hand_over(role, &successor).await;
 }
 
 #[tokio::test]
