@@ -1,5 +1,5 @@
 //! Recomputes every balance from the program's accounts and checks the invariants of
-//! DESIGN.md: what an auditor with no key can verify.
+//! docs/design.md: what an auditor with no key can verify.
 
 use crate::ledger::Ledger;
 use anchor_lang::prelude::Pubkey;
@@ -16,6 +16,8 @@ pub struct Report {
     pub providers: usize,
     pub jobs: usize,
     pub epochs: usize,
+    /// Ended jobs anyone may close now (`tessera job close`): not a problem, work to crank.
+    pub closable_jobs: usize,
     /// Each broken invariant, in words.
     pub findings: Vec<String>,
 }
@@ -39,6 +41,8 @@ pub fn run(ledger: &Ledger) -> Result<Report> {
     report.jobs = jobs.len();
     report.epochs = epochs.len();
     let mut sums: BTreeMap<Pubkey, [u64; 5]> = BTreeMap::new();
+    let now = ledger.now()?;
+    let by_address: BTreeMap<Pubkey, &Network> = networks.iter().map(|(a, n)| (*a, n)).collect();
 
     for (address, job) in &jobs {
         let vault = ledger.token_balance(&job.vault)?;
@@ -63,6 +67,24 @@ pub fn run(ledger: &Ledger) -> Result<Report> {
                 "job {address}: settled {} above max {}",
                 job.settled_units, job.max_units
             ));
+        }
+        if !job.requirement.class.measures(job.unit_kind) {
+            report.findings.push(format!(
+                "job {address}: class {:?} does not count {:?}",
+                job.requirement.class, job.unit_kind
+            ));
+        }
+        if job.no_show && job.settled_units != 0 {
+            report.findings.push(format!(
+                "job {address}: cancelled as a no-show with {} units settled",
+                job.settled_units
+            ));
+        }
+        if let Some(network) = by_address.get(&job.network) {
+            let paused_secs = network.settlement_pauses.paused_secs_at(now)?;
+            if job.has_ended() && !job.dispute_open && now >= job.closes_at(paused_secs)? {
+                report.closable_jobs += 1;
+            }
         }
         let sum = sums.entry(job.network).or_default();
         sum[2] += 1;
@@ -92,6 +114,12 @@ pub fn run(ledger: &Ledger) -> Result<Report> {
         *claimed.entry(epoch.network).or_default() += epoch.claimed;
     }
     for (address, network) in &networks {
+        if network.invariant().is_err() {
+            report.findings.push(format!(
+                "network {address}: parameters, emission schedule, attestor set or pause record \
+                 out of range"
+            ));
+        }
         let sum = sums.get(address).copied().unwrap_or_default();
         let totals = &network.totals;
         let pairs = [

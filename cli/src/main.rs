@@ -83,7 +83,7 @@ enum Command {
     /// Runs Tessera's main job end to end and prints a summary: a network, providers of all
     /// four classes, funded jobs, signed receipts settled, an epoch's emissions claimed, an audit.
     Quickstart,
-    /// Networks: create, show, and the authority's parameters, attestors and pause.
+    /// Networks: create, show, and the authority's parameters, attestors, pause and treasury.
     #[command(subcommand)]
     Network(NetworkCommand),
     /// Providers: register, update, rotate the worker key, show, list, deregister.
@@ -98,7 +98,7 @@ enum Command {
     /// Disputes: a client opens one, the network authority resolves it.
     #[command(subcommand)]
     Dispute(DisputeCommand),
-    /// Work receipts: sign (worker), co-sign (attestors or client), verify, submit.
+    /// Work receipts: sign (worker), review and co-sign (attestors or client), verify, submit.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
     /// Claims a provider's emissions for finished epochs.
@@ -356,6 +356,12 @@ fn command(session: &Session, command: &Command, output: Output) -> Result<Outco
                     format!("{} problems", report.findings.len())
                 }
             );
+            if report.closable_jobs > 0 {
+                text += &format!(
+                    "\n  {} ended jobs may be closed now (`tessera job close JOB`)",
+                    report.closable_jobs
+                );
+            }
             for finding in &report.findings {
                 text += &format!("\n  {finding}");
             }

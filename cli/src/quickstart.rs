@@ -1,9 +1,11 @@
 //! `tessera quickstart`: Tessera's main job end to end on whatever ledger the command opened
 //! (the embedded one by default), through the same client library every command uses.
 
+use crate::commands::default_unit;
+use crate::commands::network::default_stake_per_job;
 use crate::ledger::Ledger;
 use crate::progress::Progress;
-use crate::tokens::{associated_account, create_mint, format_amount, mint_to, set_mint_authority};
+use crate::tokens::{associated_account, create_mint, format_amount, mint_to};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -106,7 +108,8 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
     let network = pda::network(network_id);
     progress.step(&format!("network {network_id} at {network}"));
 
-    // The reward mint: an allocation minted to the payer, then the mint authority handed to the network.
+    // The reward mint: an allocation minted to the payer, whose mint authority then passes to
+    // the network inside initialize_network.
     let reward_mint_key = Keypair::new();
     let reward = MintRef {
         mint: reward_mint_key.pubkey(),
@@ -116,17 +119,13 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
     let mut setup = create_mint(&payer_key, reward, &payer_key, DECIMALS, rent)?;
     setup.push(create_faucet);
     setup.push(mint_to(reward, &faucet, &payer_key, 1_000_000 * ONE)?);
-    setup.push(set_mint_authority(
-        reward,
-        &payer_key,
-        &pda::mint_authority(&network),
-    )?);
     ledger
         .send(&setup, &[&reward_mint_key])
         .context("creating the reward mint")?;
     let class = |min_stake, weight| ClassParams {
         min_stake,
         emission_weight_bps: weight,
+        stake_per_job: default_stake_per_job(min_stake),
     };
     let args = InitializeNetworkArgs {
         network_id,
@@ -144,6 +143,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
                 class(100 * ONE, 10_000),
                 class(100 * ONE, 1),
             ],
+            start_timeout_secs: 600,
         },
         emission: EmissionSchedule {
             initial_per_epoch: 10_000 * ONE,
@@ -153,7 +153,10 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
         },
     };
     ledger
-        .send(&[ix::initialize_network(&payer_key, reward, args)], &[])
+        .send(
+            &[ix::initialize_network(&payer_key, &payer_key, reward, args)],
+            &[],
+        )
         .context("initialize_network")?;
     let attestors: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
     ledger.send(
@@ -274,7 +277,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
                 min_vram_gib: 0,
                 min_bandwidth_mbps: 0,
             },
-            unit_kind: UnitKind::GpuSeconds,
+            unit_kind: default_unit(provider.class),
             price_per_unit: *price,
             max_units: *units,
             spec_hash: [job_id as u8; 32],
@@ -320,6 +323,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
                 provider: provider.address,
                 worker_key: provider.worker.pubkey(),
                 cumulative_units: cumulative,
+                unit_kind: job_state.unit_kind,
                 result_hash: [cumulative as u8; 32],
                 attestor_set_version: state.attestors.version,
                 issued_at,
@@ -382,6 +386,7 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
         provider: bandwidth.address,
         worker_key: bandwidth.worker.pubkey(),
         cumulative_units: relayed,
+        unit_kind: UnitKind::Bytes,
         result_hash: [1; 32],
         attestor_set_version: state.attestors.version,
         issued_at,

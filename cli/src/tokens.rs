@@ -167,22 +167,6 @@ pub fn mint_to(
     )?)
 }
 
-/// Hands the mint authority of `mint` to `new_authority`.
-pub fn set_mint_authority(
-    mint: MintRef,
-    current: &Pubkey,
-    new_authority: &Pubkey,
-) -> Result<Instruction> {
-    Ok(spl_token_2022_interface::instruction::set_authority(
-        &mint.token_program,
-        &mint.mint,
-        Some(new_authority),
-        spl_token_2022_interface::instruction::AuthorityType::MintTokens,
-        current,
-        &[],
-    )?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

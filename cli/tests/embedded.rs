@@ -43,7 +43,8 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 
-    // A reward mint whose authority is the network's mint PDA (client-side token instructions).
+    // A reward mint of the payer's (client-side token instructions); initialize_network hands
+    // its mint authority to the network's PDA through a CPI into the token program.
     let network = pda::network(7);
     let mint = Keypair::new();
     let token_program = spl_token_interface::ID;
@@ -63,7 +64,7 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
             spl_token_interface::instruction::initialize_mint2(
                 &token_program,
                 &mint.pubkey(),
-                &pda::mint_authority(&network),
+                &payer.pubkey(),
                 None,
                 6,
             )
@@ -79,6 +80,7 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
     let class = ClassParams {
         min_stake: 0,
         emission_weight_bps: 10_000,
+        stake_per_job: 1,
     };
     let args = InitializeNetworkArgs {
         network_id: 7,
@@ -91,6 +93,7 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
             protocol_fee_bps: 100,
             jail_after_lost_disputes: 3,
             classes: [class; 4],
+            start_timeout_secs: 600,
         },
         emission: EmissionSchedule {
             initial_per_epoch: 1_000,
@@ -102,7 +105,12 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
     send(
         &rpc,
         &payer,
-        &[ix::initialize_network(&payer.pubkey(), reward_mint, args)],
+        &[ix::initialize_network(
+            &payer.pubkey(),
+            &payer.pubkey(),
+            reward_mint,
+            args,
+        )],
         &[],
     );
     // Registering creates the stake vault through a CPI into the token program.
@@ -135,6 +143,12 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
         .get_account(&network)
         .expect("the network survived the restart");
     assert_eq!(network_account.owner, tessera::ID);
+    let mint_account = rpc.get_account(&mint.pubkey()).unwrap();
+    assert_eq!(
+        &mint_account.data[0..36],
+        [&[1, 0, 0, 0][..], pda::mint_authority(&network).as_ref()].concat(),
+        "the network's PDA holds the mint authority"
+    );
     assert!(
         rpc.get_account(&vault).is_ok(),
         "the vault survived the restart"

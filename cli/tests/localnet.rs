@@ -1,14 +1,15 @@
 //! `tessera localnet` driven from separate processes: a whole scenario through the `tessera`
-//! commands over JSON-RPC (network, attestors, provider, stake, job, receipts, pause, dispute,
-//! close, unstake, claim, migrate), bad input refused with a clear message and the ledger left
-//! unchanged, then a restart that finds every account as it was.
+//! commands over JSON-RPC (network, attestors, provider, stake, job, receipts reviewed and
+//! co-signed, pause, dispute, no-show, close, unstake, claim, treasury, migrate), bad input
+//! refused with a clear message and the ledger left unchanged, then a restart that finds every
+//! account as it was.
 
 use anchor_lang::prelude::Pubkey;
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_signer::Signer;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -117,6 +118,24 @@ impl Scenario<'_> {
             .expect("tessera runs")
     }
 
+    /// Runs `tessera` with `input` on its standard input (a pipe, not a terminal).
+    fn tessera_with_input(&self, signer: &Actor, command: &str, input: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["--url", &self.localnet.url, "--output", "json"])
+            .arg("--keypair")
+            .arg(&signer.path)
+            .args(["--network", &self.network.to_string()])
+            .args(command.split_whitespace())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tessera runs");
+        // The command may refuse before it reads: a closed pipe is no failure here.
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        child.wait_with_output().expect("tessera ends")
+    }
+
     /// Runs a command that must succeed; returns its JSON.
     fn ok(&self, signer: &Actor, command: &str) -> Value {
         let output = self.tessera(signer, command);
@@ -220,8 +239,27 @@ fn a_scenario_through_localnet_survives_a_restart() {
 
     // Network 2 by hand, with short windows.
     s.network = 2;
-    let init = s.ok(&authority, "network init --epoch-secs 300 --unbonding-secs 30 --dispute-window-secs 30 --min-stake edge=100 --allocation 10000");
+    let init = s.ok(&authority, "network init --epoch-secs 300 --unbonding-secs 30 --dispute-window-secs 30 --min-stake edge=100 --stake-per-job edge=60 --start-timeout-secs 60 --allocation 10000");
     let reward: Pubkey = text(&init, "reward_mint").parse().unwrap();
+    let shown = &s.ok(&authority, "network show --only")[0];
+    assert_eq!(shown["params"]["start_timeout_secs"], 60);
+    assert_eq!(shown["params"]["classes"][2]["stake_per_job"], "60.000000");
+    assert_eq!(shown["params"]["classes"][0]["stake_per_job"], "250.000000", "a quarter of the class minimum");
+    assert_eq!(shown["pending_treasury"], Value::Null);
+    assert_eq!(shown["settlement_pauses"]["running"], false);
+
+    // Network 3 adopts a mint of the authority's: its mint authority signs the handover.
+    s.network = 3;
+    let adopted = s.ok(&authority, "token create-mint --decimals 6 --supply 100");
+    let adopted = text(&adopted, "mint").to_string();
+    s.refused(&authority, &format!("network init --reward-mint {adopted} --mint-authority {}", owner.path.display()), &format!("the mint authority of {adopted} is {}, not {}", authority.key(), owner.key()));
+    s.refused(&authority, "network init --mint-authority /nonexistent/id.json", "--reward-mint");
+    assert_eq!(s.ok(&authority, &format!("network init --reward-mint {adopted}"))["reward_mint"], adopted);
+    let mint_account = rpc.get_account(&adopted.parse().unwrap()).unwrap();
+    assert_eq!(&mint_account.data[4..36], tessera_client::pda::mint_authority(&tessera_client::pda::network(3)).as_ref());
+    s.network = 4;
+    s.refused(&authority, &format!("network init --reward-mint {adopted}"), "the mint's current mint authority signs the handover");
+    s.network = 2;
     s.watched = [&authority, &owner, &client, &stranger].iter().flat_map(|a| [a.key(), ata(&a.key(), &reward)]).collect();
     let (a, b) = (attestor_a.key(), attestor_b.key());
     s.refused(&authority, "network init", "already exists");
@@ -255,21 +293,46 @@ fn a_scenario_through_localnet_survives_a_restart() {
     s.refused(&client, &format!("job create --mint {reward} --provider {provider} --price 0.0000001 --max-units 100"), "has 7 decimals");
     s.refused(&client, &format!("job create --mint {reward} --provider {provider} --price 5 --max-units 1000"), "insufficient funds");
     s.refused(&client, &format!("job create --mint {provider} --provider {provider} --price 1 --max-units 1"), "is not a mint");
+    s.refused(&client, &format!("job create --mint {reward} --class bandwidth --unit gpu-seconds --price 0.1 --max-units 10"), "is gpu-seconds but class Bandwidth counts bytes");
+    s.refused(&client, &format!("job create --mint {reward} --provider {provider} --class training --price 0.1 --max-units 10"), "is of class Edge, not --class Training");
     let job = s.ok(&client, &format!("job create --mint {reward} --provider {provider} --price 0.5 --max-units 100"));
+    assert_eq!(job["unit_kind"], "cpu-seconds", "an Edge job counts CPU-seconds unless told");
     let job = text(&job, "address").to_string();
     s.refused(&stranger, &format!("job accept {job}"), "has no provider on network 2");
     assert_eq!(s.ok(&owner, &format!("job accept {job}"))["deposited"], "50.000000");
+    // 100 staked at 60 per job holds one running job: a second waits.
+    let second = s.ok(&client, &format!("job create --mint {reward} --provider {provider} --price 0.1 --max-units 10"));
+    let second = text(&second, "address").to_string();
+    s.refused(&owner, &format!("job accept {second}"), "covers no more running jobs");
 
-    // Receipt: the worker signs, two attestors co-sign offline, anyone submits.
+    // Receipt: the worker signs, two attestors review and co-sign, anyone submits.
     let receipt = dir.join("receipt-40.json");
     let receipt = receipt.to_str().unwrap();
     s.refused(&owner, &format!("receipt sign --job {job} --units 40 --out {receipt}"), "is not provider");
+    s.refused(&worker, &format!("receipt sign --job {job} --units 40 --unit bytes --out {receipt}"), "is not job");
     s.ok(&worker, &format!("receipt sign --job {job} --units 40 --out {receipt}"));
     s.refused(&worker, &format!("receipt sign --job {job} --units 40 --out {receipt}"), "already exists");
-    s.ok(&attestor_a, &format!("receipt cosign {receipt}"));
+    let signed_by_worker = std::fs::read(receipt).unwrap();
+    for (signer, command, input, expected) in [
+        (&attestor_a, format!("receipt cosign {receipt}"), "no\n", "not signed: pass --yes to co-sign without a prompt"),
+        (&attestor_a, format!("receipt cosign {receipt}"), "yes\n", "not signed: pass --yes"),
+        (&attestor_a, format!("receipt cosign {receipt} --offline"), "", "not signed: pass --yes"),
+        (&stranger, format!("receipt cosign {receipt} --yes"), "", "is neither job"),
+        (&owner, format!("receipt cosign {receipt} --yes"), "", "is neither job"),
+    ] {
+        let output = s.tessera_with_input(signer, &command, input);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "`{command}` was not refused: {stderr}");
+        assert!(stderr.contains(expected), "`{command}`: expected {expected:?} in\n{stderr}");
+        assert_eq!(std::fs::read(receipt).unwrap(), signed_by_worker, "`{command}` changed the receipt file");
+    }
+    let cosigned = s.ok(&attestor_a, &format!("receipt cosign {receipt} --yes"));
+    assert_eq!(cosigned["payment"]["new_units"], 40);
+    assert_eq!(cosigned["payment"]["to_be_paid"], "20.000000");
+    assert_eq!(cosigned["unit_kind"], "cpu-seconds");
     s.refused(&stranger, &format!("receipt submit {receipt}"), "SignatureCountMismatch");
-    s.ok(&attestor_b, &format!("receipt cosign {receipt}"));
-    s.refused(&attestor_b, &format!("receipt cosign {receipt}"), "has already signed");
+    s.ok(&attestor_b, &format!("receipt cosign {receipt} --yes"));
+    s.refused(&attestor_b, &format!("receipt cosign {receipt} --yes"), "has already signed");
     assert_eq!(s.ok(&stranger, &format!("receipt verify {receipt}"))["signatures"].as_array().unwrap().len(), 3);
     let tampered = dir.join("tampered.json");
     std::fs::write(&tampered, std::fs::read_to_string(receipt).unwrap().replace("\"cumulative_units\": 40", "\"cumulative_units\": 99")).unwrap();
@@ -290,17 +353,30 @@ fn a_scenario_through_localnet_survives_a_restart() {
     s.refused(&client, &format!("job create --mint {reward} --class edge --price 0.1 --max-units 10"), "paused for new jobs");
     s.ok(&authority, "network unpause --new-jobs");
 
-    // Completed, disputed within the window, upheld with a slash, closed after the window.
+    // Completed (the second job takes its slot), disputed within the window, upheld with a
+    // slash, closed after the window.
     let evidence = "ab".repeat(32);
     s.ok(&owner, &format!("job complete {job}"));
+    assert_eq!(s.ok(&owner, &format!("job accept {second}"))["status"], "Running");
+    s.refused(&client, &format!("job cancel {second}"), "or as a no-show in");
     s.refused(&stranger, &format!("dispute open {job} --evidence-hash {evidence}"), "only the job's client");
     s.ok(&client, &format!("dispute open {job} --evidence-hash {evidence}"));
     s.refused(&owner, "stake unstake 10", "open disputes");
     s.refused(&authority, &format!("dispute resolve {job} --slash 1000"), "more than provider");
     s.ok(&authority, &format!("dispute resolve {job} --slash 10"));
-    s.refused(&stranger, &format!("job close {job}"), "DisputeWindowOpen");
+    s.refused(&stranger, &format!("job close {job}"), "closes in");
     s.ok(&stranger, "ledger warp --by 31");
     assert_eq!(s.ok(&stranger, &format!("job close {job}"))["refunded"], "30.000000");
+
+    // The second job settled nothing within its start timeout: the client cancels it as a
+    // no-show, a strike against the provider, and it closes at once.
+    s.refused(&owner, "stake unstake 40", "running jobs need 100.000000 staked");
+    s.ok(&stranger, "ledger warp --by 31");
+    let cancelled = s.ok(&client, &format!("job cancel {second}"));
+    assert_eq!(cancelled["no_show"], true);
+    assert_eq!(s.ok(&stranger, &format!("job close {second}"))["refunded"], "1.000000");
+    let struck = s.ok(&owner, "provider show");
+    assert_eq!((struck["no_shows"].as_u64(), struck["lost_disputes"].as_u64(), struck["active_jobs"].as_u64()), (Some(1), Some(1), Some(0)));
 
     // Unstake, wait out the unbonding, withdraw.
     s.ok(&owner, "stake unstake 40");
@@ -338,7 +414,7 @@ fn a_scenario_through_localnet_survives_a_restart() {
     let idle = text(&idle, "address").to_string();
     s.refused(&stranger, &format!("job top-up {idle} --units 5"), "only the job's client");
     assert_eq!(s.ok(&client, &format!("job top-up {idle} --units 5"))["deposited"], "1.500000");
-    s.refused(&client, &format!("job cancel {idle}"), "CancelTooEarly");
+    s.refused(&client, &format!("job cancel {idle}"), "is open to providers until");
     s.ok(&stranger, "ledger warp --by 61");
     assert_eq!(s.ok(&client, &format!("job cancel {idle}"))["status"], "Cancelled");
     s.ok(&stranger, "ledger warp --by 31");
@@ -352,6 +428,20 @@ fn a_scenario_through_localnet_survives_a_restart() {
     s.ok(&client, &format!("job create --mint {payment} --class inference --price 0.25 --max-units 100"));
     assert_eq!(s.ok(&client, &format!("token balance --mint {payment}"))["balance"], "475.00");
     assert_eq!(s.ok(&stranger, "audit")["findings"], serde_json::json!([]));
+
+    // The treasury moves in two steps: the authority proposes, the proposed wallet accepts.
+    s.refused(&stranger, &format!("network propose-treasury {}", stranger.key()), "only network 2's authority");
+    s.refused(&stranger, "network accept-treasury", "has no proposed treasury");
+    s.refused(&authority, &format!("network propose-treasury {}", authority.key()), "already is network 2's treasury");
+    s.ok(&authority, &format!("network propose-treasury {c}"));
+    assert_eq!(s.ok(&stranger, "network show --only")[0]["pending_treasury"], c.to_string());
+    s.ok(&authority, "network propose-treasury --withdraw");
+    s.refused(&client, "network accept-treasury", "has no proposed treasury");
+    s.ok(&authority, &format!("network propose-treasury {}", stranger.key()));
+    s.refused(&client, "network accept-treasury", "only the proposed treasury");
+    assert_eq!(s.ok(&stranger, "network accept-treasury")["treasury"], stranger.key().to_string());
+    let shown = &s.ok(&stranger, "network show --only")[0];
+    assert_eq!((shown["treasury"].as_str(), &shown["pending_treasury"]), (Some(stranger.key().to_string().as_str()), &Value::Null));
     // Another deployment's address: not on this ledger; an unreachable ledger: said so.
     s.refused(&stranger, &format!("--program-id {} network show", Pubkey::new_unique()), "the Tessera program is not deployed at");
     let output = Command::new(env!("CARGO_BIN_EXE_tessera")).args(["--url", "http://127.0.0.1:9", "--keypair"]).arg(&stranger.path).args(["network", "show"]).output().unwrap();

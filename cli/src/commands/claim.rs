@@ -3,7 +3,7 @@
 use super::{ensure_open, Activity, Outcome, Session};
 use crate::tokens::associated_account;
 use anchor_lang::prelude::Pubkey;
-use anyhow::{ensure, Result};
+use anyhow::{bail, ensure, Result};
 use clap::Args;
 use serde_json::json;
 use tessera::state::WorkRecord;
@@ -11,8 +11,9 @@ use tessera_client::instructions::{self as ix, ClaimEmissionAccounts};
 
 #[derive(Args)]
 pub struct ClaimArgs {
-    /// The provider account (default: --keypair's provider on --network). Anyone may claim for
-    /// any provider; rewards always go to the provider's owner.
+    /// The provider account (default: --keypair's provider on --network), even one that has
+    /// deregistered since. Anyone may claim for any provider; rewards always go to the owner
+    /// recorded with the work.
     #[arg(long)]
     provider: Option<Pubkey>,
     /// Only this epoch (default: every finished epoch with attested work).
@@ -26,16 +27,24 @@ impl ClaimArgs {
         ensure_open(&network, Activity::Claims)?;
         let ledger = session.ledger;
         let me = session.signer();
-        let (provider, state) = match self.provider {
-            Some(address) => (address, session.provider_at(&address)?),
-            None => session.provider_of(&network_key, &me)?,
-        };
+        // The provider account need not exist any more: each work record names its owner.
+        let provider = self
+            .provider
+            .unwrap_or_else(|| tessera_client::pda::provider(&network_key, &me));
         let reward = session.reward_mint(&network)?;
         let now = ledger.now()?;
         let current = network.epoch_at(now)?;
         // Work records: [discriminator 8][provider 32][epoch 8]...
         let mut records: Vec<(Pubkey, WorkRecord)> = ledger.all_where(&[(8, provider)])?;
+        records.retain(|(_, record)| record.network == network_key);
         records.sort_by_key(|(_, record)| record.epoch);
+        if records.is_empty() && !ledger.exists(&provider)? {
+            bail!(
+                "{provider} is no provider on network {} and has no unclaimed work: pass the \
+                 provider account with --provider (`tessera provider list`)",
+                network.network_id
+            );
+        }
         if let Some(epoch) = self.epoch {
             ensure!(
                 epoch < current,
@@ -47,10 +56,10 @@ impl ClaimArgs {
                 "provider {provider} has no unclaimed work in epoch {epoch}"
             );
         }
-        let (owner_token, create) = associated_account(&me, &state.owner, reward.key);
-        let before = ledger.token_balance(&owner_token)?;
         let mut claimed = Vec::new();
         let mut skipped = Vec::new();
+        let mut gained = 0;
+        let mut owners = Vec::new();
         for (_, record) in &records {
             if record.epoch >= current {
                 skipped.push(format!("epoch {} is not over", record.epoch));
@@ -63,21 +72,27 @@ impl ClaimArgs {
                 ));
                 continue;
             }
+            let (owner_token, create) = associated_account(&me, &record.owner, reward.key);
             let claim = ix::claim_emission(
                 ClaimEmissionAccounts {
                     cranker: me,
                     network: network_key,
                     provider,
-                    provider_owner: state.owner,
+                    provider_owner: record.owner,
                     rent_payer: record.rent_payer,
                     reward_mint: reward.key,
                 },
                 record.epoch,
             );
-            ledger.send(&[create.clone(), claim], &[])?;
+            let before = ledger.token_balance(&owner_token)?;
+            ledger.send(&[create, claim], &[])?;
+            gained += ledger.token_balance(&owner_token)? - before;
             claimed.push(record.epoch);
+            if !owners.contains(&record.owner) {
+                owners.push(record.owner);
+            }
         }
-        let gained = ledger.token_balance(&owner_token)? - before;
+        let owners: Vec<String> = owners.iter().map(Pubkey::to_string).collect();
         let mut text = if claimed.is_empty() {
             format!("nothing to claim for provider {provider} yet")
         } else {
@@ -85,7 +100,7 @@ impl ClaimArgs {
                 "claimed {} for provider {provider} (epochs {:?}) to {}",
                 reward.format(gained),
                 claimed,
-                state.owner
+                owners.join(", ")
             )
         };
         for line in &skipped {
@@ -97,6 +112,7 @@ impl ClaimArgs {
                 "provider": provider.to_string(),
                 "epochs": claimed,
                 "amount": reward.format(gained),
+                "owners": owners,
                 "skipped": skipped,
             }),
         ))

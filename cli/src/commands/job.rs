@@ -1,16 +1,20 @@
 //! `tessera job …` and `tessera dispute …`: escrowed jobs from creation to close, and the
 //! client's recourse.
 
-use super::{ensure_open, name, parse_hash, Activity, ClassArg, Outcome, Session, UnitArg};
+use super::{
+    default_unit, ensure_measures, ensure_open, name, parse_hash, when, Activity, ClassArg,
+    Outcome, Session, UnitArg,
+};
 use crate::tokens::{associated_account, Mint};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
 use clap::Subcommand;
 use serde_json::json;
 use tessera::instructions::CreateJobArgs;
-use tessera::state::{Job, JobRequirement, JobStatus, Provider};
+use tessera::state::{Job, JobRequirement, JobStatus, Network, Provider, ProviderStatus};
 use tessera_client::instructions::{self as ix, CloseJobAccounts, ResolveDisputeAccounts};
 use tessera_client::pda;
+use tessera_client::receipt::unit_kind_name;
 
 #[derive(Subcommand)]
 pub enum JobCommand {
@@ -31,12 +35,17 @@ pub enum JobCommand {
         /// Class of provider that may accept (default: the named provider's).
         #[arg(long, value_enum)]
         class: Option<ClassArg>,
-        #[arg(long, value_enum, default_value_t = UnitArg::GpuSeconds)]
-        unit: UnitArg,
+        /// What a unit is; the class must count it (Training and Inference: gpu-seconds, Edge:
+        /// cpu-seconds or gpu-seconds, Bandwidth: bytes). Default: the first of these.
+        #[arg(long, value_enum)]
+        unit: Option<UnitArg>,
+        /// Least number of GPUs of an accepting provider.
         #[arg(long, default_value_t = 0)]
         min_gpus: u16,
+        /// Least memory per GPU of an accepting provider, GiB.
         #[arg(long, default_value_t = 0)]
         min_vram_gib: u16,
+        /// Least uplink of an accepting provider, Mbit/s.
         #[arg(long, default_value_t = 0)]
         min_bandwidth_mbps: u32,
         /// SHA-256 of the job specification, 64 hex digits.
@@ -55,33 +64,51 @@ pub enum JobCommand {
         #[arg(long)]
         from: Option<Pubkey>,
     },
-    /// Accepts an open job as --keypair's provider.
-    Accept { job: Pubkey },
+    /// Accepts an open job as --keypair's provider; its stake must cover one more running job.
+    Accept {
+        /// The job account.
+        job: Pubkey,
+    },
     /// Adds units to a job's escrow, paid by its client (--keypair).
     TopUp {
+        /// The job account.
         job: Pubkey,
         /// Additional units.
         #[arg(long)]
         units: u64,
+        /// Source token account (default: --keypair's associated account).
         #[arg(long)]
         from: Option<Pubkey>,
     },
     /// Marks a running job done, as its provider (--keypair).
     Complete {
+        /// The job account.
         job: Pubkey,
         /// SHA-256 of the final result, 64 hex digits.
         #[arg(long, value_parser = parse_hash)]
         result_hash: Option<[u8; 32]>,
     },
-    /// Cancels a job as its client: an open one past its accept-by, a running one past its deadline.
-    Cancel { job: Pubkey },
-    /// Closes an ended job after its dispute window (anyone): unspent escrow to the client,
-    /// fees to the treasury, rent to the client.
-    Close { job: Pubkey },
-    /// Shows one job.
-    Show { job: Pubkey },
+    /// Cancels a job as its client: an open one past its accept-by, a running one past its
+    /// deadline, or one that settled nothing within its start timeout (a no-show, a strike
+    /// against the provider).
+    Cancel {
+        /// The job account.
+        job: Pubkey,
+    },
+    /// Closes an ended job (anyone) once receipts can no longer settle on it and its client can
+    /// no longer dispute: unspent escrow and rent to the client, fees to the treasury.
+    Close {
+        /// The job account.
+        job: Pubkey,
+    },
+    /// Shows one job, and when it may be cancelled, settled on and closed.
+    Show {
+        /// The job account.
+        job: Pubkey,
+    },
     /// Lists the jobs of --network (or of one client).
     List {
+        /// Only this client's jobs.
         #[arg(long)]
         client: Option<Pubkey>,
     },
@@ -89,8 +116,10 @@ pub enum JobCommand {
 
 #[derive(Subcommand)]
 pub enum DisputeCommand {
-    /// Disputes a job's settled work, as its client (--keypair), within the dispute window.
+    /// Disputes a job's attested work, as its client (--keypair), within the dispute window
+    /// of its last attested settlement.
     Open {
+        /// The job account.
         job: Pubkey,
         /// SHA-256 of the evidence, 64 hex digits.
         #[arg(long, value_parser = parse_hash)]
@@ -98,6 +127,7 @@ pub enum DisputeCommand {
     },
     /// Resolves a dispute as the network authority: --slash 0 dismisses it.
     Resolve {
+        /// The job account.
         job: Pubkey,
         /// Reward tokens taken from the provider's stake and given to the client.
         #[arg(long)]
@@ -105,8 +135,52 @@ pub enum DisputeCommand {
     },
 }
 
+/// When the program lets things happen to a job, from the job's own rules (`Job` methods and
+/// the network's settlement-pause clock); `None` where a time does not apply yet.
+pub struct JobTimes {
+    /// After it, the client may cancel a running job that settled nothing as a no-show.
+    pub start_timeout_ends: Option<i64>,
+    /// Until it, receipts issued before the job ended may settle.
+    pub settlement_window_ends: Option<i64>,
+    /// Until it, the client may dispute the last attested settlement.
+    pub dispute_window_ends: Option<i64>,
+    /// From it, anyone may close the ended job.
+    pub closes_at: Option<i64>,
+}
+
+impl JobTimes {
+    /// The times of `job` on `network` as of the ledger time `now` (settlement pauses up to
+    /// `now` lengthen the windows of ended jobs).
+    pub fn of(job: &Job, network: &Network, now: i64) -> Result<Self> {
+        let paused_secs = network.settlement_pauses.paused_secs_at(now)?;
+        Ok(Self {
+            start_timeout_ends: job
+                .was_accepted()
+                .then(|| job.start_timeout_ends())
+                .transpose()?,
+            settlement_window_ends: job
+                .has_ended()
+                .then(|| job.settlement_window_ends(paused_secs))
+                .transpose()?,
+            dispute_window_ends: (job.last_attested_at != 0)
+                .then(|| job.dispute_window_ends())
+                .transpose()?,
+            closes_at: job
+                .has_ended()
+                .then(|| job.closes_at(paused_secs))
+                .transpose()?,
+        })
+    }
+}
+
 /// A job in JSON, amounts in the payment mint's decimals.
-pub fn job_json(address: &Pubkey, j: &Job, mint: &Mint, vault: u64) -> serde_json::Value {
+pub fn job_json(
+    address: &Pubkey,
+    j: &Job,
+    mint: &Mint,
+    vault: u64,
+    times: &JobTimes,
+) -> serde_json::Value {
     json!({
         "address": address.to_string(),
         "job_id": j.job_id,
@@ -115,6 +189,7 @@ pub fn job_json(address: &Pubkey, j: &Job, mint: &Mint, vault: u64) -> serde_jso
         "status": name(j.status),
         "class": name(j.requirement.class),
         "unit": name(j.unit_kind),
+        "unit_kind": unit_kind_name(j.unit_kind),
         "payment_mint": j.payment_mint.to_string(),
         "price_per_unit": mint.format(j.price_per_unit),
         "max_units": j.max_units,
@@ -127,9 +202,74 @@ pub fn job_json(address: &Pubkey, j: &Job, mint: &Mint, vault: u64) -> serde_jso
         "vault": mint.format(vault),
         "accept_by": j.accept_by,
         "deadline": j.deadline,
+        "accepted_at": j.accepted_at,
+        "start_timeout_secs": j.start_timeout_secs,
+        "start_timeout_ends": times.start_timeout_ends,
         "ended_at": j.ended_at,
+        "no_show": j.no_show,
+        "last_attested_at": j.last_attested_at,
+        "settlement_window_ends": times.settlement_window_ends,
+        "dispute_window_ends": times.dispute_window_ends,
+        "closes_at": times.closes_at,
         "dispute_open": j.dispute_open,
     })
+}
+
+/// The times of a job in words, for `job show`.
+fn times_text(job: &Job, times: &JobTimes, now: i64) -> String {
+    let mut lines = Vec::new();
+    match job.status {
+        JobStatus::Open => lines.push(format!(
+            "a provider may accept until {}; the client may cancel after that",
+            job.accept_by
+        )),
+        JobStatus::Running => {
+            if let (0, Some(ends)) = (job.settled_units, times.start_timeout_ends) {
+                lines.push(format!(
+                    "nothing settled yet: unless something settles, the client may cancel it as \
+                     a no-show {}",
+                    when(ends + 1, now)
+                ));
+            }
+            lines.push(format!(
+                "deadline {}: the client may cancel after it",
+                job.deadline
+            ));
+        }
+        JobStatus::Completed | JobStatus::Cancelled => {
+            lines.push(format!(
+                "ended at {}{}",
+                job.ended_at,
+                if job.no_show {
+                    " as a no-show: nothing more settles on it"
+                } else {
+                    ""
+                }
+            ));
+            if let (false, Some(ends)) = (job.no_show, times.settlement_window_ends) {
+                lines.push(format!(
+                    "receipts issued by its end settle until {ends}{}",
+                    if ends <= now { " (over)" } else { "" }
+                ));
+            }
+        }
+    }
+    if let Some(ends) = times.dispute_window_ends {
+        lines.push(format!(
+            "the client may dispute the last attested settlement until {ends}{}",
+            if ends <= now { " (over)" } else { "" }
+        ));
+    }
+    if job.dispute_open {
+        lines.push("a dispute is open: the network authority resolves it".into());
+    }
+    if let Some(closes_at) = times.closes_at {
+        lines.push(format!("anyone may close it {}", when(closes_at, now)));
+    }
+    lines
+        .iter()
+        .map(|line| format!("\n  {line}"))
+        .collect::<String>()
 }
 
 fn status_verb(status: JobStatus) -> &'static str {
@@ -150,23 +290,30 @@ impl JobCommand {
             let job = session.job(address)?;
             let mint = ledger.mint(&job.payment_mint)?;
             let vault = ledger.token_balance(&job.vault)?;
+            let now = ledger.now()?;
+            let times = JobTimes::of(&job, &network, now)?;
             let text = format!(
                 "job {address}: {verb}\n  status {}\n  client {}\n  provider {}\n  {} \
-                    of {} units settled at {} per unit\n  deposited {}, paid {}, fees {}, \
-                    refunded {}, vault {}",
+                    of {} {} settled at {} per unit\n  deposited {}, paid {}, fees {}, \
+                    refunded {}, vault {}{}",
                 status_verb(job.status),
                 job.client,
                 job.provider,
                 job.settled_units,
                 job.max_units,
+                unit_kind_name(job.unit_kind),
                 mint.format(job.price_per_unit),
                 mint.format(job.deposited),
                 mint.format(job.paid_out),
                 mint.format(job.fees_accrued),
                 mint.format(job.refunded),
-                mint.format(vault)
+                mint.format(vault),
+                times_text(&job, &times, now)
             );
-            Ok(Outcome::new(text, job_json(address, &job, &mint, vault)))
+            Ok(Outcome::new(
+                text,
+                job_json(address, &job, &mint, vault, &times),
+            ))
         };
         match self {
             JobCommand::Create {
@@ -195,13 +342,26 @@ impl JobCommand {
                 let deposit = price
                     .checked_mul(*max_units)
                     .context("--price x --max-units overflows a token amount")?;
-                let class = match (provider, class) {
-                    (Some(provider), None) => session.provider_at(provider)?.class,
+                let named = provider
+                    .map(|address| session.provider_at(&address))
+                    .transpose()?;
+                let class = match (&named, class) {
+                    (Some(named), None) => named.class,
                     (_, Some(class)) => (*class).into(),
                     (None, None) => {
                         bail!("say who may accept: --provider ADDRESS or --class CLASS")
                     }
                 };
+                if let (Some(named), Some(address)) = (&named, provider) {
+                    ensure!(
+                        named.class == class,
+                        "provider {address} is of class {:?}, not --class {class:?}: it could \
+                         never accept the job; drop --class or name another provider",
+                        named.class
+                    );
+                }
+                let unit_kind = unit.map_or(default_unit(class), Into::into);
+                ensure_measures(class, unit_kind, "--unit")?;
                 ensure!(
                     *accept_within > 0 && deadline_in > accept_within,
                     "--deadline-in must be later than --accept-within, both above 0"
@@ -236,7 +396,7 @@ impl JobCommand {
                         min_vram_gib: *min_vram_gib,
                         min_bandwidth_mbps: *min_bandwidth_mbps,
                     },
-                    unit_kind: (*unit).into(),
+                    unit_kind,
                     price_per_unit: price,
                     max_units: *max_units,
                     spec_hash: spec_hash.unwrap_or_default(),
@@ -261,17 +421,47 @@ impl JobCommand {
                     status_verb(state.status)
                 );
                 let (provider, p) = session.provider_of(&network_key, &me)?;
-                let min = network.params.class(p.class).min_stake;
-                if p.stake < min {
-                    let reward = session.reward_mint(&network)?;
-                    bail!(
-                        "provider {provider} has {} staked; class {:?} needs {} to accept jobs \
-                         (`tessera stake add`)",
-                        reward.format(p.stake),
-                        p.class,
-                        reward.format(min)
-                    );
-                }
+                ensure!(
+                    p.status != ProviderStatus::Jailed,
+                    "provider {provider} is jailed after {} lost disputes and {} no-shows: it \
+                     can take no more work",
+                    p.lost_disputes,
+                    p.no_shows
+                );
+                ensure!(
+                    !state.has_provider() || state.provider == provider,
+                    "job {job} is reserved for provider {}, not --keypair's {provider}",
+                    state.provider
+                );
+                ensure!(
+                    state.requirement.class == p.class,
+                    "job {job} is for class {:?} providers; {provider} is {:?}",
+                    state.requirement.class,
+                    p.class
+                );
+                ensure_measures(p.class, state.unit_kind, &format!("job {job}'s unit"))?;
+                let class = network.params.class(p.class);
+                let reward = session.reward_mint(&network)?;
+                ensure!(
+                    p.meets_min_stake(class),
+                    "provider {provider} has {} staked; class {:?} needs {} to accept jobs \
+                     (`tessera stake add`)",
+                    reward.format(p.stake),
+                    p.class,
+                    reward.format(class.min_stake)
+                );
+                let running_after = p.active_jobs.saturating_add(1);
+                let needed = class.stake_for_jobs(running_after)?;
+                ensure!(
+                    p.stake >= needed,
+                    "provider {provider}'s stake covers no more running jobs: it has {} staked \
+                     and {} running, and {running_after} need {} ({} each, at least the class \
+                     minimum); stake more (`tessera stake add`) or finish a job first",
+                    reward.format(p.stake),
+                    p.active_jobs,
+                    reward.format(needed),
+                    reward.format(class.stake_per_job)
+                );
                 // The account the provider's payments will go to, so receipts can settle.
                 let mint = ledger.mint(&state.payment_mint)?;
                 let (_, create) = associated_account(&me, &me, mint.key);
@@ -305,6 +495,11 @@ impl JobCommand {
                     state.provider == provider,
                     "job {job} is not run by --keypair's provider {provider}"
                 );
+                ensure!(
+                    state.status == JobStatus::Running,
+                    "job {job} is {}, not running: only a running job completes",
+                    status_verb(state.status)
+                );
                 ledger.send(
                     &[ix::complete_job(
                         &me,
@@ -323,12 +518,74 @@ impl JobCommand {
                     "only the job's client {} may cancel it; --keypair is {me}",
                     state.client
                 );
-                let provider = (state.provider != Pubkey::default()).then_some(state.provider);
-                ledger.send(&[ix::cancel_job(&me, job, provider)], &[])?;
-                show(job, "cancelled")
+                let now = ledger.now()?;
+                let no_show = state.is_no_show_at(now)?;
+                match state.status {
+                    JobStatus::Open => ensure!(
+                        now > state.accept_by,
+                        "job {job} is open to providers until {}: its client may cancel it {}",
+                        state.accept_by,
+                        when(state.accept_by + 1, now)
+                    ),
+                    JobStatus::Running => {
+                        let times = JobTimes::of(&state, &network, now)?;
+                        let no_show_hint = match (state.settled_units, times.start_timeout_ends) {
+                            (0, Some(ends)) => format!(
+                                ", or as a no-show {} if nothing settles before",
+                                when(ends + 1, now)
+                            ),
+                            _ => String::new(),
+                        };
+                        ensure!(
+                            now > state.deadline || no_show,
+                            "job {job} is running until its deadline {}: its client may cancel \
+                             it {}{no_show_hint}",
+                            state.deadline,
+                            when(state.deadline + 1, now)
+                        );
+                    }
+                    JobStatus::Completed | JobStatus::Cancelled => bail!(
+                        "job {job} already ended ({}): nothing to cancel; `tessera job close` \
+                         returns its escrow",
+                        status_verb(state.status)
+                    ),
+                }
+                // Only a running job's provider has a job slot to release; a named job's
+                // provider may have deregistered while the job waited.
+                let provider = (state.status == JobStatus::Running).then_some(state.provider);
+                ledger.send(&[ix::cancel_job(&me, &network_key, job, provider)], &[])?;
+                let cancelled = session.job(job)?;
+                show(
+                    job,
+                    if cancelled.no_show {
+                        "cancelled as a no-show: a strike against its provider; it may close now"
+                    } else {
+                        "cancelled"
+                    },
+                )
             }
             JobCommand::Close { job } => {
                 let state = session.job(job)?;
+                ensure!(
+                    state.has_ended(),
+                    "job {job} is {}: it closes once completed or cancelled",
+                    status_verb(state.status)
+                );
+                ensure!(
+                    !state.dispute_open,
+                    "job {job} has an open dispute: it closes once the network authority \
+                     resolves it"
+                );
+                let now = ledger.now()?;
+                let closes_at = JobTimes::of(&state, &network, now)?
+                    .closes_at
+                    .context("an ended job has a closing time")?;
+                ensure!(
+                    now >= closes_at,
+                    "job {job} closes {}: until then receipts issued before its end may still \
+                     settle and its client may still dispute",
+                    when(closes_at, now)
+                );
                 let mint = ledger.mint(&state.payment_mint)?;
                 let (client_token, create_client) =
                     associated_account(&me, &state.client, mint.key);
@@ -373,6 +630,7 @@ impl JobCommand {
                     filters.push((40, *client));
                 }
                 let jobs: Vec<(Pubkey, Job)> = ledger.all_where(&filters)?;
+                let now = ledger.now()?;
                 let mut text = format!(
                     "{:<45} {:>4} {:<10} {:>12} {:>12}",
                     "job", "id", "status", "settled", "max units"
@@ -388,7 +646,9 @@ impl JobCommand {
                         j.settled_units,
                         j.max_units
                     );
-                    rows.push(job_json(address, j, &mint, ledger.token_balance(&j.vault)?));
+                    let times = JobTimes::of(j, &network, now)?;
+                    let vault = ledger.token_balance(&j.vault)?;
+                    rows.push(job_json(address, j, &mint, vault, &times));
                 }
                 if jobs.is_empty() {
                     text = format!(
@@ -417,8 +677,19 @@ impl DisputeCommand {
                 );
                 ensure!(!state.dispute_open, "job {job} already has an open dispute");
                 ensure!(
-                    state.provider != Pubkey::default(),
+                    state.has_provider(),
                     "job {job} was never accepted: nothing to dispute"
+                );
+                ensure!(
+                    state.last_attested_at != 0,
+                    "job {job} has no attested settlement: only work the attestors vouched for \
+                     (not co-signed by the client) can be disputed"
+                );
+                let ends = state.dispute_window_ends()?;
+                let now = ledger.now()?;
+                ensure!(
+                    now < ends,
+                    "the dispute window of job {job} closed at {ends} (ledger time {now})"
                 );
                 ledger.send(
                     &[ix::open_dispute(

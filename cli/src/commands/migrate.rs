@@ -3,7 +3,10 @@
 //! first and says what it did, or with --dry-run what it would do; a step already in place
 //! does nothing. Every step is planned (and checked) before the first one is sent.
 
-use super::network::{check_attestors, check_params, initialize, RewardMint};
+use super::network::{
+    check_adoptable, check_attestors, check_params, default_stake_per_job, initialize, RewardMint,
+    DEFAULT_START_TIMEOUT_SECS,
+};
 use super::{Outcome, Session};
 use crate::tokens::parse_amount;
 use anchor_lang::prelude::Pubkey;
@@ -34,7 +37,8 @@ pub struct Config {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RewardMintConfig {
-    /// Adopt this mint (its mint authority must be the network's PDA); otherwise create one.
+    /// Adopt this mint, whose mint authority must be the signer (it passes to the network);
+    /// otherwise create one.
     pub address: Option<Pubkey>,
     #[serde(default = "six")]
     pub decimals: u8,
@@ -56,6 +60,8 @@ pub struct ParamsConfig {
     pub receipt_max_age_secs: i64,
     pub protocol_fee_bps: u16,
     pub jail_after_lost_disputes: u8,
+    /// Seconds a provider has after accepting a job to settle a first receipt (default 3600).
+    pub start_timeout_secs: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -73,6 +79,8 @@ pub struct ClassConfig {
     /// Reward tokens, e.g. "1000".
     pub min_stake: String,
     pub emission_weight_bps: u32,
+    /// Reward tokens each running job ties up (default: a quarter of `min_stake`).
+    pub stake_per_job: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -108,10 +116,17 @@ impl Config {
 
     fn params(&self, decimals: u8) -> Result<NetworkParams> {
         let class = |c: &ClassConfig, label: &str| -> Result<ClassParams> {
+            let min_stake = parse_amount(&c.min_stake, decimals)
+                .with_context(|| format!("classes.{label}.min_stake"))?;
+            let stake_per_job = match &c.stake_per_job {
+                Some(amount) => parse_amount(amount, decimals)
+                    .with_context(|| format!("classes.{label}.stake_per_job"))?,
+                None => default_stake_per_job(min_stake),
+            };
             Ok(ClassParams {
-                min_stake: parse_amount(&c.min_stake, decimals)
-                    .with_context(|| format!("classes.{label}.min_stake"))?,
+                min_stake,
                 emission_weight_bps: c.emission_weight_bps,
+                stake_per_job,
             })
         };
         let p = &self.params;
@@ -128,6 +143,7 @@ impl Config {
                 class(&self.classes.edge, "edge")?,
                 class(&self.classes.bandwidth, "bandwidth")?,
             ],
+            start_timeout_secs: p.start_timeout_secs.unwrap_or(DEFAULT_START_TIMEOUT_SECS),
         };
         check_params(&params)?;
         Ok(params)
@@ -168,6 +184,9 @@ pub fn run(session: &Session, path: &Path, dry_run: bool) -> Result<Outcome> {
     check_attestors(&config.attestors.keys, config.attestors.threshold)?;
 
     let mut steps = Vec::new();
+    if let (None, Some(mint)) = (&existing, config.reward_mint.address) {
+        check_adoptable(session, config.network_id, &mint, &signer, "--keypair")?;
+    }
     match &existing {
         None => steps.push(Step {
             id: "0001-network",
@@ -255,7 +274,11 @@ pub fn run(session: &Session, path: &Path, dry_run: bool) -> Result<Outcome> {
                 match step.id {
                     "0001-network" => {
                         let reward = match config.reward_mint.address {
-                            Some(mint) => RewardMint::Adopt(mint),
+                            Some(mint) => RewardMint::Adopt {
+                                mint,
+                                authority: session.keypair(),
+                                authority_flag: "--keypair",
+                            },
                             None => RewardMint::Create {
                                 decimals,
                                 allocation: if config.reward_mint.allocation.is_empty() {
@@ -316,4 +339,61 @@ pub fn run(session: &Session, path: &Path, dry_run: bool) -> Result<Outcome> {
             "steps": rows,
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn committed(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../migrations")
+            .join(format!("{name}.toml"))
+    }
+
+    #[test]
+    fn the_committed_configs_hold_parameters_the_program_accepts() {
+        for (name, start_timeout_secs) in [("devnet", 3_600), ("localnet", 120)] {
+            let config = Config::read(&committed(name)).unwrap();
+            let params = config.params(6).unwrap();
+            params.validate().unwrap();
+            assert_eq!(params.start_timeout_secs, start_timeout_secs, "{name}");
+            let per_job: Vec<u64> = params.classes.iter().map(|c| c.stake_per_job).collect();
+            assert_eq!(
+                per_job,
+                [250_000_000, 125_000_000, 25_000_000, 25_000_000],
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn left_out_keys_take_their_defaults_and_unknown_keys_are_refused() {
+        let text = std::fs::read_to_string(committed("localnet")).unwrap();
+        let bare: String = text
+            .lines()
+            .filter(|line| {
+                !line.starts_with("stake_per_job") && !line.starts_with("start_timeout_secs")
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let config: Config = toml::from_str(&bare).unwrap();
+        let params = config.params(6).unwrap();
+        assert_eq!(params.start_timeout_secs, DEFAULT_START_TIMEOUT_SECS);
+        assert_eq!(
+            params.classes[0].stake_per_job, 250_000_000,
+            "a quarter of 1000"
+        );
+
+        let typo = text.replace("stake_per_job = \"25\"", "stake_per_jobs = \"25\"");
+        let error = toml::from_str::<Config>(&typo).err().unwrap().to_string();
+        assert!(error.contains("unknown field `stake_per_jobs`"), "{error}");
+        let zero = text.replace("stake_per_job = \"25\"", "stake_per_job = \"0\"");
+        let error = toml::from_str::<Config>(&zero)
+            .unwrap()
+            .params(6)
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("--stake-per-job"), "{error}");
+    }
 }

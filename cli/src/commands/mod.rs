@@ -23,6 +23,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tessera::state::{Job, Network, Provider, ProviderClass, UnitKind};
 use tessera_client::pda;
+use tessera_client::receipt::unit_kind_name;
 
 /// What a command prints: text for people, JSON for programs (`--output json`).
 pub struct Outcome {
@@ -207,7 +208,75 @@ impl From<UnitArg> for UnitKind {
     }
 }
 
+/// Every class, in the order of `NetworkParams::classes`.
+pub const CLASSES: [ProviderClass; ProviderClass::COUNT] = [
+    ProviderClass::Training,
+    ProviderClass::Inference,
+    ProviderClass::Edge,
+    ProviderClass::Bandwidth,
+];
+
+const UNIT_KINDS: [UnitKind; 3] = [UnitKind::GpuSeconds, UnitKind::CpuSeconds, UnitKind::Bytes];
+
+/// The unit a class counts when the command line does not say: GPU-seconds for Training and
+/// Inference, CPU-seconds for Edge (which may count GPU-seconds too), bytes for Bandwidth.
+pub fn default_unit(class: ProviderClass) -> UnitKind {
+    match class {
+        ProviderClass::Training | ProviderClass::Inference => UnitKind::GpuSeconds,
+        ProviderClass::Edge => UnitKind::CpuSeconds,
+        ProviderClass::Bandwidth => UnitKind::Bytes,
+    }
+}
+
+/// Refuses a unit kind `class` does not measure (`ProviderClass::measures`), naming those it
+/// does; `what` says where the kind came from.
+pub fn ensure_measures(class: ProviderClass, kind: UnitKind, what: &str) -> Result<()> {
+    if class.measures(kind) {
+        return Ok(());
+    }
+    let fitting: Vec<&str> = UNIT_KINDS
+        .into_iter()
+        .filter(|candidate| class.measures(*candidate))
+        .map(unit_kind_name)
+        .collect();
+    bail!(
+        "{what} is {} but class {class:?} counts {}: a unit must be what the class sells",
+        unit_kind_name(kind),
+        fitting.join(" or ")
+    )
+}
+
+/// `at` relative to `now`, for messages: "in 12 s (at 1767225612)", or "now" once reached.
+pub fn when(at: i64, now: i64) -> String {
+    if at <= now {
+        "now".into()
+    } else {
+        format!("in {} s (at {at})", at - now)
+    }
+}
+
 /// `{:?}` of a program enum, for tables and JSON.
 pub fn name(value: impl std::fmt::Debug) -> String {
     format!("{value:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_counts_its_default_unit_and_mismatches_name_the_fitting_ones() {
+        for class in CLASSES {
+            ensure_measures(class, default_unit(class), "the default").unwrap();
+        }
+        let error = ensure_measures(ProviderClass::Edge, UnitKind::Bytes, "--unit")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("--unit is bytes but class Edge counts gpu-seconds or cpu-seconds"),
+            "{error}"
+        );
+        assert_eq!(when(10, 4), "in 6 s (at 10)");
+        assert_eq!(when(10, 10), "now");
+    }
 }

@@ -1,17 +1,19 @@
 //! `tessera network …`: create a network, read it, and the authority's levers (parameters,
-//! attestor set, pause).
+//! attestor set, pause, treasury).
 
-use super::{ClassArg, Outcome, Session};
-use crate::tokens::{associated_account, create_mint, mint_to, set_mint_authority, Mint};
+use super::{ClassArg, Outcome, Session, CLASSES};
+use crate::tokens::{associated_account, create_mint, mint_to, Mint};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+use std::path::PathBuf;
 use tessera::instructions::InitializeNetworkArgs;
 use tessera::state::{
     ClassParams, EmissionSchedule, Network, NetworkParams, PauseFlags, ProviderClass,
+    SettlementPauses,
 };
 use tessera_client::instructions::{self as ix, MintRef};
 use tessera_client::pda;
@@ -19,7 +21,8 @@ use tessera_client::pda;
 #[derive(Subcommand)]
 pub enum NetworkCommand {
     /// Creates network --network, signed by --keypair, who becomes its authority. Without
-    /// --reward-mint it also creates the reward mint and hands its mint authority to the network.
+    /// --reward-mint it also creates the reward mint; either way the mint's authority passes to
+    /// the network in the same transaction.
     Init(InitArgs),
     /// Shows every network on the ledger, or only --network when given.
     Show {
@@ -43,14 +46,29 @@ pub enum NetworkCommand {
     Pause(PauseArgs),
     /// Lifts a pause (authority only); with no flag, all three.
     Unpause(PauseArgs),
+    /// Proposes a new treasury, the owner of the fee accounts (authority only); it takes over
+    /// once it runs `tessera network accept-treasury`.
+    ProposeTreasury {
+        /// The proposed treasury wallet.
+        #[arg(required_unless_present = "withdraw")]
+        treasury: Option<Pubkey>,
+        /// Withdraw the pending proposal instead.
+        #[arg(long, conflicts_with = "treasury")]
+        withdraw: bool,
+    },
+    /// Becomes the treasury the authority proposed, signed by that wallet (--keypair).
+    AcceptTreasury,
 }
 
 #[derive(Args)]
 pub struct PauseArgs {
+    /// New jobs, registrations and stake.
     #[arg(long)]
     new_jobs: bool,
+    /// Receipt settlements; the time they are paused is given back to receipts and jobs.
     #[arg(long)]
     settlements: bool,
+    /// Emission claims.
     #[arg(long)]
     claims: bool,
 }
@@ -74,12 +92,20 @@ pub struct ParamsArgs {
     /// Protocol fee on job payments, basis points.
     #[arg(long)]
     pub fee_bps: Option<u16>,
-    /// Lost disputes after which a provider is jailed.
+    /// Lost disputes and no-shows after which a provider is jailed.
     #[arg(long)]
     pub jail_after: Option<u8>,
+    /// Seconds a provider has after accepting a job to settle a first receipt; after them the
+    /// client may cancel the job as a no-show.
+    #[arg(long)]
+    pub start_timeout_secs: Option<i64>,
     /// Minimum stake of a class, in reward tokens: CLASS=AMOUNT (e.g. training=1000); repeatable.
     #[arg(long = "min-stake", value_parser = class_value)]
     pub min_stake: Vec<(ClassArg, String)>,
+    /// Stake each running job of a class ties up, in reward tokens: CLASS=AMOUNT; repeatable.
+    /// A new network's default is a quarter of the class minimum.
+    #[arg(long = "stake-per-job", value_parser = class_value)]
+    pub stake_per_job: Vec<(ClassArg, String)>,
     /// Emission weight of a class, basis points per unit: CLASS=BPS; repeatable.
     #[arg(long = "class-weight", value_parser = class_value)]
     pub class_weight: Vec<(ClassArg, String)>,
@@ -89,10 +115,13 @@ pub struct ParamsArgs {
 pub struct InitArgs {
     #[command(flatten)]
     pub params: ParamsArgs,
-    /// Adopt this reward mint; its mint authority must already be the network's mint authority
-    /// PDA (shown by a failed attempt) and it must have no freeze authority.
+    /// Adopt this reward mint instead of creating one. It must have no freeze authority, and
+    /// its current mint authority (--mint-authority) signs to hand it to the network.
     #[arg(long)]
     pub reward_mint: Option<Pubkey>,
+    /// Keypair file of --reward-mint's current mint authority (default: --keypair).
+    #[arg(long, requires = "reward_mint")]
+    pub mint_authority: Option<PathBuf>,
     /// Decimals of a reward mint created here.
     #[arg(long, default_value_t = 6)]
     pub decimals: u8,
@@ -125,12 +154,23 @@ fn class_value(text: &str) -> Result<(ClassArg, String), String> {
     Ok((class, value.to_string()))
 }
 
-/// Defaults of a new network: daily epochs, a week of unbonding, two days to dispute.
+/// Default start timeout: an hour to settle a first receipt after accepting.
+pub const DEFAULT_START_TIMEOUT_SECS: i64 = 3_600;
+
+/// Default stake per running job: a quarter of the class minimum (at least one base unit), so a
+/// provider at the minimum runs four jobs at once.
+pub fn default_stake_per_job(min_stake: u64) -> u64 {
+    (min_stake / 4).max(1)
+}
+
+/// Defaults of a new network: daily epochs, a week of unbonding, two days to dispute, an hour
+/// to start.
 pub fn default_params(reward: u8) -> NetworkParams {
     let whole = 10u64.pow(reward as u32);
-    let class = |min, weight| ClassParams {
+    let class = |min: u64, weight| ClassParams {
         min_stake: min * whole,
         emission_weight_bps: weight,
+        stake_per_job: default_stake_per_job(min * whole),
     };
     NetworkParams {
         epoch_length_secs: 86_400,
@@ -145,10 +185,31 @@ pub fn default_params(reward: u8) -> NetworkParams {
             class(100, 10_000),
             class(100, 1),
         ],
+        start_timeout_secs: DEFAULT_START_TIMEOUT_SECS,
     }
 }
 
 impl ParamsArgs {
+    /// The parameters of a new network: the defaults with every given flag applied. A class
+    /// minimum given without a stake per job moves that class's default stake per job with it.
+    pub fn for_new_network(&self, reward_decimals: u8) -> Result<NetworkParams> {
+        let mut params = default_params(reward_decimals);
+        self.apply_min_stakes(&mut params, reward_decimals)?;
+        for class in &mut params.classes {
+            class.stake_per_job = default_stake_per_job(class.min_stake);
+        }
+        self.apply(params, reward_decimals)
+    }
+
+    fn apply_min_stakes(&self, params: &mut NetworkParams, reward_decimals: u8) -> Result<()> {
+        for (class, amount) in &self.min_stake {
+            params.classes[ProviderClass::from(*class).index()].min_stake =
+                crate::tokens::parse_amount(amount, reward_decimals)
+                    .with_context(|| format!("--min-stake {class:?}"))?;
+        }
+        Ok(())
+    }
+
     /// `params` with every given flag applied; amounts in the reward mint's decimals.
     pub fn apply(&self, mut params: NetworkParams, reward_decimals: u8) -> Result<NetworkParams> {
         let set = |slot: &mut i64, value: Option<i64>| {
@@ -160,16 +221,18 @@ impl ParamsArgs {
         set(&mut params.unbonding_period_secs, self.unbonding_secs);
         set(&mut params.dispute_window_secs, self.dispute_window_secs);
         set(&mut params.receipt_max_age_secs, self.receipt_max_age_secs);
+        set(&mut params.start_timeout_secs, self.start_timeout_secs);
         if let Some(fee) = self.fee_bps {
             params.protocol_fee_bps = fee;
         }
         if let Some(jail) = self.jail_after {
             params.jail_after_lost_disputes = jail;
         }
-        for (class, amount) in &self.min_stake {
-            params.classes[ProviderClass::from(*class).index()].min_stake =
+        self.apply_min_stakes(&mut params, reward_decimals)?;
+        for (class, amount) in &self.stake_per_job {
+            params.classes[ProviderClass::from(*class).index()].stake_per_job =
                 crate::tokens::parse_amount(amount, reward_decimals)
-                    .with_context(|| format!("--min-stake {class:?}"))?;
+                    .with_context(|| format!("--stake-per-job {class:?}"))?;
         }
         for (class, bps) in &self.class_weight {
             params.classes[ProviderClass::from(*class).index()].emission_weight_bps =
@@ -194,6 +257,7 @@ pub fn check_params(params: &NetworkParams) -> Result<()> {
         ("--unbonding-secs", params.unbonding_period_secs),
         ("--dispute-window-secs", params.dispute_window_secs),
         ("--receipt-max-age-secs", params.receipt_max_age_secs),
+        ("--start-timeout-secs", params.start_timeout_secs),
     ] {
         ensure!(
             (1..=tessera::state::MAX_PERIOD_SECS).contains(&value),
@@ -211,26 +275,82 @@ pub fn check_params(params: &NetworkParams) -> Result<()> {
         params.jail_after_lost_disputes >= 1,
         "--jail-after must be at least 1"
     );
-    for (index, class) in params.classes.iter().enumerate() {
+    for (class, label) in params.classes.iter().zip(CLASSES) {
         ensure!(
             (1..=tessera::state::MAX_CLASS_WEIGHT_BPS).contains(&class.emission_weight_bps),
-            "--class-weight of class {index} must be 1..={}",
+            "--class-weight of class {label:?} must be 1..={}",
             tessera::state::MAX_CLASS_WEIGHT_BPS
+        );
+        ensure!(
+            class.stake_per_job >= 1,
+            "--stake-per-job of class {label:?} must be at least one base unit: with 0, one \
+             stake could hold any number of jobs"
         );
     }
     Ok(())
 }
 
 /// The reward mint a new network will use.
-pub enum RewardMint {
-    /// An existing mint whose authority is already the network's PDA.
-    Adopt(Pubkey),
-    /// A new mint with these decimals; `allocation` base units go to the authority first.
+pub enum RewardMint<'a> {
+    /// An existing mint whose current mint authority, `authority`, signs the handover;
+    /// `authority_flag` names the flag that chose that keypair, for messages.
+    Adopt {
+        mint: Pubkey,
+        authority: &'a Keypair,
+        authority_flag: &'static str,
+    },
+    /// A new mint with these decimals, minted by the signer: `allocation` base units go to it
+    /// before the network takes the mint authority.
     Create { decimals: u8, allocation: u64 },
 }
 
+/// Refuses a mint that network `network_id` could not adopt with `signer`'s signature: the
+/// signer must hold its mint authority (which `initialize_network` hands to the network), and
+/// it may not be freezable. `authority_flag` names how the signer was chosen.
+pub fn check_adoptable(
+    session: &Session,
+    network_id: u64,
+    mint: &Pubkey,
+    signer: &Pubkey,
+    authority_flag: &str,
+) -> Result<MintRef> {
+    let account = session
+        .ledger
+        .rpc
+        .get_account(mint)
+        .with_context(|| format!("no mint at {mint}: check the address"))?;
+    let info = Mint::parse(mint, &account.owner, &account.data)?;
+    let holder = (account.data[0..4] == [1, 0, 0, 0])
+        .then(|| Pubkey::try_from(&account.data[4..36]).ok())
+        .flatten();
+    let network_mint_authority = pda::mint_authority(&pda::network(network_id));
+    ensure!(
+        holder != Some(network_mint_authority),
+        "the mint authority of {mint} already is network {network_id}'s PDA \
+         {network_mint_authority}: only the mint's own authority can hand it over, inside \
+         `network init`, so nobody can sign for it any more; use a new mint"
+    );
+    let Some(holder) = holder else {
+        bail!(
+            "{mint} has no mint authority (its supply is fixed): the network must be able to \
+             mint emissions; use a mint you hold the mint authority of"
+        )
+    };
+    ensure!(
+        holder == *signer,
+        "the mint authority of {mint} is {holder}, not {signer}: the mint's current mint \
+         authority signs the handover to the network; pass its keypair with {authority_flag}"
+    );
+    ensure!(
+        account.data[46..50] == [0, 0, 0, 0],
+        "{mint} has a freeze authority: a reward mint may not be freezable"
+    );
+    Ok(info.key)
+}
+
 /// Creates network `network_id` in one transaction (and its reward mint when asked), signed by
-/// the session's keypair. Returns the network and reward mint addresses.
+/// the session's keypair and the mint's authority, whose mint authority `initialize_network`
+/// hands to the network. Returns the network and reward mint addresses.
 pub fn initialize(
     session: &Session,
     network_id: u64,
@@ -247,29 +367,21 @@ pub fn initialize(
     }
     check_params(&params)?;
     check_emission(&emission)?;
-    let mint_authority = pda::mint_authority(&network);
     let mut instructions = Vec::new();
     let mint_keypair = Keypair::new();
-    let mint = match reward {
-        RewardMint::Adopt(mint) => {
-            let account = ledger
-                .rpc
-                .get_account(&mint)
-                .with_context(|| format!("no mint at {mint}: check the address"))?;
-            let info = Mint::parse(&mint, &account.owner, &account.data)?;
-            let holder = (account.data[0..4] == [1, 0, 0, 0])
-                .then(|| Pubkey::try_from(&account.data[4..36]).ok())
-                .flatten();
-            ensure!(
-                holder == Some(mint_authority),
-                "the mint authority of {mint} must be network {network_id}'s mint authority \
-                 {mint_authority}: run `spl-token authorize {mint} mint {mint_authority}` first"
-            );
-            ensure!(
-                account.data[46..50] == [0, 0, 0, 0],
-                "{mint} has a freeze authority: a reward mint may not be freezable"
-            );
-            info.key
+    let mut signers: Vec<&Keypair> = Vec::new();
+    let (mint, reward_mint_authority) = match reward {
+        RewardMint::Adopt {
+            mint,
+            authority: mint_authority,
+            authority_flag,
+        } => {
+            let signer = mint_authority.pubkey();
+            let key = check_adoptable(session, network_id, &mint, &signer, authority_flag)?;
+            if signer != authority {
+                signers.push(mint_authority);
+            }
+            (key, signer)
         }
         RewardMint::Create {
             decimals,
@@ -288,12 +400,13 @@ pub fn initialize(
                 instructions.push(create);
                 instructions.push(mint_to(key, &account, &authority, allocation)?);
             }
-            instructions.push(set_mint_authority(key, &authority, &mint_authority)?);
-            key
+            signers.push(&mint_keypair);
+            (key, authority)
         }
     };
     instructions.push(ix::initialize_network(
         &authority,
+        &reward_mint_authority,
         mint,
         InitializeNetworkArgs {
             network_id,
@@ -303,10 +416,7 @@ pub fn initialize(
         },
     ));
     ledger
-        .send(
-            &instructions,
-            &[&mint_keypair][..usize::from(instructions.len() > 1)],
-        )
+        .send(&instructions, &signers)
         .with_context(|| format!("creating network {network_id}"))?;
     Ok((network, mint.mint))
 }
@@ -392,7 +502,122 @@ impl NetworkCommand {
                     pause_json(&pause),
                 ))
             }
+            NetworkCommand::ProposeTreasury { treasury, withdraw } => {
+                let (address, network) = session.network()?;
+                ensure_authority(session, &network)?;
+                let proposed = match (treasury, withdraw) {
+                    (Some(treasury), false) => *treasury,
+                    _ => Pubkey::default(),
+                };
+                if *withdraw {
+                    ensure!(
+                        network.pending_treasury != Pubkey::default(),
+                        "network {} has no treasury proposal to withdraw",
+                        network.network_id
+                    );
+                } else {
+                    ensure!(
+                        proposed != Pubkey::default(),
+                        "the default pubkey cannot be a treasury: to withdraw a proposal, pass \
+                         --withdraw"
+                    );
+                    ensure!(
+                        proposed != network.treasury,
+                        "{proposed} already is network {}'s treasury",
+                        network.network_id
+                    );
+                }
+                session.ledger.send(
+                    &[ix::propose_treasury(&session.signer(), &address, &proposed)],
+                    &[],
+                )?;
+                let text = if *withdraw {
+                    format!(
+                        "network {}: the proposal of treasury {} is withdrawn",
+                        network.network_id, network.pending_treasury
+                    )
+                } else {
+                    format!(
+                        "network {}: treasury {proposed} proposed; it takes over once it runs \
+                         `tessera network accept-treasury` (signed by its --keypair)",
+                        network.network_id
+                    )
+                };
+                Ok(Outcome::new(
+                    text,
+                    json!({
+                        "network": address.to_string(),
+                        "treasury": network.treasury.to_string(),
+                        "pending_treasury": pending_json(&proposed),
+                    }),
+                ))
+            }
+            NetworkCommand::AcceptTreasury => {
+                let (address, network) = session.network()?;
+                let me = session.signer();
+                ensure!(
+                    network.pending_treasury != Pubkey::default(),
+                    "network {} has no proposed treasury: its authority {} proposes one with \
+                     `tessera network propose-treasury PUBKEY`",
+                    network.network_id,
+                    network.authority
+                );
+                ensure!(
+                    network.pending_treasury == me,
+                    "only the proposed treasury {} may accept; --keypair is {me}",
+                    network.pending_treasury
+                );
+                session
+                    .ledger
+                    .send(&[ix::accept_treasury(&me, &address)], &[])?;
+                Ok(Outcome::new(
+                    format!(
+                        "network {}: {me} is the treasury (was {}); fees of jobs closed from \
+                         now on go to it",
+                        network.network_id, network.treasury
+                    ),
+                    json!({
+                        "network": address.to_string(),
+                        "treasury": me.to_string(),
+                        "previous_treasury": network.treasury.to_string(),
+                    }),
+                ))
+            }
         }
+    }
+}
+
+/// A proposed key in JSON: null when none is proposed.
+fn pending_json(key: &Pubkey) -> serde_json::Value {
+    if *key == Pubkey::default() {
+        serde_json::Value::Null
+    } else {
+        json!(key.to_string())
+    }
+}
+
+fn settlement_pauses_json(pauses: &SettlementPauses) -> serde_json::Value {
+    json!({
+        "running": pauses.running(),
+        "latest_started_at": pauses.latest_started_at,
+        "latest_ended_at": pauses.latest_ended_at,
+        "ended_secs": pauses.ended_secs,
+    })
+}
+
+fn settlement_pauses_text(pauses: &SettlementPauses) -> String {
+    if pauses.running() {
+        format!(
+            "settlements paused since {} ({} s paused before)",
+            pauses.latest_started_at, pauses.ended_secs
+        )
+    } else if pauses.latest_started_at == 0 {
+        "settlements never paused".into()
+    } else {
+        format!(
+            "settlements paused {} s in all, latest from {} to {}",
+            pauses.ended_secs, pauses.latest_started_at, pauses.latest_ended_at
+        )
     }
 }
 
@@ -468,9 +693,23 @@ fn pause_text(pause: &PauseFlags) -> String {
 }
 
 fn init(session: &Session, args: &InitArgs) -> Result<Outcome> {
+    let named_authority = args
+        .mint_authority
+        .as_deref()
+        .map(crate::ledger::read_keypair)
+        .transpose()
+        .context("--mint-authority")?;
     let (reward, decimals) = match args.reward_mint {
         Some(mint) => (
-            RewardMint::Adopt(mint),
+            RewardMint::Adopt {
+                mint,
+                authority: named_authority.as_ref().unwrap_or(session.keypair()),
+                authority_flag: if named_authority.is_some() {
+                    "--mint-authority"
+                } else {
+                    "--mint-authority (default: --keypair)"
+                },
+            },
             session.ledger.mint(&mint)?.decimals,
         ),
         None => (
@@ -482,7 +721,7 @@ fn init(session: &Session, args: &InitArgs) -> Result<Outcome> {
             args.decimals,
         ),
     };
-    let params = args.params.apply(default_params(decimals), decimals)?;
+    let params = args.params.for_new_network(decimals)?;
     let amount = |text: &str, flag: &str| {
         crate::tokens::parse_amount(text, decimals).with_context(|| flag.to_string())
     };
@@ -526,13 +765,15 @@ fn params_json(params: &NetworkParams, reward: &Mint) -> serde_json::Value {
         "receipt_max_age_secs": params.receipt_max_age_secs,
         "protocol_fee_bps": params.protocol_fee_bps,
         "jail_after_lost_disputes": params.jail_after_lost_disputes,
+        "start_timeout_secs": params.start_timeout_secs,
         "classes": params
             .classes
             .iter()
-            .zip(["Training", "Inference", "Edge", "Bandwidth"])
+            .zip(CLASSES)
             .map(|(class, label)| json!({
-                "class": label,
+                "class": format!("{label:?}"),
                 "min_stake": reward.format(class.min_stake),
+                "stake_per_job": reward.format(class.stake_per_job),
                 "emission_weight_bps": class.emission_weight_bps,
             }))
             .collect::<Vec<_>>(),
@@ -553,11 +794,31 @@ fn show(session: &Session, only: bool) -> Result<Outcome> {
             .iter()
             .map(Pubkey::to_string)
             .collect();
+        let treasury_proposal = if n.pending_treasury == Pubkey::default() {
+            String::new()
+        } else {
+            format!(" (proposed: {})", n.pending_treasury)
+        };
+        let classes: Vec<String> = n
+            .params
+            .classes
+            .iter()
+            .zip(CLASSES)
+            .map(|(class, label)| {
+                format!(
+                    "\n  {label:?}: min stake {}, {} per running job, weight {} bps",
+                    reward.format(class.min_stake),
+                    reward.format(class.stake_per_job),
+                    class.emission_weight_bps
+                )
+            })
+            .collect();
         text += &format!(
-            "network {} at {address}\n  authority {}, treasury {}\n  reward mint {} \
-                (supply at genesis {}), emitted {}\n  {} providers, {} open jobs, \
-                staked {}, unbonding {}, slashed {}\n  epochs of {} s since {}; fee {} \
-                bps; {}\n  attestors: {} of {} (version {})\n",
+            "network {} at {address}\n  authority {}, treasury {}{treasury_proposal}\n  \
+                reward mint {} (supply at genesis {}), emitted {}\n  {} providers, {} open \
+                jobs, staked {}, unbonding {}, slashed {}\n  epochs of {} s since {}; fee {} \
+                bps; {}; {}\n  start timeout {} s, dispute window {} s, unbonding {} s, jail \
+                after {} strikes{}\n  attestors: {} of {} (version {})\n",
             n.network_id,
             n.authority,
             n.treasury,
@@ -573,6 +834,12 @@ fn show(session: &Session, only: bool) -> Result<Outcome> {
             n.genesis_at,
             n.params.protocol_fee_bps,
             pause_text(&n.pause),
+            settlement_pauses_text(&n.settlement_pauses),
+            n.params.start_timeout_secs,
+            n.params.dispute_window_secs,
+            n.params.unbonding_period_secs,
+            n.params.jail_after_lost_disputes,
+            classes.concat(),
             n.attestors.threshold,
             attestors.len(),
             n.attestors.version,
@@ -582,6 +849,7 @@ fn show(session: &Session, only: bool) -> Result<Outcome> {
             "network_id": n.network_id,
             "authority": n.authority.to_string(),
             "treasury": n.treasury.to_string(),
+            "pending_treasury": pending_json(&n.pending_treasury),
             "reward_mint": n.reward_mint.to_string(),
             "genesis_at": n.genesis_at,
             "params": params_json(&n.params, &reward),
@@ -589,6 +857,7 @@ fn show(session: &Session, only: bool) -> Result<Outcome> {
             "attestor_threshold": n.attestors.threshold,
             "attestor_version": n.attestors.version,
             "pause": pause_json(&n.pause),
+            "settlement_pauses": settlement_pauses_json(&n.settlement_pauses),
             "providers": n.totals.providers,
             "open_jobs": n.totals.open_jobs,
             "staked": reward.format(n.totals.staked),
@@ -603,4 +872,58 @@ fn show(session: &Session, only: bool) -> Result<Outcome> {
             .into();
     }
     Ok(Outcome::new(text.trim_end(), json!(rows)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_network_takes_a_quarter_of_each_class_minimum_per_job() {
+        let defaults = ParamsArgs::default().for_new_network(6).unwrap();
+        defaults.validate().unwrap();
+        assert_eq!(defaults.start_timeout_secs, DEFAULT_START_TIMEOUT_SECS);
+        assert_eq!(defaults.classes[0].stake_per_job, 250_000_000);
+
+        let args = ParamsArgs {
+            min_stake: vec![
+                (ClassArg::Edge, "200".into()),
+                (ClassArg::Training, "0".into()),
+            ],
+            stake_per_job: vec![(ClassArg::Bandwidth, "7.5".into())],
+            start_timeout_secs: Some(60),
+            ..ParamsArgs::default()
+        };
+        let params = args.for_new_network(6).unwrap();
+        let per_job: Vec<u64> = params.classes.iter().map(|c| c.stake_per_job).collect();
+        assert_eq!(per_job, [1, 125_000_000, 50_000_000, 7_500_000]);
+        assert_eq!(params.start_timeout_secs, 60);
+
+        // Changing a running network keeps what is not given.
+        let changed = ParamsArgs {
+            min_stake: vec![(ClassArg::Edge, "400".into())],
+            ..ParamsArgs::default()
+        }
+        .apply(params, 6)
+        .unwrap();
+        assert_eq!(changed.classes[2].stake_per_job, 50_000_000);
+
+        let zero = ParamsArgs {
+            stake_per_job: vec![(ClassArg::Edge, "0".into())],
+            ..ParamsArgs::default()
+        };
+        let error = zero.apply(params, 6).unwrap_err().to_string();
+        assert!(error.contains("--stake-per-job of class Edge"), "{error}");
+        let error = ParamsArgs {
+            start_timeout_secs: Some(0),
+            ..ParamsArgs::default()
+        }
+        .apply(params, 6)
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("--start-timeout-secs 0 is out of range"),
+            "{error}"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! `tessera provider …` and `tessera stake …`: a provider's registration and its stake, signed
 //! by the owner's --keypair.
 
-use super::{ensure_open, name, parse_hash, Activity, ClassArg, Outcome, Session};
+use super::{ensure_open, name, parse_hash, when, Activity, ClassArg, Outcome, Session};
 use crate::tokens::associated_account;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
@@ -159,14 +159,29 @@ pub fn provider_json(
         "stake": reward.format(p.stake),
         "unbonding": reward.format(p.unbonding_amount),
         "unbonding_ends_at": p.unbonding_ends_at,
+        "slashable_until": p.slashable_until,
         "slashed": reward.format(p.slashed_total),
         "settled_units": p.settled_units,
         "service_units": p.service_units,
         "active_jobs": p.active_jobs,
         "jobs_completed": p.jobs_completed,
         "lost_disputes": p.lost_disputes,
+        "no_shows": p.no_shows,
         "open_disputes": p.open_disputes,
     })
+}
+
+/// Refuses while the provider's stake backs attested work whose dispute window is open
+/// (`Provider::slashable_until`); `what` is the refused action.
+fn ensure_not_slashable(address: &Pubkey, provider: &Provider, now: i64, what: &str) -> Result<()> {
+    ensure!(
+        now >= provider.slashable_until,
+        "provider {address}'s stake backs attested work its clients may still dispute until {}: \
+         {what} {}",
+        provider.slashable_until,
+        when(provider.slashable_until, now)
+    );
+    Ok(())
 }
 
 impl ProviderCommand {
@@ -322,6 +337,13 @@ impl ProviderCommand {
                     "provider {address} has {} active jobs: complete them first",
                     provider.active_jobs
                 );
+                ensure!(
+                    provider.open_disputes == 0,
+                    "provider {address} has {} open disputes: it can leave once they are \
+                     resolved",
+                    provider.open_disputes
+                );
+                ensure_not_slashable(&address, &provider, ledger.now()?, "deregister")?;
                 let (destination, create) = associated_account(&owner, &owner, reward.key);
                 let mut instructions = Vec::new();
                 if to.is_none() {
@@ -369,10 +391,31 @@ impl StakeCommand {
                     format!(" (withdrawable in {} s)", p.unbonding_ends_at - now)
                 };
             }
+            let class = network.params.class(p.class);
             text += &format!(
-                "\n  class minimum {}",
-                reward.format(network.params.class(p.class).min_stake)
+                "\n  class minimum {}, and {} per running job",
+                reward.format(class.min_stake),
+                reward.format(class.stake_per_job)
             );
+            if p.active_jobs > 0 {
+                text += &format!(
+                    "\n  {} running job(s) hold {} of it until they end",
+                    p.active_jobs,
+                    reward.format(class.stake_for_jobs(p.active_jobs)?)
+                );
+            }
+            if p.slashable_until > now {
+                text += &format!(
+                    "\n  slashable until {}: withdrawals and deregistration wait until then",
+                    p.slashable_until
+                );
+            }
+            if p.lost_disputes > 0 || p.no_shows > 0 {
+                text += &format!(
+                    "\n  {} lost disputes and {} no-shows (jailed at {})",
+                    p.lost_disputes, p.no_shows, network.params.jail_after_lost_disputes
+                );
+            }
             Ok(Outcome::new(
                 text,
                 json!({
@@ -380,7 +423,12 @@ impl StakeCommand {
                     "stake": reward.format(p.stake),
                     "unbonding": reward.format(p.unbonding_amount),
                     "unbonding_ends_at": p.unbonding_ends_at,
-                    "class_min_stake": reward.format(network.params.class(p.class).min_stake),
+                    "slashable_until": p.slashable_until,
+                    "class_min_stake": reward.format(class.min_stake),
+                    "stake_per_job": reward.format(class.stake_per_job),
+                    "active_jobs": p.active_jobs,
+                    "lost_disputes": p.lost_disputes,
+                    "no_shows": p.no_shows,
                 }),
             ))
         };
@@ -411,6 +459,21 @@ impl StakeCommand {
                     "provider {address} has {} open disputes: stake stays until they are resolved",
                     provider.open_disputes
                 );
+                if provider.active_jobs > 0 {
+                    let needed = network
+                        .params
+                        .class(provider.class)
+                        .stake_for_jobs(provider.active_jobs)?;
+                    ensure!(
+                        provider.stake - amount >= needed,
+                        "provider {address}'s {} running jobs need {} staked (the class \
+                         minimum, and its stake per job for each): at most {} can unstake until \
+                         they end",
+                        provider.active_jobs,
+                        reward.format(needed),
+                        reward.format(provider.stake.saturating_sub(needed))
+                    );
+                }
                 ledger.send(&[ix::request_unstake(&owner, &network_key, amount)], &[])?;
                 outcome(&format!("unbonding {}", reward.format(amount)))
             }
@@ -428,6 +491,7 @@ impl StakeCommand {
                     provider.unbonding_ends_at - now,
                     provider.unbonding_ends_at
                 );
+                ensure_not_slashable(&address, &provider, now, "withdraw")?;
                 let (destination, create) = associated_account(&owner, &owner, reward.key);
                 let mut instructions = Vec::new();
                 if to.is_none() {

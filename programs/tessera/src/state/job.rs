@@ -165,12 +165,18 @@ impl Job {
         matches!(self.status, JobStatus::Completed | JobStatus::Cancelled)
     }
 
+    /// When the provider's time to settle a first receipt ends: `start_timeout_secs` after it
+    /// accepted.
+    pub fn start_timeout_ends(&self) -> Result<i64> {
+        math::add_secs(self.accepted_at, self.start_timeout_secs)
+    }
+
     /// Whether the client may cancel a Running job now as a no-show: nothing settled and the
     /// start timeout since acceptance is over.
     pub fn is_no_show_at(&self, now: i64) -> Result<bool> {
         Ok(self.status == JobStatus::Running
             && self.settled_units == 0
-            && now > math::add_secs(self.accepted_at, self.start_timeout_secs)?)
+            && now > self.start_timeout_ends()?)
     }
 
     /// Marks the job ended at `now`, when the network had been paused `paused_secs` seconds.
