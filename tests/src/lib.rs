@@ -5,6 +5,8 @@
 //! slot (so identical transactions get fresh blockhashes) and pins the clock to the fixture's
 //! own `now`, so tests control time exactly with [`TestFixture::advance`].
 
+mod stubs;
+
 use anchor_lang::prelude::AccountInfo;
 use anchor_lang::solana_program::entrypoint::ProgramResult;
 use anchor_lang::{AccountDeserialize, AccountSerialize, Discriminator};
@@ -201,6 +203,7 @@ impl TestFixture {
             ProgramTest::new("tessera", tessera::ID, processor!(tessera_processor));
         program_test.prefer_bpf(false);
         let context = program_test.start_with_context().await;
+        stubs::bridge_syscalls();
         let mut fixture = Self {
             context,
             now: GENESIS,

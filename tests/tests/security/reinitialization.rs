@@ -7,18 +7,17 @@ use tessera::state::{Job, Provider, ProviderClass};
 use tessera_client::instructions as ix;
 use tessera_tests::*;
 
-/// How `init` fails on an address that already holds lamports, in this runtime. Anchor 1.2.2
-/// creates such accounts with the system program's `CreateAccountAllowPrefund`, which Agave
-/// 3.1 (the bank these tests run in) does not know: it answers `InvalidInstructionData`. On a
-/// runtime that knows it, the system program refuses an account that already has an owner
-/// and data. Either way nothing is reinitialized; the state checks below prove it.
+/// How `init` fails on an address that already holds an account: Anchor 1.2.2 creates accounts
+/// with the system program's `CreateAccountAllowPrefund`, which refuses an address that already
+/// has an owner or data with `SystemError::AccountAlreadyInUse` (custom error 0). Nothing is
+/// reinitialized; the state checks below prove it.
 fn already_in_use(result: &TxResult) -> bool {
     matches!(
         result,
         Err(solana_program_test::BanksClientError::TransactionError(
             solana_transaction_error::TransactionError::InstructionError(
                 0,
-                solana_instruction::error::InstructionError::InvalidInstructionData
+                solana_instruction::error::InstructionError::Custom(0)
             )
         ))
     )
