@@ -223,3 +223,41 @@ fn a_crash_mid_command_leaves_a_consistent_ledger_and_commands_take_turns() {
     assert!(second.status.success(), "{}", text(&second).1);
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+/// Bytes the embedded ledger's store holds on disk (the sqlite file and its write-ahead log).
+fn store_bytes(data_dir: &Path) -> u64 {
+    ["ledger.sqlite", "ledger.sqlite-wal"]
+        .iter()
+        .filter_map(|name| std::fs::metadata(data_dir.join(name)).ok())
+        .map(|metadata| metadata.len())
+        .sum()
+}
+
+/// Surfpool rewrites its built-in IDLs into the store at every start and profiles every
+/// transaction into it (megabytes per command); the embedded ledger keeps neither, so a folder
+/// that served many commands is no bigger than the transactions it holds.
+#[test]
+fn the_store_grows_with_transactions_not_with_starts() {
+    let data_dir =
+        std::env::temp_dir().join(format!("tessera-store-growth-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    const COMMANDS: u64 = 10;
+    let mut after_second = 0;
+    for run in 1..=COMMANDS {
+        // One transaction each: a new mint with its supply minted in the same transaction.
+        let output = tessera(&data_dir, &["token", "create-mint", "--output", "json"]);
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "run {run}: {stdout}\n{stderr}");
+        if run == 2 {
+            after_second = store_bytes(&data_dir);
+        }
+    }
+    let growth = store_bytes(&data_dir).saturating_sub(after_second);
+    let per_command = growth / (COMMANDS - 2);
+    println!("store: {after_second} bytes after 2 commands, +{per_command} bytes per command");
+    assert!(
+        per_command < 50_000,
+        "the store grew by {per_command} bytes per one-transaction command"
+    );
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

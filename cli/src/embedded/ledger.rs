@@ -8,9 +8,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 use surfpool_core::runloops::start_local_surfnet_runloop;
+use surfpool_core::storage::{StorageFifoMap, StorageHashMap};
 use surfpool_core::surfnet::locker::SurfnetSvmLocker;
 use surfpool_core::surfnet::svm::{SurfnetSvm, SurfnetSvmConfig};
-use surfpool_types::{RpcConfig, SimnetCommand, SimnetConfig, SimnetEvent, SurfpoolConfig};
+use surfpool_types::{
+    KeyedProfileResult, RpcConfig, SimnetCommand, SimnetConfig, SimnetEvent, SurfpoolConfig,
+    UuidOrSignature, VersionedIdl,
+};
 
 /// Name of the sqlite file the ledger keeps in its data folder.
 pub const DATABASE_FILE: &str = "ledger.sqlite";
@@ -77,6 +81,7 @@ impl EmbeddedLedger {
             .map_err(|error| {
                 anyhow!("cannot open the ledger in {}: {error}", data_dir.display())
             })?;
+        keep_no_history_but_transactions(&mut svm);
         svm.inner
             .svm
             .add_builtin(tessera::ID, super::builtin::registerer());
@@ -221,4 +226,25 @@ fn restore_clock(svm: &mut SurfnetSvm, data_dir: &Path) {
     let mut clock: solana_clock::Clock = svm.inner.svm.get_sysvar();
     clock.unix_timestamp = (svm.updated_at / 1_000) as i64;
     svm.inner.set_sysvar(&clock);
+}
+
+/// Keeps the store from growing with every start and every transaction. Surfpool 1.6.1 writes,
+/// into its sqlite store, the IDLs of 17 mainnet programs again at every start (appending to
+/// the same rows, which it also reads back at every start) and a profile of every executed
+/// transaction (about 320 KB each, with copies of every account it touched), with no setting
+/// to turn either off. Tessera reads neither: the IDL rows and profiles are dropped from the
+/// store and kept in memory for the life of the process. Transactions and blocks stay, for
+/// `getTransaction` and `getSignaturesForAddress`.
+fn keep_no_history_but_transactions(svm: &mut SurfnetSvm) {
+    // A failed clear leaves rows that cost time, not correctness: nothing reads them.
+    let _ = svm.registered_idls.clear();
+    let _ = svm.executed_transaction_profiles.clear();
+    let _ = svm.simulated_transaction_profiles.clear();
+    let _ = svm.profile_tag_map.clear();
+    svm.registered_idls = Box::new(StorageHashMap::<String, Vec<VersionedIdl>>::new());
+    svm.executed_transaction_profiles =
+        Box::new(StorageFifoMap::<String, KeyedProfileResult>::new(1));
+    svm.simulated_transaction_profiles =
+        Box::new(StorageFifoMap::<String, KeyedProfileResult>::new(1));
+    svm.profile_tag_map = Box::new(StorageFifoMap::<String, Vec<UuidOrSignature>>::new(1));
 }
