@@ -97,3 +97,41 @@ async fn a_provider_of_one_network_cannot_work_on_another() {
         AnchorErrorCode::ConstraintHasOne,
     );
 }
+
+/// Ending a job reads its network's jail threshold and settlement-pause clock: a client (or
+/// provider) must not bring a network of its own with harsher rules, say a jail threshold of one.
+#[tokio::test]
+async fn a_job_cannot_be_ended_under_another_networks_rules() {
+    let mut scene = scene().await;
+    let fixture = &mut scene.fixture;
+    let first_network = fixture.network;
+    fixture.network_id = 2;
+    fixture.network = pda::network(2);
+    fixture.reward_mint = fixture.faucet_reward_mint(TOKEN).await;
+    let mut args = fixture.initialize_args();
+    args.params.jail_after_lost_disputes = 1;
+    assert_ok(fixture.initialize_network(args).await);
+
+    let mut cancel = ix::cancel_job(
+        &scene.client.wallet.pubkey(),
+        &first_network,
+        &scene.job.address,
+        Some(scene.provider.address),
+    );
+    swap_account(&mut cancel, &first_network, &fixture.network);
+    assert_anchor_err(
+        fixture.send(&[cancel], &[&scene.client.wallet]).await,
+        AnchorErrorCode::ConstraintHasOne,
+    );
+    let mut complete = ix::complete_job(
+        &scene.provider.owner.pubkey(),
+        &first_network,
+        &scene.job.address,
+        [1; 32],
+    );
+    swap_account(&mut complete, &first_network, &fixture.network);
+    assert_anchor_err(
+        fixture.send(&[complete], &[&scene.provider.owner]).await,
+        AnchorErrorCode::ConstraintHasOne,
+    );
+}
