@@ -3,7 +3,7 @@
 
 use crate::ledger::Ledger;
 use anchor_lang::prelude::Pubkey;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tessera::state::{Epoch, Job, Network, Provider};
@@ -141,7 +141,9 @@ pub fn run(ledger: &Ledger) -> Result<Report> {
                 ));
             }
         }
-        let mint = ledger.rpc.get_account(&network.reward_mint)?;
+        let mint = ledger
+            .account(&network.reward_mint)?
+            .context("the reward mint is gone")?;
         let supply = mint
             .data
             .get(36..44)

@@ -1,22 +1,26 @@
 //! A connection to a ledger: the RPC client, the signer that pays, and, for the embedded
 //! ledger, the running surfpool and the lock on its data folder.
 
-use crate::embedded::EmbeddedLedger;
+use crate::embedded::{Claim, EmbeddedLedger, Folder, Store};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use anyhow::{anyhow, bail, Context, Result};
+use solana_account::Account;
 use solana_account_decoder_client_types::UiAccountEncoding;
-use solana_commitment_config::CommitmentConfig;
+use solana_commitment_config::{CommitmentConfig, CommitmentLevel};
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
-use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+use solana_rpc_client_api::config::{
+    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig,
+};
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+use solana_signature::Signature;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
-use std::fs::File;
+use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Where the commands go.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,17 +49,47 @@ impl Target {
 
 /// An open ledger.
 pub struct Ledger {
-    pub rpc: RpcClient,
     /// Pays fees and rent; signs as authority, owner or client where a command needs it.
     pub payer: Keypair,
-    embedded: Option<EmbeddedLedger>,
-    _lock: Option<File>,
+    commitment: CommitmentConfig,
+    source: Source,
 }
 
+/// Where a [`Ledger`] reads and sends.
+enum Source {
+    /// A JSON-RPC endpoint: a cluster, or the `tessera localnet` that serves the data folder.
+    Rpc(RpcClient),
+    /// The embedded ledger in a data folder this process holds.
+    Folder(Box<Embedded>),
+}
+
+/// An embedded ledger that starts on first need: reads come from its store until something
+/// (a transaction, a sysvar, an account the store does not hold) needs the running ledger.
+/// Fields drop in order: the ledger stops before the folder's lock is released.
+struct Embedded {
+    node: OnceCell<Node>,
+    store: RefCell<Option<Store>>,
+    folder: Folder,
+}
+
+/// The started ledger and its RPC client.
+struct Node {
+    ledger: EmbeddedLedger,
+    rpc: RpcClient,
+}
+
+/// SOL the embedded ledger's payer is topped up to when it runs low.
+const EMBEDDED_PAYER_LAMPORTS: u64 = 10_000_000_000;
+/// How often a sent transaction's status is polled.
+const CONFIRM_POLL: Duration = Duration::from_millis(20);
+/// Longest wait for a sent transaction to reach the commitment asked for.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(90);
+
 impl Ledger {
-    /// Opens `target`. For the embedded ledger this takes the data folder's lock (one command
-    /// at a time), starts surfpool and, when no keypair is given, uses (and if need be creates)
-    /// the data folder's own `payer.json`, funded by airdrop.
+    /// Opens `target`. For the embedded ledger this claims the data folder (one process at a
+    /// time; a folder that a `tessera localnet` serves is reached through it) and, when no
+    /// keypair is given, uses (and if need be creates) the data folder's own `payer.json`,
+    /// funded by airdrop. The embedded ledger itself starts on first need.
     pub fn open(
         target: &Target,
         keypair: Option<&Path>,
@@ -65,26 +99,38 @@ impl Ledger {
             Target::Embedded(data_dir) => {
                 // Read a named keypair before touching the data folder: a bad path changes nothing.
                 let named = keypair.map(read_keypair).transpose()?;
-                std::fs::create_dir_all(data_dir).with_context(|| {
-                    format!("cannot create the data folder {}", data_dir.display())
-                })?;
-                let lock = File::create(data_dir.join("lock"))
-                    .context("cannot create the data folder's lock file")?;
-                lock.lock().context("cannot lock the data folder")?;
+                let claim = Folder::claim(data_dir)?;
                 let payer = match named {
                     Some(keypair) => keypair,
                     None => data_dir_payer(data_dir)?,
                 };
-                let embedded = EmbeddedLedger::start(data_dir, None)?;
-                let rpc = RpcClient::new_with_commitment(embedded.rpc_url.clone(), commitment);
-                let ledger = Self {
-                    rpc,
-                    payer,
-                    embedded: Some(embedded),
-                    _lock: Some(lock),
-                };
-                ledger.ensure_sol(10_000_000_000)?;
-                Ok(ledger)
+                match claim {
+                    Claim::Owned(folder) => Ok(Self {
+                        payer,
+                        commitment,
+                        source: Source::Folder(Box::new(Embedded {
+                            node: OnceCell::new(),
+                            store: RefCell::new(Store::open(data_dir)?),
+                            folder,
+                        })),
+                    }),
+                    Claim::Served(url) => {
+                        let rpc = RpcClient::new_with_commitment(url.clone(), commitment);
+                        ensure_sol(&rpc, &payer.pubkey(), EMBEDDED_PAYER_LAMPORTS).with_context(
+                            || {
+                                format!(
+                                    "the tessera localnet serving {} at {url} does not answer",
+                                    data_dir.display()
+                                )
+                            },
+                        )?;
+                        Ok(Self {
+                            payer,
+                            commitment,
+                            source: Source::Rpc(rpc),
+                        })
+                    }
+                }
             }
             Target::Rpc(url) => {
                 let path = match keypair {
@@ -111,73 +157,99 @@ impl Ledger {
                     );
                 }
                 Ok(Self {
-                    rpc,
                     payer,
-                    embedded: None,
-                    _lock: None,
+                    commitment,
+                    source: Source::Rpc(rpc),
                 })
             }
         }
     }
 
-    /// The RPC endpoint in use.
+    /// The RPC client of the ledger; starts the embedded ledger if it is not running yet.
+    pub fn rpc(&self) -> Result<&RpcClient> {
+        match &self.source {
+            Source::Rpc(rpc) => Ok(rpc),
+            Source::Folder(embedded) => Ok(&self.node(embedded)?.rpc),
+        }
+    }
+
+    fn node<'a>(&self, embedded: &'a Embedded) -> Result<&'a Node> {
+        if let Some(node) = embedded.node.get() {
+            return Ok(node);
+        }
+        // The ledger takes the store over; this process never reads it beside the ledger.
+        drop(embedded.store.borrow_mut().take());
+        let ledger = EmbeddedLedger::start(&embedded.folder.path, None)?;
+        let rpc = RpcClient::new_with_commitment(ledger.rpc_url.clone(), self.commitment);
+        ensure_sol(&rpc, &self.payer.pubkey(), EMBEDDED_PAYER_LAMPORTS)?;
+        Ok(embedded.node.get_or_init(|| Node { ledger, rpc }))
+    }
+
+    /// The embedded ledger's store, while the ledger is not running.
+    fn store(&self) -> Option<std::cell::Ref<'_, Store>> {
+        match &self.source {
+            Source::Folder(embedded) if embedded.node.get().is_none() => {
+                std::cell::Ref::filter_map(embedded.store.borrow(), Option::as_ref).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// Where the ledger is: its RPC URL, or the data folder of an embedded ledger not started.
     pub fn url(&self) -> String {
-        self.rpc.url()
+        match &self.source {
+            Source::Rpc(rpc) => rpc.url(),
+            Source::Folder(embedded) => match embedded.node.get() {
+                Some(node) => node.rpc.url(),
+                None => format!("the embedded ledger in {}", embedded.folder.path.display()),
+            },
+        }
     }
 
     /// Saves the embedded ledger's clock to its data folder (after a warp), so that even a crash
     /// never moves time back.
     pub fn save_clock(&self) -> Result<()> {
-        match &self.embedded {
-            Some(embedded) => embedded.save_clock(),
-            None => Ok(()),
+        match &self.source {
+            Source::Folder(embedded) => match embedded.node.get() {
+                Some(node) => node.ledger.save_clock(),
+                None => Ok(()),
+            },
+            Source::Rpc(_) => Ok(()),
         }
     }
 
-    /// Stops the embedded ledger, if any, flushing it to disk.
-    pub fn close(mut self) -> Result<()> {
-        match self.embedded.take() {
-            Some(embedded) => embedded.stop(),
-            None => Ok(()),
+    /// Stops the embedded ledger, if it runs, flushing it to disk.
+    pub fn close(self) -> Result<()> {
+        match self.source {
+            Source::Folder(embedded) => {
+                let Embedded { node, folder, .. } = *embedded;
+                let stopped = match node.into_inner() {
+                    Some(node) => node.ledger.stop(),
+                    None => Ok(()),
+                };
+                drop(folder);
+                stopped
+            }
+            Source::Rpc(_) => Ok(()),
         }
-    }
-
-    /// Tops the payer up to `lamports` by airdrop when it has less (embedded ledger only).
-    pub fn ensure_sol(&self, lamports: u64) -> Result<()> {
-        let balance = self
-            .rpc
-            .get_balance(&self.payer.pubkey())
-            .context("cannot read the payer's balance")?;
-        if balance >= lamports / 2 {
-            return Ok(());
-        }
-        self.airdrop(&self.payer.pubkey(), lamports - balance)
     }
 
     /// Requests an airdrop and waits for it.
     pub fn airdrop(&self, to: &Pubkey, lamports: u64) -> Result<()> {
-        let signature = self
-            .rpc
-            .request_airdrop(to, lamports)
-            .context("the airdrop was refused")?;
-        for _ in 0..200 {
-            if self.rpc.confirm_transaction(&signature).unwrap_or(false) {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        bail!("the airdrop to {to} was not confirmed")
+        airdrop(self.rpc()?, to, lamports)
     }
 
     /// Signs `instructions` with the payer and `signers`, sends, and waits for confirmation;
-    /// retries with a fresh blockhash when the first one expired.
+    /// retries with a fresh blockhash when the first one expired. The ledger simulates the
+    /// transaction first (preflight): one that would fail is refused before it lands, and
+    /// costs nothing.
     pub fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<String> {
+        let rpc = self.rpc()?;
         let mut all: Vec<&Keypair> = vec![&self.payer];
         all.extend_from_slice(signers);
         let mut last_error = None;
         for _ in 0..3 {
-            let blockhash = self
-                .rpc
+            let blockhash = rpc
                 .get_latest_blockhash()
                 .context("cannot fetch a recent blockhash")?;
             let transaction = Transaction::new_signed_with_payer(
@@ -186,18 +258,71 @@ impl Ledger {
                 &all,
                 blockhash,
             );
-            match self.rpc.send_and_confirm_transaction(&transaction) {
-                Ok(signature) => return Ok(signature.to_string()),
-                Err(error) if error.to_string().contains("Blockhash not found") => {
-                    last_error = Some(error)
-                }
-                Err(error) => return Err(anyhow!(explain(&error.to_string()))),
+            match self.send_and_confirm(rpc, &transaction) {
+                Ok(Some(signature)) => return Ok(signature.to_string()),
+                Ok(None) => last_error = Some("the blockhash expired".to_string()),
+                Err(error) if error.contains("Blockhash not found") => last_error = Some(error),
+                Err(error) => return Err(anyhow!(explain(&error))),
             }
         }
         Err(anyhow!(
             "the transaction kept expiring: {}",
-            last_error.map(|e| e.to_string()).unwrap_or_default()
+            last_error.unwrap_or_default()
         ))
+    }
+
+    /// Sends `transaction` and polls its status until it reaches the ledger's commitment;
+    /// `None` when its blockhash expired first.
+    fn send_and_confirm(
+        &self,
+        rpc: &RpcClient,
+        transaction: &Transaction,
+    ) -> Result<Option<Signature>, String> {
+        let config = RpcSendTransactionConfig {
+            preflight_commitment: Some(CommitmentLevel::Processed),
+            ..RpcSendTransactionConfig::default()
+        };
+        let signature = rpc
+            .send_transaction_with_config(transaction, config)
+            .map_err(|error| error.to_string())?;
+        let deadline = Instant::now() + CONFIRM_TIMEOUT;
+        while Instant::now() < deadline {
+            let status = rpc
+                .get_signature_status_with_commitment(&signature, self.commitment)
+                .map_err(|error| error.to_string())?;
+            match status {
+                Some(Ok(())) => return Ok(Some(signature)),
+                Some(Err(error)) => return Err(error.to_string()),
+                None => {
+                    let blockhash = transaction.message.recent_blockhash;
+                    let valid = rpc
+                        .is_blockhash_valid(&blockhash, CommitmentConfig::processed())
+                        .map_err(|error| error.to_string())?;
+                    if !valid {
+                        return Ok(None);
+                    }
+                    std::thread::sleep(CONFIRM_POLL);
+                }
+            }
+        }
+        Err(format!(
+            "transaction {signature} was not confirmed within {} s",
+            CONFIRM_TIMEOUT.as_secs()
+        ))
+    }
+
+    /// The account at `address`; `None` when it does not exist.
+    pub fn account(&self, address: &Pubkey) -> Result<Option<Account>> {
+        if let Some(store) = self.store() {
+            if let Some(account) = store.account(address)? {
+                return Ok(Some(account));
+            }
+        }
+        Ok(self
+            .rpc()?
+            .get_account_with_commitment(address, self.commitment)
+            .with_context(|| format!("cannot read account {address}"))?
+            .value)
     }
 
     /// Reads and decodes a Tessera account; `None` when it does not exist.
@@ -205,12 +330,7 @@ impl Ledger {
         &self,
         address: &Pubkey,
     ) -> Result<Option<T>> {
-        let account = self
-            .rpc
-            .get_account_with_commitment(address, self.rpc.commitment())
-            .context("cannot read an account")?
-            .value;
-        match account {
+        match self.account(address)? {
             None => Ok(None),
             Some(account) => {
                 if account.owner != tessera_client::program_id() {
@@ -233,35 +353,34 @@ impl Ledger {
     }
 
     /// Every Tessera account of type `T` whose data holds each `(offset, key)` of `fields`;
-    /// the node filters (getProgramAccounts memcmp), so only matches cross the wire.
+    /// a node filters (getProgramAccounts memcmp), so only matches cross the wire.
     pub fn all_where<T: AccountDeserialize + Discriminator>(
         &self,
         fields: &[(usize, Pubkey)],
     ) -> Result<Vec<(Pubkey, T)>> {
-        let mut filters = vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
-            0,
-            T::DISCRIMINATOR.to_vec(),
-        ))];
-        filters.extend(fields.iter().map(|(offset, key)| {
-            RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*offset, key.to_bytes().to_vec()))
-        }));
-        let config = RpcProgramAccountsConfig {
-            filters: Some(filters),
-            account_config: RpcAccountInfoConfig {
-                encoding: Some(UiAccountEncoding::Base64),
-                commitment: Some(self.rpc.commitment()),
-                ..RpcAccountInfoConfig::default()
-            },
-            ..RpcProgramAccountsConfig::default()
+        let mut filters = vec![(0, T::DISCRIMINATOR.to_vec())];
+        filters.extend(
+            fields
+                .iter()
+                .map(|(offset, key)| (*offset, key.to_bytes().to_vec())),
+        );
+        let program = tessera_client::program_id();
+        let accounts = match self.store() {
+            Some(store) => store
+                .owned_by(&program)?
+                .into_iter()
+                .filter(|(_, account)| {
+                    filters.iter().all(|(offset, bytes)| {
+                        account.data.get(*offset..offset + bytes.len()) == Some(bytes.as_slice())
+                    })
+                })
+                .map(|(address, account)| (address, account.data))
+                .collect(),
+            None => self.program_accounts(&program, filters)?,
         };
-        let accounts = self
-            .rpc
-            .get_program_ui_accounts_with_config(&tessera_client::program_id(), config)
-            .context("cannot list the program's accounts")?;
         Ok(accounts
             .into_iter()
-            .filter_map(|(address, account)| {
-                let data = account.data.decode()?;
+            .filter_map(|(address, data)| {
                 T::try_deserialize(&mut data.as_slice())
                     .ok()
                     .map(|state| (address, state))
@@ -269,62 +388,103 @@ impl Ledger {
             .collect())
     }
 
+    fn program_accounts(
+        &self,
+        program: &Pubkey,
+        filters: Vec<(usize, Vec<u8>)>,
+    ) -> Result<Vec<(Pubkey, Vec<u8>)>> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(
+                filters
+                    .into_iter()
+                    .map(|(offset, bytes)| {
+                        RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes))
+                    })
+                    .collect(),
+            ),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                commitment: Some(self.commitment),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let accounts = self
+            .rpc()?
+            .get_program_ui_accounts_with_config(program, config)
+            .context("cannot list the program's accounts")?;
+        Ok(accounts
+            .into_iter()
+            .filter_map(|(address, account)| Some((address, account.data.decode()?)))
+            .collect())
+    }
+
     /// Whether an account exists at `address`.
     pub fn exists(&self, address: &Pubkey) -> Result<bool> {
-        Ok(self
-            .rpc
-            .get_account_with_commitment(address, self.rpc.commitment())
-            .context("cannot read an account")?
-            .value
-            .is_some())
+        Ok(self.account(address)?.is_some())
     }
 
     /// The ledger's clock as the program sees it: unix seconds of the last block.
     pub fn now(&self) -> Result<i64> {
+        if let Some(store) = self.store() {
+            return Ok(store.unix_timestamp());
+        }
         let clock = self
-            .rpc
-            .get_account_with_commitment(&solana_sdk_ids::sysvar::clock::ID, self.rpc.commitment())
-            .context("cannot read the clock")?
-            .value
+            .account(&solana_sdk_ids::sysvar::clock::ID)?
             .context("the ledger has no clock sysvar")?;
-        clock
-            .data
-            .get(32..40)
-            .and_then(|bytes| bytes.try_into().ok())
-            .map(i64::from_le_bytes)
-            .context("the clock sysvar is malformed")
+        let clock: solana_clock::Clock =
+            bincode::deserialize(&clock.data).context("the clock sysvar is malformed")?;
+        Ok(clock.unix_timestamp)
+    }
+
+    /// Lamports an account of `len` bytes needs to be rent-exempt.
+    pub fn rent_exempt(&self, len: usize) -> Result<u64> {
+        self.rpc()?
+            .get_minimum_balance_for_rent_exemption(len)
+            .context("cannot read the rent")
     }
 
     /// A mint, its token program and its decimals.
     pub fn mint(&self, mint: &Pubkey) -> Result<crate::tokens::Mint> {
         let account = self
-            .rpc
-            .get_account_with_commitment(mint, self.rpc.commitment())
-            .context("cannot read the mint")?
-            .value
+            .account(mint)?
             .with_context(|| format!("no mint at {mint}: check the address"))?;
         crate::tokens::Mint::parse(mint, &account.owner, &account.data)
     }
 
     /// The balance of a token account, in base units; 0 when it does not exist.
     pub fn token_balance(&self, address: &Pubkey) -> Result<u64> {
-        match self
-            .rpc
-            .get_account_with_commitment(address, self.rpc.commitment())?
-            .value
-        {
+        match self.account(address)? {
             None => Ok(0),
             Some(account) => crate::tokens::amount(&account.data),
         }
     }
 }
 
-impl Drop for Ledger {
-    fn drop(&mut self) {
-        if let Some(embedded) = self.embedded.take() {
-            let _ = embedded.stop();
-        }
+/// Tops `payer` up to `lamports` by airdrop when it has less than half of it.
+fn ensure_sol(rpc: &RpcClient, payer: &Pubkey, lamports: u64) -> Result<()> {
+    let balance = rpc
+        .get_balance(payer)
+        .context("cannot read the payer's balance")?;
+    if balance >= lamports / 2 {
+        return Ok(());
     }
+    airdrop(rpc, payer, lamports - balance)
+}
+
+/// Requests an airdrop and waits for it.
+fn airdrop(rpc: &RpcClient, to: &Pubkey, lamports: u64) -> Result<()> {
+    let signature = rpc
+        .request_airdrop(to, lamports)
+        .context("the airdrop was refused")?;
+    let deadline = Instant::now() + CONFIRM_TIMEOUT;
+    while Instant::now() < deadline {
+        if rpc.confirm_transaction(&signature).unwrap_or(false) {
+            return Ok(());
+        }
+        std::thread::sleep(CONFIRM_POLL);
+    }
+    bail!("the airdrop to {to} was not confirmed")
 }
 
 /// Turns a program error number in an RPC error into the program's own message.
@@ -361,15 +521,29 @@ pub fn read_keypair(path: &Path) -> Result<Keypair> {
     })
 }
 
+/// The data folder's own keypair, created on first use. Two processes may get here at once
+/// (both through a localnet): the keypair is written aside and linked into place, so the first
+/// link wins and both read the same key.
 fn data_dir_payer(data_dir: &Path) -> Result<Keypair> {
     let path = data_dir.join("payer.json");
     if path.exists() {
         return read_keypair(&path);
     }
-    let keypair = Keypair::new();
-    solana_keypair::write_keypair_file(&keypair, &path)
-        .map_err(|error| anyhow!("cannot write {}: {error}", path.display()))?;
-    Ok(keypair)
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+    let aside = data_dir.join(format!("payer.json.{}", std::process::id()));
+    solana_keypair::write_keypair_file(&Keypair::new(), &aside)
+        .map_err(|error| anyhow!("cannot write {}: {error}", aside.display()))?;
+    let linked = std::fs::hard_link(&aside, &path);
+    let _ = std::fs::remove_file(&aside);
+    match linked {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot write {}", path.display()))
+        }
+    }
+    read_keypair(&path)
 }
 
 /// The Solana CLI's keypair: `keypair_path` of `~/.config/solana/cli/config.yml`, else `~/.config/solana/id.json`.

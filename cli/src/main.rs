@@ -266,7 +266,8 @@ fn schedule_table(schedule: &EmissionSchedule, decimals: u8, epochs: u64) -> Out
 }
 
 /// Runs the embedded ledger until SIGINT or SIGTERM, then stops it cleanly (state and clock
-/// saved).
+/// saved). While it runs, it holds the data folder and publishes its URL there: `tessera`
+/// commands on the folder go through it.
 fn localnet(data_dir: &std::path::Path, rpc_port: u16, ws_port: u16) -> Result<()> {
     use std::sync::atomic::{AtomicBool, Ordering};
     static STOP: AtomicBool = AtomicBool::new(false);
@@ -278,7 +279,10 @@ fn localnet(data_dir: &std::path::Path, rpc_port: u16, ws_port: u16) -> Result<(
         libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
         libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
     }
+    let mut folder = tessera_cli::embedded::Folder::claim_to_serve(data_dir)?;
     let ledger = tessera_cli::embedded::EmbeddedLedger::start(data_dir, Some((rpc_port, ws_port)))?;
+    // From here on, commands on this folder go through this ledger's RPC.
+    folder.publish(&ledger.rpc_url)?;
     println!(
         "embedded ledger at {} (websocket {}), state in {}; Ctrl-C stops it",
         ledger.rpc_url,
@@ -294,6 +298,7 @@ fn localnet(data_dir: &std::path::Path, rpc_port: u16, ws_port: u16) -> Result<(
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     ledger.stop()?;
+    drop(folder);
     eprintln!(
         "embedded ledger stopped; state kept in {}",
         data_dir.display()

@@ -95,14 +95,12 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
     let started = Instant::now();
     let payer = ledger.payer.insecure_clone();
     let payer_key = payer.pubkey();
-    let rent = ledger
-        .rpc
-        .get_minimum_balance_for_rent_exemption(crate::tokens::MINT_LEN)?;
+    let rent = ledger.rent_exempt(crate::tokens::MINT_LEN)?;
     let token = spl_token_2022_interface::ID;
 
     // A fresh network id on this ledger.
     let mut network_id = 1;
-    while ledger.rpc.get_account(&pda::network(network_id)).is_ok() {
+    while ledger.exists(&pda::network(network_id))? {
         network_id += 1;
     }
     let network = pda::network(network_id);

@@ -51,7 +51,7 @@ impl LedgerCommand {
         // can make the first attempt land in the past by a few hundred milliseconds.
         let mut last_error = None;
         for _ in 0..3 {
-            let result: Result<serde_json::Value, _> = ledger.rpc.send(
+            let result: Result<serde_json::Value, _> = ledger.rpc()?.send(
                 RpcRequest::Custom {
                     method: "surfnet_timeTravel",
                 },

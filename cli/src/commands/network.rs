@@ -316,8 +316,7 @@ pub fn check_adoptable(
 ) -> Result<MintRef> {
     let account = session
         .ledger
-        .rpc
-        .get_account(mint)
+        .account(mint)?
         .with_context(|| format!("no mint at {mint}: check the address"))?;
     let info = Mint::parse(mint, &account.owner, &account.data)?;
     let holder = (account.data[0..4] == [1, 0, 0, 0])
@@ -391,9 +390,7 @@ pub fn initialize(
                 mint: mint_keypair.pubkey(),
                 token_program: spl_token_interface::ID,
             };
-            let rent = ledger
-                .rpc
-                .get_minimum_balance_for_rent_exemption(crate::tokens::MINT_LEN)?;
+            let rent = ledger.rent_exempt(crate::tokens::MINT_LEN)?;
             instructions.extend(create_mint(&authority, key, &authority, decimals, rent)?);
             if allocation > 0 {
                 let (account, create) = associated_account(&authority, &authority, key);

@@ -110,9 +110,7 @@ impl TokenCommand {
                         spl_token_interface::ID
                     },
                 };
-                let rent = ledger
-                    .rpc
-                    .get_minimum_balance_for_rent_exemption(crate::tokens::MINT_LEN)?;
+                let rent = ledger.rent_exempt(crate::tokens::MINT_LEN)?;
                 let mut instructions = create_mint(&me, key, &me, *decimals, rent)?;
                 let (account, create) = associated_account(&me, &me, key);
                 instructions.push(create);

@@ -22,6 +22,11 @@ pub const DATABASE_FILE: &str = "ledger.sqlite";
 /// stores accounts and slots but restarts its clock from the wall clock, which would move time
 /// backwards after a `tessera ledger warp`.
 pub const CLOCK_FILE: &str = "clock";
+/// Name of the file in which a running `tessera localnet` publishes its RPC URL, so that
+/// commands on its data folder go through it instead of opening the store beside it.
+pub const SERVED_FILE: &str = "localnet-url";
+/// The surfnet id under which surfpool keys the store's rows.
+pub const SURFNET_ID: &str = "tessera";
 /// Slot length of the embedded ledger, in milliseconds.
 pub const SLOT_MILLIS: u64 = 400;
 /// Longest wait for the ledger to start.
@@ -70,7 +75,7 @@ impl EmbeddedLedger {
             None => (free_port()?, free_port()?),
         };
 
-        let surfnet_id = "tessera".to_string();
+        let surfnet_id = SURFNET_ID.to_string();
         let svm_config = SurfnetSvmConfig {
             surfnet_id: surfnet_id.clone(),
             slot_time: SLOT_MILLIS,
@@ -206,7 +211,8 @@ fn wait_until_started(events: &Receiver<SimnetEvent>) -> Result<()> {
     }
 }
 
-fn read_clock(data_dir: &Path) -> Option<u64> {
+/// The clock saved in `data_dir` (milliseconds), if any.
+pub fn read_clock(data_dir: &Path) -> Option<u64> {
     std::fs::read_to_string(data_dir.join(CLOCK_FILE))
         .ok()?
         .trim()

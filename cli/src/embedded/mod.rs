@@ -4,6 +4,10 @@
 //! through the same RPC client as to a real cluster.
 
 pub mod builtin;
+pub mod folder;
 pub mod ledger;
+pub mod store;
 
+pub use folder::{Claim, Folder};
 pub use ledger::EmbeddedLedger;
+pub use store::Store;
