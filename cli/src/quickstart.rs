@@ -17,11 +17,10 @@ use tessera::state::{
     ClassParams, EmissionSchedule, Job, JobRequirement, Network, NetworkParams, ProviderClass,
     ProviderSpec, UnitKind,
 };
-use tessera_client::instructions::{
-    self as ix, ClaimEmissionAccounts, CloseJobAccounts, MintRef, SettleReceiptAccounts,
-};
+use tessera_client::flows;
+use tessera_client::instructions::{self as ix, CloseJobAccounts, MintRef};
 use tessera_client::pda;
-use tessera_client::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
+use tessera_client::receipt::SignedReceipt;
 
 const DECIMALS: u8 = 6;
 const ONE: u64 = 1_000_000;
@@ -312,21 +311,18 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
         ledger.send(&[create], &[])?;
         for cumulative in [max_units / 4, max_units / 2, max_units * 9 / 10] {
             let issued_at = ledger.now()?;
-            let receipt = Receipt {
-                domain: RECEIPT_DOMAIN,
-                program_id: tessera::ID,
-                network,
-                subject: *job,
-                subject_nonce: job_state.nonce,
-                provider: provider.address,
-                worker_key: provider.worker.pubkey(),
+            let metered = flows::Metered {
                 cumulative_units: cumulative,
-                unit_kind: job_state.unit_kind,
                 result_hash: [cumulative as u8; 32],
-                attestor_set_version: state.attestors.version,
                 issued_at,
-                expires_at: issued_at + 300,
+                valid_for_secs: 300,
             };
+            let network_ref = flows::NetworkRef {
+                address: network,
+                state: &state,
+            };
+            let worker = provider.worker.pubkey();
+            let receipt = flows::job_receipt(network_ref, *job, &job_state, worker, metered);
             let mut signed = SignedReceipt::new(receipt);
             signed.sign(&provider.worker)?;
             if provider.class == ProviderClass::Training {
@@ -337,19 +333,12 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
             }
             signed.verify()?;
             let epoch = state.epoch_at(issued_at)?;
-            let settle = ix::settle_receipt(
-                SettleReceiptAccounts {
-                    submitter: payer_key,
-                    network,
-                    job: *job,
-                    provider: provider.address,
-                    provider_token: owner_tokens,
-                    payment_mint: *mint,
-                },
-                ix::receipt_args(&receipt, epoch),
-            );
+            let payee = flows::Payee {
+                payment_mint: *mint,
+                provider_token: owner_tokens,
+            };
             ledger
-                .send(&[signed.ed25519_instruction(), settle], &[])
+                .send(&flows::settle_job(payer_key, &signed, payee, epoch), &[])
                 .context("settling a receipt")?;
         }
         ledger.send(
@@ -375,38 +364,29 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
     let relayed = 40_000_000;
     let provider_state: tessera::state::Provider =
         ledger.fetch(&bandwidth.address)?.context("provider gone")?;
-    let receipt = Receipt {
-        domain: RECEIPT_DOMAIN,
-        program_id: tessera::ID,
-        network,
-        subject: bandwidth.address,
-        subject_nonce: provider_state.nonce,
-        provider: bandwidth.address,
-        worker_key: bandwidth.worker.pubkey(),
+    let metered = flows::Metered {
         cumulative_units: relayed,
-        unit_kind: UnitKind::Bytes,
         result_hash: [1; 32],
-        attestor_set_version: state.attestors.version,
         issued_at,
-        expires_at: issued_at + 300,
+        valid_for_secs: 300,
     };
+    let network_ref = flows::NetworkRef {
+        address: network,
+        state: &state,
+    };
+    let receipt = flows::service_receipt(
+        network_ref,
+        bandwidth.address,
+        &provider_state,
+        UnitKind::Bytes,
+        metered,
+    );
     let mut signed = SignedReceipt::new(receipt);
     signed.sign(&bandwidth.worker)?;
     signed.sign(&attestors[1])?;
     signed.sign(&attestors[2])?;
     let work_epoch = state.epoch_at(issued_at)?;
-    ledger.send(
-        &[
-            signed.ed25519_instruction(),
-            ix::settle_service(
-                &payer_key,
-                &network,
-                &bandwidth.address,
-                ix::receipt_args(&receipt, work_epoch),
-            ),
-        ],
-        &[],
-    )?;
+    ledger.send(&flows::settle_service(payer_key, &signed, work_epoch), &[])?;
     actors[3].units = relayed;
     progress.step("  bandwidth service attested");
 
@@ -448,25 +428,15 @@ fn scenario(ledger: &Ledger, progress: &Progress) -> Result<Summary> {
     )?;
     let mut lines = Vec::new();
     for actor in &actors {
-        let (owner_tokens, create) = associated_account(&payer_key, &actor.owner.pubkey(), reward);
-        ledger.send(&[create], &[])?;
+        let owner_tokens =
+            pda::associated_token(&actor.owner.pubkey(), &reward.mint, &reward.token_program);
         let before = ledger.token_balance(&owner_tokens)?;
         for epoch in 0..=last_epoch {
             let work: Option<tessera::state::WorkRecord> =
                 ledger.fetch(&pda::work_record(&actor.address, epoch))?;
             let Some(work) = work else { continue };
-            let claim = ix::claim_emission(
-                ClaimEmissionAccounts {
-                    cranker: payer_key,
-                    network,
-                    provider: actor.address,
-                    provider_owner: actor.owner.pubkey(),
-                    rent_payer: work.rent_payer,
-                    reward_mint: reward,
-                },
-                epoch,
-            );
-            ledger.send(&[claim], &[])?;
+            let claim = flows::claim(payer_key, network, reward, actor.address, &work, epoch);
+            ledger.send(&claim, &[])?;
         }
         let emission = ledger.token_balance(&owner_tokens)? - before;
         let provider: tessera::state::Provider =

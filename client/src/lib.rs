@@ -1,8 +1,10 @@
 //! Tessera client library: the one place off-chain code learns the program's addresses and
 //! instruction layouts. The CLI, the worker, the tests and the migrations all build their
-//! transactions through [`pda`] and [`instructions`].
+//! transactions through [`pda`] and [`instructions`], and each shared flow (a receipt, its
+//! settlement, a claim) through [`flows`].
 
 pub mod codec_checks;
+pub mod flows;
 pub mod instructions;
 pub mod pda;
 pub mod receipt;

@@ -30,7 +30,8 @@ use tessera::state::{
     UnitKind,
 };
 use tessera::TesseraError;
-use tessera_client::instructions::{self as ix, MintRef, SettleReceiptAccounts};
+use tessera_client::flows;
+use tessera_client::instructions::{self as ix, MintRef};
 use tessera_client::pda;
 pub use tessera_client::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
 
@@ -877,21 +878,14 @@ impl TestFixture {
     ) -> Receipt {
         let network = self.network_account().await;
         let state = self.decode::<tessera::state::Job>(&job.address).await;
-        Receipt {
-            domain: RECEIPT_DOMAIN,
-            program_id: tessera::ID,
-            network: self.network,
-            subject: job.address,
-            subject_nonce: state.nonce,
-            provider: provider.address,
-            worker_key: provider.worker.pubkey(),
-            cumulative_units,
-            unit_kind: state.unit_kind,
-            result_hash: [cumulative_units as u8; 32],
-            attestor_set_version: network.attestors.version,
-            issued_at: self.now,
-            expires_at: self.now + 600,
-        }
+        let metered = self.metered(cumulative_units, [cumulative_units as u8; 32]);
+        flows::job_receipt(
+            self.network_ref(&network),
+            job.address,
+            &state,
+            provider.worker.pubkey(),
+            metered,
+        )
     }
 
     /// `receipt` signed by the worker and `cosigners`, in that order.
@@ -928,18 +922,17 @@ impl TestFixture {
         args: ReceiptArgs,
     ) -> Vec<Instruction> {
         let provider_token = self.provider_token(provider, job.mint).await;
-        let settle = ix::settle_receipt(
-            SettleReceiptAccounts {
-                submitter: self.context.payer.pubkey(),
-                network: self.network,
-                job: job.address,
-                provider: provider.address,
-                provider_token,
-                payment_mint: job.mint,
-            },
-            args,
-        );
-        vec![signed.ed25519_instruction(), settle]
+        let payee = flows::Payee {
+            payment_mint: job.mint,
+            provider_token,
+        };
+        let on = flows::SettleOn {
+            network: self.network,
+            job: job.address,
+            provider: provider.address,
+        };
+        let submitter = self.context.payer.pubkey();
+        flows::settle_job_with(submitter, signed, on, payee, args).to_vec()
     }
 
     /// The instructions that settle `signed` on `job` with the arguments that describe it, in
@@ -972,24 +965,35 @@ impl TestFixture {
         provider: &TestProvider,
         cumulative_units: u64,
     ) -> Receipt {
-        let version = self.network_account().await.attestors.version;
+        let network = self.network_account().await;
         let state = self
             .decode::<tessera::state::Provider>(&provider.address)
             .await;
-        Receipt {
-            domain: RECEIPT_DOMAIN,
-            program_id: tessera::ID,
-            network: self.network,
-            subject: provider.address,
-            subject_nonce: state.nonce,
-            provider: provider.address,
-            worker_key: provider.worker.pubkey(),
+        let metered = self.metered(cumulative_units, [0; 32]);
+        flows::service_receipt(
+            self.network_ref(&network),
+            provider.address,
+            &state,
+            service_unit_kind(state.class),
+            metered,
+        )
+    }
+
+    /// `cumulative_units` metered up to now, the receipt valid for ten minutes.
+    fn metered(&self, cumulative_units: u64, result_hash: [u8; 32]) -> flows::Metered {
+        flows::Metered {
             cumulative_units,
-            unit_kind: service_unit_kind(state.class),
-            result_hash: [0; 32],
-            attestor_set_version: version,
+            result_hash,
             issued_at: self.now,
-            expires_at: self.now + 600,
+            valid_for_secs: 600,
+        }
+    }
+
+    /// The fixture's network, with the state just read.
+    fn network_ref<'a>(&self, state: &'a tessera::state::Network) -> flows::NetworkRef<'a> {
+        flows::NetworkRef {
+            address: self.network,
+            state,
         }
     }
 
@@ -1003,13 +1007,7 @@ impl TestFixture {
         let receipt = self.service_receipt(provider, cumulative_units).await;
         let signed = self.attested(receipt, provider).await;
         let epoch = self.current_epoch().await;
-        let settle = ix::settle_service(
-            &self.context.payer.pubkey(),
-            &self.network,
-            &provider.address,
-            ix::receipt_args(&receipt, epoch),
-        );
-        vec![signed.ed25519_instruction(), settle]
+        flows::settle_service(self.context.payer.pubkey(), &signed, epoch).to_vec()
     }
 
     /// The `claim_emission` instruction for `provider` in `epoch`, creating the owner's
@@ -1021,22 +1019,18 @@ impl TestFixture {
     ) -> (Instruction, Pubkey) {
         let owner = provider.owner.pubkey();
         let payer = self.context.payer.pubkey();
-        let create = ix::create_associated_token_account(&payer, &owner, self.reward_mint);
-        assert_ok(self.send(&[create], &[]).await);
         let work: tessera::state::WorkRecord = self
             .decode(&pda::work_record(&provider.address, epoch))
             .await;
-        let claim = ix::claim_emission(
-            ix::ClaimEmissionAccounts {
-                cranker: payer,
-                network: self.network,
-                provider: provider.address,
-                provider_owner: owner,
-                rent_payer: work.rent_payer,
-                reward_mint: self.reward_mint,
-            },
+        let [create, claim] = flows::claim(
+            payer,
+            self.network,
+            self.reward_mint,
+            provider.address,
+            &work,
             epoch,
         );
+        assert_ok(self.send(&[create], &[]).await);
         let reward_account = pda::associated_token(
             &owner,
             &self.reward_mint.mint,

@@ -1,13 +1,12 @@
 //! `tessera claim`: a provider's emissions for every finished epoch it worked in.
 
 use super::{ensure_open, Activity, Outcome, Session};
-use crate::tokens::associated_account;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Result};
 use clap::Args;
 use serde_json::json;
 use tessera::state::WorkRecord;
-use tessera_client::instructions::{self as ix, ClaimEmissionAccounts};
+use tessera_client::flows;
 
 #[derive(Args)]
 pub struct ClaimArgs {
@@ -72,20 +71,10 @@ impl ClaimArgs {
                 ));
                 continue;
             }
-            let (owner_token, create) = associated_account(&me, &record.owner, reward.key);
-            let claim = ix::claim_emission(
-                ClaimEmissionAccounts {
-                    cranker: me,
-                    network: network_key,
-                    provider,
-                    provider_owner: record.owner,
-                    rent_payer: record.rent_payer,
-                    reward_mint: reward.key,
-                },
-                record.epoch,
-            );
+            let owner_token = reward.associated(&record.owner);
+            let claim = flows::claim(me, network_key, reward.key, provider, record, record.epoch);
             let before = ledger.token_balance(&owner_token)?;
-            ledger.send(&[create, claim], &[])?;
+            ledger.send(&claim, &[])?;
             gained += ledger.token_balance(&owner_token)? - before;
             claimed.push(record.epoch);
             if !owners.contains(&record.owner) {

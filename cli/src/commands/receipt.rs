@@ -14,10 +14,8 @@ use solana_signer::Signer;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use tessera::state::{Job, JobStatus, Network, Provider, UnitKind};
-use tessera_client::instructions::{self as ix, SettleReceiptAccounts};
-use tessera_client::receipt::{
-    unit_kind_name, Receipt, ReceiptFile, SignedReceipt, RECEIPT_DOMAIN,
-};
+use tessera_client::flows;
+use tessera_client::receipt::{unit_kind_name, Receipt, ReceiptFile, SignedReceipt};
 
 /// What `receipt cosign` says when it did not get a yes.
 pub const NOT_SIGNED: &str = "not signed: pass --yes to co-sign without a prompt";
@@ -409,7 +407,7 @@ impl ReceiptCommand {
                     );
                 }
                 let (network_key, network) = session.network()?;
-                let (subject, subject_nonce, provider, unit_kind) = match (job, service) {
+                let (job_state, provider, unit_kind) = match (job, service) {
                     (Some(job), _) => {
                         let state = session.job(job)?;
                         ensure!(
@@ -435,13 +433,14 @@ impl ReceiptCommand {
                                 unit_kind_name(state.unit_kind)
                             );
                         }
-                        (*job, state.nonce, state.provider, state.unit_kind)
+                        let (provider, kind) = (state.provider, state.unit_kind);
+                        (Some((*job, state)), provider, kind)
                     }
                     (None, Some(provider)) => {
                         let state = session.provider_at(provider)?;
                         let kind = unit.map_or(default_unit(state.class), Into::into);
                         ensure_measures(state.class, kind, "--unit")?;
-                        (*provider, state.nonce, *provider, kind)
+                        (None, *provider, kind)
                     }
                     (None, None) => {
                         bail!("say what the receipt is for: --job JOB or --service PROVIDER")
@@ -462,21 +461,21 @@ impl ReceiptCommand {
                     "--expires-in {lifetime} must be 1..={max_age} seconds (the network's \
                     receipt max age)"
                 );
-                let issued_at = ledger.now()?;
-                let receipt = Receipt {
-                    domain: RECEIPT_DOMAIN,
-                    program_id: tessera_client::program_id(),
-                    network: network_key,
-                    subject,
-                    subject_nonce,
-                    provider,
-                    worker_key: worker,
+                let metered = flows::Metered {
                     cumulative_units: *units,
-                    unit_kind,
                     result_hash: result_hash.unwrap_or_default(),
-                    attestor_set_version: network.attestors.version,
-                    issued_at,
-                    expires_at: issued_at + lifetime,
+                    issued_at: ledger.now()?,
+                    valid_for_secs: lifetime,
+                };
+                let network_ref = flows::NetworkRef {
+                    address: network_key,
+                    state: &network,
+                };
+                let receipt = match job_state {
+                    Some((job, state)) => {
+                        flows::job_receipt(network_ref, job, &state, worker, metered)
+                    }
+                    None => flows::service_receipt(network_ref, provider, &p, unit_kind, metered),
                 };
                 let mut signed = SignedReceipt::new(receipt);
                 signed.sign(session.keypair())?;
@@ -520,15 +519,11 @@ impl ReceiptCommand {
                 let now = ledger.now()?;
                 ensure_current(&r, &network, now)?;
                 let epoch = network.epoch_at(now)?;
-                let args = ix::receipt_args(&r, epoch);
                 let me = session.signer();
                 let provider = session.provider_at(&r.provider)?;
                 let settle = if r.subject == r.provider {
                     ensure_settles_as_service(&r, &provider)?;
-                    vec![
-                        signed.ed25519_instruction(),
-                        ix::settle_service(&me, &network_key, &r.provider, args),
-                    ]
+                    flows::settle_service(me, &signed, epoch)
                 } else {
                     let job = session.job(&r.subject)?;
                     ensure_settles_on_job(&r, &job, &provider, &network, now)?;
@@ -560,20 +555,11 @@ impl ReceiptCommand {
                         created by `tessera job accept`)",
                         mint.key.mint
                     );
-                    vec![
-                        signed.ed25519_instruction(),
-                        ix::settle_receipt(
-                            SettleReceiptAccounts {
-                                submitter: me,
-                                network: network_key,
-                                job: r.subject,
-                                provider: r.provider,
-                                provider_token,
-                                payment_mint: mint.key,
-                            },
-                            args,
-                        ),
-                    ]
+                    let payee = flows::Payee {
+                        payment_mint: mint.key,
+                        provider_token,
+                    };
+                    flows::settle_job(me, &signed, payee, epoch)
                 };
                 let signature = ledger.send(&settle, &[])?;
                 Ok(Outcome::new(

@@ -1,0 +1,251 @@
+//! The flows every front end shares: the CLI commands, the quickstart, the worker and the test
+//! fixture call these, so that each receipt and each settlement is built one way.
+//!
+//! They are pure: they take the accounts as read from a ledger and return what to sign or
+//! send, and never read or send themselves.
+
+use crate::instructions::{self as ix, ClaimEmissionAccounts, MintRef, SettleReceiptAccounts};
+use crate::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use tessera::state::{Job, Network, Provider, UnitKind, WorkRecord};
+
+/// What a worker metered, as it goes into a receipt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Metered {
+    /// Units since the subject began (receipts are cumulative: the newest one settles).
+    pub cumulative_units: u64,
+    /// Hash of the output or log the units stand for.
+    pub result_hash: [u8; 32],
+    /// When the worker signs, ledger unix seconds.
+    pub issued_at: i64,
+    /// How long the receipt may be settled, in seconds; at most the network's
+    /// `receipt_max_age_secs`.
+    pub valid_for_secs: i64,
+}
+
+/// A network account with its address.
+#[derive(Clone, Copy)]
+pub struct NetworkRef<'a> {
+    pub address: Pubkey,
+    pub state: &'a Network,
+}
+
+/// The receipt a provider's worker issues for work on the job at `job_address`: in the job's
+/// unit kind, bound to its nonce and to the current attestor set.
+pub fn job_receipt(
+    network: NetworkRef,
+    job_address: Pubkey,
+    job: &Job,
+    worker_key: Pubkey,
+    metered: Metered,
+) -> Receipt {
+    receipt(
+        network,
+        (job_address, job.nonce),
+        job.provider,
+        worker_key,
+        job.unit_kind,
+        metered,
+    )
+}
+
+/// The receipt a provider's worker issues for service without a job (bandwidth relayed,
+/// inference served), counted in `unit_kind`; the provider account is its own subject.
+pub fn service_receipt(
+    network: NetworkRef,
+    provider_address: Pubkey,
+    provider: &Provider,
+    unit_kind: UnitKind,
+    metered: Metered,
+) -> Receipt {
+    receipt(
+        network,
+        (provider_address, provider.nonce),
+        provider_address,
+        provider.worker_key,
+        unit_kind,
+        metered,
+    )
+}
+
+fn receipt(
+    network: NetworkRef,
+    (subject, subject_nonce): (Pubkey, u64),
+    provider: Pubkey,
+    worker_key: Pubkey,
+    unit_kind: UnitKind,
+    metered: Metered,
+) -> Receipt {
+    Receipt {
+        domain: RECEIPT_DOMAIN,
+        program_id: crate::program_id(),
+        network: network.address,
+        subject,
+        subject_nonce,
+        provider,
+        worker_key,
+        cumulative_units: metered.cumulative_units,
+        unit_kind,
+        result_hash: metered.result_hash,
+        attestor_set_version: network.state.attestors.version,
+        issued_at: metered.issued_at,
+        expires_at: metered.issued_at.saturating_add(metered.valid_for_secs),
+    }
+}
+
+/// Where a job receipt's payment goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Payee {
+    /// The job's payment mint.
+    pub payment_mint: MintRef,
+    /// The provider owner's token account in it.
+    pub provider_token: Pubkey,
+}
+
+/// The `[ed25519, settle_receipt]` pair that settles `signed` (a job receipt) in `epoch`,
+/// submitted and paid for by `submitter`, against the job and provider the receipt names.
+pub fn settle_job(
+    submitter: Pubkey,
+    signed: &SignedReceipt,
+    payee: Payee,
+    epoch: u64,
+) -> [Instruction; 2] {
+    let receipt = &signed.receipt;
+    let on = SettleOn {
+        network: receipt.network,
+        job: receipt.subject,
+        provider: receipt.provider,
+    };
+    settle_job_with(
+        submitter,
+        signed,
+        on,
+        payee,
+        ix::receipt_args(receipt, epoch),
+    )
+}
+
+/// The accounts a job settlement is sent against; [`settle_job`] takes them from the receipt.
+#[derive(Clone, Copy, Debug)]
+pub struct SettleOn {
+    pub network: Pubkey,
+    pub job: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+}
+
+/// [`settle_job`] against the accounts given and with the settlement
+/// arguments given, as they are: for callers that check how the program treats a receipt sent
+/// against other accounts, or arguments that do not match it.
+pub fn settle_job_with(
+    submitter: Pubkey,
+    signed: &SignedReceipt,
+    on: SettleOn,
+    payee: Payee,
+    args: tessera::instructions::ReceiptArgs,
+) -> [Instruction; 2] {
+    let settle = ix::settle_receipt(
+        SettleReceiptAccounts {
+            submitter,
+            network: on.network,
+            job: on.job,
+            provider: on.provider,
+            provider_token: payee.provider_token,
+            payment_mint: payee.payment_mint,
+        },
+        args,
+    );
+    [signed.ed25519_instruction(), settle]
+}
+
+/// The `[ed25519, settle_service]` pair that settles `signed` (a service receipt) in `epoch`.
+pub fn settle_service(submitter: Pubkey, signed: &SignedReceipt, epoch: u64) -> [Instruction; 2] {
+    let receipt = &signed.receipt;
+    let settle = ix::settle_service(
+        &submitter,
+        &receipt.network,
+        &receipt.provider,
+        ix::receipt_args(receipt, epoch),
+    );
+    [signed.ed25519_instruction(), settle]
+}
+
+/// The instructions that claim the emission a provider earned in `epoch` (its `work` record):
+/// the associated reward-token account of the owner the record names, created unless it
+/// exists, then the claim. `cranker` signs and pays; anyone may.
+pub fn claim(
+    cranker: Pubkey,
+    network: Pubkey,
+    reward_mint: MintRef,
+    provider: Pubkey,
+    work: &WorkRecord,
+    epoch: u64,
+) -> [Instruction; 2] {
+    let create = ix::create_associated_token_account(&cranker, &work.owner, reward_mint);
+    let claim = ix::claim_emission(
+        ClaimEmissionAccounts {
+            cranker,
+            network,
+            provider,
+            provider_owner: work.owner,
+            rent_payer: work.rent_payer,
+            reward_mint,
+        },
+        epoch,
+    );
+    [create, claim]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::{AccountDeserialize, Space};
+
+    /// An account of type `T` decoded from zeroed bytes: every number 0, every list empty.
+    fn zeroed<T: AccountDeserialize + Space>() -> T {
+        let bytes = vec![0; 8 + T::INIT_SPACE];
+        T::try_deserialize_unchecked(&mut bytes.as_slice()).expect("zeroes decode")
+    }
+
+    #[test]
+    fn a_job_receipt_carries_the_job_and_the_network_it_was_read_from() {
+        let network: Network = zeroed();
+        let mut job: Job = zeroed();
+        job.nonce = 7;
+        job.provider = Pubkey::new_unique();
+        job.unit_kind = UnitKind::GpuSeconds;
+        let (network_address, job_address, worker) = (
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+        );
+        let metered = Metered {
+            cumulative_units: 90,
+            result_hash: [3; 32],
+            issued_at: 1_000,
+            valid_for_secs: 60,
+        };
+        let receipt = job_receipt(
+            NetworkRef {
+                address: network_address,
+                state: &network,
+            },
+            job_address,
+            &job,
+            worker,
+            metered,
+        );
+        assert_eq!(
+            (receipt.network, receipt.subject, receipt.subject_nonce),
+            (network_address, job_address, 7)
+        );
+        assert_eq!(
+            (receipt.provider, receipt.worker_key),
+            (job.provider, worker)
+        );
+        assert_eq!(receipt.unit_kind, UnitKind::GpuSeconds);
+        assert_eq!((receipt.issued_at, receipt.expires_at), (1_000, 1_060));
+        assert_eq!(receipt.program_id, crate::program_id());
+    }
+}
