@@ -196,6 +196,19 @@ pub fn rotate_worker_key(owner: &Pubkey, network: &Pubkey, worker_key: &Pubkey) 
     )
 }
 
+/// The accounts of a provider's stake movements, for `owner`'s provider on `network`.
+fn stake_vault(owner: &Pubkey, network: &Pubkey, reward_mint: MintRef) -> accounts::StakeVault {
+    let provider = pda::provider(network, owner);
+    accounts::StakeVault {
+        owner: *owner,
+        network: *network,
+        provider,
+        stake_vault: pda::stake_vault(&provider),
+        reward_mint: reward_mint.mint,
+        token_program: reward_mint.token_program,
+    }
+}
+
 /// `stake` `amount` reward-token base units from `source`, signed by the owner.
 pub fn stake(
     owner: &Pubkey,
@@ -204,16 +217,10 @@ pub fn stake(
     source: &Pubkey,
     amount: u64,
 ) -> Instruction {
-    let provider = pda::provider(network, owner);
     build(
         accounts::Stake {
-            owner: *owner,
-            network: *network,
-            provider,
-            stake_vault: pda::stake_vault(&provider),
+            staking: stake_vault(owner, network, reward_mint),
             source: *source,
-            reward_mint: reward_mint.mint,
-            token_program: reward_mint.token_program,
         },
         instruction::Stake { amount },
     )
@@ -238,16 +245,10 @@ pub fn withdraw_unstaked(
     reward_mint: MintRef,
     destination: &Pubkey,
 ) -> Instruction {
-    let provider = pda::provider(network, owner);
     build(
         accounts::WithdrawUnstaked {
-            owner: *owner,
-            network: *network,
-            provider,
-            stake_vault: pda::stake_vault(&provider),
+            staking: stake_vault(owner, network, reward_mint),
             destination: *destination,
-            reward_mint: reward_mint.mint,
-            token_program: reward_mint.token_program,
         },
         instruction::WithdrawUnstaked {},
     )
@@ -260,16 +261,10 @@ pub fn deregister(
     reward_mint: MintRef,
     destination: &Pubkey,
 ) -> Instruction {
-    let provider = pda::provider(network, owner);
     build(
         accounts::Deregister {
-            owner: *owner,
-            network: *network,
-            provider,
-            stake_vault: pda::stake_vault(&provider),
+            staking: stake_vault(owner, network, reward_mint),
             destination: *destination,
-            reward_mint: reward_mint.mint,
-            token_program: reward_mint.token_program,
         },
         instruction::Deregister {},
     )
@@ -417,23 +412,40 @@ pub struct SettleReceiptAccounts {
     pub payment_mint: MintRef,
 }
 
+/// The accounts of a settlement both settle instructions name.
+fn receipt_accounts(
+    submitter: &Pubkey,
+    network: &Pubkey,
+    provider: &Pubkey,
+    epoch: u64,
+) -> accounts::ReceiptAccounts {
+    accounts::ReceiptAccounts {
+        submitter: *submitter,
+        network: *network,
+        provider: *provider,
+        instructions: solana_sdk_ids::sysvar::instructions::ID,
+        epoch: pda::epoch(network, epoch),
+        work_record: pda::work_record(provider, epoch),
+        system_program: system_program::ID,
+    }
+}
+
 /// `settle_receipt`. Send it right after the receipt's Ed25519 instruction
 /// ([`crate::receipt::SignedReceipt::ed25519_instruction`]).
 pub fn settle_receipt(keys: SettleReceiptAccounts, args: ReceiptArgs) -> Instruction {
     build(
         accounts::SettleReceipt {
-            submitter: keys.submitter,
-            network: keys.network,
-            provider: keys.provider,
+            settlement: receipt_accounts(
+                &keys.submitter,
+                &keys.network,
+                &keys.provider,
+                args.epoch,
+            ),
             job: keys.job,
             vault: pda::job_vault(&keys.job),
             provider_token: keys.provider_token,
             payment_mint: keys.payment_mint.mint,
             token_program: keys.payment_mint.token_program,
-            instructions: solana_sdk_ids::sysvar::instructions::ID,
-            epoch: pda::epoch(&keys.network, args.epoch),
-            work_record: pda::work_record(&keys.provider, args.epoch),
-            system_program: system_program::ID,
         },
         instruction::SettleReceipt { args },
     )
@@ -449,13 +461,7 @@ pub fn settle_service(
 ) -> Instruction {
     build(
         accounts::SettleService {
-            submitter: *submitter,
-            network: *network,
-            provider: *provider,
-            instructions: solana_sdk_ids::sysvar::instructions::ID,
-            epoch: pda::epoch(network, args.epoch),
-            work_record: pda::work_record(provider, args.epoch),
-            system_program: system_program::ID,
+            settlement: receipt_accounts(submitter, network, provider, args.epoch),
         },
         instruction::SettleService { args },
     )

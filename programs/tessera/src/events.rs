@@ -1,7 +1,7 @@
 //! One event per state change. Token amounts are in base units of the mint named beside them;
 //! times are unix seconds.
 
-use crate::instructions::Attestation;
+use crate::settlement::Attestation;
 use crate::state::{NetworkParams, PauseFlags, ProviderClass, ProviderSpec};
 use anchor_lang::prelude::*;
 

@@ -37,6 +37,7 @@ pub mod instructions;
 pub mod math;
 pub mod pda_account;
 pub mod receipt;
+pub mod settlement;
 pub mod state;
 pub mod token;
 
@@ -45,6 +46,33 @@ use instructions::*;
 use state::{NetworkParams, PauseFlags, ProviderSpec};
 
 declare_id!("TsAjZV4bpDuTJS8LPK8VxicakwYJnUU914RrVj5bHY8");
+
+// Who to tell about a vulnerability, embedded in the deployed program (`solana-verify`, the
+// explorers and `query-security-txt` read it).
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "Tessera",
+    project_url: "https://github.com/tessera-network/tessera",
+    contacts: "link:https://github.com/tessera-network/tessera/security/advisories/new",
+    policy: "https://github.com/tessera-network/tessera/blob/main/SECURITY.md",
+    preferred_languages: "en",
+    source_code: "https://github.com/tessera-network/tessera"
+}
+
+#[cfg(all(test, not(feature = "no-entrypoint")))]
+mod security_txt_tests {
+    #[test]
+    fn the_program_says_where_to_report_a_vulnerability() {
+        let fields: Vec<&str> = super::SECURITY_TXT.split('\0').collect();
+        let value = |name: &str| {
+            let at = fields.iter().position(|field| *field == name);
+            at.and_then(|at| fields.get(at + 1)).copied()
+        };
+        assert_eq!(value("name"), Some("Tessera"));
+        assert!(value("policy").is_some_and(|policy| policy.ends_with("SECURITY.md")));
+        assert!(value("contacts").is_some_and(|contacts| contacts.starts_with("link:")));
+    }
+}
 
 #[program]
 pub mod tessera {

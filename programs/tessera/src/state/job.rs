@@ -144,11 +144,81 @@ pub struct Job {
     pub reserved: [u8; 47],
 }
 
+/// The seeds a job account signs with (for its escrow vault), owning their bytes so that they
+/// outlive any borrow of the account.
+pub struct JobSeeds {
+    network: Pubkey,
+    client: Pubkey,
+    job_id: [u8; 8],
+    bump: [u8; 1],
+}
+
+impl JobSeeds {
+    /// `["job", network, client, job_id, bump]`.
+    pub fn as_seeds(&self) -> [&[u8]; 5] {
+        [
+            Job::SEED,
+            self.network.as_ref(),
+            self.client.as_ref(),
+            &self.job_id,
+            &self.bump,
+        ]
+    }
+}
+
+/// What a receipt's new high-water mark is worth, in payment-mint base units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settlement {
+    /// Units the receipt adds.
+    pub units: u64,
+    /// Paid to the provider now.
+    pub payment: u64,
+    /// Protocol fee accrued for the treasury, paid when the job closes.
+    pub fee: u64,
+}
+
 impl Job {
     /// Seed prefix of `Job`.
     pub const SEED: &'static [u8] = b"job";
     /// Seed prefix of a job's escrow vault.
     pub const VAULT_SEED: &'static [u8] = b"vault";
+
+    /// The seeds this account signs its escrow vault's transfers with.
+    pub fn signer_seeds(&self) -> JobSeeds {
+        JobSeeds {
+            network: self.network,
+            client: self.client,
+            job_id: self.job_id.to_le_bytes(),
+            bump: [self.bump],
+        }
+    }
+
+    /// Moves the job's high-water mark to `cumulative_units` and books what that is worth:
+    /// the units it adds, the provider's payment and the fee, all rounded so that their sum
+    /// over any sequence of receipts equals the gross of the final mark. The caller moves the
+    /// payment out of the vault.
+    pub fn settle(&mut self, cumulative_units: u64) -> Result<Settlement> {
+        require!(
+            cumulative_units <= self.max_units,
+            TesseraError::UnitsExceedMax
+        );
+        require!(
+            cumulative_units > self.settled_units,
+            TesseraError::ReceiptNotNewer
+        );
+        let units = cumulative_units - self.settled_units;
+        let fees_accrued = self.fees_on(cumulative_units)?;
+        let fee = math::sub(fees_accrued, self.fees_accrued)?;
+        let payment = math::sub(self.gross(units)?, fee)?;
+        self.settled_units = cumulative_units;
+        self.fees_accrued = fees_accrued;
+        self.paid_out = math::add(self.paid_out, payment)?;
+        Ok(Settlement {
+            units,
+            payment,
+            fee,
+        })
+    }
 
     /// Whether a provider has ever been bound to this job.
     pub fn has_provider(&self) -> bool {
@@ -352,5 +422,44 @@ mod tests {
         fee_dodged.paid_out = 400;
         fee_dodged.fees_accrued = 0;
         assert_eq!(fee_dodged.invariant(610).unwrap_err(), violated());
+    }
+
+    #[test]
+    fn a_settlement_books_units_payment_and_fee_and_refuses_old_or_excess_marks() {
+        let mut job = running_job();
+        let before = (job.paid_out, job.fees_accrued);
+        let settled = job.settle(60).unwrap();
+        assert_eq!(settled.units, 20);
+        assert_eq!(settled.payment + settled.fee, job.gross(20).unwrap());
+        assert_eq!(job.settled_units, 60);
+        assert_eq!(job.paid_out, before.0 + settled.payment);
+        assert_eq!(job.fees_accrued, before.1 + settled.fee);
+        assert_eq!(job.fees_accrued, job.fees_on(60).unwrap());
+
+        let error = job.settle(60).unwrap_err();
+        assert_eq!(error, TesseraError::ReceiptNotNewer.into());
+        let error = job.settle(job.max_units + 1).unwrap_err();
+        assert_eq!(error, TesseraError::UnitsExceedMax.into());
+        assert_eq!(job.settled_units, 60, "a refused mark changes nothing");
+    }
+
+    #[test]
+    fn signer_seeds_derive_the_job_address() {
+        let mut job = running_job();
+        let (address, bump) = Pubkey::find_program_address(
+            &[
+                Job::SEED,
+                job.network.as_ref(),
+                job.client.as_ref(),
+                &job.job_id.to_le_bytes(),
+            ],
+            &crate::ID,
+        );
+        job.bump = bump;
+        let seeds = job.signer_seeds();
+        assert_eq!(
+            Pubkey::create_program_address(&seeds.as_seeds(), &crate::ID).unwrap(),
+            address
+        );
     }
 }

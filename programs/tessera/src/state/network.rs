@@ -362,9 +362,31 @@ pub struct Network {
     pub reserved: [u8; 64],
 }
 
+/// The seeds of a network's mint authority PDA, owning their bytes.
+pub struct MintAuthoritySeeds {
+    network: Pubkey,
+    bump: [u8; 1],
+}
+
+impl MintAuthoritySeeds {
+    /// `["mint", network, bump]`.
+    pub fn as_seeds(&self) -> [&[u8]; 3] {
+        [MINT_AUTHORITY_SEED, self.network.as_ref(), &self.bump]
+    }
+}
+
 impl Network {
     /// Seed prefix of `Network`.
     pub const SEED: &'static [u8] = b"network";
+
+    /// The seeds the network's mint authority (`["mint", network]`) signs with; `address` is
+    /// this network's own address.
+    pub fn mint_authority_seeds(&self, address: Pubkey) -> MintAuthoritySeeds {
+        MintAuthoritySeeds {
+            network: address,
+            bump: [self.mint_authority_bump],
+        }
+    }
     /// Current layout version.
     pub const VERSION: u8 = 2;
 

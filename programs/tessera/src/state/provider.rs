@@ -100,11 +100,67 @@ pub struct Provider {
     pub reserved: [u8; 54],
 }
 
+/// The seeds a provider account signs with (for its stake vault), owning their bytes so that
+/// they outlive any borrow of the account.
+pub struct ProviderSeeds {
+    network: Pubkey,
+    owner: Pubkey,
+    bump: [u8; 1],
+}
+
+impl ProviderSeeds {
+    /// `["provider", network, owner, bump]`.
+    pub fn as_seeds(&self) -> [&[u8]; 4] {
+        [
+            Provider::SEED,
+            self.network.as_ref(),
+            self.owner.as_ref(),
+            &self.bump,
+        ]
+    }
+}
+
+/// Where a slash was taken from: active stake first, then unbonding stake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slash {
+    pub from_stake: u64,
+    pub from_unbonding: u64,
+}
+
 impl Provider {
     /// Seed prefix of `Provider`.
     pub const SEED: &'static [u8] = b"provider";
     /// Seed prefix of the provider's stake vault.
     pub const VAULT_SEED: &'static [u8] = b"stake";
+
+    /// The seeds this account signs its stake vault's transfers with.
+    pub fn signer_seeds(&self) -> ProviderSeeds {
+        ProviderSeeds {
+            network: self.network,
+            owner: self.owner,
+            bump: [self.bump],
+        }
+    }
+
+    /// Takes `amount` from the provider's stake, active stake first, then unbonding stake,
+    /// counts a lost dispute and jails it when that was one too many. The caller moves the
+    /// tokens; `amount` must not exceed [`Provider::vault_liability`].
+    pub fn slash(&mut self, amount: u64, jail_after: u8) -> Result<Slash> {
+        let from_stake = amount.min(self.stake);
+        let from_unbonding = amount - from_stake;
+        self.stake -= from_stake;
+        self.unbonding_amount = math::sub(self.unbonding_amount, from_unbonding)?;
+        if self.unbonding_amount == 0 {
+            self.unbonding_ends_at = 0;
+        }
+        self.slashed_total = math::add(self.slashed_total, amount)?;
+        self.lost_disputes = self.lost_disputes.saturating_add(1);
+        self.jail_if_struck_out(jail_after);
+        Ok(Slash {
+            from_stake,
+            from_unbonding,
+        })
+    }
 
     /// Tokens the stake vault must hold: active stake plus unbonding stake.
     pub fn vault_liability(&self) -> Result<u64> {
@@ -205,5 +261,43 @@ mod tests {
         assert_eq!(provider(10, 5, 100).invariant(14).unwrap_err(), violated);
         assert_eq!(provider(10, 5, 0).invariant(15).unwrap_err(), violated);
         assert_eq!(provider(10, 0, 100).invariant(15).unwrap_err(), violated);
+    }
+
+    #[test]
+    fn a_slash_takes_active_stake_first_then_unbonding_stake_and_jails_on_the_last_strike() {
+        let mut struck = provider(30, 50, 1_000);
+        let taken = struck.slash(60, 2).unwrap();
+        assert_eq!(
+            taken,
+            Slash {
+                from_stake: 30,
+                from_unbonding: 30
+            }
+        );
+        assert_eq!((struck.stake, struck.unbonding_amount), (0, 20));
+        assert_eq!(struck.unbonding_ends_at, 1_000, "some stake still unbonds");
+        assert_eq!((struck.slashed_total, struck.lost_disputes), (60, 1));
+        assert_eq!(struck.status, ProviderStatus::Active);
+
+        let taken = struck.slash(20, 2).unwrap();
+        assert_eq!(taken.from_unbonding, 20);
+        assert_eq!((struck.unbonding_amount, struck.unbonding_ends_at), (0, 0));
+        assert_eq!(struck.status, ProviderStatus::Jailed);
+        assert!(struck.slash(1, 2).is_err(), "nothing left to slash");
+    }
+
+    #[test]
+    fn signer_seeds_derive_the_provider_address() {
+        let mut owned = provider(0, 0, 0);
+        let (address, bump) = Pubkey::find_program_address(
+            &[Provider::SEED, owned.network.as_ref(), owned.owner.as_ref()],
+            &crate::ID,
+        );
+        owned.bump = bump;
+        let seeds = owned.signer_seeds();
+        assert_eq!(
+            Pubkey::create_program_address(&seeds.as_seeds(), &crate::ID).unwrap(),
+            address
+        );
     }
 }

@@ -1,7 +1,7 @@
 use crate::errors::TesseraError;
 use crate::events::DisputeResolved;
 use crate::math;
-use crate::state::{Dispute, Job, Network, Provider, ProviderStatus};
+use crate::state::{Dispute, Job, Network, Provider, ProviderStatus, Slash};
 use crate::token::transfer_from_vault;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -59,34 +59,21 @@ pub(crate) fn handler(ctx: Context<ResolveDispute>, slash_amount: u64) -> Result
     require!(slash_amount <= slashable, TesseraError::SlashExceedsStake);
 
     if slash_amount > 0 {
-        let (network_key, owner_key) = (provider.network, provider.owner);
-        let seeds: &[&[u8]] = &[
-            Provider::SEED,
-            network_key.as_ref(),
-            owner_key.as_ref(),
-            &[provider.bump],
-        ];
+        let seeds = provider.signer_seeds();
         transfer_from_vault(
             &ctx.accounts.token_program,
             &ctx.accounts.stake_vault,
             &ctx.accounts.client_reward_token,
             &ctx.accounts.reward_mint,
             ctx.accounts.provider.to_account_info(),
-            seeds,
+            &seeds.as_seeds(),
             slash_amount,
         )?;
         let jail_after = ctx.accounts.network.params.jail_after_lost_disputes;
-        let provider = &mut ctx.accounts.provider;
-        let from_stake = slash_amount.min(provider.stake);
-        let from_unbonding = slash_amount - from_stake;
-        provider.stake -= from_stake;
-        provider.unbonding_amount = math::sub(provider.unbonding_amount, from_unbonding)?;
-        if provider.unbonding_amount == 0 {
-            provider.unbonding_ends_at = 0;
-        }
-        provider.slashed_total = math::add(provider.slashed_total, slash_amount)?;
-        provider.lost_disputes = provider.lost_disputes.saturating_add(1);
-        provider.jail_if_struck_out(jail_after);
+        let Slash {
+            from_stake,
+            from_unbonding,
+        } = ctx.accounts.provider.slash(slash_amount, jail_after)?;
         let totals = &mut ctx.accounts.network.totals;
         totals.staked = math::sub(totals.staked, from_stake)?;
         totals.unbonding = math::sub(totals.unbonding, from_unbonding)?;

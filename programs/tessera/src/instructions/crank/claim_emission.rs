@@ -83,12 +83,8 @@ pub(crate) fn handler(ctx: Context<ClaimEmission>, epoch_index: u64) -> Result<(
     let amount = share_of(epoch.emission, work.units, epoch.total_units)?;
 
     if amount > 0 {
-        let network_key = ctx.accounts.network.key();
-        let seeds: &[&[u8]] = &[
-            MINT_AUTHORITY_SEED,
-            network_key.as_ref(),
-            &[ctx.accounts.network.mint_authority_bump],
-        ];
+        let network = &ctx.accounts.network;
+        let seeds = network.mint_authority_seeds(network.key());
         token_interface::mint_to(
             CpiContext::new_with_signer(
                 ctx.accounts.token_program.key(),
@@ -97,7 +93,7 @@ pub(crate) fn handler(ctx: Context<ClaimEmission>, epoch_index: u64) -> Result<(
                     to: ctx.accounts.owner_reward_token.to_account_info(),
                     authority: ctx.accounts.mint_authority.to_account_info(),
                 },
-                &[seeds],
+                &[&seeds.as_seeds()],
             ),
             amount,
         )?;

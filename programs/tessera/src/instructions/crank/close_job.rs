@@ -82,14 +82,7 @@ pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
     ctx.accounts.job.invariant(ctx.accounts.vault.amount)?;
 
     let job = &ctx.accounts.job;
-    let (network_key, client_key, job_id) = (job.network, job.client, job.job_id.to_le_bytes());
-    let seeds: &[&[u8]] = &[
-        Job::SEED,
-        network_key.as_ref(),
-        client_key.as_ref(),
-        &job_id,
-        &[job.bump],
-    ];
+    let seeds = job.signer_seeds();
     let fees = math::sub(job.fees_accrued, job.fees_paid)?;
     if let (true, Some(treasury_token)) = (fees > 0, ctx.accounts.treasury_token.as_ref()) {
         transfer_from_vault(
@@ -98,7 +91,7 @@ pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
             treasury_token,
             &ctx.accounts.payment_mint,
             ctx.accounts.job.to_account_info(),
-            seeds,
+            &seeds.as_seeds(),
             fees,
         )?;
     }
@@ -111,7 +104,7 @@ pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
             &ctx.accounts.client_token,
             &ctx.accounts.payment_mint,
             ctx.accounts.job.to_account_info(),
-            seeds,
+            &seeds.as_seeds(),
             refund,
         )?;
     }
@@ -120,7 +113,7 @@ pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
         &ctx.accounts.vault,
         ctx.accounts.client.to_account_info(),
         ctx.accounts.job.to_account_info(),
-        seeds,
+        &seeds.as_seeds(),
     )?;
 
     let job = &mut ctx.accounts.job;

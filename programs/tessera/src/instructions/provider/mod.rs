@@ -7,6 +7,7 @@ pub mod register_provider;
 pub mod request_unstake;
 pub mod rotate_worker_key;
 pub mod stake;
+pub mod stake_vault;
 pub mod update_provider;
 pub mod withdraw_unstaked;
 
@@ -17,5 +18,6 @@ pub use register_provider::*;
 pub use request_unstake::*;
 pub use rotate_worker_key::*;
 pub use stake::*;
+pub use stake_vault::*;
 pub use update_provider::*;
 pub use withdraw_unstaked::*;

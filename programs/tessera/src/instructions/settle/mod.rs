@@ -1,9 +1,10 @@
 //! Turning signed receipts into payment and emission units.
 
+pub mod receipt_accounts;
 pub mod settle_receipt;
 pub mod settle_service;
-pub mod verify;
 
+pub use crate::settlement::{Attestation, ReceiptArgs};
+pub use receipt_accounts::*;
 pub use settle_receipt::*;
 pub use settle_service::*;
-pub use verify::*;

@@ -1,33 +1,25 @@
 use crate::errors::TesseraError;
 use crate::events::ReceiptSettled;
-use crate::instructions::settle::verify::{
-    record_work, require_current_epoch, verify_receipt, ReceiptArgs, ReceiptContext, WorkAccounts,
-};
-use crate::math;
-use crate::state::{Epoch, Job, JobStatus, Network, Provider, WorkRecord};
+// The glob brings the composite's generated client and bump types, which `#[derive(Accounts)]` names.
+use super::receipt_accounts::*;
+use crate::settlement::{require_current_epoch, Attestation, ReceiptArgs};
+use crate::state::{Job, JobStatus, Settlement};
 use crate::token::transfer_from_vault;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+// No `#[instruction]` here: it would consume the arguments before `ReceiptAccounts`, whose
+// seeds read them, could.
 #[derive(Accounts)]
-#[instruction(args: ReceiptArgs)]
 pub struct SettleReceipt<'info> {
-    /// Anyone holding the signed receipt; pays rent for a new epoch or work record.
-    #[account(mut)]
-    pub submitter: Signer<'info>,
-
-    #[account(mut)]
-    pub network: Box<Account<'info, Network>>,
-
-    #[account(mut, has_one = network)]
-    pub provider: Box<Account<'info, Provider>>,
+    pub settlement: ReceiptAccounts<'info>,
 
     #[account(
         mut,
-        has_one = network,
+        constraint = job.network == settlement.network.key() @ ErrorCode::ConstraintHasOne,
         has_one = vault,
         has_one = payment_mint @ TesseraError::WrongMint,
-        constraint = job.provider == provider.key() @ TesseraError::NotJobProvider,
+        constraint = job.provider == settlement.provider.key() @ TesseraError::NotJobProvider,
     )]
     pub job: Box<Account<'info, Job>>,
 
@@ -38,34 +30,12 @@ pub struct SettleReceipt<'info> {
     #[account(
         mut,
         constraint = provider_token.mint == payment_mint.key() @ TesseraError::WrongMint,
-        constraint = provider_token.owner == provider.owner @ TesseraError::WrongTokenAccountOwner,
+        constraint = provider_token.owner == settlement.provider.owner @ TesseraError::WrongTokenAccountOwner,
     )]
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
 
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
-
-    /// CHECK: the instructions sysvar, by address; the Ed25519 instruction is read from it.
-    #[account(address = solana_sdk_ids::sysvar::instructions::ID @ TesseraError::InvalidInstructionsSysvar)]
-    pub instructions: UncheckedAccount<'info>,
-
-    /// CHECK: the epoch's PDA, by seeds; created on first use and read as an `Epoch`.
-    #[account(
-        mut,
-        seeds = [Epoch::SEED, network.key().as_ref(), &args.epoch.to_le_bytes()],
-        bump,
-    )]
-    pub epoch: UncheckedAccount<'info>,
-
-    /// CHECK: the provider's work-record PDA for the epoch, by seeds; created on first use and read as a `WorkRecord`.
-    #[account(
-        mut,
-        seeds = [WorkRecord::SEED, provider.key().as_ref(), &args.epoch.to_le_bytes()],
-        bump,
-    )]
-    pub work_record: UncheckedAccount<'info>,
-
-    pub system_program: Program<'info, System>,
 }
 
 impl SettleReceipt<'_> {
@@ -74,7 +44,8 @@ impl SettleReceipt<'_> {
     /// a settlement pause can void receipts the client already co-signed.
     fn validate(&self, args: &ReceiptArgs, now: i64) -> Result<()> {
         let job = &self.job;
-        self.network.require_settlements_open()?;
+        let network = &self.settlement.network;
+        network.require_settlements_open()?;
         match job.status {
             JobStatus::Running => {}
             JobStatus::Completed | JobStatus::Cancelled if !job.no_show => {
@@ -82,7 +53,7 @@ impl SettleReceipt<'_> {
                     args.issued_at <= job.ended_at,
                     TesseraError::ReceiptIssuedAfterJobEnded
                 );
-                let paused_secs = self.network.settlement_pauses.paused_secs_at(now)?;
+                let paused_secs = network.settlement_pauses.paused_secs_at(now)?;
                 require!(
                     now < job.settlement_window_ends(paused_secs)?,
                     TesseraError::SettlementWindowClosed
@@ -90,7 +61,39 @@ impl SettleReceipt<'_> {
             }
             _ => return err!(TesseraError::JobNotSettleable),
         }
-        require_current_epoch(&self.network, args.epoch, now)
+        require_current_epoch(network, args.epoch, now)
+    }
+
+    /// A disputable settlement after the job ended must find stake to slash: a provider that
+    /// already withdrew could otherwise settle and leave nothing behind.
+    fn require_slashable_stake(&self, attestation: &Attestation) -> Result<()> {
+        if attestation.by_client || !self.job.has_ended() {
+            return Ok(());
+        }
+        let provider = &self.settlement.provider;
+        let class = self.settlement.network.params.class(provider.class);
+        require!(
+            provider.vault_liability()? >= class.min_stake,
+            TesseraError::StakeBelowMinimum
+        );
+        Ok(())
+    }
+
+    /// Moves `payment` from the job's vault to the provider, signed by the job account.
+    fn pay(&self, payment: u64) -> Result<()> {
+        if payment == 0 {
+            return Ok(());
+        }
+        let seeds = self.job.signer_seeds();
+        transfer_from_vault(
+            &self.token_program,
+            &self.vault,
+            &self.provider_token,
+            &self.payment_mint,
+            self.job.to_account_info(),
+            &seeds.as_seeds(),
+            payment,
+        )
     }
 }
 
@@ -99,105 +102,38 @@ impl SettleReceipt<'_> {
 pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     ctx.accounts.validate(&args, now)?;
-    let instructions = ctx.accounts.instructions.to_account_info();
-    let attestation = verify_receipt(
-        &ReceiptContext {
-            instructions_sysvar: &instructions,
-            network: &ctx.accounts.network,
-            network_key: ctx.accounts.network.key(),
-            provider: &ctx.accounts.provider,
-            provider_key: ctx.accounts.provider.key(),
-            subject: ctx.accounts.job.key(),
-            subject_nonce: ctx.accounts.job.nonce,
-            client: Some(ctx.accounts.job.client),
-            unit_kind: Some(ctx.accounts.job.unit_kind),
-        },
-        &args,
-        now,
-    )?;
-
     let job = &ctx.accounts.job;
-    if !attestation.by_client && job.has_ended() {
-        // A disputable settlement after the job ended must find stake to slash: a provider
-        // that already withdrew could otherwise settle and leave nothing behind.
-        let class = ctx
-            .accounts
-            .network
-            .params
-            .class(ctx.accounts.provider.class);
-        require!(
-            ctx.accounts.provider.vault_liability()? >= class.min_stake,
-            TesseraError::StakeBelowMinimum
-        );
-    }
-    require!(
-        args.cumulative_units <= job.max_units,
-        TesseraError::UnitsExceedMax
-    );
-    require!(
-        args.cumulative_units > job.settled_units,
-        TesseraError::ReceiptNotNewer
-    );
-    let units = args.cumulative_units - job.settled_units;
-    let fees_accrued = job.fees_on(args.cumulative_units)?;
-    let fee = math::sub(fees_accrued, job.fees_accrued)?;
-    let payment = math::sub(job.gross(units)?, fee)?;
-
-    if payment > 0 {
-        let (network_key, client_key) = (job.network, job.client);
-        let job_id = job.job_id.to_le_bytes();
-        let seeds: &[&[u8]] = &[
-            Job::SEED,
-            network_key.as_ref(),
-            client_key.as_ref(),
-            &job_id,
-            &[job.bump],
-        ];
-        transfer_from_vault(
-            &ctx.accounts.token_program,
-            &ctx.accounts.vault,
-            &ctx.accounts.provider_token,
-            &ctx.accounts.payment_mint,
-            ctx.accounts.job.to_account_info(),
-            seeds,
-            payment,
-        )?;
-    }
+    let subject = Subject {
+        key: job.key(),
+        nonce: job.nonce,
+        client: Some(job.client),
+        unit_kind: Some(job.unit_kind),
+    };
+    let attestation = ctx.accounts.settlement.verify(subject, &args, now)?;
+    ctx.accounts.require_slashable_stake(&attestation)?;
+    let Settlement {
+        units,
+        payment,
+        fee,
+    } = ctx.accounts.job.settle(args.cumulative_units)?;
+    ctx.accounts.pay(payment)?;
 
     let job = &mut ctx.accounts.job;
-    job.settled_units = args.cumulative_units;
-    job.paid_out = math::add(job.paid_out, payment)?;
-    job.fees_accrued = fees_accrued;
     job.last_settled_at = now;
-    let provider = &mut ctx.accounts.provider;
+    let provider = &mut ctx.accounts.settlement.provider;
     if !attestation.by_client {
         // The client may dispute this settlement for the job's window; the stake stays until then.
         job.last_attested_at = now;
         provider.extend_slashable(job.dispute_window_ends()?);
     }
     provider.settled_units = provider.settled_units.saturating_add(units);
-    let network = &mut ctx.accounts.network;
+    let network = &mut ctx.accounts.settlement.network;
     network.totals.settled_units = network.totals.settled_units.saturating_add(units as u128);
 
     // Only work the attestors vouched for earns emissions (see `record_work`).
     let weighted_units = if attestation.by_attestors {
-        let payer = ctx.accounts.submitter.to_account_info();
-        record_work(
-            &WorkAccounts {
-                epoch: &ctx.accounts.epoch.to_account_info(),
-                epoch_bump: ctx.bumps.epoch,
-                work_record: &ctx.accounts.work_record.to_account_info(),
-                work_bump: ctx.bumps.work_record,
-                payer: &payer,
-                system_program: &ctx.accounts.system_program,
-            },
-            &ctx.accounts.network,
-            ctx.accounts.network.key(),
-            &ctx.accounts.provider,
-            ctx.accounts.provider.key(),
-            args.epoch,
-            units,
-        )?
+        let bumps = &ctx.bumps.settlement;
+        ctx.accounts.settlement.record(bumps, args.epoch, units)?
     } else {
         0
     };
@@ -206,7 +142,7 @@ pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<
     ctx.accounts.job.invariant(ctx.accounts.vault.amount)?;
     emit!(ReceiptSettled {
         job: ctx.accounts.job.key(),
-        provider: ctx.accounts.provider.key(),
+        provider: ctx.accounts.settlement.provider.key(),
         attestation,
         cumulative_units: args.cumulative_units,
         units,
