@@ -1,0 +1,9 @@
+//! What a Tessera worker runs, apart from the ledger: the job spec document a job's
+//! `spec_hash` commits to, and the built-in workload, whose result anyone can check far faster
+//! than it was computed.
+//!
+//! The `tessera worker` command (accepting, metering, receipts, settlement, claims) is built on
+//! this crate and on `tessera-client`'s flows.
+
+pub mod matmul;
+pub mod spec;

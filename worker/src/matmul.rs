@@ -1,0 +1,287 @@
+//! The built-in workload: products of square integer matrices over the prime field of
+//! [`MODULUS`] (2^31 - 1). Each round's two inputs are derived from the job's spec hash, so
+//! anyone can recompute them; the product of a round is published, and anyone can check it
+//! against the inputs with Freivalds' test in O(n²) instead of redoing the O(n³) product: for
+//! a uniformly random vector `r`, `A(Br) = Cr` holds for a wrong `C` with probability at most
+//! 1/p per trial.
+//!
+//! Inputs: entry `(i, j)` of round `r`'s matrix `A` (or `B`) is the `i·n + j`-th output of
+//! ChaCha20 seeded with SHA-256(`"tessera/matmul/v1"` ‖ spec hash ‖ `"A"` (or `"B"`) ‖ `r` as
+//! u32 LE), each output a u64 reduced mod p. Digest of a matrix: SHA-256 of the domain, `n` as
+//! u32 LE and its entries as u32 LE in row-major order. The job's result hash chains the
+//! rounds: `h_0` = 32 zero bytes, `h_{r+1}` = SHA-256(`h_r` ‖ digest(C_r)).
+
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// The field's prime, 2^31 - 1.
+pub const MODULUS: u64 = (1 << 31) - 1;
+/// Domain of every hash this workload takes.
+pub const DOMAIN: &[u8] = b"tessera/matmul/v1";
+
+/// An `n`×`n` matrix over the field, row-major.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Matrix {
+    n: usize,
+    entries: Vec<u64>,
+}
+
+impl Matrix {
+    /// Round `round`'s input `label` (`b"A"` or `b"B"`) for the job whose spec hashes to
+    /// `spec_hash`.
+    pub fn derived(spec_hash: &[u8; 32], label: &[u8], round: u32, n: usize) -> Self {
+        let seed: [u8; 32] = Sha256::new()
+            .chain_update(DOMAIN)
+            .chain_update(spec_hash)
+            .chain_update(label)
+            .chain_update(round.to_le_bytes())
+            .finalize()
+            .into();
+        let mut rng = ChaCha20Rng::from_seed(seed);
+        let entries = (0..n * n).map(|_| rng.next_u64() % MODULUS).collect();
+        Self { n, entries }
+    }
+
+    /// Side length.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// `self · other`, the O(n³) work a worker is paid for.
+    pub fn product(&self, other: &Matrix) -> Matrix {
+        assert_eq!(self.n, other.n, "matrices of different sizes");
+        let n = self.n;
+        let mut entries = Vec::with_capacity(n * n);
+        // Row by row, in i-k-j order so both inputs are read sequentially; each term is below
+        // 2^62, so a u128 accumulator never overflows for any n this crate accepts.
+        let mut row = vec![0u128; n];
+        for i in 0..n {
+            row.iter_mut().for_each(|sum| *sum = 0);
+            for k in 0..n {
+                let a = self.entries[i * n + k] as u128;
+                let b_row = &other.entries[k * n..(k + 1) * n];
+                for (sum, b) in row.iter_mut().zip(b_row) {
+                    *sum += a * *b as u128;
+                }
+            }
+            entries.extend(row.iter().map(|sum| (sum % MODULUS as u128) as u64));
+        }
+        Matrix { n, entries }
+    }
+
+    /// `self · v`, in O(n²).
+    pub fn times_vector(&self, v: &[u64]) -> Vec<u64> {
+        self.entries
+            .chunks(self.n)
+            .map(|row| {
+                let sum: u128 = row
+                    .iter()
+                    .zip(v)
+                    .map(|(a, b)| *a as u128 * *b as u128)
+                    .sum();
+                (sum % MODULUS as u128) as u64
+            })
+            .collect()
+    }
+
+    /// SHA-256 of the domain, `n` and the entries (see the module docs).
+    pub fn digest(&self) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(DOMAIN);
+        hasher.update((self.n as u32).to_le_bytes());
+        for entry in &self.entries {
+            hasher.update((*entry as u32).to_le_bytes());
+        }
+        hasher.finalize().into()
+    }
+
+    /// The published form: `n` as u32 LE, then the entries as u32 LE.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(4 + 4 * self.entries.len());
+        bytes.extend((self.n as u32).to_le_bytes());
+        for entry in &self.entries {
+            bytes.extend((*entry as u32).to_le_bytes());
+        }
+        bytes
+    }
+
+    /// Reads the published form; `None` unless it is exactly one matrix of field elements.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let n = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+        let body = bytes.get(4..)?;
+        if body.len() != 4 * n.checked_mul(n)? {
+            return None;
+        }
+        let entries: Vec<u64> = body
+            .chunks_exact(4)
+            .map(|chunk| u32::from_le_bytes(chunk.try_into().expect("4 bytes")) as u64)
+            .collect();
+        entries
+            .iter()
+            .all(|entry| *entry < MODULUS)
+            .then_some(Self { n, entries })
+    }
+}
+
+/// One round's work: its product and the CPU time this thread spent on it.
+pub struct Round {
+    pub product: Matrix,
+    pub cpu_time: Duration,
+}
+
+/// Computes round `round` of the job whose spec hashes to `spec_hash`.
+pub fn run_round(spec_hash: &[u8; 32], round: u32, n: usize) -> Round {
+    let started = thread_cpu_time();
+    let a = Matrix::derived(spec_hash, b"A", round, n);
+    let b = Matrix::derived(spec_hash, b"B", round, n);
+    let product = a.product(&b);
+    Round {
+        product,
+        cpu_time: thread_cpu_time().saturating_sub(started),
+    }
+}
+
+/// The next link of the result hash chain (see the module docs).
+pub fn chain(previous: &[u8; 32], product: &Matrix) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(previous)
+        .chain_update(product.digest())
+        .finalize()
+        .into()
+}
+
+/// Freivalds' test, `trials` times: whether `c` is `a · b`. A wrong product passes with
+/// probability at most (1/p)^trials.
+pub fn freivalds(a: &Matrix, b: &Matrix, c: &Matrix, trials: u32, rng: &mut impl Rng) -> bool {
+    if a.n != b.n || b.n != c.n {
+        return false;
+    }
+    (0..trials).all(|_| {
+        let r: Vec<u64> = (0..a.n).map(|_| rng.gen_range(0..MODULUS)).collect();
+        a.times_vector(&b.times_vector(&r)) == c.times_vector(&r)
+    })
+}
+
+/// Checks a published job result: each round's product against the inputs the spec hash
+/// derives (Freivalds), and the chain of their digests against the job's `result_hash`.
+/// Returns the first round that fails, if any; `Err(rounds)` when the chain does not match.
+pub fn check_result(
+    spec_hash: &[u8; 32],
+    products: &[Matrix],
+    result_hash: &[u8; 32],
+    rng: &mut impl Rng,
+) -> Result<(), CheckFailure> {
+    let mut link = [0; 32];
+    for (round, product) in products.iter().enumerate() {
+        let a = Matrix::derived(spec_hash, b"A", round as u32, product.n);
+        let b = Matrix::derived(spec_hash, b"B", round as u32, product.n);
+        if !freivalds(&a, &b, product, 2, rng) {
+            return Err(CheckFailure::WrongProduct(round as u32));
+        }
+        link = chain(&link, product);
+    }
+    if link != *result_hash {
+        return Err(CheckFailure::ResultHashMismatch);
+    }
+    Ok(())
+}
+
+/// How a published result fails its check.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CheckFailure {
+    #[error("the product of round {0} is not the product of that round's inputs")]
+    WrongProduct(u32),
+    #[error("the products are right but do not chain to the job's result hash")]
+    ResultHashMismatch,
+}
+
+/// CPU time this thread has used.
+fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec for the call to fill.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    if status != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+
+    fn naive(a: &Matrix, b: &Matrix) -> Matrix {
+        let n = a.n;
+        let entries = (0..n * n)
+            .map(|at| {
+                let (i, j) = (at / n, at % n);
+                (0..n).fold(0, |sum, k| {
+                    (sum + a.entries[i * n + k] * b.entries[k * n + j]) % MODULUS
+                })
+            })
+            .collect();
+        Matrix { n, entries }
+    }
+
+    #[test]
+    fn the_product_matches_the_schoolbook_one_and_inputs_are_reproducible() {
+        let hash = [7; 32];
+        let a = Matrix::derived(&hash, b"A", 3, 17);
+        let b = Matrix::derived(&hash, b"B", 3, 17);
+        assert_eq!(a, Matrix::derived(&hash, b"A", 3, 17));
+        assert_ne!(a, Matrix::derived(&hash, b"A", 4, 17));
+        assert_ne!(a, b);
+        assert!(a.entries.iter().all(|entry| *entry < MODULUS));
+        assert_eq!(a.product(&b), naive(&a, &b));
+    }
+
+    #[test]
+    fn freivalds_accepts_the_product_and_rejects_a_single_wrong_entry() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let round = run_round(&[9; 32], 0, 24);
+        let a = Matrix::derived(&[9; 32], b"A", 0, 24);
+        let b = Matrix::derived(&[9; 32], b"B", 0, 24);
+        assert!(freivalds(&a, &b, &round.product, 2, &mut rng));
+        let mut wrong = round.product.clone();
+        wrong.entries[24 * 5 + 7] = (wrong.entries[24 * 5 + 7] + 1) % MODULUS;
+        assert!(!freivalds(&a, &b, &wrong, 2, &mut rng));
+    }
+
+    #[test]
+    fn a_published_result_is_checked_round_by_round_and_against_the_chain() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let spec_hash = [3; 32];
+        let products: Vec<Matrix> = (0..3)
+            .map(|r| run_round(&spec_hash, r, 8).product)
+            .collect();
+        let result_hash = products.iter().fold([0; 32], |link, c| chain(&link, c));
+        assert_eq!(
+            check_result(&spec_hash, &products, &result_hash, &mut rng),
+            Ok(())
+        );
+
+        let published: Vec<Matrix> = products
+            .iter()
+            .map(|c| Matrix::from_bytes(&c.to_bytes()).unwrap())
+            .collect();
+        assert_eq!(published, products);
+
+        let mut swapped = products.clone();
+        swapped.swap(0, 1);
+        assert_eq!(
+            check_result(&spec_hash, &swapped, &result_hash, &mut rng),
+            Err(CheckFailure::WrongProduct(0))
+        );
+        assert_eq!(
+            check_result(&spec_hash, &products, &[0; 32], &mut rng),
+            Err(CheckFailure::ResultHashMismatch)
+        );
+        assert!(Matrix::from_bytes(&[2, 0, 0, 0, 1]).is_none());
+    }
+}
