@@ -1,9 +1,11 @@
 //! Tessera client library: the one place off-chain code learns the program's addresses and
 //! instruction layouts. The CLI, the worker, the tests and the migrations all build their
-//! transactions through [`pda`] and [`instructions`], and each shared flow (a receipt, its
-//! settlement, a claim) through [`flows`].
+//! transactions through [`pda`] and [`instructions`], each shared flow (a receipt, its
+//! settlement, a claim) through [`flows`], and list accounts by the keys they hold through
+//! [`filters`].
 
 pub mod codec_checks;
+pub mod filters;
 pub mod flows;
 pub mod instructions;
 pub mod pda;
