@@ -4,10 +4,12 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anyhow::{anyhow, bail, Result};
+use spl_token_2022_interface::extension::StateWithExtensions;
+use spl_token_2022_interface::state::{Account as TokenAccount, Mint as MintState, PackedSizeOf};
 use tessera_client::instructions::MintRef;
 
 /// Size of a mint account without extensions.
-pub const MINT_LEN: usize = 82;
+pub const MINT_LEN: usize = MintState::SIZE_OF;
 
 /// `amount` base units as a decimal with `decimals` places, exactly.
 pub fn format_amount(amount: u64, decimals: u8) -> String {
@@ -62,13 +64,12 @@ pub fn parse_amount(text: &str, decimals: u8) -> Result<u64> {
     u64::try_from(total).map_err(|_| anyhow!("amount {text:?} is too large for a token amount"))
 }
 
-/// The `amount` field of a token account's data (SPL Token or Token-2022).
+/// The balance of a token account, in base units, from its data (SPL Token, or Token-2022
+/// with or without extensions).
 pub fn amount(data: &[u8]) -> Result<u64> {
-    let bytes: [u8; 8] = data
-        .get(64..72)
-        .and_then(|slice| slice.try_into().ok())
-        .ok_or_else(|| anyhow!("not a token account"))?;
-    Ok(u64::from_le_bytes(bytes))
+    let account = StateWithExtensions::<TokenAccount>::unpack(data)
+        .map_err(|_| anyhow!("not a token account"))?;
+    Ok(account.base.amount)
 }
 
 /// A mint as the commands use it: address, token program and decimals.
@@ -81,22 +82,26 @@ pub struct Mint {
 impl Mint {
     /// Reads a mint account owned by SPL Token or Token-2022.
     pub fn parse(address: &Pubkey, owner: &Pubkey, data: &[u8]) -> Result<Self> {
+        Ok(Self::unpack(address, owner, data)?.0)
+    }
+
+    /// Reads a mint account owned by SPL Token or Token-2022, with its state: supply, mint and
+    /// freeze authorities.
+    pub fn unpack(address: &Pubkey, owner: &Pubkey, data: &[u8]) -> Result<(Self, MintState)> {
         if *owner != spl_token_interface::ID && *owner != spl_token_2022_interface::ID {
             bail!("{address} is not a mint: it belongs to {owner}, not to a token program");
         }
-        // Both programs: a base mint is 82 bytes (decimals at 44, initialized at 45); a
-        // Token-2022 mint with extensions marks byte 165 with account type 1.
-        let is_mint = data.len() == MINT_LEN || data.len() > 165 && data[165] == 1;
-        match (data.get(44), data.get(45)) {
-            (Some(decimals), Some(1)) if is_mint => Ok(Self {
-                key: MintRef {
-                    mint: *address,
-                    token_program: *owner,
-                },
-                decimals: *decimals,
-            }),
-            _ => bail!("{address} is a token account, not a mint: pass the mint's address"),
-        }
+        let Ok(state) = StateWithExtensions::<MintState>::unpack(data) else {
+            bail!("{address} is a token account, not a mint: pass the mint's address")
+        };
+        let mint = Self {
+            key: MintRef {
+                mint: *address,
+                token_program: *owner,
+            },
+            decimals: state.base.decimals,
+        };
+        Ok((mint, state.base))
     }
 
     /// Parses `text` as an amount of this mint, exactly.
@@ -170,6 +175,91 @@ pub fn mint_to(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spl_token_2022_interface::extension::mint_close_authority::MintCloseAuthority;
+    use spl_token_2022_interface::extension::{
+        BaseStateWithExtensionsMut, ExtensionType, StateWithExtensionsMut,
+    };
+
+    /// The data of a mint of `decimals` and `supply` whose mint authority is `authority`, with
+    /// a Token-2022 extension when `extended`.
+    fn mint_data(decimals: u8, supply: u64, authority: Pubkey, extended: bool) -> Vec<u8> {
+        let extensions: &[ExtensionType] = if extended {
+            &[ExtensionType::MintCloseAuthority]
+        } else {
+            &[]
+        };
+        let len = ExtensionType::try_calculate_account_len::<MintState>(extensions).unwrap();
+        let mut data = vec![0; len];
+        let mut state =
+            StateWithExtensionsMut::<MintState>::unpack_uninitialized(&mut data).unwrap();
+        if extended {
+            state.init_extension::<MintCloseAuthority>(true).unwrap();
+            state.init_account_type().unwrap();
+        }
+        state.base = MintState {
+            mint_authority: authority.into(),
+            supply,
+            decimals,
+            is_initialized: true,
+            freeze_authority: Default::default(),
+        };
+        state.pack_base();
+        data
+    }
+
+    /// The data of an initialized token account holding `amount`.
+    fn token_account_data(amount: u64) -> Vec<u8> {
+        let mut data = vec![0; TokenAccount::SIZE_OF];
+        let mut state =
+            StateWithExtensionsMut::<TokenAccount>::unpack_uninitialized(&mut data).unwrap();
+        state.base = TokenAccount {
+            mint: Pubkey::new_unique(),
+            owner: Pubkey::new_unique(),
+            amount,
+            state: spl_token_2022_interface::state::AccountState::Initialized,
+            ..TokenAccount::default()
+        };
+        state.pack_base();
+        data
+    }
+
+    #[test]
+    fn mints_and_token_accounts_read_through_their_state() {
+        let (address, authority) = (Pubkey::new_unique(), Pubkey::new_unique());
+        for (program, extended) in [
+            (spl_token_interface::ID, false),
+            (spl_token_2022_interface::ID, false),
+            (spl_token_2022_interface::ID, true),
+        ] {
+            let data = mint_data(9, 1_234, authority, extended);
+            let (mint, state) = Mint::unpack(&address, &program, &data).unwrap();
+            assert_eq!((mint.decimals, mint.key.token_program), (9, program));
+            assert_eq!(state.supply, 1_234);
+            assert_eq!(
+                Option::<Pubkey>::from(state.mint_authority),
+                Some(authority)
+            );
+            assert!(state.freeze_authority.is_none());
+        }
+        let account = token_account_data(77);
+        assert_eq!(amount(&account).unwrap(), 77);
+        let error = Mint::parse(&address, &spl_token_interface::ID, &account).unwrap_err();
+        assert!(
+            error.to_string().contains("is a token account, not a mint"),
+            "{error}"
+        );
+        let error = Mint::parse(
+            &address,
+            &Pubkey::new_unique(),
+            &mint_data(6, 0, authority, false),
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("not to a token program"),
+            "{error}"
+        );
+        assert!(amount(&mint_data(6, 0, authority, false)).is_err());
+    }
 
     #[test]
     fn amounts_parse_exactly() {
