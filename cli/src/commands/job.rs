@@ -2,68 +2,27 @@
 //! client's recourse.
 
 use super::{
-    default_unit, ensure_measures, ensure_open, name, parse_hash, when, Activity, ClassArg,
-    Outcome, Session, UnitArg,
+    default_unit, ensure_measures, ensure_open, parse_hash, when, Activity, ClassArg, Outcome,
+    Session, UnitArg,
 };
 use crate::tokens::{associated_account, Mint};
+use crate::view::{as_name, as_text, as_unit_name, Indented};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
-use clap::Subcommand;
-use serde_json::json;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use std::fmt;
 use tessera::instructions::CreateJobArgs;
-use tessera::state::{Job, JobRequirement, JobStatus, Network, Provider, ProviderStatus};
+use tessera::state::{
+    Job, JobRequirement, JobStatus, Network, Provider, ProviderClass, ProviderStatus, UnitKind,
+};
 use tessera_client::instructions::{self as ix, CloseJobAccounts, ResolveDisputeAccounts};
-use tessera_client::pda;
-use tessera_client::receipt::unit_kind_name;
+use tessera_client::{filters, pda};
 
 #[derive(Subcommand)]
 pub enum JobCommand {
     /// Funds a job's escrow from --keypair's token account: price x max units of --mint.
-    Create {
-        /// Payment mint (SPL Token or Token-2022).
-        #[arg(long)]
-        mint: Pubkey,
-        /// Price of one unit, in the mint's tokens (e.g. 0.25).
-        #[arg(long)]
-        price: String,
-        /// Units the deposit pays for.
-        #[arg(long)]
-        max_units: u64,
-        /// Only this provider account may accept (otherwise any provider of --class).
-        #[arg(long)]
-        provider: Option<Pubkey>,
-        /// Class of provider that may accept (default: the named provider's).
-        #[arg(long, value_enum)]
-        class: Option<ClassArg>,
-        /// What a unit is; the class must count it (Training and Inference: gpu-seconds, Edge:
-        /// cpu-seconds or gpu-seconds, Bandwidth: bytes). Default: the first of these.
-        #[arg(long, value_enum)]
-        unit: Option<UnitArg>,
-        /// Least number of GPUs of an accepting provider.
-        #[arg(long, default_value_t = 0)]
-        min_gpus: u16,
-        /// Least memory per GPU of an accepting provider, GiB.
-        #[arg(long, default_value_t = 0)]
-        min_vram_gib: u16,
-        /// Least uplink of an accepting provider, Mbit/s.
-        #[arg(long, default_value_t = 0)]
-        min_bandwidth_mbps: u32,
-        /// SHA-256 of the job specification, 64 hex digits.
-        #[arg(long, value_parser = parse_hash)]
-        spec_hash: Option<[u8; 32]>,
-        /// Seconds a provider has to accept.
-        #[arg(long, default_value_t = 3_600)]
-        accept_within: i64,
-        /// Seconds until the deadline.
-        #[arg(long, default_value_t = 86_400)]
-        deadline_in: i64,
-        /// The client's id for the job (default: one more than its highest on this network).
-        #[arg(long)]
-        job_id: Option<u64>,
-        /// Source token account (default: --keypair's associated account).
-        #[arg(long)]
-        from: Option<Pubkey>,
-    },
+    Create(CreateArgs),
     /// Accepts an open job as --keypair's provider; its stake must cover one more running job.
     Accept {
         /// The job account.
@@ -114,6 +73,73 @@ pub enum JobCommand {
     },
 }
 
+impl JobCommand {
+    pub fn run(&self, session: &Session) -> Result<Outcome> {
+        match self {
+            JobCommand::Create(args) => Outcome::view(&create(session, args)?),
+            JobCommand::Accept { job } => Outcome::view(&accept(session, job)?),
+            JobCommand::TopUp { job, units, from } => {
+                Outcome::view(&top_up(session, job, *units, *from)?)
+            }
+            JobCommand::Complete { job, result_hash } => {
+                Outcome::view(&complete(session, job, *result_hash)?)
+            }
+            JobCommand::Cancel { job } => Outcome::view(&cancel(session, job)?),
+            JobCommand::Close { job } => Outcome::view(&close(session, job)?),
+            JobCommand::Show { job } => Outcome::view(&show(session, job)?),
+            JobCommand::List { client } => Outcome::view(&list(session, *client)?),
+        }
+    }
+}
+
+/// A new job: its payment, who may accept it, what a unit is, and its times.
+#[derive(Args)]
+pub struct CreateArgs {
+    /// Payment mint (SPL Token or Token-2022).
+    #[arg(long)]
+    pub mint: Pubkey,
+    /// Price of one unit, in the mint's tokens (e.g. 0.25).
+    #[arg(long)]
+    pub price: String,
+    /// Units the deposit pays for.
+    #[arg(long)]
+    pub max_units: u64,
+    /// Only this provider account may accept (otherwise any provider of --class).
+    #[arg(long)]
+    pub provider: Option<Pubkey>,
+    /// Class of provider that may accept (default: the named provider's).
+    #[arg(long, value_enum)]
+    pub class: Option<ClassArg>,
+    /// What a unit is; the class must count it (Training and Inference: gpu-seconds, Edge:
+    /// cpu-seconds or gpu-seconds, Bandwidth: bytes). Default: the first of these.
+    #[arg(long, value_enum)]
+    pub unit: Option<UnitArg>,
+    /// Least number of GPUs of an accepting provider.
+    #[arg(long, default_value_t = 0)]
+    pub min_gpus: u16,
+    /// Least memory per GPU of an accepting provider, GiB.
+    #[arg(long, default_value_t = 0)]
+    pub min_vram_gib: u16,
+    /// Least uplink of an accepting provider, Mbit/s.
+    #[arg(long, default_value_t = 0)]
+    pub min_bandwidth_mbps: u32,
+    /// SHA-256 of the job specification, 64 hex digits.
+    #[arg(long, value_parser = parse_hash)]
+    pub spec_hash: Option<[u8; 32]>,
+    /// Seconds a provider has to accept.
+    #[arg(long, default_value_t = 3_600)]
+    pub accept_within: i64,
+    /// Seconds until the deadline.
+    #[arg(long, default_value_t = 86_400)]
+    pub deadline_in: i64,
+    /// The client's id for the job (default: one more than its highest on this network).
+    #[arg(long)]
+    pub job_id: Option<u64>,
+    /// Source token account (default: --keypair's associated account).
+    #[arg(long)]
+    pub from: Option<Pubkey>,
+}
+
 #[derive(Subcommand)]
 pub enum DisputeCommand {
     /// Disputes a job's attested work, as its client (--keypair), within the dispute window
@@ -133,6 +159,19 @@ pub enum DisputeCommand {
         #[arg(long)]
         slash: String,
     },
+}
+
+impl DisputeCommand {
+    pub fn run(&self, session: &Session) -> Result<Outcome> {
+        match self {
+            DisputeCommand::Open { job, evidence_hash } => {
+                Outcome::view(&open_dispute(session, job, *evidence_hash)?)
+            }
+            DisputeCommand::Resolve { job, slash } => {
+                Outcome::view(&resolve_dispute(session, job, slash)?)
+            }
+        }
+    }
 }
 
 /// When the program lets things happen to a job, from the job's own rules (`Job` methods and
@@ -173,103 +212,482 @@ impl JobTimes {
     }
 }
 
-/// A job in JSON, amounts in the payment mint's decimals.
-pub fn job_json(
-    address: &Pubkey,
-    j: &Job,
-    mint: &Mint,
-    vault: u64,
-    times: &JobTimes,
-) -> serde_json::Value {
-    json!({
-        "address": address.to_string(),
-        "job_id": j.job_id,
-        "client": j.client.to_string(),
-        "provider": j.provider.to_string(),
-        "status": name(j.status),
-        "class": name(j.requirement.class),
-        "unit": name(j.unit_kind),
-        "unit_kind": unit_kind_name(j.unit_kind),
-        "payment_mint": j.payment_mint.to_string(),
-        "price_per_unit": mint.format(j.price_per_unit),
-        "max_units": j.max_units,
-        "settled_units": j.settled_units,
-        "deposited": mint.format(j.deposited),
-        "paid_out": mint.format(j.paid_out),
-        "fees_accrued": mint.format(j.fees_accrued),
-        "fees_paid": mint.format(j.fees_paid),
-        "refunded": mint.format(j.refunded),
-        "vault": mint.format(vault),
-        "accept_by": j.accept_by,
-        "deadline": j.deadline,
-        "accepted_at": j.accepted_at,
-        "start_timeout_secs": j.start_timeout_secs,
-        "start_timeout_ends": times.start_timeout_ends,
-        "ended_at": j.ended_at,
-        "no_show": j.no_show,
-        "last_attested_at": j.last_attested_at,
-        "settlement_window_ends": times.settlement_window_ends,
-        "dispute_window_ends": times.dispute_window_ends,
-        "closes_at": times.closes_at,
-        "dispute_open": j.dispute_open,
+impl CreateArgs {
+    /// The program's arguments for this job: the client's `job_id`, accepted by a provider of
+    /// `class`, counted in `unit_kind`, with times from the ledger's `now`.
+    fn job(
+        &self,
+        job_id: u64,
+        class: ProviderClass,
+        unit_kind: UnitKind,
+        price_per_unit: u64,
+        now: i64,
+    ) -> CreateJobArgs {
+        CreateJobArgs {
+            job_id,
+            provider: self.provider,
+            requirement: JobRequirement {
+                class,
+                min_gpu_count: self.min_gpus,
+                min_vram_gib: self.min_vram_gib,
+                min_bandwidth_mbps: self.min_bandwidth_mbps,
+            },
+            unit_kind,
+            price_per_unit,
+            max_units: self.max_units,
+            spec_hash: self.spec_hash.unwrap_or_default(),
+            accept_by: now + self.accept_within,
+            deadline: now + self.deadline_in,
+        }
+    }
+}
+
+/// `job create`: --keypair funds a job's escrow.
+pub fn create(session: &Session, args: &CreateArgs) -> Result<JobReport> {
+    let (network_key, network) = session.network()?;
+    ensure_open(&network, Activity::NewJobs)?;
+    let ledger = session.ledger;
+    let me = session.signer();
+    let mint = ledger.mint(&args.mint)?;
+    let price = mint.parse_amount(&args.price).context("--price")?;
+    ensure!(
+        price > 0 && args.max_units > 0,
+        "--price and --max-units must both be above 0"
+    );
+    let deposit = price
+        .checked_mul(args.max_units)
+        .context("--price x --max-units overflows a token amount")?;
+    let class = accepting_class(session, args)?;
+    let unit_kind = args.unit.map_or(default_unit(class), Into::into);
+    ensure_measures(class, unit_kind, "--unit")?;
+    ensure!(
+        args.accept_within > 0 && args.deadline_in > args.accept_within,
+        "--deadline-in must be later than --accept-within, both above 0"
+    );
+    let source = args.from.unwrap_or(mint.associated(&me));
+    session.ensure_balance(&source, &mint, deposit, "the deposit (price x max units)")?;
+    let job_id = match args.job_id {
+        Some(id) => id,
+        None => next_job_id(session, network_key, me)?,
+    };
+    let address = pda::job(&network_key, &me, job_id);
+    ensure!(
+        !ledger.exists(&address)?,
+        "job {job_id} of {me} already exists at {address}: pick another --job-id"
+    );
+    let job = args.job(job_id, class, unit_kind, price, ledger.now()?);
+    session.send(&[ix::create_job(&me, &network_key, mint.key, &source, job)])?;
+    let verb = format!("created, {} in escrow", mint.format(deposit));
+    report(session, &network, &address, verb)
+}
+
+/// The class of provider that may accept the job `job create` describes: --class, or the
+/// named --provider's, which must agree.
+fn accepting_class(session: &Session, args: &CreateArgs) -> Result<ProviderClass> {
+    let named = args
+        .provider
+        .map(|address| session.provider_at(&address))
+        .transpose()?;
+    let class = match (&named, args.class) {
+        (Some(named), None) => named.class,
+        (_, Some(class)) => class.into(),
+        (None, None) => bail!("say who may accept: --provider ADDRESS or --class CLASS"),
+    };
+    if let (Some(named), Some(address)) = (&named, args.provider) {
+        ensure!(
+            named.class == class,
+            "provider {address} is of class {:?}, not --class {class:?}: it could never accept \
+             the job; drop --class or name another provider",
+            named.class
+        );
+    }
+    Ok(class)
+}
+
+/// One more than the highest job id `client` has on `network`.
+fn next_job_id(session: &Session, network: Pubkey, client: Pubkey) -> Result<u64> {
+    let mine: Vec<(Pubkey, Job)> = session
+        .ledger
+        .all_where(&filters::jobs_of_client(network, client))?;
+    Ok(mine.iter().map(|(_, job)| job.job_id).max().unwrap_or(0) + 1)
+}
+
+/// `job accept`: --keypair's provider takes an open job.
+pub fn accept(session: &Session, job: &Pubkey) -> Result<JobReport> {
+    let (network_key, network) = session.network()?;
+    ensure_open(&network, Activity::NewJobs)?;
+    let state = session.job(job)?;
+    ensure!(
+        state.status == JobStatus::Open,
+        "job {job} is {}, not open",
+        status_verb(state.status)
+    );
+    let me = session.signer();
+    let (provider, p) = session.provider_of(&network_key, &me)?;
+    ensure_fits(job, &state, &provider, &p)?;
+    ensure_stake_covers(session, &network, &provider, &p)?;
+    // The account the provider's payments will go to, so receipts can settle.
+    let mint = session.ledger.mint(&state.payment_mint)?;
+    let (_, create) = associated_account(&me, &me, mint.key);
+    session.send(&[create, ix::accept_job(&me, &network_key, job)])?;
+    report(session, &network, job, format!("accepted by {provider}"))
+}
+
+/// Refuses a provider the job is not for: jailed, another than the one it names, of another
+/// class, or one that does not count the job's unit.
+fn ensure_fits(job: &Pubkey, state: &Job, provider: &Pubkey, p: &Provider) -> Result<()> {
+    ensure!(
+        p.status != ProviderStatus::Jailed,
+        "provider {provider} is jailed after {} lost disputes and {} no-shows: it can take no \
+         more work",
+        p.lost_disputes,
+        p.no_shows
+    );
+    ensure!(
+        !state.has_provider() || state.provider == *provider,
+        "job {job} is reserved for provider {}, not --keypair's {provider}",
+        state.provider
+    );
+    ensure!(
+        state.requirement.class == p.class,
+        "job {job} is for class {:?} providers; {provider} is {:?}",
+        state.requirement.class,
+        p.class
+    );
+    ensure_measures(p.class, state.unit_kind, &format!("job {job}'s unit"))
+}
+
+/// Refuses a provider whose stake is below its class minimum or does not cover one more
+/// running job.
+fn ensure_stake_covers(
+    session: &Session,
+    network: &Network,
+    provider: &Pubkey,
+    p: &Provider,
+) -> Result<()> {
+    let class = network.params.class(p.class);
+    let reward = session.reward_mint(network)?;
+    ensure!(
+        p.meets_min_stake(class),
+        "provider {provider} has {} staked; class {:?} needs {} to accept jobs (`tessera stake \
+         add`)",
+        reward.format(p.stake),
+        p.class,
+        reward.format(class.min_stake)
+    );
+    let running_after = p.active_jobs.saturating_add(1);
+    let needed = class.stake_for_jobs(running_after)?;
+    ensure!(
+        p.stake >= needed,
+        "provider {provider}'s stake covers no more running jobs: it has {} staked and {} \
+         running, and {running_after} need {} ({} each, at least the class minimum); stake more \
+         (`tessera stake add`) or finish a job first",
+        reward.format(p.stake),
+        p.active_jobs,
+        reward.format(needed),
+        reward.format(class.stake_per_job)
+    );
+    Ok(())
+}
+
+/// `job top-up`: the client adds `units` to the job's escrow.
+pub fn top_up(
+    session: &Session,
+    job: &Pubkey,
+    units: u64,
+    from: Option<Pubkey>,
+) -> Result<JobReport> {
+    let (_, network) = session.network()?;
+    let me = session.signer();
+    let state = session.job(job)?;
+    ensure!(
+        state.client == me,
+        "only the job's client {} may top it up; --keypair is {me}",
+        state.client
+    );
+    let mint = session.ledger.mint(&state.payment_mint)?;
+    let cost = state
+        .price_per_unit
+        .checked_mul(units)
+        .context("--units x price overflows")?;
+    let source = from.unwrap_or(mint.associated(&me));
+    session.ensure_balance(&source, &mint, cost, "the top-up")?;
+    session.send(&[ix::top_up(&me, job, mint.key, &source, units)])?;
+    let verb = format!("topped up by {units} units ({})", mint.format(cost));
+    report(session, &network, job, verb)
+}
+
+/// `job complete`: the provider marks its running job done.
+pub fn complete(
+    session: &Session,
+    job: &Pubkey,
+    result_hash: Option<[u8; 32]>,
+) -> Result<JobReport> {
+    let (network_key, network) = session.network()?;
+    let me = session.signer();
+    let state = session.job(job)?;
+    let (provider, _) = session.provider_of(&network_key, &me)?;
+    ensure!(
+        state.provider == provider,
+        "job {job} is not run by --keypair's provider {provider}"
+    );
+    ensure!(
+        state.status == JobStatus::Running,
+        "job {job} is {}, not running: only a running job completes",
+        status_verb(state.status)
+    );
+    let hash = result_hash.unwrap_or_default();
+    session.send(&[ix::complete_job(&me, &network_key, job, hash)])?;
+    report(session, &network, job, "completed")
+}
+
+/// `job cancel`: the client cancels a job nobody accepted in time, one past its deadline, or a
+/// no-show.
+pub fn cancel(session: &Session, job: &Pubkey) -> Result<JobReport> {
+    let (network_key, network) = session.network()?;
+    let me = session.signer();
+    let state = session.job(job)?;
+    ensure!(
+        state.client == me,
+        "only the job's client {} may cancel it; --keypair is {me}",
+        state.client
+    );
+    ensure_cancellable(job, &state, &network, session.ledger.now()?)?;
+    // Only a running job's provider has a job slot to release; a named job's provider may
+    // have deregistered while the job waited.
+    let provider = (state.status == JobStatus::Running).then_some(state.provider);
+    session.send(&[ix::cancel_job(&me, &network_key, job, provider)])?;
+    let verb = if session.job(job)?.no_show {
+        "cancelled as a no-show: a strike against its provider; it may close now"
+    } else {
+        "cancelled"
+    };
+    report(session, &network, job, verb)
+}
+
+/// Refuses to cancel a job before its client may: open until its accept-by, running until
+/// its deadline unless it is a no-show, or already ended.
+fn ensure_cancellable(job: &Pubkey, state: &Job, network: &Network, now: i64) -> Result<()> {
+    match state.status {
+        JobStatus::Open => ensure!(
+            now > state.accept_by,
+            "job {job} is open to providers until {}: its client may cancel it {}",
+            state.accept_by,
+            when(state.accept_by + 1, now)
+        ),
+        JobStatus::Running => {
+            let times = JobTimes::of(state, network, now)?;
+            let no_show_hint = match (state.settled_units, times.start_timeout_ends) {
+                (0, Some(ends)) => format!(
+                    ", or as a no-show {} if nothing settles before",
+                    when(ends + 1, now)
+                ),
+                _ => String::new(),
+            };
+            ensure!(
+                now > state.deadline || state.is_no_show_at(now)?,
+                "job {job} is running until its deadline {}: its client may cancel it \
+                 {}{no_show_hint}",
+                state.deadline,
+                when(state.deadline + 1, now)
+            );
+        }
+        JobStatus::Completed | JobStatus::Cancelled => bail!(
+            "job {job} already ended ({}): nothing to cancel; `tessera job close` returns its \
+             escrow",
+            status_verb(state.status)
+        ),
+    }
+    Ok(())
+}
+
+/// `job close`: anyone closes an ended job whose windows have closed.
+pub fn close(session: &Session, job: &Pubkey) -> Result<JobClosed> {
+    let (network_key, network) = session.network()?;
+    let state = session.job(job)?;
+    ensure_closable(job, &state, &network, session.ledger.now()?)?;
+    let me = session.signer();
+    let mint = session.ledger.mint(&state.payment_mint)?;
+    let (client_token, create_client) = associated_account(&me, &state.client, mint.key);
+    let (treasury_token, create_treasury) = associated_account(&me, &network.treasury, mint.key);
+    let fees = state.fees_accrued - state.fees_paid;
+    let mut instructions = vec![create_client];
+    if fees > 0 {
+        instructions.push(create_treasury);
+    }
+    instructions.push(ix::close_job(CloseJobAccounts {
+        cranker: me,
+        network: network_key,
+        job: *job,
+        client: state.client,
+        client_token,
+        treasury_token: (fees > 0).then_some(treasury_token),
+        payment_mint: mint.key,
+    }));
+    let refund = session.ledger.token_balance(&state.vault)? - fees;
+    session.send(&instructions)?;
+    Ok(JobClosed {
+        address: *job,
+        closed: true,
+        refunded: mint.format(refund),
+        fees: mint.format(fees),
+        client: state.client,
     })
 }
 
-/// The times of a job in words, for `job show`.
-fn times_text(job: &Job, times: &JobTimes, now: i64) -> String {
-    let mut lines = Vec::new();
-    match job.status {
-        JobStatus::Open => lines.push(format!(
-            "a provider may accept until {}; the client may cancel after that",
-            job.accept_by
-        )),
-        JobStatus::Running => {
-            if let (0, Some(ends)) = (job.settled_units, times.start_timeout_ends) {
-                lines.push(format!(
-                    "nothing settled yet: unless something settles, the client may cancel it as \
-                     a no-show {}",
-                    when(ends + 1, now)
-                ));
-            }
-            lines.push(format!(
-                "deadline {}: the client may cancel after it",
-                job.deadline
-            ));
-        }
-        JobStatus::Completed | JobStatus::Cancelled => {
-            lines.push(format!(
-                "ended at {}{}",
-                job.ended_at,
-                if job.no_show {
-                    " as a no-show: nothing more settles on it"
-                } else {
-                    ""
-                }
-            ));
-            if let (false, Some(ends)) = (job.no_show, times.settlement_window_ends) {
-                lines.push(format!(
-                    "receipts issued by its end settle until {ends}{}",
-                    if ends <= now { " (over)" } else { "" }
-                ));
-            }
-        }
-    }
-    if let Some(ends) = times.dispute_window_ends {
-        lines.push(format!(
-            "the client may dispute the last attested settlement until {ends}{}",
-            if ends <= now { " (over)" } else { "" }
-        ));
-    }
-    if job.dispute_open {
-        lines.push("a dispute is open: the network authority resolves it".into());
-    }
-    if let Some(closes_at) = times.closes_at {
-        lines.push(format!("anyone may close it {}", when(closes_at, now)));
-    }
-    lines
+/// Refuses to close a job that has not ended, has an open dispute, or on which receipts may
+/// still settle or disputes still open.
+fn ensure_closable(job: &Pubkey, state: &Job, network: &Network, now: i64) -> Result<()> {
+    ensure!(
+        state.has_ended(),
+        "job {job} is {}: it closes once completed or cancelled",
+        status_verb(state.status)
+    );
+    ensure!(
+        !state.dispute_open,
+        "job {job} has an open dispute: it closes once the network authority resolves it"
+    );
+    let closes_at = JobTimes::of(state, network, now)?
+        .closes_at
+        .context("an ended job has a closing time")?;
+    ensure!(
+        now >= closes_at,
+        "job {job} closes {}: until then receipts issued before its end may still settle and \
+         its client may still dispute",
+        when(closes_at, now)
+    );
+    Ok(())
+}
+
+/// `job show`: one job as recorded.
+pub fn show(session: &Session, job: &Pubkey) -> Result<JobReport> {
+    let (_, network) = session.network()?;
+    report(session, &network, job, "as recorded")
+}
+
+/// `job list`: the jobs of --network, or of one client.
+pub fn list(session: &Session, client: Option<Pubkey>) -> Result<JobList> {
+    let (network_key, network) = session.network()?;
+    let filter = match client {
+        Some(client) => filters::jobs_of_client(network_key, client),
+        None => filters::jobs_of(network_key),
+    };
+    let jobs: Vec<(Pubkey, Job)> = session.ledger.all_where(&filter)?;
+    let now = session.ledger.now()?;
+    let views = jobs
         .iter()
-        .map(|line| format!("\n  {line}"))
-        .collect::<String>()
+        .map(|(address, job)| JobView::read(session, &network, address, job, now))
+        .collect::<Result<_>>()?;
+    Ok(JobList {
+        network_id: network.network_id,
+        jobs: views,
+    })
+}
+
+/// The job at `address` as the ledger has it now, after `verb`.
+fn report(
+    session: &Session,
+    network: &Network,
+    address: &Pubkey,
+    verb: impl Into<String>,
+) -> Result<JobReport> {
+    let job = session.job(address)?;
+    let now = session.ledger.now()?;
+    Ok(JobReport {
+        job: JobView::read(session, network, address, &job, now)?,
+        verb: verb.into(),
+        now,
+    })
+}
+
+/// `dispute open`: the client disputes the job's attested work.
+pub fn open_dispute(
+    session: &Session,
+    job: &Pubkey,
+    evidence_hash: [u8; 32],
+) -> Result<DisputeOpened> {
+    let (network_key, _) = session.network()?;
+    let me = session.signer();
+    let state = session.job(job)?;
+    ensure!(
+        state.client == me,
+        "only the job's client {} may dispute it; --keypair is {me}",
+        state.client
+    );
+    ensure!(!state.dispute_open, "job {job} already has an open dispute");
+    ensure!(
+        state.has_provider(),
+        "job {job} was never accepted: nothing to dispute"
+    );
+    ensure!(
+        state.last_attested_at != 0,
+        "job {job} has no attested settlement: only work the attestors vouched for (not \
+         co-signed by the client) can be disputed"
+    );
+    let ends = state.dispute_window_ends()?;
+    let now = session.ledger.now()?;
+    ensure!(
+        now < ends,
+        "the dispute window of job {job} closed at {ends} (ledger time {now})"
+    );
+    let provider = state.provider;
+    session.send(&[ix::open_dispute(
+        &me,
+        &network_key,
+        job,
+        &provider,
+        evidence_hash,
+    )])?;
+    Ok(DisputeOpened {
+        job: *job,
+        dispute: pda::dispute(job),
+        provider,
+    })
+}
+
+/// `dispute resolve`: the network authority slashes the provider for the client, or
+/// dismisses the dispute (`slash` 0).
+pub fn resolve_dispute(session: &Session, job: &Pubkey, slash: &str) -> Result<DisputeResolved> {
+    let (network_key, network) = session.network()?;
+    let me = session.signer();
+    ensure!(
+        network.authority == me,
+        "only network {}'s authority {} resolves disputes; --keypair is {me}",
+        network.network_id,
+        network.authority
+    );
+    let state = session.job(job)?;
+    ensure!(state.dispute_open, "job {job} has no open dispute");
+    let reward = session.reward_mint(&network)?;
+    let amount = reward.parse_amount(slash).context("--slash")?;
+    let provider: Provider = session.provider_at(&state.provider)?;
+    let slashable = provider.stake + provider.unbonding_amount;
+    ensure!(
+        amount <= slashable,
+        "--slash {} is more than provider {} holds ({} staked and unbonding)",
+        reward.format(amount),
+        state.provider,
+        reward.format(slashable)
+    );
+    let (client_reward_token, create) = associated_account(&me, &state.client, reward.key);
+    let resolve = ix::resolve_dispute(
+        ResolveDisputeAccounts {
+            authority: me,
+            network: network_key,
+            job: *job,
+            client: state.client,
+            provider: state.provider,
+            client_reward_token,
+            reward_mint: reward.key,
+        },
+        amount,
+    );
+    session.send(&[create, resolve])?;
+    Ok(DisputeResolved {
+        job: *job,
+        slashed: reward.format(amount),
+        dismissed: amount == 0,
+    })
 }
 
 fn status_verb(status: JobStatus) -> &'static str {
@@ -281,484 +699,301 @@ fn status_verb(status: JobStatus) -> &'static str {
     }
 }
 
-impl JobCommand {
-    pub fn run(&self, session: &Session) -> Result<Outcome> {
-        let (network_key, network) = session.network()?;
-        let ledger = session.ledger;
-        let me = session.signer();
-        let show = |address: &Pubkey, verb: &str| -> Result<Outcome> {
-            let job = session.job(address)?;
-            let mint = ledger.mint(&job.payment_mint)?;
-            let vault = ledger.token_balance(&job.vault)?;
-            let now = ledger.now()?;
-            let times = JobTimes::of(&job, &network, now)?;
-            let text = format!(
-                "job {address}: {verb}\n  status {}\n  client {}\n  provider {}\n  {} \
-                    of {} {} settled at {} per unit\n  deposited {}, paid {}, fees {}, \
-                    refunded {}, vault {}{}",
-                status_verb(job.status),
-                job.client,
-                job.provider,
-                job.settled_units,
-                job.max_units,
-                unit_kind_name(job.unit_kind),
-                mint.format(job.price_per_unit),
-                mint.format(job.deposited),
-                mint.format(job.paid_out),
-                mint.format(job.fees_accrued),
-                mint.format(job.refunded),
-                mint.format(vault),
-                times_text(&job, &times, now)
-            );
-            Ok(Outcome::new(
-                text,
-                job_json(address, &job, &mint, vault, &times),
-            ))
-        };
-        match self {
-            JobCommand::Create {
-                mint,
-                price,
-                max_units,
-                provider,
-                class,
-                unit,
-                min_gpus,
-                min_vram_gib,
-                min_bandwidth_mbps,
-                spec_hash,
-                accept_within,
-                deadline_in,
-                job_id,
-                from,
-            } => {
-                ensure_open(&network, Activity::NewJobs)?;
-                let mint = ledger.mint(mint)?;
-                let price = mint.parse_amount(price).context("--price")?;
-                ensure!(
-                    price > 0 && *max_units > 0,
-                    "--price and --max-units must both be above 0"
-                );
-                let deposit = price
-                    .checked_mul(*max_units)
-                    .context("--price x --max-units overflows a token amount")?;
-                let named = provider
-                    .map(|address| session.provider_at(&address))
-                    .transpose()?;
-                let class = match (&named, class) {
-                    (Some(named), None) => named.class,
-                    (_, Some(class)) => (*class).into(),
-                    (None, None) => {
-                        bail!("say who may accept: --provider ADDRESS or --class CLASS")
-                    }
-                };
-                if let (Some(named), Some(address)) = (&named, provider) {
-                    ensure!(
-                        named.class == class,
-                        "provider {address} is of class {:?}, not --class {class:?}: it could \
-                         never accept the job; drop --class or name another provider",
-                        named.class
-                    );
-                }
-                let unit_kind = unit.map_or(default_unit(class), Into::into);
-                ensure_measures(class, unit_kind, "--unit")?;
-                ensure!(
-                    *accept_within > 0 && deadline_in > accept_within,
-                    "--deadline-in must be later than --accept-within, both above 0"
-                );
-                let source = from.unwrap_or(mint.associated(&me));
-                session.ensure_balance(
-                    &source,
-                    &mint,
-                    deposit,
-                    "the deposit (price x max units)",
-                )?;
-                let job_id = match job_id {
-                    Some(id) => *id,
-                    None => {
-                        let mine: Vec<(Pubkey, Job)> =
-                            ledger.all_where(&[(8, network_key), (40, me)])?;
-                        mine.iter().map(|(_, j)| j.job_id).max().unwrap_or(0) + 1
-                    }
-                };
-                let address = pda::job(&network_key, &me, job_id);
-                ensure!(
-                    !ledger.exists(&address)?,
-                    "job {job_id} of {me} already exists at {address}: pick another --job-id"
-                );
-                let now = ledger.now()?;
-                let args = CreateJobArgs {
-                    job_id,
-                    provider: *provider,
-                    requirement: JobRequirement {
-                        class,
-                        min_gpu_count: *min_gpus,
-                        min_vram_gib: *min_vram_gib,
-                        min_bandwidth_mbps: *min_bandwidth_mbps,
-                    },
-                    unit_kind,
-                    price_per_unit: price,
-                    max_units: *max_units,
-                    spec_hash: spec_hash.unwrap_or_default(),
-                    accept_by: now + accept_within,
-                    deadline: now + deadline_in,
-                };
-                ledger.send(
-                    &[ix::create_job(&me, &network_key, mint.key, &source, args)],
-                    &[],
-                )?;
-                show(
-                    &address,
-                    &format!("created, {} in escrow", mint.format(deposit)),
-                )
-            }
-            JobCommand::Accept { job } => {
-                ensure_open(&network, Activity::NewJobs)?;
-                let state = session.job(job)?;
-                ensure!(
-                    state.status == JobStatus::Open,
-                    "job {job} is {}, not open",
-                    status_verb(state.status)
-                );
-                let (provider, p) = session.provider_of(&network_key, &me)?;
-                ensure!(
-                    p.status != ProviderStatus::Jailed,
-                    "provider {provider} is jailed after {} lost disputes and {} no-shows: it \
-                     can take no more work",
-                    p.lost_disputes,
-                    p.no_shows
-                );
-                ensure!(
-                    !state.has_provider() || state.provider == provider,
-                    "job {job} is reserved for provider {}, not --keypair's {provider}",
-                    state.provider
-                );
-                ensure!(
-                    state.requirement.class == p.class,
-                    "job {job} is for class {:?} providers; {provider} is {:?}",
-                    state.requirement.class,
-                    p.class
-                );
-                ensure_measures(p.class, state.unit_kind, &format!("job {job}'s unit"))?;
-                let class = network.params.class(p.class);
-                let reward = session.reward_mint(&network)?;
-                ensure!(
-                    p.meets_min_stake(class),
-                    "provider {provider} has {} staked; class {:?} needs {} to accept jobs \
-                     (`tessera stake add`)",
-                    reward.format(p.stake),
-                    p.class,
-                    reward.format(class.min_stake)
-                );
-                let running_after = p.active_jobs.saturating_add(1);
-                let needed = class.stake_for_jobs(running_after)?;
-                ensure!(
-                    p.stake >= needed,
-                    "provider {provider}'s stake covers no more running jobs: it has {} staked \
-                     and {} running, and {running_after} need {} ({} each, at least the class \
-                     minimum); stake more (`tessera stake add`) or finish a job first",
-                    reward.format(p.stake),
-                    p.active_jobs,
-                    reward.format(needed),
-                    reward.format(class.stake_per_job)
-                );
-                // The account the provider's payments will go to, so receipts can settle.
-                let mint = ledger.mint(&state.payment_mint)?;
-                let (_, create) = associated_account(&me, &me, mint.key);
-                ledger.send(&[create, ix::accept_job(&me, &network_key, job)], &[])?;
-                show(job, &format!("accepted by {provider}"))
-            }
-            JobCommand::TopUp { job, units, from } => {
-                let state = session.job(job)?;
-                ensure!(
-                    state.client == me,
-                    "only the job's client {} may top it up; --keypair is {me}",
-                    state.client
-                );
-                let mint = ledger.mint(&state.payment_mint)?;
-                let cost = state
-                    .price_per_unit
-                    .checked_mul(*units)
-                    .context("--units x price overflows")?;
-                let source = from.unwrap_or(mint.associated(&me));
-                session.ensure_balance(&source, &mint, cost, "the top-up")?;
-                ledger.send(&[ix::top_up(&me, job, mint.key, &source, *units)], &[])?;
-                show(
-                    job,
-                    &format!("topped up by {units} units ({})", mint.format(cost)),
-                )
-            }
-            JobCommand::Complete { job, result_hash } => {
-                let state = session.job(job)?;
-                let (provider, _) = session.provider_of(&network_key, &me)?;
-                ensure!(
-                    state.provider == provider,
-                    "job {job} is not run by --keypair's provider {provider}"
-                );
-                ensure!(
-                    state.status == JobStatus::Running,
-                    "job {job} is {}, not running: only a running job completes",
-                    status_verb(state.status)
-                );
-                ledger.send(
-                    &[ix::complete_job(
-                        &me,
-                        &network_key,
-                        job,
-                        result_hash.unwrap_or_default(),
-                    )],
-                    &[],
-                )?;
-                show(job, "completed")
-            }
-            JobCommand::Cancel { job } => {
-                let state = session.job(job)?;
-                ensure!(
-                    state.client == me,
-                    "only the job's client {} may cancel it; --keypair is {me}",
-                    state.client
-                );
-                let now = ledger.now()?;
-                let no_show = state.is_no_show_at(now)?;
-                match state.status {
-                    JobStatus::Open => ensure!(
-                        now > state.accept_by,
-                        "job {job} is open to providers until {}: its client may cancel it {}",
-                        state.accept_by,
-                        when(state.accept_by + 1, now)
-                    ),
-                    JobStatus::Running => {
-                        let times = JobTimes::of(&state, &network, now)?;
-                        let no_show_hint = match (state.settled_units, times.start_timeout_ends) {
-                            (0, Some(ends)) => format!(
-                                ", or as a no-show {} if nothing settles before",
-                                when(ends + 1, now)
-                            ),
-                            _ => String::new(),
-                        };
-                        ensure!(
-                            now > state.deadline || no_show,
-                            "job {job} is running until its deadline {}: its client may cancel \
-                             it {}{no_show_hint}",
-                            state.deadline,
-                            when(state.deadline + 1, now)
-                        );
-                    }
-                    JobStatus::Completed | JobStatus::Cancelled => bail!(
-                        "job {job} already ended ({}): nothing to cancel; `tessera job close` \
-                         returns its escrow",
-                        status_verb(state.status)
-                    ),
-                }
-                // Only a running job's provider has a job slot to release; a named job's
-                // provider may have deregistered while the job waited.
-                let provider = (state.status == JobStatus::Running).then_some(state.provider);
-                ledger.send(&[ix::cancel_job(&me, &network_key, job, provider)], &[])?;
-                let cancelled = session.job(job)?;
-                show(
-                    job,
-                    if cancelled.no_show {
-                        "cancelled as a no-show: a strike against its provider; it may close now"
-                    } else {
-                        "cancelled"
-                    },
-                )
-            }
-            JobCommand::Close { job } => {
-                let state = session.job(job)?;
-                ensure!(
-                    state.has_ended(),
-                    "job {job} is {}: it closes once completed or cancelled",
-                    status_verb(state.status)
-                );
-                ensure!(
-                    !state.dispute_open,
-                    "job {job} has an open dispute: it closes once the network authority \
-                     resolves it"
-                );
-                let now = ledger.now()?;
-                let closes_at = JobTimes::of(&state, &network, now)?
-                    .closes_at
-                    .context("an ended job has a closing time")?;
-                ensure!(
-                    now >= closes_at,
-                    "job {job} closes {}: until then receipts issued before its end may still \
-                     settle and its client may still dispute",
-                    when(closes_at, now)
-                );
-                let mint = ledger.mint(&state.payment_mint)?;
-                let (client_token, create_client) =
-                    associated_account(&me, &state.client, mint.key);
-                let (treasury_token, create_treasury) =
-                    associated_account(&me, &network.treasury, mint.key);
-                let mut instructions = vec![create_client];
-                let fees_due = state.fees_accrued > state.fees_paid;
-                if fees_due {
-                    instructions.push(create_treasury);
-                }
-                instructions.push(ix::close_job(CloseJobAccounts {
-                    cranker: me,
-                    network: network_key,
-                    job: *job,
-                    client: state.client,
-                    client_token,
-                    treasury_token: fees_due.then_some(treasury_token),
-                    payment_mint: mint.key,
-                }));
-                let refund =
-                    ledger.token_balance(&state.vault)? - (state.fees_accrued - state.fees_paid);
-                ledger.send(&instructions, &[])?;
-                Ok(Outcome::new(
-                    format!(
-                        "job {job} closed: {} refunded to {}, {} fees to the treasury",
-                        mint.format(refund),
-                        state.client,
-                        mint.format(state.fees_accrued - state.fees_paid)
-                    ),
-                    json!({
-                        "address": job.to_string(),
-                        "closed": true,
-                        "refunded": mint.format(refund),
-                        "fees": mint.format(state.fees_accrued - state.fees_paid),
-                    }),
-                ))
-            }
-            JobCommand::Show { job } => show(job, "as recorded"),
-            JobCommand::List { client } => {
-                let mut filters = vec![(8, network_key)];
-                if let Some(client) = client {
-                    filters.push((40, *client));
-                }
-                let jobs: Vec<(Pubkey, Job)> = ledger.all_where(&filters)?;
-                let now = ledger.now()?;
-                let mut text = format!(
-                    "{:<45} {:>4} {:<10} {:>12} {:>12}",
-                    "job", "id", "status", "settled", "max units"
-                );
-                let mut rows = Vec::new();
-                for (address, j) in &jobs {
-                    let mint = ledger.mint(&j.payment_mint)?;
-                    text += &format!(
-                        "\n{:<45} {:>4} {:<10} {:>12} {:>12}",
-                        address.to_string(),
-                        j.job_id,
-                        status_verb(j.status),
-                        j.settled_units,
-                        j.max_units
-                    );
-                    let times = JobTimes::of(j, &network, now)?;
-                    let vault = ledger.token_balance(&j.vault)?;
-                    rows.push(job_json(address, j, &mint, vault, &times));
-                }
-                if jobs.is_empty() {
-                    text = format!(
-                        "no jobs on network {}: `tessera job create`",
-                        network.network_id
-                    );
-                }
-                Ok(Outcome::new(text, json!(rows)))
-            }
+/// A job, amounts in its payment mint's decimals, with the times its rules give it.
+#[derive(Serialize)]
+pub struct JobView {
+    #[serde(serialize_with = "as_text")]
+    pub address: Pubkey,
+    pub job_id: u64,
+    #[serde(serialize_with = "as_text")]
+    pub client: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub provider: Pubkey,
+    #[serde(serialize_with = "as_name")]
+    pub status: JobStatus,
+    #[serde(serialize_with = "as_name")]
+    pub class: ProviderClass,
+    /// The unit as the program names it (`GpuSeconds`).
+    #[serde(serialize_with = "as_name")]
+    pub unit: UnitKind,
+    /// The unit as receipt files name it (`gpu-seconds`).
+    #[serde(serialize_with = "as_unit_name")]
+    pub unit_kind: UnitKind,
+    #[serde(serialize_with = "as_text")]
+    pub payment_mint: Pubkey,
+    pub price_per_unit: String,
+    pub max_units: u64,
+    pub settled_units: u64,
+    pub deposited: String,
+    pub paid_out: String,
+    pub fees_accrued: String,
+    pub fees_paid: String,
+    pub refunded: String,
+    pub vault: String,
+    pub accept_by: i64,
+    pub deadline: i64,
+    pub accepted_at: i64,
+    pub start_timeout_secs: i64,
+    pub start_timeout_ends: Option<i64>,
+    pub ended_at: i64,
+    pub no_show: bool,
+    pub last_attested_at: i64,
+    pub settlement_window_ends: Option<i64>,
+    pub dispute_window_ends: Option<i64>,
+    pub closes_at: Option<i64>,
+    pub dispute_open: bool,
+}
+
+impl JobView {
+    /// The view of `job` at `address` on `network` as of the ledger time `now`: its payment
+    /// mint and vault read from the ledger.
+    pub fn read(
+        session: &Session,
+        network: &Network,
+        address: &Pubkey,
+        job: &Job,
+        now: i64,
+    ) -> Result<Self> {
+        let mint = session.ledger.mint(&job.payment_mint)?;
+        let vault = session.ledger.token_balance(&job.vault)?;
+        let times = JobTimes::of(job, network, now)?;
+        Ok(Self::of(address, job, &mint, vault, &times))
+    }
+
+    fn of(address: &Pubkey, job: &Job, mint: &Mint, vault: u64, times: &JobTimes) -> Self {
+        Self {
+            address: *address,
+            job_id: job.job_id,
+            client: job.client,
+            provider: job.provider,
+            status: job.status,
+            class: job.requirement.class,
+            unit: job.unit_kind,
+            unit_kind: job.unit_kind,
+            payment_mint: job.payment_mint,
+            price_per_unit: mint.format(job.price_per_unit),
+            max_units: job.max_units,
+            settled_units: job.settled_units,
+            deposited: mint.format(job.deposited),
+            paid_out: mint.format(job.paid_out),
+            fees_accrued: mint.format(job.fees_accrued),
+            fees_paid: mint.format(job.fees_paid),
+            refunded: mint.format(job.refunded),
+            vault: mint.format(vault),
+            accept_by: job.accept_by,
+            deadline: job.deadline,
+            accepted_at: job.accepted_at,
+            start_timeout_secs: job.start_timeout_secs,
+            start_timeout_ends: times.start_timeout_ends,
+            ended_at: job.ended_at,
+            no_show: job.no_show,
+            last_attested_at: job.last_attested_at,
+            settlement_window_ends: times.settlement_window_ends,
+            dispute_window_ends: times.dispute_window_ends,
+            closes_at: times.closes_at,
+            dispute_open: job.dispute_open,
         }
+    }
+
+    /// What may happen to the job next and when, relative to `now`, one sentence a line.
+    fn times(&self, now: i64) -> Vec<String> {
+        let over = |ends: i64| if ends <= now { " (over)" } else { "" };
+        let mut lines = Vec::new();
+        match self.status {
+            JobStatus::Open => lines.push(format!(
+                "a provider may accept until {}; the client may cancel after that",
+                self.accept_by
+            )),
+            JobStatus::Running => {
+                if let (0, Some(ends)) = (self.settled_units, self.start_timeout_ends) {
+                    lines.push(format!(
+                        "nothing settled yet: unless something settles, the client may cancel \
+                         it as a no-show {}",
+                        when(ends + 1, now)
+                    ));
+                }
+                lines.push(format!(
+                    "deadline {}: the client may cancel after it",
+                    self.deadline
+                ));
+            }
+            JobStatus::Completed | JobStatus::Cancelled => lines.extend(self.end(now)),
+        }
+        if let Some(ends) = self.dispute_window_ends {
+            lines.push(format!(
+                "the client may dispute the last attested settlement until {ends}{}",
+                over(ends)
+            ));
+        }
+        if self.dispute_open {
+            lines.push("a dispute is open: the network authority resolves it".into());
+        }
+        if let Some(closes_at) = self.closes_at {
+            lines.push(format!("anyone may close it {}", when(closes_at, now)));
+        }
+        lines
+    }
+
+    /// How an ended job ended and until when receipts settle on it.
+    fn end(&self, now: i64) -> Vec<String> {
+        let no_show = if self.no_show {
+            " as a no-show: nothing more settles on it"
+        } else {
+            ""
+        };
+        let mut lines = vec![format!("ended at {}{no_show}", self.ended_at)];
+        if let (false, Some(ends)) = (self.no_show, self.settlement_window_ends) {
+            let over = if ends <= now { " (over)" } else { "" };
+            lines.push(format!(
+                "receipts issued by its end settle until {ends}{over}"
+            ));
+        }
+        lines
     }
 }
 
-impl DisputeCommand {
-    pub fn run(&self, session: &Session) -> Result<Outcome> {
-        let (network_key, network) = session.network()?;
-        let ledger = session.ledger;
-        let me = session.signer();
-        match self {
-            DisputeCommand::Open { job, evidence_hash } => {
-                let state = session.job(job)?;
-                ensure!(
-                    state.client == me,
-                    "only the job's client {} may dispute it; --keypair is {me}",
-                    state.client
-                );
-                ensure!(!state.dispute_open, "job {job} already has an open dispute");
-                ensure!(
-                    state.has_provider(),
-                    "job {job} was never accepted: nothing to dispute"
-                );
-                ensure!(
-                    state.last_attested_at != 0,
-                    "job {job} has no attested settlement: only work the attestors vouched for \
-                     (not co-signed by the client) can be disputed"
-                );
-                let ends = state.dispute_window_ends()?;
-                let now = ledger.now()?;
-                ensure!(
-                    now < ends,
-                    "the dispute window of job {job} closed at {ends} (ledger time {now})"
-                );
-                ledger.send(
-                    &[ix::open_dispute(
-                        &me,
-                        &network_key,
-                        job,
-                        &state.provider,
-                        *evidence_hash,
-                    )],
-                    &[],
-                )?;
-                Ok(Outcome::new(
-                    format!(
-                        "dispute opened on job {job} against provider {}; the network authority \
-                    resolves it",
-                        state.provider
-                    ),
-                    json!({
-                        "job": job.to_string(),
-                        "dispute": pda::dispute(job).to_string(),
-                        "provider": state.provider.to_string(),
-                    }),
-                ))
-            }
-            DisputeCommand::Resolve { job, slash } => {
-                ensure!(
-                    network.authority == me,
-                    "only network {}'s authority {} resolves disputes; --keypair is {me}",
-                    network.network_id,
-                    network.authority
-                );
-                let state = session.job(job)?;
-                ensure!(state.dispute_open, "job {job} has no open dispute");
-                let reward = session.reward_mint(&network)?;
-                let amount = reward.parse_amount(slash).context("--slash")?;
-                let provider: Provider = session.provider_at(&state.provider)?;
-                let slashable = provider.stake + provider.unbonding_amount;
-                ensure!(
-                    amount <= slashable,
-                    "--slash {} is more than provider {} holds ({} staked and unbonding)",
-                    reward.format(amount),
-                    state.provider,
-                    reward.format(slashable)
-                );
-                let (client_reward_token, create) =
-                    associated_account(&me, &state.client, reward.key);
-                let resolve = ix::resolve_dispute(
-                    ResolveDisputeAccounts {
-                        authority: me,
-                        network: network_key,
-                        job: *job,
-                        client: state.client,
-                        provider: state.provider,
-                        client_reward_token,
-                        reward_mint: reward.key,
-                    },
-                    amount,
-                );
-                ledger.send(&[create, resolve], &[])?;
-                let verdict = if amount == 0 {
-                    "dismissed".to_string()
-                } else {
-                    format!("upheld: {} slashed to the client", reward.format(amount))
-                };
-                Ok(Outcome::new(
-                    format!("dispute on job {job} {verdict}"),
-                    json!({"job": job.to_string(), "slashed": reward.format(amount)}),
-                ))
-            }
+/// A job after a command: what the command did, then the job and what may happen to it next.
+#[derive(Serialize)]
+pub struct JobReport {
+    #[serde(flatten)]
+    pub job: JobView,
+    /// What the command did: "accepted by …" (text only).
+    #[serde(skip)]
+    pub verb: String,
+    /// Ledger time the text's "in 12 s" are relative to.
+    #[serde(skip)]
+    pub now: i64,
+}
+
+impl fmt::Display for JobReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let job = &self.job;
+        write!(
+            f,
+            "job {}: {}\n  status {}\n  client {}\n  provider {}\n  {} of {} {} settled at {} \
+             per unit\n  deposited {}, paid {}, fees {}, refunded {}, vault {}{}",
+            job.address,
+            self.verb,
+            status_verb(job.status),
+            job.client,
+            job.provider,
+            job.settled_units,
+            job.max_units,
+            tessera_client::receipt::unit_kind_name(job.unit_kind),
+            job.price_per_unit,
+            job.deposited,
+            job.paid_out,
+            job.fees_accrued,
+            job.refunded,
+            job.vault,
+            Indented(&job.times(self.now))
+        )
+    }
+}
+
+/// `job list`: the jobs of a network, or of one client.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct JobList {
+    #[serde(skip)]
+    pub network_id: u64,
+    pub jobs: Vec<JobView>,
+}
+
+impl fmt::Display for JobList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.jobs.is_empty() {
+            return write!(
+                f,
+                "no jobs on network {}: `tessera job create`",
+                self.network_id
+            );
+        }
+        write!(
+            f,
+            "{:<45} {:>4} {:<10} {:>12} {:>12}",
+            "job", "id", "status", "settled", "max units"
+        )?;
+        for job in &self.jobs {
+            write!(
+                f,
+                "\n{:<45} {:>4} {:<10} {:>12} {:>12}",
+                job.address.to_string(),
+                job.job_id,
+                status_verb(job.status),
+                job.settled_units,
+                job.max_units
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `job close`: what went back to the client and to the treasury.
+#[derive(Serialize)]
+pub struct JobClosed {
+    #[serde(serialize_with = "as_text")]
+    pub address: Pubkey,
+    pub closed: bool,
+    pub refunded: String,
+    pub fees: String,
+    /// Who the refund went to (text only).
+    #[serde(skip)]
+    pub client: Pubkey,
+}
+
+impl fmt::Display for JobClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "job {} closed: {} refunded to {}, {} fees to the treasury",
+            self.address, self.refunded, self.client, self.fees
+        )
+    }
+}
+
+/// `dispute open`: the dispute and whom it is against.
+#[derive(Serialize)]
+pub struct DisputeOpened {
+    #[serde(serialize_with = "as_text")]
+    pub job: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub dispute: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub provider: Pubkey,
+}
+
+impl fmt::Display for DisputeOpened {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "dispute opened on job {} against provider {}; the network authority resolves it",
+            self.job, self.provider
+        )
+    }
+}
+
+/// `dispute resolve`: the verdict.
+#[derive(Serialize)]
+pub struct DisputeResolved {
+    #[serde(serialize_with = "as_text")]
+    pub job: Pubkey,
+    pub slashed: String,
+    /// Whether nothing was slashed (text only).
+    #[serde(skip)]
+    pub dismissed: bool,
+}
+
+impl fmt::Display for DisputeResolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.dismissed {
+            write!(f, "dispute on job {} dismissed", self.job)
+        } else {
+            write!(
+                f,
+                "dispute on job {} upheld: {} slashed to the client",
+                self.job, self.slashed
+            )
         }
     }
 }

@@ -2,10 +2,13 @@
 //! localnet`) forward, so epochs end and windows pass without waiting.
 
 use super::{Outcome, Session};
+use crate::ledger::Ledger;
 use anyhow::{anyhow, bail, ensure, Result};
 use clap::{ArgGroup, Subcommand};
+use serde::Serialize;
 use serde_json::json;
 use solana_rpc_client_api::request::RpcRequest;
+use std::fmt;
 
 #[derive(Subcommand)]
 pub enum LedgerCommand {
@@ -27,63 +30,91 @@ pub enum LedgerCommand {
 impl LedgerCommand {
     pub fn run(&self, session: &Session) -> Result<Outcome> {
         let LedgerCommand::Warp { by, to, to_epoch } = self;
-        let ledger = session.ledger;
-        let now = ledger.now()?;
-        let target = match (by, to, to_epoch) {
-            (Some(by), _, _) => {
-                ensure!(*by > 0, "--by {by}: the clock only moves forward");
-                now + by
-            }
-            (_, Some(to), _) => *to,
-            (_, _, Some(epoch)) => {
-                let (_, network) = session.network()?;
-                network
-                    .epoch_start(*epoch)
-                    .map_err(|_| anyhow!("--to-epoch {epoch} is too far"))?
-            }
-            _ => bail!("say where to: --by SECONDS, --to UNIX_TIME or --to-epoch N"),
-        };
-        ensure!(
-            target > now,
-            "the ledger clock is already at {now}, past {target}: the clock only moves forward"
+        Outcome::view(&warp(session, *by, *to, *to_epoch)?)
+    }
+}
+
+/// `ledger warp`: moves the ledger clock forward by `by` seconds, to the unix time `to`, or
+/// to the start of epoch `to_epoch` of --network.
+pub fn warp(
+    session: &Session,
+    by: Option<i64>,
+    to: Option<i64>,
+    to_epoch: Option<u64>,
+) -> Result<Warped> {
+    let ledger = session.ledger;
+    let now = ledger.now()?;
+    let target = match (by, to, to_epoch) {
+        (Some(by), _, _) => {
+            ensure!(by > 0, "--by {by}: the clock only moves forward");
+            now + by
+        }
+        (_, Some(to), _) => to,
+        (_, _, Some(epoch)) => {
+            let (_, network) = session.network()?;
+            network
+                .epoch_start(epoch)
+                .map_err(|_| anyhow!("--to-epoch {epoch} is too far"))?
+        }
+        _ => bail!("say where to: --by SECONDS, --to UNIX_TIME or --to-epoch N"),
+    };
+    ensure!(
+        target > now,
+        "the ledger clock is already at {now}, past {target}: the clock only moves forward"
+    );
+    time_travel(ledger, target)?;
+    ledger.save_clock()?;
+    Ok(Warped {
+        from: now,
+        to: ledger.now()?,
+    })
+}
+
+/// Asks the ledger (surfpool) to move its clock to `target`, unix seconds.
+fn time_travel(ledger: &Ledger, target: i64) -> Result<()> {
+    // Surfpool's cheatcode, in milliseconds; a tick between the read of the clock and this call
+    // can make the first attempt land in the past by a few hundred milliseconds.
+    let mut last_error = None;
+    for _ in 0..3 {
+        let result: Result<serde_json::Value, _> = ledger.rpc()?.send(
+            RpcRequest::Custom {
+                method: "surfnet_timeTravel",
+            },
+            json!([{ "absoluteTimestamp": target as u64 * 1_000 + 500 }]),
         );
-        // Surfpool's cheatcode, in milliseconds; a tick between the read above and this call
-        // can make the first attempt land in the past by a few hundred milliseconds.
-        let mut last_error = None;
-        for _ in 0..3 {
-            let result: Result<serde_json::Value, _> = ledger.rpc()?.send(
-                RpcRequest::Custom {
-                    method: "surfnet_timeTravel",
-                },
-                json!([{ "absoluteTimestamp": target as u64 * 1_000 + 500 }]),
-            );
-            match result {
-                Ok(_) => {
-                    last_error = None;
-                    break;
-                }
-                Err(error) => last_error = Some(error),
-            }
+        match result {
+            Ok(_) => return Ok(()),
+            Err(error) => last_error = Some(error),
         }
-        if let Some(error) = last_error {
-            let text = error.to_string();
-            if text.contains("Method not found") || text.contains("-32601") {
-                return Err(anyhow!(
-                    "{} cannot move its clock: warping needs the embedded ledger or a `tessera \
-                     localnet`, not a real cluster",
-                    ledger.url()
-                ));
-            }
-            return Err(anyhow!("the ledger refused to warp: {text}"));
-        }
-        ledger.save_clock()?;
-        let reached = ledger.now()?;
-        Ok(Outcome::new(
-            format!(
-                "ledger clock moved from {now} to {reached} (+{} s)",
-                reached - now
-            ),
-            json!({"from": now, "to": reached}),
-        ))
+    }
+    let text = last_error
+        .map(|error| error.to_string())
+        .unwrap_or_default();
+    if text.contains("Method not found") || text.contains("-32601") {
+        bail!(
+            "{} cannot move its clock: warping needs the embedded ledger or a `tessera \
+             localnet`, not a real cluster",
+            ledger.url()
+        );
+    }
+    bail!("the ledger refused to warp: {text}")
+}
+
+/// `ledger warp`: where the clock was and where it is now, unix seconds.
+#[derive(Serialize)]
+pub struct Warped {
+    pub from: i64,
+    pub to: i64,
+}
+
+impl fmt::Display for Warped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ledger clock moved from {} to {} (+{} s)",
+            self.from,
+            self.to,
+            self.to - self.from
+        )
     }
 }

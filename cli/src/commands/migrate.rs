@@ -9,13 +9,32 @@ use super::network::{
 };
 use super::{Outcome, Session};
 use crate::tokens::parse_amount;
+use crate::view::{as_text, Indented};
 use anchor_lang::prelude::Pubkey;
-use anyhow::{bail, ensure, Context, Result};
-use serde::Deserialize;
-use serde_json::json;
-use std::path::Path;
+use anyhow::{ensure, Context, Result};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
 use tessera::state::{ClassParams, EmissionSchedule, Network, NetworkParams};
 use tessera_client::{instructions as ix, pda};
+
+/// A migration config, and whether to only say what it would do.
+#[derive(Args)]
+pub struct MigrateArgs {
+    /// The config, e.g. migrations/devnet.toml.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Print what each step would do; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl MigrateArgs {
+    pub fn run(&self, session: &Session) -> Result<Outcome> {
+        Outcome::view(&run(session, &self.config, self.dry_run)?)
+    }
+}
 
 /// The config file's schema version this build reads.
 pub const CONFIG_VERSION: u32 = 1;
@@ -161,184 +180,301 @@ impl Config {
     }
 }
 
-/// One planned step: its number and name, and what it will do (None: already in place).
+/// The steps of a migration, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StepId {
+    Network,
+    Attestors,
+    Parameters,
+}
+
+impl StepId {
+    /// The step's number and name, as the output shows it.
+    fn name(self) -> &'static str {
+        match self {
+            StepId::Network => "0001-network",
+            StepId::Attestors => "0002-attestors",
+            StepId::Parameters => "0003-parameters",
+        }
+    }
+}
+
+/// One planned step and what it will do (None: already in place).
 struct Step {
-    id: &'static str,
+    id: StepId,
     action: Option<String>,
 }
 
-/// Plans every step against the chain, then (unless `dry_run`) applies those not in place.
-pub fn run(session: &Session, path: &Path, dry_run: bool) -> Result<Outcome> {
+/// Every step of a migration, planned against the chain, with what the config resolves to in
+/// the reward mint's decimals.
+struct Plan {
+    address: Pubkey,
+    decimals: u8,
+    params: NetworkParams,
+    emission: EmissionSchedule,
+    steps: Vec<Step>,
+}
+
+/// `migrate`: plans every step against the chain, then (unless `dry_run`) applies those not in
+/// place.
+pub fn run(session: &Session, path: &Path, dry_run: bool) -> Result<Migration> {
     let config = Config::read(path)?;
-    let ledger = session.ledger;
-    let signer = session.signer();
-    let address = pda::network(config.network_id);
-    let existing: Option<Network> = ledger.fetch(&address)?;
-    let decimals = match (&existing, config.reward_mint.address) {
-        (Some(network), _) => ledger.mint(&network.reward_mint)?.decimals,
-        (None, Some(mint)) => ledger.mint(&mint)?.decimals,
-        (None, None) => config.reward_mint.decimals,
-    };
-    let params = config.params(decimals)?;
-    let emission = config.emission(decimals)?;
-    check_attestors(&config.attestors.keys, config.attestors.threshold)?;
+    let plan = Plan::make(session, &config, path)?;
+    let steps = plan
+        .steps
+        .iter()
+        .map(|step| plan.carry_out(session, &config, step, dry_run))
+        .collect::<Result<_>>()?;
+    Ok(Migration {
+        config: path.display().to_string(),
+        dry_run,
+        network: plan.address,
+        steps,
+        ledger: session.ledger.url(),
+    })
+}
 
-    let mut steps = Vec::new();
-    if let (None, Some(mint)) = (&existing, config.reward_mint.address) {
-        check_adoptable(session, config.network_id, &mint, &signer, "--keypair")?;
-    }
-    match &existing {
-        None => steps.push(Step {
-            id: "0001-network",
-            action: Some(match config.reward_mint.address {
-                Some(mint) => format!(
-                    "create network {} at {address}, adopting reward mint {mint}",
-                    config.network_id
-                ),
-                None => format!(
-                    "create network {} at {address} and a new reward mint ({decimals} decimals)",
-                    config.network_id
-                ),
-            }),
-        }),
-        Some(network) => {
-            if let Some(mint) = config.reward_mint.address {
-                ensure!(
-                    mint == network.reward_mint,
-                    "network {} already uses reward mint {}, not {mint}: a reward mint \
-                    cannot change",
-                    config.network_id,
-                    network.reward_mint
-                );
+impl Plan {
+    /// Reads the chain and plans each step of `config` (read from `path`); refuses a config
+    /// that would change what cannot change, or a signer that may not change the network.
+    fn make(session: &Session, config: &Config, path: &Path) -> Result<Self> {
+        let ledger = session.ledger;
+        let address = pda::network(config.network_id);
+        let existing: Option<Network> = ledger.fetch(&address)?;
+        let decimals = match (&existing, config.reward_mint.address) {
+            (Some(network), _) => ledger.mint(&network.reward_mint)?.decimals,
+            (None, Some(mint)) => ledger.mint(&mint)?.decimals,
+            (None, None) => config.reward_mint.decimals,
+        };
+        let params = config.params(decimals)?;
+        let emission = config.emission(decimals)?;
+        check_attestors(&config.attestors.keys, config.attestors.threshold)?;
+        let mut plan = Self {
+            address,
+            decimals,
+            params,
+            emission,
+            steps: Vec::new(),
+        };
+        let network_step = match &existing {
+            None => plan.network_step(session, config)?,
+            Some(network) => {
+                plan.ensure_fixed_parts_match(config, network, path)?;
+                None
             }
-            ensure!(
-                network.emission == emission,
-                "network {}'s emission schedule differs from the config's, and a \
-                schedule is fixed for a network's life: fix [emission] in {}",
-                config.network_id,
-                path.display()
-            );
-            ensure!(
-                network.params.epoch_length_secs == params.epoch_length_secs,
-                "network {}'s epochs are {} s, the config says {}: the epoch length is \
-                fixed once a network exists",
-                config.network_id,
-                network.params.epoch_length_secs,
-                params.epoch_length_secs
-            );
-            steps.push(Step {
-                id: "0001-network",
-                action: None,
-            });
-        }
-    }
-    let authority = existing.as_ref().map_or(signer, |n| n.authority);
-    let current_keys: Vec<Pubkey> = existing.as_ref().map_or_else(Vec::new, |n| {
-        n.attestors.keys[..n.attestors.count as usize].to_vec()
-    });
-    let current_threshold = existing.as_ref().map_or(0, |n| n.attestors.threshold);
-    steps.push(Step {
-        id: "0002-attestors",
-        action: (current_keys != config.attestors.keys
-            || current_threshold != config.attestors.threshold)
-            .then(|| {
-                format!(
-                    "set the attestor set to {} of {} keys",
-                    config.attestors.threshold,
-                    config.attestors.keys.len()
-                )
-            }),
-    });
-    let current_params = existing.as_ref().map_or(params, |n| n.params);
-    steps.push(Step {
-        id: "0003-parameters",
-        action: (current_params != params)
-            .then(|| "update the network parameters to the config's".to_string()),
-    });
-    if steps.iter().any(|s| s.action.is_some()) && existing.is_some() {
-        ensure!(
-            authority == signer,
-            "network {} is governed by {authority}; run the migration with that \
-            --keypair (it is {signer})",
-            config.network_id
-        );
+        };
+        plan.push(StepId::Network, network_step);
+        plan.push(StepId::Attestors, attestors_step(config, existing.as_ref()));
+        let current_params = existing.as_ref().map_or(params, |n| n.params);
+        let params_step = (current_params != params)
+            .then(|| "update the network parameters to the config's".to_string());
+        plan.push(StepId::Parameters, params_step);
+        plan.ensure_governed_by_signer(session, config, existing.as_ref())?;
+        Ok(plan)
     }
 
-    let mut lines = Vec::new();
-    let mut rows = Vec::new();
-    for step in &steps {
-        let (state, text) = match (&step.action, dry_run) {
+    fn push(&mut self, id: StepId, action: Option<String>) {
+        self.steps.push(Step { id, action });
+    }
+
+    /// What creating the network will do; an adopted mint is checked first.
+    fn network_step(&self, session: &Session, config: &Config) -> Result<Option<String>> {
+        let (id, address) = (config.network_id, self.address);
+        Ok(Some(match config.reward_mint.address {
+            Some(mint) => {
+                check_adoptable(session, id, &mint, &session.signer(), "--keypair")?;
+                format!("create network {id} at {address}, adopting reward mint {mint}")
+            }
+            None => format!(
+                "create network {id} at {address} and a new reward mint ({} decimals)",
+                self.decimals
+            ),
+        }))
+    }
+
+    /// Refuses a config that differs from `network` where a network cannot change: its reward
+    /// mint, emission schedule and epoch length.
+    fn ensure_fixed_parts_match(
+        &self,
+        config: &Config,
+        network: &Network,
+        path: &Path,
+    ) -> Result<()> {
+        if let Some(mint) = config.reward_mint.address {
+            ensure!(
+                mint == network.reward_mint,
+                "network {} already uses reward mint {}, not {mint}: a reward mint cannot change",
+                config.network_id,
+                network.reward_mint
+            );
+        }
+        ensure!(
+            network.emission == self.emission,
+            "network {}'s emission schedule differs from the config's, and a schedule is fixed              for a network's life: fix [emission] in {}",
+            config.network_id,
+            path.display()
+        );
+        ensure!(
+            network.params.epoch_length_secs == self.params.epoch_length_secs,
+            "network {}'s epochs are {} s, the config says {}: the epoch length is fixed once a              network exists",
+            config.network_id,
+            network.params.epoch_length_secs,
+            self.params.epoch_length_secs
+        );
+        Ok(())
+    }
+
+    /// Refuses to change an existing network unless the signer is its authority.
+    fn ensure_governed_by_signer(
+        &self,
+        session: &Session,
+        config: &Config,
+        existing: Option<&Network>,
+    ) -> Result<()> {
+        let signer = session.signer();
+        let Some(network) = existing else {
+            return Ok(());
+        };
+        if self.steps.iter().any(|step| step.action.is_some()) {
+            ensure!(
+                network.authority == signer,
+                "network {} is governed by {}; run the migration with that --keypair (it is \
+                 {signer})",
+                config.network_id,
+                network.authority
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs `step` unless it is in place or this is a dry run; says what happened.
+    fn carry_out(
+        &self,
+        session: &Session,
+        config: &Config,
+        step: &Step,
+        dry_run: bool,
+    ) -> Result<StepView> {
+        let (state, action) = match (&step.action, dry_run) {
             (None, _) => ("in place", "already as configured".to_string()),
             (Some(action), true) => ("would run", action.clone()),
             (Some(action), false) => {
-                match step.id {
-                    "0001-network" => {
-                        let reward = match config.reward_mint.address {
-                            Some(mint) => RewardMint::Adopt {
-                                mint,
-                                authority: session.keypair(),
-                                authority_flag: "--keypair",
-                            },
-                            None => RewardMint::Create {
-                                decimals,
-                                allocation: if config.reward_mint.allocation.is_empty() {
-                                    0
-                                } else {
-                                    parse_amount(&config.reward_mint.allocation, decimals)
-                                        .context("reward_mint.allocation")?
-                                },
-                            },
-                        };
-                        initialize(
-                            session,
-                            config.network_id,
-                            reward,
-                            config.treasury.unwrap_or(signer),
-                            params,
-                            emission,
-                        )?;
-                    }
-                    "0002-attestors" => {
-                        ledger.send(
-                            &[ix::set_attestors(
-                                &signer,
-                                &address,
-                                config.attestors.keys.clone(),
-                                config.attestors.threshold,
-                            )],
-                            &[],
-                        )?;
-                    }
-                    "0003-parameters" => {
-                        ledger.send(&[ix::update_parameters(&signer, &address, params)], &[])?;
-                    }
-                    other => bail!("unknown migration step {other}"),
-                }
+                self.apply(session, config, step.id)?;
                 ("done", action.clone())
             }
         };
-        lines.push(format!("{} {state}: {text}", step.id));
-        rows.push(json!({"step": step.id, "state": state, "action": text}));
+        Ok(StepView {
+            step: step.id.name(),
+            state,
+            action,
+        })
     }
-    Ok(Outcome::new(
+
+    fn apply(&self, session: &Session, config: &Config, id: StepId) -> Result<()> {
+        let signer = session.signer();
+        match id {
+            StepId::Network => {
+                initialize(
+                    session,
+                    config.network_id,
+                    self.reward_mint(session, config)?,
+                    config.treasury.unwrap_or(signer),
+                    self.params,
+                    self.emission,
+                )?;
+            }
+            StepId::Attestors => {
+                let keys = config.attestors.keys.clone();
+                let threshold = config.attestors.threshold;
+                session.send(&[ix::set_attestors(&signer, &self.address, keys, threshold)])?;
+            }
+            StepId::Parameters => {
+                session.send(&[ix::update_parameters(&signer, &self.address, self.params)])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The reward mint the config asks for: adopted with the signer's signature, or created.
+    fn reward_mint<'a>(&self, session: &Session<'a>, config: &Config) -> Result<RewardMint<'a>> {
+        if let Some(mint) = config.reward_mint.address {
+            return Ok(RewardMint::Adopt {
+                mint,
+                authority: session.keypair(),
+                authority_flag: "--keypair",
+            });
+        }
+        let allocation = match config.reward_mint.allocation.as_str() {
+            "" => 0,
+            amount => parse_amount(amount, self.decimals).context("reward_mint.allocation")?,
+        };
+        Ok(RewardMint::Create {
+            decimals: self.decimals,
+            allocation,
+        })
+    }
+}
+
+/// What the attestor step will do: nothing when the set on chain is the config's.
+fn attestors_step(config: &Config, existing: Option<&Network>) -> Option<String> {
+    let current_keys: Vec<Pubkey> = existing.map_or_else(Vec::new, |n| {
+        n.attestors.keys[..n.attestors.count as usize].to_vec()
+    });
+    let current_threshold = existing.map_or(0, |n| n.attestors.threshold);
+    let wanted = &config.attestors;
+    (current_keys != wanted.keys || current_threshold != wanted.threshold).then(|| {
         format!(
-            "migration {} on {}{}\n  {}",
-            path.display(),
-            ledger.url(),
-            if dry_run {
-                " (dry run: nothing sent)"
-            } else {
-                ""
-            },
-            lines.join("\n  ")
-        ),
-        json!({
-            "config": path.display().to_string(),
-            "dry_run": dry_run,
-            "network": address.to_string(),
-            "steps": rows,
-        }),
-    ))
+            "set the attestor set to {} of {} keys",
+            wanted.threshold,
+            wanted.keys.len()
+        )
+    })
+}
+
+/// `migrate`: each step and what became of it.
+#[derive(Serialize)]
+pub struct Migration {
+    /// The config file.
+    pub config: String,
+    pub dry_run: bool,
+    #[serde(serialize_with = "as_text")]
+    pub network: Pubkey,
+    pub steps: Vec<StepView>,
+    /// Where it ran (text only).
+    #[serde(skip)]
+    pub ledger: String,
+}
+
+impl fmt::Display for Migration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dry_run = if self.dry_run {
+            " (dry run: nothing sent)"
+        } else {
+            ""
+        };
+        let lines: Vec<String> = self.steps.iter().map(ToString::to_string).collect();
+        write!(
+            f,
+            "migration {} on {}{dry_run}{}",
+            self.config,
+            self.ledger,
+            Indented(&lines)
+        )
+    }
+}
+
+/// One step: `in place`, `would run` (a dry run) or `done`, and what it does.
+#[derive(Serialize)]
+pub struct StepView {
+    pub step: &'static str,
+    pub state: &'static str,
+    pub action: String,
+}
+
+impl fmt::Display for StepView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.step, self.state, self.action)
+    }
 }
 
 #[cfg(test)]

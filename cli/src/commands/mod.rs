@@ -1,10 +1,18 @@
-//! The `tessera` subcommands. Each group parses its own flags (clap) and runs against a
-//! [`Session`]: an open ledger, the chosen network and the signer. A command checks what it can
-//! before it sends anything (the account exists, the network is not paused, the balance covers
-//! the amount), so bad input is refused with a message that says what to fix, and it sends each
-//! change as one transaction, so a refusal by the program leaves the ledger as it was.
+//! The `tessera` subcommands, one file per group. Each group parses its own flags (clap) and
+//! runs against a [`Session`]: an open ledger, the chosen network and the signer.
+//!
+//! Every subcommand is one function, `fn create(session, args) -> Result<JobReport>`, that
+//! returns one view: a struct that is both the command's JSON (`Serialize`) and its text
+//! (`Display`), see [`crate::view`]. A group's `run` only matches the subcommand to its
+//! function. The quickstart calls the same functions, so each flow has one code path.
+//!
+//! A command checks what it can before it sends anything (the account exists, the network is
+//! not paused, the balance covers the amount), so bad input is refused with a message that
+//! says what to fix, and it sends each change as one transaction, so a refusal by the program
+//! leaves the ledger as it was.
 
 pub mod claim;
+pub mod emissions;
 pub mod job;
 pub mod ledger;
 pub mod migrate;
@@ -16,54 +24,71 @@ pub mod token;
 use crate::ledger::Ledger;
 use crate::tokens::Mint;
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
-use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tessera::state::{Job, Network, Provider, ProviderClass, UnitKind};
 use tessera_client::pda;
 use tessera_client::receipt::unit_kind_name;
 
-/// What a command prints: text for people, JSON for programs (`--output json`).
-pub struct Outcome {
-    pub text: String,
-    pub json: Value,
-    /// Set when the command ran but found a problem (an audit that fails): the process
-    /// prints the outcome, then this, and exits 1.
-    pub failure: Option<String>,
-}
-
-impl Outcome {
-    pub fn new(text: impl Into<String>, json: Value) -> Self {
-        Self {
-            text: text.into(),
-            json,
-            failure: None,
-        }
-    }
-
-    /// This outcome, failing with `failure` when it is `Some`.
-    pub fn failing_with(self, failure: Option<String>) -> Self {
-        Self { failure, ..self }
-    }
-}
+pub use crate::view::Outcome;
 
 /// An open ledger, the network the command is about, and who signs.
+#[derive(Clone, Copy)]
 pub struct Session<'a> {
     pub ledger: &'a Ledger,
     pub network_id: u64,
+    /// Signs as authority, owner, client or worker; the ledger's payer pays the fees.
+    keypair: &'a Keypair,
 }
 
-impl Session<'_> {
-    /// The signer's public key (`--keypair`).
-    pub fn signer(&self) -> Pubkey {
-        self.ledger.payer.pubkey()
+impl<'a> Session<'a> {
+    /// A session on network `network_id` whose signer is the ledger's payer (`--keypair`).
+    pub fn new(ledger: &'a Ledger, network_id: u64) -> Self {
+        Self {
+            ledger,
+            network_id,
+            keypair: &ledger.payer,
+        }
+    }
+
+    /// This session signed by `keypair` instead: the quickstart acts as each of its owners,
+    /// clients and workers, while the ledger's payer still pays the fees.
+    pub fn signed_by(self, keypair: &'a Keypair) -> Self {
+        Self { keypair, ..self }
+    }
+
+    /// This session on network `network_id`.
+    pub fn on_network(self, network_id: u64) -> Self {
+        Self { network_id, ..self }
     }
 
     /// The signer's keypair.
-    pub fn keypair(&self) -> &Keypair {
-        &self.ledger.payer
+    pub fn keypair(&self) -> &'a Keypair {
+        self.keypair
+    }
+
+    /// Sends `instructions` in one transaction signed by the signer and `others`; the ledger's
+    /// payer pays.
+    pub fn send_with(&self, instructions: &[Instruction], others: &[&Keypair]) -> Result<String> {
+        let mut signers = others.to_vec();
+        // The payer always signs; a second signature by the same key would not be asked for.
+        if self.keypair.pubkey() != self.ledger.payer.pubkey() {
+            signers.push(self.keypair);
+        }
+        self.ledger.send(instructions, &signers)
+    }
+
+    /// Sends `instructions` in one transaction signed by the signer.
+    pub fn send(&self, instructions: &[Instruction]) -> Result<String> {
+        self.send_with(instructions, &[])
+    }
+
+    /// The signer's public key (`--keypair`).
+    pub fn signer(&self) -> Pubkey {
+        self.keypair.pubkey()
     }
 
     /// The network's address and state.
@@ -253,11 +278,6 @@ pub fn when(at: i64, now: i64) -> String {
     } else {
         format!("in {} s (at {at})", at - now)
     }
-}
-
-/// `{:?}` of a program enum, for tables and JSON.
-pub fn name(value: impl std::fmt::Debug) -> String {
-    format!("{value:?}")
 }
 
 #[cfg(test)]

@@ -3,12 +3,15 @@
 
 use super::{ClassArg, Outcome, Session, CLASSES};
 use crate::tokens::{associated_account, create_mint, mint_to, Mint};
+use crate::view::{as_name, as_proposed_key, as_text, as_texts, Indented};
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
 use anyhow::{bail, ensure, Context, Result};
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::Serialize;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+use std::fmt;
 use std::path::PathBuf;
 use tessera::instructions::InitializeNetworkArgs;
 use tessera::state::{
@@ -33,14 +36,7 @@ pub enum NetworkCommand {
     /// Changes parameters (authority only); flags left out keep their current value.
     SetParams(ParamsArgs),
     /// Replaces the attestor set (authority only).
-    SetAttestors {
-        /// An attestor's ed25519 public key; repeat for each (at most 8; none disables attestation).
-        #[arg(long = "attestor")]
-        attestors: Vec<Pubkey>,
-        /// Distinct attestor signatures a receipt needs (1..=number of attestors; 0 with none).
-        #[arg(long)]
-        threshold: u8,
-    },
+    SetAttestors(AttestorsArgs),
     /// Pauses new jobs/registrations/stake, settlements and/or claims (authority only); with no
     /// flag, all three. Exits (unstake, withdraw, cancel, close) never pause.
     Pause(PauseArgs),
@@ -48,18 +44,51 @@ pub enum NetworkCommand {
     Unpause(PauseArgs),
     /// Proposes a new treasury, the owner of the fee accounts (authority only); it takes over
     /// once it runs `tessera network accept-treasury`.
-    ProposeTreasury {
-        /// The proposed treasury wallet.
-        #[arg(required_unless_present = "withdraw")]
-        treasury: Option<Pubkey>,
-        /// Withdraw the pending proposal instead.
-        #[arg(long, conflicts_with = "treasury")]
-        withdraw: bool,
-    },
+    ProposeTreasury(ProposeTreasuryArgs),
     /// Becomes the treasury the authority proposed, signed by that wallet (--keypair).
     AcceptTreasury,
 }
 
+impl NetworkCommand {
+    pub fn run(&self, session: &Session) -> Result<Outcome> {
+        match self {
+            NetworkCommand::Init(args) => Outcome::view(&init(session, args)?),
+            NetworkCommand::Show { only } => Outcome::view(&show(session, *only)?),
+            NetworkCommand::SetParams(args) => Outcome::view(&set_params(session, args)?),
+            NetworkCommand::SetAttestors(args) => Outcome::view(&set_attestors(session, args)?),
+            NetworkCommand::Pause(flags) => Outcome::view(&set_pause(session, flags, true)?),
+            NetworkCommand::Unpause(flags) => Outcome::view(&set_pause(session, flags, false)?),
+            NetworkCommand::ProposeTreasury(args) => {
+                Outcome::view(&propose_treasury(session, args)?)
+            }
+            NetworkCommand::AcceptTreasury => Outcome::view(&accept_treasury(session)?),
+        }
+    }
+}
+
+/// A new attestor set.
+#[derive(Args)]
+pub struct AttestorsArgs {
+    /// An attestor's ed25519 public key; repeat for each (at most 8; none disables attestation).
+    #[arg(long = "attestor")]
+    pub attestors: Vec<Pubkey>,
+    /// Distinct attestor signatures a receipt needs (1..=number of attestors; 0 with none).
+    #[arg(long)]
+    pub threshold: u8,
+}
+
+/// A treasury proposal, or its withdrawal.
+#[derive(Args)]
+pub struct ProposeTreasuryArgs {
+    /// The proposed treasury wallet.
+    #[arg(required_unless_present = "withdraw")]
+    pub treasury: Option<Pubkey>,
+    /// Withdraw the pending proposal instead.
+    #[arg(long, conflicts_with = "treasury")]
+    pub withdraw: bool,
+}
+
+/// The activities a pause or an unpause touches; none named means all three.
 #[derive(Args)]
 pub struct PauseArgs {
     /// New jobs, registrations and stake.
@@ -111,6 +140,7 @@ pub struct ParamsArgs {
     pub class_weight: Vec<(ClassArg, String)>,
 }
 
+/// A new network: its parameters, reward mint, treasury and emission schedule.
 #[derive(Args)]
 pub struct InitArgs {
     #[command(flatten)]
@@ -290,6 +320,21 @@ pub fn check_params(params: &NetworkParams) -> Result<()> {
     Ok(())
 }
 
+impl InitArgs {
+    /// The emission schedule the flags describe, in the reward mint's `decimals`.
+    fn emission(&self, decimals: u8) -> Result<EmissionSchedule> {
+        let amount = |text: &str, flag: &str| {
+            crate::tokens::parse_amount(text, decimals).with_context(|| flag.to_string())
+        };
+        Ok(EmissionSchedule {
+            initial_per_epoch: amount(&self.initial_emission, "--initial-emission")?,
+            decay_bps: self.decay_bps,
+            decay_every_epochs: self.decay_every,
+            supply_cap: amount(&self.supply_cap, "--supply-cap")?,
+        })
+    }
+}
+
 /// The reward mint a new network will use.
 pub enum RewardMint<'a> {
     /// An existing mint whose current mint authority, `authority`, signs the handover;
@@ -318,10 +363,8 @@ pub fn check_adoptable(
         .ledger
         .account(mint)?
         .with_context(|| format!("no mint at {mint}: check the address"))?;
-    let info = Mint::parse(mint, &account.owner, &account.data)?;
-    let holder = (account.data[0..4] == [1, 0, 0, 0])
-        .then(|| Pubkey::try_from(&account.data[4..36]).ok())
-        .flatten();
+    let (info, state) = Mint::unpack(mint, &account.owner, &account.data)?;
+    let holder: Option<Pubkey> = state.mint_authority.into();
     let network_mint_authority = pda::mint_authority(&pda::network(network_id));
     ensure!(
         holder != Some(network_mint_authority),
@@ -341,7 +384,7 @@ pub fn check_adoptable(
          authority signs the handover to the network; pass its keypair with {authority_flag}"
     );
     ensure!(
-        account.data[46..50] == [0, 0, 0, 0],
+        state.freeze_authority.is_none(),
         "{mint} has a freeze authority: a reward mint may not be freezable"
     );
     Ok(info.key)
@@ -358,52 +401,18 @@ pub fn initialize(
     params: NetworkParams,
     emission: EmissionSchedule,
 ) -> Result<(Pubkey, Pubkey)> {
-    let ledger = session.ledger;
-    let authority = session.signer();
     let network = pda::network(network_id);
-    if ledger.exists(&network)? {
+    if session.ledger.exists(&network)? {
         bail!("network {network_id} already exists at {network}: choose a free id with --network");
     }
     check_params(&params)?;
     check_emission(&emission)?;
-    let mut instructions = Vec::new();
     let mint_keypair = Keypair::new();
-    let mut signers: Vec<&Keypair> = Vec::new();
-    let (mint, reward_mint_authority) = match reward {
-        RewardMint::Adopt {
-            mint,
-            authority: mint_authority,
-            authority_flag,
-        } => {
-            let signer = mint_authority.pubkey();
-            let key = check_adoptable(session, network_id, &mint, &signer, authority_flag)?;
-            if signer != authority {
-                signers.push(mint_authority);
-            }
-            (key, signer)
-        }
-        RewardMint::Create {
-            decimals,
-            allocation,
-        } => {
-            let key = MintRef {
-                mint: mint_keypair.pubkey(),
-                token_program: spl_token_interface::ID,
-            };
-            let rent = ledger.rent_exempt(crate::tokens::MINT_LEN)?;
-            instructions.extend(create_mint(&authority, key, &authority, decimals, rent)?);
-            if allocation > 0 {
-                let (account, create) = associated_account(&authority, &authority, key);
-                instructions.push(create);
-                instructions.push(mint_to(key, &account, &authority, allocation)?);
-            }
-            signers.push(&mint_keypair);
-            (key, authority)
-        }
-    };
+    let (mut instructions, mint, mint_authority, signers) =
+        reward_mint_setup(session, network_id, reward, &mint_keypair)?;
     instructions.push(ix::initialize_network(
-        &authority,
-        &reward_mint_authority,
+        &session.signer(),
+        &mint_authority,
         mint,
         InitializeNetworkArgs {
             network_id,
@@ -412,209 +421,54 @@ pub fn initialize(
             emission,
         },
     ));
-    ledger
-        .send(&instructions, &signers)
+    session
+        .send_with(&instructions, &signers)
         .with_context(|| format!("creating network {network_id}"))?;
     Ok((network, mint.mint))
 }
 
-impl NetworkCommand {
-    pub fn run(&self, session: &Session) -> Result<Outcome> {
-        match self {
-            NetworkCommand::Init(args) => init(session, args),
-            NetworkCommand::Show { only } => show(session, *only),
-            NetworkCommand::SetParams(args) => {
-                let (address, network) = session.network()?;
-                ensure_authority(session, &network)?;
-                ensure!(
-                    args.epoch_secs
-                        .is_none_or(|secs| secs == network.params.epoch_length_secs),
-                    "the epoch length of a running network is fixed (epochs already counted \
-                     would move); leave --epoch-secs out"
-                );
-                let reward = session.reward_mint(&network)?;
-                let params = args.apply(network.params, reward.decimals)?;
-                session.ledger.send(
-                    &[ix::update_parameters(&session.signer(), &address, params)],
-                    &[],
-                )?;
-                Ok(Outcome::new(
-                    format!("network {} parameters updated", network.network_id),
-                    params_json(&params, &reward),
-                ))
-            }
-            NetworkCommand::SetAttestors {
-                attestors,
-                threshold,
-            } => {
-                let (address, network) = session.network()?;
-                ensure_authority(session, &network)?;
-                check_attestors(attestors, *threshold)?;
-                session.ledger.send(
-                    &[ix::set_attestors(
-                        &session.signer(),
-                        &address,
-                        attestors.clone(),
-                        *threshold,
-                    )],
-                    &[],
-                )?;
-                Ok(Outcome::new(
-                    format!(
-                        "network {}: {threshold} of {} attestors now vouch for receipts",
-                        network.network_id,
-                        attestors.len()
-                    ),
-                    json!({
-                        "attestors": attestors.iter().map(Pubkey::to_string).collect::<Vec<_>>(),
-                        "threshold": threshold,
-                        "version": network.attestors.version + 1,
-                    }),
-                ))
-            }
-            NetworkCommand::Pause(flags) | NetworkCommand::Unpause(flags) => {
-                let pausing = matches!(self, NetworkCommand::Pause(_));
-                let (address, network) = session.network()?;
-                ensure_authority(session, &network)?;
-                let all = !(flags.new_jobs || flags.settlements || flags.claims);
-                let mut pause = network.pause;
-                for (chosen, slot) in [
-                    (flags.new_jobs, &mut pause.new_jobs),
-                    (flags.settlements, &mut pause.settlements),
-                    (flags.claims, &mut pause.claims),
-                ] {
-                    if all || chosen {
-                        *slot = pausing;
-                    }
-                }
-                session
-                    .ledger
-                    .send(&[ix::set_pause(&session.signer(), &address, pause)], &[])?;
-                Ok(Outcome::new(
-                    format!(
-                        "network {} pause: {}",
-                        network.network_id,
-                        pause_text(&pause)
-                    ),
-                    pause_json(&pause),
-                ))
-            }
-            NetworkCommand::ProposeTreasury { treasury, withdraw } => {
-                let (address, network) = session.network()?;
-                ensure_authority(session, &network)?;
-                let proposed = match (treasury, withdraw) {
-                    (Some(treasury), false) => *treasury,
-                    _ => Pubkey::default(),
-                };
-                if *withdraw {
-                    ensure!(
-                        network.pending_treasury != Pubkey::default(),
-                        "network {} has no treasury proposal to withdraw",
-                        network.network_id
-                    );
-                } else {
-                    ensure!(
-                        proposed != Pubkey::default(),
-                        "the default pubkey cannot be a treasury: to withdraw a proposal, pass \
-                         --withdraw"
-                    );
-                    ensure!(
-                        proposed != network.treasury,
-                        "{proposed} already is network {}'s treasury",
-                        network.network_id
-                    );
-                }
-                session.ledger.send(
-                    &[ix::propose_treasury(&session.signer(), &address, &proposed)],
-                    &[],
-                )?;
-                let text = if *withdraw {
-                    format!(
-                        "network {}: the proposal of treasury {} is withdrawn",
-                        network.network_id, network.pending_treasury
-                    )
-                } else {
-                    format!(
-                        "network {}: treasury {proposed} proposed; it takes over once it runs \
-                         `tessera network accept-treasury` (signed by its --keypair)",
-                        network.network_id
-                    )
-                };
-                Ok(Outcome::new(
-                    text,
-                    json!({
-                        "network": address.to_string(),
-                        "treasury": network.treasury.to_string(),
-                        "pending_treasury": pending_json(&proposed),
-                    }),
-                ))
-            }
-            NetworkCommand::AcceptTreasury => {
-                let (address, network) = session.network()?;
-                let me = session.signer();
-                ensure!(
-                    network.pending_treasury != Pubkey::default(),
-                    "network {} has no proposed treasury: its authority {} proposes one with \
-                     `tessera network propose-treasury PUBKEY`",
-                    network.network_id,
-                    network.authority
-                );
-                ensure!(
-                    network.pending_treasury == me,
-                    "only the proposed treasury {} may accept; --keypair is {me}",
-                    network.pending_treasury
-                );
-                session
-                    .ledger
-                    .send(&[ix::accept_treasury(&me, &address)], &[])?;
-                Ok(Outcome::new(
-                    format!(
-                        "network {}: {me} is the treasury (was {}); fees of jobs closed from \
-                         now on go to it",
-                        network.network_id, network.treasury
-                    ),
-                    json!({
-                        "network": address.to_string(),
-                        "treasury": me.to_string(),
-                        "previous_treasury": network.treasury.to_string(),
-                    }),
-                ))
-            }
+/// What a new network's transaction does with its reward mint before `initialize_network`:
+/// the instructions that create and allocate a new mint at `new_mint` (nothing to adopt one),
+/// the mint, who holds its mint authority, and who else signs.
+fn reward_mint_setup<'a>(
+    session: &Session,
+    network_id: u64,
+    reward: RewardMint<'a>,
+    new_mint: &'a Keypair,
+) -> Result<(Vec<Instruction>, MintRef, Pubkey, Vec<&'a Keypair>)> {
+    let authority = session.signer();
+    match reward {
+        RewardMint::Adopt {
+            mint,
+            authority: mint_authority,
+            authority_flag,
+        } => {
+            let holder = mint_authority.pubkey();
+            let key = check_adoptable(session, network_id, &mint, &holder, authority_flag)?;
+            let signers = if holder == authority {
+                vec![]
+            } else {
+                vec![mint_authority]
+            };
+            Ok((vec![], key, holder, signers))
         }
-    }
-}
-
-/// A proposed key in JSON: null when none is proposed.
-fn pending_json(key: &Pubkey) -> serde_json::Value {
-    if *key == Pubkey::default() {
-        serde_json::Value::Null
-    } else {
-        json!(key.to_string())
-    }
-}
-
-fn settlement_pauses_json(pauses: &SettlementPauses) -> serde_json::Value {
-    json!({
-        "running": pauses.running(),
-        "latest_started_at": pauses.latest_started_at,
-        "latest_ended_at": pauses.latest_ended_at,
-        "ended_secs": pauses.ended_secs,
-    })
-}
-
-fn settlement_pauses_text(pauses: &SettlementPauses) -> String {
-    if pauses.running() {
-        format!(
-            "settlements paused since {} ({} s paused before)",
-            pauses.latest_started_at, pauses.ended_secs
-        )
-    } else if pauses.latest_started_at == 0 {
-        "settlements never paused".into()
-    } else {
-        format!(
-            "settlements paused {} s in all, latest from {} to {}",
-            pauses.ended_secs, pauses.latest_started_at, pauses.latest_ended_at
-        )
+        RewardMint::Create {
+            decimals,
+            allocation,
+        } => {
+            let key = MintRef {
+                mint: new_mint.pubkey(),
+                token_program: spl_token_interface::ID,
+            };
+            let rent = session.ledger.rent_exempt(crate::tokens::MINT_LEN)?;
+            let mut instructions = create_mint(&authority, key, &authority, decimals, rent)?;
+            if allocation > 0 {
+                let (account, create) = associated_account(&authority, &authority, key);
+                instructions.push(create);
+                instructions.push(mint_to(key, &account, &authority, allocation)?);
+            }
+            Ok((instructions, key, authority, vec![new_mint]))
+        }
     }
 }
 
@@ -665,71 +519,19 @@ fn ensure_authority(session: &Session, network: &Network) -> Result<()> {
     Ok(())
 }
 
-fn pause_json(pause: &PauseFlags) -> serde_json::Value {
-    json!({
-        "new_jobs": pause.new_jobs,
-        "settlements": pause.settlements,
-        "claims": pause.claims,
-    })
-}
-
-fn pause_text(pause: &PauseFlags) -> String {
-    let paused: Vec<&str> = [
-        (pause.new_jobs, "new jobs"),
-        (pause.settlements, "settlements"),
-        (pause.claims, "claims"),
-    ]
-    .into_iter()
-    .filter_map(|(on, what)| on.then_some(what))
-    .collect();
-    if paused.is_empty() {
-        "nothing paused".into()
-    } else {
-        format!("{} paused", paused.join(", "))
-    }
-}
-
-fn init(session: &Session, args: &InitArgs) -> Result<Outcome> {
+/// `network init`: creates network --network and, unless adopting one, its reward mint.
+pub fn init(session: &Session, args: &InitArgs) -> Result<NetworkCreated> {
     let named_authority = args
         .mint_authority
         .as_deref()
         .map(crate::ledger::read_keypair)
         .transpose()
         .context("--mint-authority")?;
-    let (reward, decimals) = match args.reward_mint {
-        Some(mint) => (
-            RewardMint::Adopt {
-                mint,
-                authority: named_authority.as_ref().unwrap_or(session.keypair()),
-                authority_flag: if named_authority.is_some() {
-                    "--mint-authority"
-                } else {
-                    "--mint-authority (default: --keypair)"
-                },
-            },
-            session.ledger.mint(&mint)?.decimals,
-        ),
-        None => (
-            RewardMint::Create {
-                decimals: args.decimals,
-                allocation: crate::tokens::parse_amount(&args.allocation, args.decimals)
-                    .context("--allocation")?,
-            },
-            args.decimals,
-        ),
-    };
+    let (reward, decimals) = reward_mint_of(session, args, named_authority.as_ref())?;
     let params = args.params.for_new_network(decimals)?;
-    let amount = |text: &str, flag: &str| {
-        crate::tokens::parse_amount(text, decimals).with_context(|| flag.to_string())
-    };
-    let emission = EmissionSchedule {
-        initial_per_epoch: amount(&args.initial_emission, "--initial-emission")?,
-        decay_bps: args.decay_bps,
-        decay_every_epochs: args.decay_every,
-        supply_cap: amount(&args.supply_cap, "--supply-cap")?,
-    };
+    let emission = args.emission(decimals)?;
     let treasury = args.treasury.unwrap_or(session.signer());
-    let (network, mint) = initialize(
+    let (address, reward_mint) = initialize(
         session,
         session.network_id,
         reward,
@@ -737,138 +539,583 @@ fn init(session: &Session, args: &InitArgs) -> Result<Outcome> {
         params,
         emission,
     )?;
-    Ok(Outcome::new(
-        format!(
-            "network {} created at {network}\n  authority {}\n  reward mint \
-                {mint}\n  treasury {treasury}",
-            session.network_id,
-            session.signer()
-        ),
-        json!({
-            "network_id": session.network_id,
-            "address": network.to_string(),
-            "authority": session.signer().to_string(),
-            "reward_mint": mint.to_string(),
-            "treasury": treasury.to_string(),
-        }),
-    ))
-}
-
-fn params_json(params: &NetworkParams, reward: &Mint) -> serde_json::Value {
-    json!({
-        "epoch_length_secs": params.epoch_length_secs,
-        "unbonding_period_secs": params.unbonding_period_secs,
-        "dispute_window_secs": params.dispute_window_secs,
-        "receipt_max_age_secs": params.receipt_max_age_secs,
-        "protocol_fee_bps": params.protocol_fee_bps,
-        "jail_after_lost_disputes": params.jail_after_lost_disputes,
-        "start_timeout_secs": params.start_timeout_secs,
-        "classes": params
-            .classes
-            .iter()
-            .zip(CLASSES)
-            .map(|(class, label)| json!({
-                "class": format!("{label:?}"),
-                "min_stake": reward.format(class.min_stake),
-                "stake_per_job": reward.format(class.stake_per_job),
-                "emission_weight_bps": class.emission_weight_bps,
-            }))
-            .collect::<Vec<_>>(),
+    Ok(NetworkCreated {
+        network_id: session.network_id,
+        address,
+        authority: session.signer(),
+        reward_mint,
+        treasury,
     })
 }
 
-fn show(session: &Session, only: bool) -> Result<Outcome> {
+/// The reward mint `network init` asks for, and its decimals: --reward-mint adopted with the
+/// signature of `named_authority` (--mint-authority, default the signer), or a new one.
+fn reward_mint_of<'k>(
+    session: &Session<'k>,
+    args: &InitArgs,
+    named_authority: Option<&'k Keypair>,
+) -> Result<(RewardMint<'k>, u8)> {
+    let Some(mint) = args.reward_mint else {
+        let allocation =
+            crate::tokens::parse_amount(&args.allocation, args.decimals).context("--allocation")?;
+        let create = RewardMint::Create {
+            decimals: args.decimals,
+            allocation,
+        };
+        return Ok((create, args.decimals));
+    };
+    let adopt = RewardMint::Adopt {
+        mint,
+        authority: named_authority.unwrap_or(session.keypair()),
+        authority_flag: if named_authority.is_some() {
+            "--mint-authority"
+        } else {
+            "--mint-authority (default: --keypair)"
+        },
+    };
+    Ok((adopt, session.ledger.mint(&mint)?.decimals))
+}
+
+/// `network show`: every network, or only --network.
+pub fn show(session: &Session, only: bool) -> Result<NetworkList> {
     let networks: Vec<(Pubkey, Network)> = if only {
         vec![session.network()?]
     } else {
         session.ledger.all()?
     };
-    let mut text = String::new();
-    let mut rows = Vec::new();
-    for (address, n) in networks {
-        let reward = session.reward_mint(&n)?;
-        let attestors: Vec<String> = n.attestors.keys[..n.attestors.count as usize]
-            .iter()
-            .map(Pubkey::to_string)
-            .collect();
-        let treasury_proposal = if n.pending_treasury == Pubkey::default() {
-            String::new()
-        } else {
-            format!(" (proposed: {})", n.pending_treasury)
-        };
-        let classes: Vec<String> = n
-            .params
-            .classes
-            .iter()
-            .zip(CLASSES)
-            .map(|(class, label)| {
-                format!(
-                    "\n  {label:?}: min stake {}, {} per running job, weight {} bps",
-                    reward.format(class.min_stake),
-                    reward.format(class.stake_per_job),
-                    class.emission_weight_bps
-                )
-            })
-            .collect();
-        text += &format!(
-            "network {} at {address}\n  authority {}, treasury {}{treasury_proposal}\n  \
-                reward mint {} (supply at genesis {}), emitted {}\n  {} providers, {} open \
-                jobs, staked {}, unbonding {}, slashed {}\n  epochs of {} s since {}; fee {} \
-                bps; {}; {}\n  start timeout {} s, dispute window {} s, unbonding {} s, jail \
-                after {} strikes{}\n  attestors: {} of {} (version {})\n",
-            n.network_id,
-            n.authority,
-            n.treasury,
-            n.reward_mint,
-            reward.format(n.genesis_supply),
-            reward.format(n.totals.emitted),
-            n.totals.providers,
-            n.totals.open_jobs,
-            reward.format(n.totals.staked),
-            reward.format(n.totals.unbonding),
-            reward.format(n.totals.slashed),
-            n.params.epoch_length_secs,
-            n.genesis_at,
-            n.params.protocol_fee_bps,
-            pause_text(&n.pause),
-            settlement_pauses_text(&n.settlement_pauses),
-            n.params.start_timeout_secs,
-            n.params.dispute_window_secs,
-            n.params.unbonding_period_secs,
-            n.params.jail_after_lost_disputes,
-            classes.concat(),
-            n.attestors.threshold,
-            attestors.len(),
-            n.attestors.version,
+    let views = networks
+        .iter()
+        .map(|(address, network)| {
+            let reward = session.reward_mint(network)?;
+            Ok(NetworkView::of(address, network, &reward))
+        })
+        .collect::<Result<_>>()?;
+    Ok(NetworkList(views))
+}
+
+/// `network set-params`: the authority changes the parameters the flags name.
+pub fn set_params(session: &Session, args: &ParamsArgs) -> Result<ParamsUpdated> {
+    let (address, network) = session.network()?;
+    ensure_authority(session, &network)?;
+    ensure!(
+        args.epoch_secs
+            .is_none_or(|secs| secs == network.params.epoch_length_secs),
+        "the epoch length of a running network is fixed (epochs already counted would move); \
+         leave --epoch-secs out"
+    );
+    let reward = session.reward_mint(&network)?;
+    let params = args.apply(network.params, reward.decimals)?;
+    session.send(&[ix::update_parameters(&session.signer(), &address, params)])?;
+    Ok(ParamsUpdated {
+        network_id: network.network_id,
+        params: ParamsView::of(&params, &reward),
+    })
+}
+
+/// `network set-attestors`: the authority replaces the attestor set.
+pub fn set_attestors(session: &Session, args: &AttestorsArgs) -> Result<AttestorsSet> {
+    let (address, network) = session.network()?;
+    ensure_authority(session, &network)?;
+    check_attestors(&args.attestors, args.threshold)?;
+    session.send(&[ix::set_attestors(
+        &session.signer(),
+        &address,
+        args.attestors.clone(),
+        args.threshold,
+    )])?;
+    Ok(AttestorsSet {
+        network_id: network.network_id,
+        attestors: args.attestors.clone(),
+        threshold: args.threshold,
+        version: network.attestors.version + 1,
+    })
+}
+
+/// `network pause` (`pausing`) and `network unpause`: the flags chosen, or all three.
+pub fn set_pause(session: &Session, flags: &PauseArgs, pausing: bool) -> Result<PauseSet> {
+    let (address, network) = session.network()?;
+    ensure_authority(session, &network)?;
+    let all = !(flags.new_jobs || flags.settlements || flags.claims);
+    let mut pause = network.pause;
+    for (chosen, slot) in [
+        (flags.new_jobs, &mut pause.new_jobs),
+        (flags.settlements, &mut pause.settlements),
+        (flags.claims, &mut pause.claims),
+    ] {
+        if all || chosen {
+            *slot = pausing;
+        }
+    }
+    session.send(&[ix::set_pause(&session.signer(), &address, pause)])?;
+    Ok(PauseSet {
+        network_id: network.network_id,
+        pause: pause.into(),
+    })
+}
+
+/// `network propose-treasury`: the authority proposes a treasury, or withdraws the proposal.
+pub fn propose_treasury(session: &Session, args: &ProposeTreasuryArgs) -> Result<TreasuryProposed> {
+    let (address, network) = session.network()?;
+    ensure_authority(session, &network)?;
+    let proposed = match (args.treasury, args.withdraw) {
+        (Some(treasury), false) => treasury,
+        _ => Pubkey::default(),
+    };
+    if args.withdraw {
+        ensure!(
+            network.pending_treasury != Pubkey::default(),
+            "network {} has no treasury proposal to withdraw",
+            network.network_id
         );
-        rows.push(json!({
-            "address": address.to_string(),
-            "network_id": n.network_id,
-            "authority": n.authority.to_string(),
-            "treasury": n.treasury.to_string(),
-            "pending_treasury": pending_json(&n.pending_treasury),
-            "reward_mint": n.reward_mint.to_string(),
-            "genesis_at": n.genesis_at,
-            "params": params_json(&n.params, &reward),
-            "attestors": attestors,
-            "attestor_threshold": n.attestors.threshold,
-            "attestor_version": n.attestors.version,
-            "pause": pause_json(&n.pause),
-            "settlement_pauses": settlement_pauses_json(&n.settlement_pauses),
-            "providers": n.totals.providers,
-            "open_jobs": n.totals.open_jobs,
-            "staked": reward.format(n.totals.staked),
-            "unbonding": reward.format(n.totals.unbonding),
-            "emitted": reward.format(n.totals.emitted),
-            "slashed": reward.format(n.totals.slashed),
-            "jobs_created": n.totals.jobs_created,
-        }));
+    } else {
+        ensure!(
+            proposed != Pubkey::default(),
+            "the default pubkey cannot be a treasury: to withdraw a proposal, pass --withdraw"
+        );
+        ensure!(
+            proposed != network.treasury,
+            "{proposed} already is network {}'s treasury",
+            network.network_id
+        );
     }
-    if rows.is_empty() {
-        text = "no networks on this ledger: run `tessera quickstart` or `tessera network init`\n"
-            .into();
+    session.send(&[ix::propose_treasury(&session.signer(), &address, &proposed)])?;
+    Ok(TreasuryProposed {
+        network_id: network.network_id,
+        network: address,
+        treasury: network.treasury,
+        pending_treasury: proposed,
+        withdrawn: args.withdraw.then_some(network.pending_treasury),
+    })
+}
+
+/// `network accept-treasury`: the proposed treasury takes over.
+pub fn accept_treasury(session: &Session) -> Result<TreasuryAccepted> {
+    let (address, network) = session.network()?;
+    let me = session.signer();
+    ensure!(
+        network.pending_treasury != Pubkey::default(),
+        "network {} has no proposed treasury: its authority {} proposes one with `tessera \
+         network propose-treasury PUBKEY`",
+        network.network_id,
+        network.authority
+    );
+    ensure!(
+        network.pending_treasury == me,
+        "only the proposed treasury {} may accept; --keypair is {me}",
+        network.pending_treasury
+    );
+    session.send(&[ix::accept_treasury(&me, &address)])?;
+    Ok(TreasuryAccepted {
+        network_id: network.network_id,
+        network: address,
+        treasury: me,
+        previous_treasury: network.treasury,
+    })
+}
+
+/// `network init`: the network created.
+#[derive(Serialize)]
+pub struct NetworkCreated {
+    pub network_id: u64,
+    #[serde(serialize_with = "as_text")]
+    pub address: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub authority: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub reward_mint: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub treasury: Pubkey,
+}
+
+impl fmt::Display for NetworkCreated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "network {} created at {}\n  authority {}\n  reward mint {}\n  treasury {}",
+            self.network_id, self.address, self.authority, self.reward_mint, self.treasury
+        )
     }
-    Ok(Outcome::new(text.trim_end(), json!(rows)))
+}
+
+/// `network show`: the networks, in the order the ledger lists them.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct NetworkList(pub Vec<NetworkView>);
+
+impl fmt::Display for NetworkList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return write!(
+                f,
+                "no networks on this ledger: run `tessera quickstart` or `tessera network init`"
+            );
+        }
+        let blocks: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "{}", blocks.join("\n"))
+    }
+}
+
+/// A network, amounts in its reward mint's decimals.
+#[derive(Serialize)]
+pub struct NetworkView {
+    #[serde(serialize_with = "as_text")]
+    pub address: Pubkey,
+    pub network_id: u64,
+    #[serde(serialize_with = "as_text")]
+    pub authority: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub treasury: Pubkey,
+    #[serde(serialize_with = "as_proposed_key")]
+    pub pending_treasury: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub reward_mint: Pubkey,
+    pub genesis_at: i64,
+    /// Reward tokens in circulation when the network took the mint (text only).
+    #[serde(skip)]
+    pub genesis_supply: String,
+    pub params: ParamsView,
+    #[serde(serialize_with = "as_texts")]
+    pub attestors: Vec<Pubkey>,
+    pub attestor_threshold: u8,
+    pub attestor_version: u32,
+    pub pause: PauseView,
+    pub settlement_pauses: SettlementPausesView,
+    pub providers: u64,
+    pub open_jobs: u64,
+    pub staked: String,
+    pub unbonding: String,
+    pub emitted: String,
+    pub slashed: String,
+    pub jobs_created: u64,
+}
+
+impl NetworkView {
+    /// The view of `network` at `address`, whose reward mint is `reward`.
+    pub fn of(address: &Pubkey, network: &Network, reward: &Mint) -> Self {
+        let totals = &network.totals;
+        Self {
+            address: *address,
+            network_id: network.network_id,
+            authority: network.authority,
+            treasury: network.treasury,
+            pending_treasury: network.pending_treasury,
+            reward_mint: network.reward_mint,
+            genesis_at: network.genesis_at,
+            genesis_supply: reward.format(network.genesis_supply),
+            params: ParamsView::of(&network.params, reward),
+            attestors: network.attestors.keys[..network.attestors.count as usize].to_vec(),
+            attestor_threshold: network.attestors.threshold,
+            attestor_version: network.attestors.version,
+            pause: network.pause.into(),
+            settlement_pauses: network.settlement_pauses.into(),
+            providers: totals.providers,
+            open_jobs: totals.open_jobs,
+            staked: reward.format(totals.staked),
+            unbonding: reward.format(totals.unbonding),
+            emitted: reward.format(totals.emitted),
+            slashed: reward.format(totals.slashed),
+            jobs_created: totals.jobs_created,
+        }
+    }
+}
+
+impl fmt::Display for NetworkView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let params = &self.params;
+        write!(
+            f,
+            "network {} at {}\n  authority {}, treasury {}",
+            self.network_id, self.address, self.authority, self.treasury
+        )?;
+        if self.pending_treasury != Pubkey::default() {
+            write!(f, " (proposed: {})", self.pending_treasury)?;
+        }
+        write!(
+            f,
+            "\n  reward mint {} (supply at genesis {}), emitted {}\n  {} providers, {} open \
+             jobs, staked {}, unbonding {}, slashed {}\n  epochs of {} s since {}; fee {} bps; \
+             {}; {}\n  start timeout {} s, dispute window {} s, unbonding {} s, jail after {} \
+             strikes",
+            self.reward_mint,
+            self.genesis_supply,
+            self.emitted,
+            self.providers,
+            self.open_jobs,
+            self.staked,
+            self.unbonding,
+            self.slashed,
+            params.epoch_length_secs,
+            self.genesis_at,
+            params.protocol_fee_bps,
+            self.pause,
+            self.settlement_pauses,
+            params.start_timeout_secs,
+            params.dispute_window_secs,
+            params.unbonding_period_secs,
+            params.jail_after_lost_disputes,
+        )?;
+        let classes: Vec<String> = params.classes.iter().map(ToString::to_string).collect();
+        write!(
+            f,
+            "{}\n  attestors: {} of {} (version {})",
+            Indented(&classes),
+            self.attestor_threshold,
+            self.attestors.len(),
+            self.attestor_version
+        )
+    }
+}
+
+/// A network's parameters, amounts in its reward mint's decimals.
+#[derive(Serialize)]
+pub struct ParamsView {
+    pub epoch_length_secs: i64,
+    pub unbonding_period_secs: i64,
+    pub dispute_window_secs: i64,
+    pub receipt_max_age_secs: i64,
+    pub protocol_fee_bps: u16,
+    pub jail_after_lost_disputes: u8,
+    pub start_timeout_secs: i64,
+    pub classes: Vec<ClassView>,
+}
+
+impl ParamsView {
+    /// The view of `params`, whose amounts are in `reward`'s decimals.
+    pub fn of(params: &NetworkParams, reward: &Mint) -> Self {
+        Self {
+            epoch_length_secs: params.epoch_length_secs,
+            unbonding_period_secs: params.unbonding_period_secs,
+            dispute_window_secs: params.dispute_window_secs,
+            receipt_max_age_secs: params.receipt_max_age_secs,
+            protocol_fee_bps: params.protocol_fee_bps,
+            jail_after_lost_disputes: params.jail_after_lost_disputes,
+            start_timeout_secs: params.start_timeout_secs,
+            classes: params
+                .classes
+                .iter()
+                .zip(CLASSES)
+                .map(|(class, label)| ClassView::of(label, class, reward))
+                .collect(),
+        }
+    }
+}
+
+/// One class's parameters.
+#[derive(Serialize)]
+pub struct ClassView {
+    #[serde(serialize_with = "as_name")]
+    pub class: ProviderClass,
+    pub min_stake: String,
+    pub stake_per_job: String,
+    pub emission_weight_bps: u32,
+}
+
+impl ClassView {
+    fn of(class: ProviderClass, params: &ClassParams, reward: &Mint) -> Self {
+        Self {
+            class,
+            min_stake: reward.format(params.min_stake),
+            stake_per_job: reward.format(params.stake_per_job),
+            emission_weight_bps: params.emission_weight_bps,
+        }
+    }
+}
+
+impl fmt::Display for ClassView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?}: min stake {}, {} per running job, weight {} bps",
+            self.class, self.min_stake, self.stake_per_job, self.emission_weight_bps
+        )
+    }
+}
+
+/// `network set-params`: the parameters now in force.
+#[derive(Serialize)]
+pub struct ParamsUpdated {
+    #[serde(skip)]
+    pub network_id: u64,
+    #[serde(flatten)]
+    pub params: ParamsView,
+}
+
+impl fmt::Display for ParamsUpdated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "network {} parameters updated", self.network_id)
+    }
+}
+
+/// `network set-attestors`: the new set and its version.
+#[derive(Serialize)]
+pub struct AttestorsSet {
+    #[serde(skip)]
+    pub network_id: u64,
+    #[serde(serialize_with = "as_texts")]
+    pub attestors: Vec<Pubkey>,
+    pub threshold: u8,
+    pub version: u32,
+}
+
+impl fmt::Display for AttestorsSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "network {}: {} of {} attestors now vouch for receipts",
+            self.network_id,
+            self.threshold,
+            self.attestors.len()
+        )
+    }
+}
+
+/// What a network pauses.
+#[derive(Serialize)]
+pub struct PauseView {
+    pub new_jobs: bool,
+    pub settlements: bool,
+    pub claims: bool,
+}
+
+impl From<PauseFlags> for PauseView {
+    fn from(pause: PauseFlags) -> Self {
+        Self {
+            new_jobs: pause.new_jobs,
+            settlements: pause.settlements,
+            claims: pause.claims,
+        }
+    }
+}
+
+impl fmt::Display for PauseView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let paused: Vec<&str> = [
+            (self.new_jobs, "new jobs"),
+            (self.settlements, "settlements"),
+            (self.claims, "claims"),
+        ]
+        .into_iter()
+        .filter_map(|(on, what)| on.then_some(what))
+        .collect();
+        if paused.is_empty() {
+            write!(f, "nothing paused")
+        } else {
+            write!(f, "{} paused", paused.join(", "))
+        }
+    }
+}
+
+/// `network pause` and `network unpause`: what is paused now.
+#[derive(Serialize)]
+pub struct PauseSet {
+    #[serde(skip)]
+    pub network_id: u64,
+    #[serde(flatten)]
+    pub pause: PauseView,
+}
+
+impl fmt::Display for PauseSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "network {} pause: {}", self.network_id, self.pause)
+    }
+}
+
+/// The network's clock of settlement pauses.
+#[derive(Serialize)]
+pub struct SettlementPausesView {
+    pub running: bool,
+    pub latest_started_at: i64,
+    pub latest_ended_at: i64,
+    pub ended_secs: i64,
+}
+
+impl From<SettlementPauses> for SettlementPausesView {
+    fn from(pauses: SettlementPauses) -> Self {
+        Self {
+            running: pauses.running(),
+            latest_started_at: pauses.latest_started_at,
+            latest_ended_at: pauses.latest_ended_at,
+            ended_secs: pauses.ended_secs,
+        }
+    }
+}
+
+impl fmt::Display for SettlementPausesView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.running {
+            write!(
+                f,
+                "settlements paused since {} ({} s paused before)",
+                self.latest_started_at, self.ended_secs
+            )
+        } else if self.latest_started_at == 0 {
+            write!(f, "settlements never paused")
+        } else {
+            write!(
+                f,
+                "settlements paused {} s in all, latest from {} to {}",
+                self.ended_secs, self.latest_started_at, self.latest_ended_at
+            )
+        }
+    }
+}
+
+/// `network propose-treasury`: the treasury, and the proposal now pending (none once
+/// withdrawn).
+#[derive(Serialize)]
+pub struct TreasuryProposed {
+    #[serde(skip)]
+    pub network_id: u64,
+    #[serde(serialize_with = "as_text")]
+    pub network: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub treasury: Pubkey,
+    #[serde(serialize_with = "as_proposed_key")]
+    pub pending_treasury: Pubkey,
+    /// The proposal withdrawn, when that is what happened.
+    #[serde(skip)]
+    pub withdrawn: Option<Pubkey>,
+}
+
+impl fmt::Display for TreasuryProposed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.withdrawn {
+            Some(withdrawn) => write!(
+                f,
+                "network {}: the proposal of treasury {withdrawn} is withdrawn",
+                self.network_id
+            ),
+            None => write!(
+                f,
+                "network {}: treasury {} proposed; it takes over once it runs `tessera network \
+                 accept-treasury` (signed by its --keypair)",
+                self.network_id, self.pending_treasury
+            ),
+        }
+    }
+}
+
+/// `network accept-treasury`: the new treasury and the one it replaced.
+#[derive(Serialize)]
+pub struct TreasuryAccepted {
+    #[serde(skip)]
+    pub network_id: u64,
+    #[serde(serialize_with = "as_text")]
+    pub network: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub treasury: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub previous_treasury: Pubkey,
+}
+
+impl fmt::Display for TreasuryAccepted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "network {}: {} is the treasury (was {}); fees of jobs closed from now on go to it",
+            self.network_id, self.treasury, self.previous_treasury
+        )
+    }
 }
 
 #[cfg(test)]

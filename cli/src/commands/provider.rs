@@ -1,37 +1,24 @@
 //! `tessera provider …` and `tessera stake …`: a provider's registration and its stake, signed
 //! by the owner's --keypair.
 
-use super::{ensure_open, name, parse_hash, when, Activity, ClassArg, Outcome, Session};
-use crate::tokens::associated_account;
+use super::{ensure_open, parse_hash, when, Activity, ClassArg, Outcome, Session};
+use crate::tokens::{associated_account, Mint};
+use crate::view::{as_name, as_text};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::Serialize;
+use std::fmt;
 use tessera::instructions::RegisterProviderArgs;
-use tessera::state::{Provider, ProviderSpec};
-use tessera_client::instructions as ix;
+use tessera::state::{Network, Provider, ProviderClass, ProviderSpec, ProviderStatus};
+use tessera_client::{filters, instructions as ix};
 
 #[derive(Subcommand)]
 pub enum ProviderCommand {
     /// Registers --keypair as a provider of one class on --network; optionally stakes at once.
-    Register {
-        /// The class: fixed for the provider's life.
-        #[arg(long, value_enum)]
-        class: ClassArg,
-        /// The ed25519 key the worker signs receipts with (default: the owner's own key).
-        #[arg(long)]
-        worker: Option<Pubkey>,
-        /// Reward tokens to stake in the same transaction (e.g. 1000 or 1000.5).
-        #[arg(long)]
-        stake: Option<String>,
-        #[command(flatten)]
-        spec: SpecArgs,
-    },
+    Register(RegisterArgs),
     /// Replaces the machine description of --keypair's provider.
-    Update {
-        #[command(flatten)]
-        spec: SpecArgs,
-    },
+    Update(SpecArgs),
     /// Points --keypair's provider at a new worker key (receipts signed by the old key stop
     /// settling).
     RotateKey {
@@ -40,13 +27,7 @@ pub enum ProviderCommand {
         worker: Pubkey,
     },
     /// Shows a provider: by address, or --keypair's (or --owner's) on --network.
-    Show {
-        /// The provider account.
-        address: Option<Pubkey>,
-        /// The provider's owner wallet.
-        #[arg(long, conflicts_with = "address")]
-        owner: Option<Pubkey>,
-    },
+    Show(ShowArgs),
     /// Lists the providers of --network.
     List,
     /// Closes --keypair's provider once nothing is staked, unbonding, active or disputed; rent
@@ -56,6 +37,19 @@ pub enum ProviderCommand {
         #[arg(long)]
         to: Option<Pubkey>,
     },
+}
+
+impl ProviderCommand {
+    pub fn run(&self, session: &Session) -> Result<Outcome> {
+        match self {
+            ProviderCommand::Register(args) => Outcome::view(&register(session, args)?),
+            ProviderCommand::Update(spec) => Outcome::view(&update(session, spec)?),
+            ProviderCommand::RotateKey { worker } => Outcome::view(&rotate_key(session, worker)?),
+            ProviderCommand::Show(args) => Outcome::view(&show(session, args)?),
+            ProviderCommand::List => Outcome::view(&list(session)?),
+            ProviderCommand::Deregister { to } => Outcome::view(&deregister(session, *to)?),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -84,6 +78,43 @@ pub enum StakeCommand {
         #[arg(long)]
         owner: Option<Pubkey>,
     },
+}
+
+impl StakeCommand {
+    pub fn run(&self, session: &Session) -> Result<Outcome> {
+        match self {
+            StakeCommand::Add { amount, from } => Outcome::view(&add(session, amount, *from)?),
+            StakeCommand::Unstake { amount } => Outcome::view(&unstake(session, amount)?),
+            StakeCommand::Withdraw { to } => Outcome::view(&withdraw(session, *to)?),
+            StakeCommand::Show { owner } => Outcome::view(&show_stake(session, *owner)?),
+        }
+    }
+}
+
+/// A new provider: its class, worker key, machine and first stake.
+#[derive(Args)]
+pub struct RegisterArgs {
+    /// The class: fixed for the provider's life.
+    #[arg(long, value_enum)]
+    pub class: ClassArg,
+    /// The ed25519 key the worker signs receipts with (default: the owner's own key).
+    #[arg(long)]
+    pub worker: Option<Pubkey>,
+    /// Reward tokens to stake in the same transaction (e.g. 1000 or 1000.5).
+    #[arg(long)]
+    pub stake: Option<String>,
+    #[command(flatten)]
+    pub spec: SpecArgs,
+}
+
+/// Which provider to show.
+#[derive(Args)]
+pub struct ShowArgs {
+    /// The provider account.
+    pub address: Option<Pubkey>,
+    /// The provider's owner wallet.
+    #[arg(long, conflicts_with = "address")]
+    pub owner: Option<Pubkey>,
 }
 
 /// A machine description as flags.
@@ -138,39 +169,6 @@ fn text_of(bytes: &[u8]) -> String {
         .to_string()
 }
 
-/// A provider in JSON, amounts in the reward mint's decimals.
-pub fn provider_json(
-    address: &Pubkey,
-    p: &Provider,
-    reward: &crate::tokens::Mint,
-) -> serde_json::Value {
-    json!({
-        "address": address.to_string(),
-        "network": p.network.to_string(),
-        "owner": p.owner.to_string(),
-        "worker_key": p.worker_key.to_string(),
-        "class": name(p.class),
-        "status": name(p.status),
-        "gpu_model": text_of(&p.spec.gpu_model),
-        "gpus": p.spec.gpu_count,
-        "vram_gib": p.spec.vram_gib,
-        "bandwidth_mbps": p.spec.bandwidth_mbps,
-        "region": text_of(&p.spec.region),
-        "stake": reward.format(p.stake),
-        "unbonding": reward.format(p.unbonding_amount),
-        "unbonding_ends_at": p.unbonding_ends_at,
-        "slashable_until": p.slashable_until,
-        "slashed": reward.format(p.slashed_total),
-        "settled_units": p.settled_units,
-        "service_units": p.service_units,
-        "active_jobs": p.active_jobs,
-        "jobs_completed": p.jobs_completed,
-        "lost_disputes": p.lost_disputes,
-        "no_shows": p.no_shows,
-        "open_disputes": p.open_disputes,
-    })
-}
-
 /// Refuses while the provider's stake backs attested work whose dispute window is open
 /// (`Provider::slashable_until`); `what` is the refused action.
 fn ensure_not_slashable(address: &Pubkey, provider: &Provider, now: i64, what: &str) -> Result<()> {
@@ -184,332 +182,646 @@ fn ensure_not_slashable(address: &Pubkey, provider: &Provider, now: i64, what: &
     Ok(())
 }
 
-impl ProviderCommand {
-    pub fn run(&self, session: &Session) -> Result<Outcome> {
-        let (network_key, network) = session.network()?;
-        let reward = session.reward_mint(&network)?;
-        let owner = session.signer();
-        let ledger = session.ledger;
-        match self {
-            ProviderCommand::Register {
-                class,
-                worker,
-                stake,
-                spec,
-            } => {
-                ensure_open(&network, Activity::NewJobs)?;
-                let address = tessera_client::pda::provider(&network_key, &owner);
-                if ledger.exists(&address)? {
-                    bail!(
-                        "{owner} already has a provider on network {} at {address}: change it \
-                        with `tessera provider update`",
-                        network.network_id
-                    );
-                }
-                let class_params = network.params.class((*class).into());
-                let mut instructions = vec![ix::register_provider(
-                    &owner,
-                    &network_key,
-                    reward.key,
-                    RegisterProviderArgs {
-                        class: (*class).into(),
-                        spec: spec.spec()?,
-                        worker_key: worker.unwrap_or(owner),
-                    },
-                )];
-                if let Some(amount) = stake {
-                    let amount = reward.parse_amount(amount).context("--stake")?;
-                    let source = reward.associated(&owner);
-                    session.ensure_balance(&source, &reward, amount, "--stake")?;
-                    instructions.push(ix::stake(&owner, &network_key, reward.key, &source, amount));
-                }
-                ledger.send(&instructions, &[])?;
-                let provider: Provider = ledger
-                    .fetch(&address)?
-                    .context("the provider is missing after registration")?;
-                let mut text = format!(
-                    "provider {address} registered ({class:?}) for {owner}; stake {}",
-                    reward.format(provider.stake)
-                );
-                if provider.stake < class_params.min_stake {
-                    text += &format!(
-                        "\n  it accepts jobs once staked to the class minimum {} (`tessera \
-                        stake add`)",
-                        reward.format(class_params.min_stake)
-                    );
-                }
-                Ok(Outcome::new(
-                    text,
-                    provider_json(&address, &provider, &reward),
-                ))
-            }
-            ProviderCommand::Update { spec } => {
-                let (address, _) = session.provider_of(&network_key, &owner)?;
-                ledger.send(
-                    &[ix::update_provider(&owner, &network_key, spec.spec()?)],
-                    &[],
-                )?;
-                let provider = session.provider_at(&address)?;
-                Ok(Outcome::new(
-                    format!("provider {address} updated"),
-                    provider_json(&address, &provider, &reward),
-                ))
-            }
-            ProviderCommand::RotateKey { worker } => {
-                let (address, _) = session.provider_of(&network_key, &owner)?;
-                ledger.send(&[ix::rotate_worker_key(&owner, &network_key, worker)], &[])?;
-                Ok(Outcome::new(
-                    format!("provider {address} now takes receipts signed by {worker}"),
-                    json!({"address": address.to_string(), "worker_key": worker.to_string()}),
-                ))
-            }
-            ProviderCommand::Show {
-                address,
-                owner: other,
-            } => {
-                let (address, provider) = match address {
-                    Some(address) => (*address, session.provider_at(address)?),
-                    None => session.provider_of(&network_key, &other.unwrap_or(owner))?,
-                };
-                let row = provider_json(&address, &provider, &reward);
-                let text = row
-                    .as_object()
-                    .map(|fields| {
-                        fields
-                            .iter()
-                            .map(|(k, v)| {
-                                format!(
-                                    "  {k}: {}",
-                                    v.as_str()
-                                        .map(str::to_string)
-                                        .unwrap_or_else(|| v.to_string())
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    })
-                    .unwrap_or_default();
-                Ok(Outcome::new(format!("provider {address}\n{text}"), row))
-            }
-            ProviderCommand::List => {
-                let providers: Vec<(Pubkey, Provider)> = ledger.all_where(&[(8, network_key)])?;
-                let mut text = format!(
-                    "{:<45} {:<10} {:<7} {:>16} {:>14} {:>6}",
-                    "provider", "class", "status", "stake", "settled units", "jobs"
-                );
-                for (address, p) in &providers {
-                    text += &format!(
-                        "\n{:<45} {:<10} {:<7} {:>16} {:>14} {:>6}",
-                        address.to_string(),
-                        name(p.class),
-                        name(p.status),
-                        reward.format(p.stake),
-                        p.settled_units,
-                        p.active_jobs
-                    );
-                }
-                if providers.is_empty() {
-                    text = format!(
-                        "network {} has no providers yet: `tessera provider register`",
-                        network.network_id
-                    );
-                }
-                Ok(Outcome::new(
-                    text,
-                    json!(providers
-                        .iter()
-                        .map(|(a, p)| provider_json(a, p, &reward))
-                        .collect::<Vec<_>>()),
-                ))
-            }
-            ProviderCommand::Deregister { to } => {
-                let (address, provider) = session.provider_of(&network_key, &owner)?;
-                ensure!(
-                    provider.stake == 0 && provider.unbonding_amount == 0,
-                    "provider {address} still holds {} staked and {} unbonding: `tessera \
-                    stake unstake` all, wait for the unbonding period, then `tessera stake \
-                    withdraw`",
-                    reward.format(provider.stake),
-                    reward.format(provider.unbonding_amount)
-                );
-                ensure!(
-                    provider.active_jobs == 0,
-                    "provider {address} has {} active jobs: complete them first",
-                    provider.active_jobs
-                );
-                ensure!(
-                    provider.open_disputes == 0,
-                    "provider {address} has {} open disputes: it can leave once they are \
-                     resolved",
-                    provider.open_disputes
-                );
-                ensure_not_slashable(&address, &provider, ledger.now()?, "deregister")?;
-                let (destination, create) = associated_account(&owner, &owner, reward.key);
-                let mut instructions = Vec::new();
-                if to.is_none() {
-                    instructions.push(create);
-                }
-                instructions.push(ix::deregister(
-                    &owner,
-                    &network_key,
-                    reward.key,
-                    &to.unwrap_or(destination),
-                ));
-                ledger.send(&instructions, &[])?;
-                Ok(Outcome::new(
-                    format!("provider {address} deregistered; its rent returned to {owner}"),
-                    json!({"address": address.to_string(), "deregistered": true}),
-                ))
-            }
+/// The network a provider command is about and its reward mint, in which stakes are counted.
+struct OnNetwork {
+    address: Pubkey,
+    state: Network,
+    reward: Mint,
+}
+
+impl OnNetwork {
+    fn read(session: &Session) -> Result<Self> {
+        let (address, state) = session.network()?;
+        let reward = session.reward_mint(&state)?;
+        Ok(Self {
+            address,
+            state,
+            reward,
+        })
+    }
+}
+
+/// `provider register`: --keypair registers a provider, and stakes when asked.
+pub fn register(session: &Session, args: &RegisterArgs) -> Result<ProviderRegistered> {
+    let network = OnNetwork::read(session)?;
+    ensure_open(&network.state, Activity::NewJobs)?;
+    let owner = session.signer();
+    let reward = &network.reward;
+    let address = tessera_client::pda::provider(&network.address, &owner);
+    if session.ledger.exists(&address)? {
+        bail!(
+            "{owner} already has a provider on network {} at {address}: change it with `tessera \
+             provider update`",
+            network.state.network_id
+        );
+    }
+    let class = ProviderClass::from(args.class);
+    let mut instructions = vec![ix::register_provider(
+        &owner,
+        &network.address,
+        reward.key,
+        RegisterProviderArgs {
+            class,
+            spec: args.spec.spec()?,
+            worker_key: args.worker.unwrap_or(owner),
+        },
+    )];
+    if let Some(amount) = &args.stake {
+        let amount = reward.parse_amount(amount).context("--stake")?;
+        let source = reward.associated(&owner);
+        session.ensure_balance(&source, reward, amount, "--stake")?;
+        instructions.push(ix::stake(
+            &owner,
+            &network.address,
+            reward.key,
+            &source,
+            amount,
+        ));
+    }
+    session.send(&instructions)?;
+    let provider: Provider = session
+        .ledger
+        .fetch(&address)?
+        .context("the provider is missing after registration")?;
+    let min_stake = network.state.params.class(class).min_stake;
+    Ok(ProviderRegistered {
+        provider: ProviderView::of(&address, &provider, reward),
+        short_of_min_stake: (provider.stake < min_stake).then(|| reward.format(min_stake)),
+    })
+}
+
+/// `provider update`: replaces the machine description of --keypair's provider.
+pub fn update(session: &Session, spec: &SpecArgs) -> Result<ProviderUpdated> {
+    let network = OnNetwork::read(session)?;
+    let owner = session.signer();
+    let (address, _) = session.provider_of(&network.address, &owner)?;
+    session.send(&[ix::update_provider(&owner, &network.address, spec.spec()?)])?;
+    let provider = session.provider_at(&address)?;
+    Ok(ProviderUpdated(ProviderView::of(
+        &address,
+        &provider,
+        &network.reward,
+    )))
+}
+
+/// `provider rotate-key`: --keypair's provider takes receipts signed by `worker` from now on.
+pub fn rotate_key(session: &Session, worker: &Pubkey) -> Result<WorkerRotated> {
+    let network = OnNetwork::read(session)?;
+    let owner = session.signer();
+    let (address, _) = session.provider_of(&network.address, &owner)?;
+    session.send(&[ix::rotate_worker_key(&owner, &network.address, worker)])?;
+    Ok(WorkerRotated {
+        address,
+        worker_key: *worker,
+    })
+}
+
+/// `provider show`: a provider by address, or by owner (default --keypair).
+pub fn show(session: &Session, args: &ShowArgs) -> Result<ProviderView> {
+    let network = OnNetwork::read(session)?;
+    let (address, provider) = match args.address {
+        Some(address) => (address, session.provider_at(&address)?),
+        None => {
+            let owner = args.owner.unwrap_or(session.signer());
+            session.provider_of(&network.address, &owner)?
+        }
+    };
+    Ok(ProviderView::of(&address, &provider, &network.reward))
+}
+
+/// `provider list`: the providers of --network.
+pub fn list(session: &Session) -> Result<ProviderList> {
+    let network = OnNetwork::read(session)?;
+    let providers: Vec<(Pubkey, Provider)> = session
+        .ledger
+        .all_where(&filters::providers_of(network.address))?;
+    Ok(ProviderList {
+        network_id: network.state.network_id,
+        providers: providers
+            .iter()
+            .map(|(address, provider)| ProviderView::of(address, provider, &network.reward))
+            .collect(),
+    })
+}
+
+/// `provider deregister`: closes --keypair's provider once it holds and owes nothing.
+pub fn deregister(session: &Session, to: Option<Pubkey>) -> Result<Deregistered> {
+    let network = OnNetwork::read(session)?;
+    let owner = session.signer();
+    let (address, provider) = session.provider_of(&network.address, &owner)?;
+    ensure_may_leave(&address, &provider, &network.reward, session.ledger.now()?)?;
+    let (destination, create) = associated_account(&owner, &owner, network.reward.key);
+    let mut instructions = Vec::new();
+    if to.is_none() {
+        instructions.push(create);
+    }
+    instructions.push(ix::deregister(
+        &owner,
+        &network.address,
+        network.reward.key,
+        &to.unwrap_or(destination),
+    ));
+    session.send(&instructions)?;
+    Ok(Deregistered {
+        address,
+        deregistered: true,
+        owner,
+    })
+}
+
+/// Refuses to deregister a provider that still holds stake, runs jobs, faces disputes, or
+/// backs work its clients may still dispute.
+fn ensure_may_leave(address: &Pubkey, provider: &Provider, reward: &Mint, now: i64) -> Result<()> {
+    ensure!(
+        provider.stake == 0 && provider.unbonding_amount == 0,
+        "provider {address} still holds {} staked and {} unbonding: `tessera stake unstake` \
+         all, wait for the unbonding period, then `tessera stake withdraw`",
+        reward.format(provider.stake),
+        reward.format(provider.unbonding_amount)
+    );
+    ensure!(
+        provider.active_jobs == 0,
+        "provider {address} has {} active jobs: complete them first",
+        provider.active_jobs
+    );
+    ensure!(
+        provider.open_disputes == 0,
+        "provider {address} has {} open disputes: it can leave once they are resolved",
+        provider.open_disputes
+    );
+    ensure_not_slashable(address, provider, now, "deregister")
+}
+
+/// A provider and the network its stake is on, for the stake commands.
+struct Staker {
+    network: OnNetwork,
+    address: Pubkey,
+    provider: Provider,
+}
+
+impl Staker {
+    /// The provider of `owner` on the session's network.
+    fn of(session: &Session, owner: &Pubkey) -> Result<Self> {
+        let network = OnNetwork::read(session)?;
+        let (address, provider) = session.provider_of(&network.address, owner)?;
+        Ok(Self {
+            network,
+            address,
+            provider,
+        })
+    }
+
+    /// The stake as it is now on the ledger, after `verb`.
+    fn view(&self, session: &Session, verb: String) -> Result<StakeView> {
+        let provider = session.provider_at(&self.address)?;
+        StakeView::of(
+            &self.address,
+            &provider,
+            &self.network,
+            session.ledger.now()?,
+            verb,
+        )
+    }
+}
+
+/// `stake add`: the owner moves reward tokens into its provider's stake.
+pub fn add(session: &Session, amount: &str, from: Option<Pubkey>) -> Result<StakeView> {
+    let owner = session.signer();
+    let staker = Staker::of(session, &owner)?;
+    let network = &staker.network;
+    ensure_open(&network.state, Activity::NewJobs)?;
+    let reward = &network.reward;
+    let amount = reward.parse_amount(amount)?;
+    ensure!(amount > 0, "stake at least one base unit");
+    let source = from.unwrap_or(reward.associated(&owner));
+    session.ensure_balance(&source, reward, amount, "staking")?;
+    session.send(&[ix::stake(
+        &owner,
+        &network.address,
+        reward.key,
+        &source,
+        amount,
+    )])?;
+    staker.view(session, format!("staked {}", reward.format(amount)))
+}
+
+/// `stake unstake`: the owner starts unbonding part of its stake.
+pub fn unstake(session: &Session, amount: &str) -> Result<StakeView> {
+    let owner = session.signer();
+    let staker = Staker::of(session, &owner)?;
+    let reward = &staker.network.reward;
+    let amount = reward.parse_amount(amount)?;
+    ensure!(amount > 0, "unstake at least one base unit");
+    ensure_may_unstake(&staker, amount)?;
+    session.send(&[ix::request_unstake(&owner, &staker.network.address, amount)])?;
+    staker.view(session, format!("unbonding {}", reward.format(amount)))
+}
+
+/// Refuses to unstake more than the provider has, while it faces disputes, or below what its
+/// running jobs need.
+fn ensure_may_unstake(staker: &Staker, amount: u64) -> Result<()> {
+    let (address, provider) = (&staker.address, &staker.provider);
+    let reward = &staker.network.reward;
+    ensure!(
+        amount <= provider.stake,
+        "provider {address} has {} staked; cannot unstake {}",
+        reward.format(provider.stake),
+        reward.format(amount)
+    );
+    ensure!(
+        provider.open_disputes == 0,
+        "provider {address} has {} open disputes: stake stays until they are resolved",
+        provider.open_disputes
+    );
+    if provider.active_jobs == 0 {
+        return Ok(());
+    }
+    let needed = staker
+        .network
+        .state
+        .params
+        .class(provider.class)
+        .stake_for_jobs(provider.active_jobs)?;
+    ensure!(
+        provider.stake - amount >= needed,
+        "provider {address}'s {} running jobs need {} staked (the class minimum, and its stake \
+         per job for each): at most {} can unstake until they end",
+        provider.active_jobs,
+        reward.format(needed),
+        reward.format(provider.stake.saturating_sub(needed))
+    );
+    Ok(())
+}
+
+/// `stake withdraw`: the owner takes out the stake whose unbonding has ended.
+pub fn withdraw(session: &Session, to: Option<Pubkey>) -> Result<StakeView> {
+    let owner = session.signer();
+    let staker = Staker::of(session, &owner)?;
+    let (address, provider) = (&staker.address, &staker.provider);
+    let reward = &staker.network.reward;
+    ensure!(
+        provider.unbonding_amount > 0,
+        "provider {address} has nothing unbonding: `tessera stake unstake AMOUNT` first"
+    );
+    let now = session.ledger.now()?;
+    ensure!(
+        provider.unbonding_ends_at <= now,
+        "the unbonding of {} ends in {} s (at {}); try again then",
+        reward.format(provider.unbonding_amount),
+        provider.unbonding_ends_at - now,
+        provider.unbonding_ends_at
+    );
+    ensure_not_slashable(address, provider, now, "withdraw")?;
+    let (destination, create) = associated_account(&owner, &owner, reward.key);
+    let mut instructions = Vec::new();
+    if to.is_none() {
+        instructions.push(create);
+    }
+    instructions.push(ix::withdraw_unstaked(
+        &owner,
+        &staker.network.address,
+        reward.key,
+        &to.unwrap_or(destination),
+    ));
+    session.send(&instructions)?;
+    let verb = format!("withdrew {}", reward.format(provider.unbonding_amount));
+    staker.view(session, verb)
+}
+
+/// `stake show`: the stake of --keypair's (or `owner`'s) provider.
+pub fn show_stake(session: &Session, owner: Option<Pubkey>) -> Result<StakeView> {
+    let staker = Staker::of(session, &owner.unwrap_or(session.signer()))?;
+    staker.view(session, "stake".into())
+}
+
+/// A provider, amounts in the reward mint's decimals.
+#[derive(Serialize)]
+pub struct ProviderView {
+    #[serde(serialize_with = "as_text")]
+    pub address: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub network: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub owner: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub worker_key: Pubkey,
+    #[serde(serialize_with = "as_name")]
+    pub class: ProviderClass,
+    #[serde(serialize_with = "as_name")]
+    pub status: ProviderStatus,
+    pub gpu_model: String,
+    pub gpus: u16,
+    pub vram_gib: u16,
+    pub bandwidth_mbps: u32,
+    pub region: String,
+    pub stake: String,
+    pub unbonding: String,
+    pub unbonding_ends_at: i64,
+    pub slashable_until: i64,
+    pub slashed: String,
+    pub settled_units: u64,
+    pub service_units: u64,
+    pub active_jobs: u32,
+    pub jobs_completed: u64,
+    pub lost_disputes: u16,
+    pub no_shows: u16,
+    pub open_disputes: u16,
+}
+
+impl ProviderView {
+    /// The view of the provider at `address`, amounts in `reward`'s decimals.
+    pub fn of(address: &Pubkey, provider: &Provider, reward: &Mint) -> Self {
+        Self {
+            address: *address,
+            network: provider.network,
+            owner: provider.owner,
+            worker_key: provider.worker_key,
+            class: provider.class,
+            status: provider.status,
+            gpu_model: text_of(&provider.spec.gpu_model),
+            gpus: provider.spec.gpu_count,
+            vram_gib: provider.spec.vram_gib,
+            bandwidth_mbps: provider.spec.bandwidth_mbps,
+            region: text_of(&provider.spec.region),
+            stake: reward.format(provider.stake),
+            unbonding: reward.format(provider.unbonding_amount),
+            unbonding_ends_at: provider.unbonding_ends_at,
+            slashable_until: provider.slashable_until,
+            slashed: reward.format(provider.slashed_total),
+            settled_units: provider.settled_units,
+            service_units: provider.service_units,
+            active_jobs: provider.active_jobs,
+            jobs_completed: provider.jobs_completed,
+            lost_disputes: provider.lost_disputes,
+            no_shows: provider.no_shows,
+            open_disputes: provider.open_disputes,
         }
     }
 }
 
-impl StakeCommand {
-    pub fn run(&self, session: &Session) -> Result<Outcome> {
-        let (network_key, network) = session.network()?;
-        let reward = session.reward_mint(&network)?;
-        let owner = session.signer();
-        let ledger = session.ledger;
-        let lookup = match self {
-            StakeCommand::Show { owner: Some(other) } => *other,
-            _ => owner,
-        };
-        let (address, provider) = session.provider_of(&network_key, &lookup)?;
-        let outcome = |verb: &str| -> Result<Outcome> {
-            let p = session.provider_at(&address)?;
-            let now = ledger.now()?;
-            let mut text = format!(
-                "provider {address}: {verb}\n  staked {}\n  unbonding {}",
-                reward.format(p.stake),
-                reward.format(p.unbonding_amount)
-            );
-            if p.unbonding_amount > 0 {
-                text += &if p.unbonding_ends_at <= now {
-                    " (withdrawable now)".to_string()
-                } else {
-                    format!(" (withdrawable in {} s)", p.unbonding_ends_at - now)
-                };
-            }
-            let class = network.params.class(p.class);
-            text += &format!(
-                "\n  class minimum {}, and {} per running job",
-                reward.format(class.min_stake),
-                reward.format(class.stake_per_job)
-            );
-            if p.active_jobs > 0 {
-                text += &format!(
-                    "\n  {} running job(s) hold {} of it until they end",
-                    p.active_jobs,
-                    reward.format(class.stake_for_jobs(p.active_jobs)?)
-                );
-            }
-            if p.slashable_until > now {
-                text += &format!(
-                    "\n  slashable until {}: withdrawals and deregistration wait until then",
-                    p.slashable_until
-                );
-            }
-            if p.lost_disputes > 0 || p.no_shows > 0 {
-                text += &format!(
-                    "\n  {} lost disputes and {} no-shows (jailed at {})",
-                    p.lost_disputes, p.no_shows, network.params.jail_after_lost_disputes
-                );
-            }
-            Ok(Outcome::new(
-                text,
-                json!({
-                    "provider": address.to_string(),
-                    "stake": reward.format(p.stake),
-                    "unbonding": reward.format(p.unbonding_amount),
-                    "unbonding_ends_at": p.unbonding_ends_at,
-                    "slashable_until": p.slashable_until,
-                    "class_min_stake": reward.format(class.min_stake),
-                    "stake_per_job": reward.format(class.stake_per_job),
-                    "active_jobs": p.active_jobs,
-                    "lost_disputes": p.lost_disputes,
-                    "no_shows": p.no_shows,
-                }),
-            ))
-        };
-        match self {
-            StakeCommand::Add { amount, from } => {
-                ensure_open(&network, Activity::NewJobs)?;
-                let amount = reward.parse_amount(amount)?;
-                ensure!(amount > 0, "stake at least one base unit");
-                let source = from.unwrap_or(reward.associated(&owner));
-                session.ensure_balance(&source, &reward, amount, "staking")?;
-                ledger.send(
-                    &[ix::stake(&owner, &network_key, reward.key, &source, amount)],
-                    &[],
-                )?;
-                outcome(&format!("staked {}", reward.format(amount)))
-            }
-            StakeCommand::Unstake { amount } => {
-                let amount = reward.parse_amount(amount)?;
-                ensure!(amount > 0, "unstake at least one base unit");
-                ensure!(
-                    amount <= provider.stake,
-                    "provider {address} has {} staked; cannot unstake {}",
-                    reward.format(provider.stake),
-                    reward.format(amount)
-                );
-                ensure!(
-                    provider.open_disputes == 0,
-                    "provider {address} has {} open disputes: stake stays until they are resolved",
-                    provider.open_disputes
-                );
-                if provider.active_jobs > 0 {
-                    let needed = network
-                        .params
-                        .class(provider.class)
-                        .stake_for_jobs(provider.active_jobs)?;
-                    ensure!(
-                        provider.stake - amount >= needed,
-                        "provider {address}'s {} running jobs need {} staked (the class \
-                         minimum, and its stake per job for each): at most {} can unstake until \
-                         they end",
-                        provider.active_jobs,
-                        reward.format(needed),
-                        reward.format(provider.stake.saturating_sub(needed))
-                    );
-                }
-                ledger.send(&[ix::request_unstake(&owner, &network_key, amount)], &[])?;
-                outcome(&format!("unbonding {}", reward.format(amount)))
-            }
-            StakeCommand::Withdraw { to } => {
-                ensure!(
-                    provider.unbonding_amount > 0,
-                    "provider {address} has nothing unbonding: `tessera stake unstake \
-                    AMOUNT` first"
-                );
-                let now = ledger.now()?;
-                ensure!(
-                    provider.unbonding_ends_at <= now,
-                    "the unbonding of {} ends in {} s (at {}); try again then",
-                    reward.format(provider.unbonding_amount),
-                    provider.unbonding_ends_at - now,
-                    provider.unbonding_ends_at
-                );
-                ensure_not_slashable(&address, &provider, now, "withdraw")?;
-                let (destination, create) = associated_account(&owner, &owner, reward.key);
-                let mut instructions = Vec::new();
-                if to.is_none() {
-                    instructions.push(create);
-                }
-                instructions.push(ix::withdraw_unstaked(
-                    &owner,
-                    &network_key,
-                    reward.key,
-                    &to.unwrap_or(destination),
-                ));
-                ledger.send(&instructions, &[])?;
-                outcome(&format!(
-                    "withdrew {}",
-                    reward.format(provider.unbonding_amount)
-                ))
-            }
-            StakeCommand::Show { .. } => outcome("stake"),
+impl fmt::Display for ProviderView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "provider {}\n  network {}\n  owner {}, worker key {}\n  class {:?}, status {:?}\n  \
+             machine: GPU model {:?}, {} GPUs of {} GiB, uplink {} Mbit/s, region {:?}",
+            self.address,
+            self.network,
+            self.owner,
+            self.worker_key,
+            self.class,
+            self.status,
+            self.gpu_model,
+            self.gpus,
+            self.vram_gib,
+            self.bandwidth_mbps,
+            self.region
+        )?;
+        write!(
+            f,
+            "\n  stake {}, unbonding {} (ends at {}), slashed {}; slashable until {}\n  settled \
+             units {}, service units {}\n  {} active jobs, {} completed\n  {} lost disputes, {} \
+             no-shows, {} open disputes",
+            self.stake,
+            self.unbonding,
+            self.unbonding_ends_at,
+            self.slashed,
+            self.slashable_until,
+            self.settled_units,
+            self.service_units,
+            self.active_jobs,
+            self.jobs_completed,
+            self.lost_disputes,
+            self.no_shows,
+            self.open_disputes
+        )
+    }
+}
+
+/// `provider register`: the new provider.
+#[derive(Serialize)]
+pub struct ProviderRegistered {
+    #[serde(flatten)]
+    pub provider: ProviderView,
+    /// The class minimum, when the provider's stake is below it (text only).
+    #[serde(skip)]
+    pub short_of_min_stake: Option<String>,
+}
+
+impl fmt::Display for ProviderRegistered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let provider = &self.provider;
+        write!(
+            f,
+            "provider {} registered ({:?}) for {}; stake {}",
+            provider.address, provider.class, provider.owner, provider.stake
+        )?;
+        if let Some(min_stake) = &self.short_of_min_stake {
+            write!(
+                f,
+                "\n  it accepts jobs once staked to the class minimum {min_stake} (`tessera stake \
+                 add`)"
+            )?;
         }
+        Ok(())
+    }
+}
+
+/// `provider update`: the provider with its new machine description.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct ProviderUpdated(pub ProviderView);
+
+impl fmt::Display for ProviderUpdated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "provider {} updated", self.0.address)
+    }
+}
+
+/// `provider rotate-key`: the provider's new worker key.
+#[derive(Serialize)]
+pub struct WorkerRotated {
+    #[serde(serialize_with = "as_text")]
+    pub address: Pubkey,
+    #[serde(serialize_with = "as_text")]
+    pub worker_key: Pubkey,
+}
+
+impl fmt::Display for WorkerRotated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "provider {} now takes receipts signed by {}",
+            self.address, self.worker_key
+        )
+    }
+}
+
+/// `provider list`: the providers of a network.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct ProviderList {
+    #[serde(skip)]
+    pub network_id: u64,
+    pub providers: Vec<ProviderView>,
+}
+
+impl fmt::Display for ProviderList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.providers.is_empty() {
+            return write!(
+                f,
+                "network {} has no providers yet: `tessera provider register`",
+                self.network_id
+            );
+        }
+        write!(
+            f,
+            "{:<45} {:<10} {:<7} {:>16} {:>14} {:>6}",
+            "provider", "class", "status", "stake", "settled units", "jobs"
+        )?;
+        for provider in &self.providers {
+            write!(
+                f,
+                "\n{:<45} {:<10} {:<7} {:>16} {:>14} {:>6}",
+                provider.address.to_string(),
+                format!("{:?}", provider.class),
+                format!("{:?}", provider.status),
+                provider.stake,
+                provider.settled_units,
+                provider.active_jobs
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `provider deregister`: the provider closed.
+#[derive(Serialize)]
+pub struct Deregistered {
+    #[serde(serialize_with = "as_text")]
+    pub address: Pubkey,
+    pub deregistered: bool,
+    /// Who got the rent back (text only).
+    #[serde(skip)]
+    pub owner: Pubkey,
+}
+
+impl fmt::Display for Deregistered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "provider {} deregistered; its rent returned to {}",
+            self.address, self.owner
+        )
+    }
+}
+
+/// `stake …`: a provider's stake after the command, what it must keep, and its strikes.
+#[derive(Serialize)]
+pub struct StakeView {
+    #[serde(rename = "provider", serialize_with = "as_text")]
+    pub address: Pubkey,
+    pub stake: String,
+    pub unbonding: String,
+    pub unbonding_ends_at: i64,
+    pub slashable_until: i64,
+    pub class_min_stake: String,
+    pub stake_per_job: String,
+    pub active_jobs: u32,
+    pub lost_disputes: u16,
+    pub no_shows: u16,
+    /// What the command did: "staked 10.000000" (text only).
+    #[serde(skip)]
+    pub verb: String,
+    /// Ledger time the text's "withdrawable in" and "slashable until" are relative to.
+    #[serde(skip)]
+    pub now: i64,
+    #[serde(skip)]
+    pub is_unbonding: bool,
+    /// Stake the running jobs hold, when some run (text only).
+    #[serde(skip)]
+    pub held_by_jobs: Option<String>,
+    /// Strikes at which the network jails a provider (text only).
+    #[serde(skip)]
+    pub jail_after: u8,
+}
+
+impl StakeView {
+    fn of(
+        address: &Pubkey,
+        provider: &Provider,
+        network: &OnNetwork,
+        now: i64,
+        verb: String,
+    ) -> Result<Self> {
+        let reward = &network.reward;
+        let class = network.state.params.class(provider.class);
+        Ok(Self {
+            address: *address,
+            stake: reward.format(provider.stake),
+            unbonding: reward.format(provider.unbonding_amount),
+            unbonding_ends_at: provider.unbonding_ends_at,
+            slashable_until: provider.slashable_until,
+            class_min_stake: reward.format(class.min_stake),
+            stake_per_job: reward.format(class.stake_per_job),
+            active_jobs: provider.active_jobs,
+            lost_disputes: provider.lost_disputes,
+            no_shows: provider.no_shows,
+            verb,
+            now,
+            is_unbonding: provider.unbonding_amount > 0,
+            held_by_jobs: match provider.active_jobs {
+                0 => None,
+                running => Some(reward.format(class.stake_for_jobs(running)?)),
+            },
+            jail_after: network.state.params.jail_after_lost_disputes,
+        })
+    }
+}
+
+impl fmt::Display for StakeView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "provider {}: {}\n  staked {}\n  unbonding {}",
+            self.address, self.verb, self.stake, self.unbonding
+        )?;
+        if self.is_unbonding && self.unbonding_ends_at <= self.now {
+            write!(f, " (withdrawable now)")?;
+        } else if self.is_unbonding {
+            write!(
+                f,
+                " (withdrawable in {} s)",
+                self.unbonding_ends_at - self.now
+            )?;
+        }
+        write!(
+            f,
+            "\n  class minimum {}, and {} per running job",
+            self.class_min_stake, self.stake_per_job
+        )?;
+        if let Some(held) = &self.held_by_jobs {
+            write!(
+                f,
+                "\n  {} running job(s) hold {held} of it until they end",
+                self.active_jobs
+            )?;
+        }
+        if self.slashable_until > self.now {
+            write!(
+                f,
+                "\n  slashable until {}: withdrawals and deregistration wait until then",
+                self.slashable_until
+            )?;
+        }
+        if self.lost_disputes > 0 || self.no_shows > 0 {
+            write!(
+                f,
+                "\n  {} lost disputes and {} no-shows (jailed at {})",
+                self.lost_disputes, self.no_shows, self.jail_after
+            )?;
+        }
+        Ok(())
     }
 }

@@ -5,15 +5,18 @@ use super::{
     default_unit, ensure_measures, ensure_open, parse_hash, Activity, Outcome, Session, UnitArg,
 };
 use crate::tokens::Mint;
+use crate::view::as_text;
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
 use anyhow::{bail, ensure, Context, Result};
-use clap::Subcommand;
-use serde_json::json;
+use clap::{Args, Subcommand};
+use serde::Serialize;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+use std::fmt;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use tessera::state::{Job, JobStatus, Network, Provider, UnitKind};
+use tessera::state::{Job, JobStatus, Network, Provider, ProviderClass, UnitKind};
 use tessera_client::flows;
 use tessera_client::receipt::{unit_kind_name, Receipt, ReceiptFile, SignedReceipt};
 
@@ -23,31 +26,7 @@ pub const NOT_SIGNED: &str = "not signed: pass --yes to co-sign without a prompt
 #[derive(Subcommand)]
 pub enum ReceiptCommand {
     /// Signs a receipt as the provider's worker (--keypair) and writes it to --out.
-    Sign {
-        /// The job the units were delivered on.
-        #[arg(long, required_unless_present = "service")]
-        job: Option<Pubkey>,
-        /// A service receipt (bandwidth served, no job) for this provider account.
-        #[arg(long, conflicts_with = "job")]
-        service: Option<Pubkey>,
-        /// Units delivered on the job (or served) since it began, in total.
-        #[arg(long)]
-        units: u64,
-        /// What a unit is. A job receipt takes the job's; a service receipt a kind the
-        /// provider's class counts (default: bytes for Bandwidth, gpu-seconds for Training and
-        /// Inference, cpu-seconds for Edge).
-        #[arg(long, value_enum)]
-        unit: Option<UnitArg>,
-        /// SHA-256 of the outputs or evidence so far, 64 hex digits.
-        #[arg(long, value_parser = parse_hash)]
-        result_hash: Option<[u8; 32]>,
-        /// Seconds the receipt stays valid (default and maximum: the network's receipt max age).
-        #[arg(long)]
-        expires_in: Option<i64>,
-        /// File to write; refused if it exists.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Sign(SignArgs),
     /// Shows a receipt file, checks it against the ledger (its job, the units, the price, who
     /// may co-sign), then adds --keypair's signature (an attestor's, or the job's client's)
     /// once confirmed. The file is left as it was unless it is signed.
@@ -71,6 +50,80 @@ pub enum ReceiptCommand {
         /// The receipt file.
         file: PathBuf,
     },
+}
+
+impl ReceiptCommand {
+    /// Whether the command runs without a ledger.
+    pub fn offline(&self) -> bool {
+        matches!(
+            self,
+            ReceiptCommand::Cosign { offline: true, .. } | ReceiptCommand::Verify { .. }
+        )
+    }
+
+    pub fn run(&self, session: &Session) -> Result<Outcome> {
+        match self {
+            ReceiptCommand::Sign(args) => Outcome::view(&sign(session, args)?),
+            ReceiptCommand::Cosign {
+                file,
+                yes,
+                offline: false,
+            } => Outcome::view(&cosign(session, file, *yes)?),
+            ReceiptCommand::Submit { file } => Outcome::view(&submit(session, file)?),
+            _ => unreachable!("verify and cosign --offline run without a ledger"),
+        }
+    }
+}
+
+/// `verify` and `cosign --offline`: no ledger needed; `keypair` reads the signer's.
+pub fn run_offline(
+    command: &ReceiptCommand,
+    keypair: impl FnOnce() -> Result<Keypair>,
+) -> Result<Outcome> {
+    match command {
+        ReceiptCommand::Cosign {
+            file,
+            yes,
+            offline: true,
+        } => Outcome::view(&cosign_offline(file, *yes, &keypair()?)?),
+        ReceiptCommand::Verify { file } => Outcome::view(&verify(file)?),
+        _ => unreachable!("sign, submit and cosign without --offline need a ledger"),
+    }
+}
+
+/// `receipt sign`: the work to sign for, and the file to write.
+#[derive(Args)]
+pub struct SignArgs {
+    #[command(flatten)]
+    pub work: WorkArgs,
+    /// File to write; refused if it exists.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// The work a receipt states: on a job or as a service, in total so far.
+#[derive(Args)]
+pub struct WorkArgs {
+    /// The job the units were delivered on.
+    #[arg(long, required_unless_present = "service")]
+    pub job: Option<Pubkey>,
+    /// A service receipt (bandwidth served, no job) for this provider account.
+    #[arg(long, conflicts_with = "job")]
+    pub service: Option<Pubkey>,
+    /// Units delivered on the job (or served) since it began, in total.
+    #[arg(long)]
+    pub units: u64,
+    /// What a unit is. A job receipt takes the job's; a service receipt a kind the
+    /// provider's class counts (default: bytes for Bandwidth, gpu-seconds for Training and
+    /// Inference, cpu-seconds for Edge).
+    #[arg(long, value_enum)]
+    pub unit: Option<UnitArg>,
+    /// SHA-256 of the outputs or evidence so far, 64 hex digits.
+    #[arg(long, value_parser = parse_hash)]
+    pub result_hash: Option<[u8; 32]>,
+    /// Seconds the receipt stays valid (default and maximum: the network's receipt max age).
+    #[arg(long)]
+    pub expires_in: Option<i64>,
 }
 
 /// Reads a receipt file.
@@ -99,47 +152,6 @@ pub fn write(path: &Path, signed: &SignedReceipt, replace: bool) -> Result<()> {
     std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn describe(signed: &SignedReceipt) -> (String, serde_json::Value) {
-    let r = &signed.receipt;
-    let keys: Vec<String> = signed
-        .signatures
-        .iter()
-        .map(|(key, _)| key.to_string())
-        .collect();
-    (
-        format!(
-            "receipt for {} on network {}: {} {} in total by provider {}\n  \
-                issued {}, expires {}, attestor set version {}\n  signed by {}",
-            r.subject,
-            r.network,
-            r.cumulative_units,
-            unit_kind_name(r.unit_kind),
-            r.provider,
-            r.issued_at,
-            r.expires_at,
-            r.attestor_set_version,
-            keys.join(", ")
-        ),
-        serde_json::to_value(ReceiptFile::from_signed(signed)).unwrap_or_default(),
-    )
-}
-
-/// What a co-signer is asked to vouch for beyond the receipt itself, in words (lines that
-/// follow [`describe`]) and JSON (merged into the receipt's JSON).
-struct Review {
-    details: String,
-    json: serde_json::Value,
-}
-
-/// The review of a receipt read from its file alone (`cosign --offline`).
-fn offline_review() -> Review {
-    Review {
-        details: "\n  offline: the job, its price and the units already settled are not checked"
-            .into(),
-        json: json!({"checked_against_ledger": false}),
-    }
-}
-
 /// Refuses a receipt whose existing signatures do not verify, or that `signer` already signed.
 fn ensure_cosignable(signed: &SignedReceipt, signer: &Pubkey) -> Result<()> {
     signed.verify().context(
@@ -159,7 +171,7 @@ fn confirm(signed: &SignedReceipt, review: &Review, yes: bool) -> Result<()> {
         return Ok(());
     }
     let stdin = std::io::stdin();
-    eprintln!("{}{}", describe(signed).0, review.details);
+    eprintln!("{}{review}", ReceiptView::of(signed));
     if !stdin.is_terminal() {
         bail!(NOT_SIGNED);
     }
@@ -169,61 +181,6 @@ fn confirm(signed: &SignedReceipt, review: &Review, yes: bool) -> Result<()> {
     let read = stdin.lock().read_line(&mut answer)?;
     ensure!(read > 0 && answer.trim() == "yes", NOT_SIGNED);
     Ok(())
-}
-
-/// Signs `signed` with `signer`, writes it back to `file` and says so.
-fn cosign(
-    file: &Path,
-    mut signed: SignedReceipt,
-    signer: &Keypair,
-    review: Review,
-) -> Result<Outcome> {
-    signed.sign(signer)?;
-    write(file, &signed, true)?;
-    let (text, mut json) = describe(&signed);
-    if let (Some(fields), Some(extra)) = (json.as_object_mut(), review.json.as_object()) {
-        fields.extend(extra.clone());
-    }
-    Ok(Outcome::new(
-        format!(
-            "co-signed by {} and written to {}\n{text}{}",
-            signer.pubkey(),
-            file.display(),
-            review.details
-        ),
-        json,
-    ))
-}
-
-/// `verify` and `cosign --offline`: no ledger needed.
-pub fn run_offline(
-    command: &ReceiptCommand,
-    keypair: impl FnOnce() -> Result<Keypair>,
-) -> Result<Outcome> {
-    match command {
-        ReceiptCommand::Cosign {
-            file,
-            yes,
-            offline: true,
-        } => {
-            let signed = read(file)?;
-            let signer = keypair()?;
-            ensure_cosignable(&signed, &signer.pubkey())?;
-            let review = offline_review();
-            confirm(&signed, &review, *yes)?;
-            cosign(file, signed, &signer, review)
-        }
-        ReceiptCommand::Verify { file } => {
-            let signed = read(file)?;
-            signed.verify()?;
-            let (text, json) = describe(&signed);
-            Ok(Outcome::new(
-                format!("every signature verifies\n{text}"),
-                json,
-            ))
-        }
-        _ => unreachable!("sign, submit and cosign without --offline need a ledger"),
-    }
 }
 
 /// Refuses a receipt that is not for this program or whose expiry (lengthened by a settlement
@@ -285,6 +242,27 @@ fn ensure_settles_on_job(
         unit_kind_name(r.unit_kind),
         unit_kind_name(job.unit_kind)
     );
+    ensure_settles_in_status(r, job, network, now)?;
+    ensure!(
+        r.cumulative_units <= job.max_units,
+        "the receipt's {} units exceed job {subject}'s {} max units: its client tops it up \
+         first (`tessera job top-up`)",
+        r.cumulative_units,
+        job.max_units
+    );
+    ensure!(
+        r.cumulative_units > job.settled_units,
+        "job {subject} has already settled {} units: this receipt's {} add nothing",
+        job.settled_units,
+        r.cumulative_units
+    );
+    Ok(())
+}
+
+/// Refuses a receipt on a job that is not running, unless the job ended (not as a no-show)
+/// after the receipt was issued and its settlement window is still open.
+fn ensure_settles_in_status(r: &Receipt, job: &Job, network: &Network, now: i64) -> Result<()> {
+    let subject = r.subject;
     match job.status {
         JobStatus::Running => {}
         JobStatus::Open => bail!("job {subject} has not been accepted: nothing settles on it"),
@@ -309,19 +287,6 @@ fn ensure_settles_on_job(
             );
         }
     }
-    ensure!(
-        r.cumulative_units <= job.max_units,
-        "the receipt's {} units exceed job {subject}'s {} max units: its client tops it up \
-         first (`tessera job top-up`)",
-        r.cumulative_units,
-        job.max_units
-    );
-    ensure!(
-        r.cumulative_units > job.settled_units,
-        "job {subject} has already settled {} units: this receipt's {} add nothing",
-        job.settled_units,
-        r.cumulative_units
-    );
     Ok(())
 }
 
@@ -351,233 +316,281 @@ fn ensure_settles_as_service(r: &Receipt, provider: &Provider) -> Result<()> {
     Ok(())
 }
 
-/// What a receipt pays on its job, in the payment mint's decimals.
-fn payment_review(r: &Receipt, job: &Job, mint: &Mint) -> Result<(String, serde_json::Value)> {
-    let new_units = r.cumulative_units - job.settled_units;
-    let to_pay = job.gross(new_units)?;
-    let total = job.gross(r.cumulative_units)?;
-    Ok((
-        format!(
-            "  units: {} {} in total; {} already settled, {new_units} new\n  price: {} per \
-             unit of mint {}\n  to be paid from escrow now: {} ({} in total on this job)",
-            r.cumulative_units,
-            unit_kind_name(r.unit_kind),
-            job.settled_units,
-            mint.format(job.price_per_unit),
-            mint.key.mint,
-            mint.format(to_pay),
-            mint.format(total)
-        ),
-        json!({
-            "settled_units": job.settled_units,
-            "new_units": new_units,
-            "price_per_unit": mint.format(job.price_per_unit),
-            "payment_mint": mint.key.mint.to_string(),
-            "to_be_paid": mint.format(to_pay),
-            "cumulative_total": mint.format(total),
-        }),
-    ))
+/// `receipt sign`: the worker signs a receipt for `args.work` and writes it to `args.out`.
+pub fn sign(session: &Session, args: &SignArgs) -> Result<ReceiptSigned> {
+    let out = &args.out;
+    if out.exists() {
+        bail!(
+            "{} already exists: choose another --out or remove it",
+            out.display()
+        );
+    }
+    let signed = issue(session, &args.work)?;
+    write(out, &signed, false)?;
+    let (_, network) = session.network()?;
+    Ok(ReceiptSigned {
+        receipt: ReceiptView::of(&signed),
+        out: out.clone(),
+        threshold: network.attestors.threshold,
+    })
 }
 
-impl ReceiptCommand {
-    /// Whether the command runs without a ledger.
-    pub fn offline(&self) -> bool {
-        matches!(
-            self,
-            ReceiptCommand::Cosign { offline: true, .. } | ReceiptCommand::Verify { .. }
-        )
-    }
+/// The receipt the session's signer, a provider's worker, issues for `work`, signed by it:
+/// bound to the job (or the provider, for a service) as the ledger has it now.
+pub fn issue(session: &Session, work: &WorkArgs) -> Result<SignedReceipt> {
+    let (network_key, network) = session.network()?;
+    let subject = Subject::of(session, network_key, &network, work)?;
+    let provider = session.provider_at(&subject.provider)?;
+    let worker = session.signer();
+    ensure!(
+        provider.worker_key == worker,
+        "--keypair {worker} is not provider {}'s worker key {}: sign with the worker's keypair",
+        subject.provider,
+        provider.worker_key
+    );
+    let max_age = network.params.receipt_max_age_secs;
+    let lifetime = work.expires_in.unwrap_or(max_age);
+    ensure!(
+        (1..=max_age).contains(&lifetime),
+        "--expires-in {lifetime} must be 1..={max_age} seconds (the network's receipt max age)"
+    );
+    let metered = flows::Metered {
+        cumulative_units: work.units,
+        result_hash: work.result_hash.unwrap_or_default(),
+        issued_at: session.ledger.now()?,
+        valid_for_secs: lifetime,
+    };
+    let network = flows::NetworkRef {
+        address: network_key,
+        state: &network,
+    };
+    let receipt = match subject.job {
+        Some((job, state)) => flows::job_receipt(network, job, &state, worker, metered),
+        None => flows::service_receipt(
+            network,
+            subject.provider,
+            &provider,
+            subject.unit_kind,
+            metered,
+        ),
+    };
+    let mut signed = SignedReceipt::new(receipt);
+    signed.sign(session.keypair())?;
+    Ok(signed)
+}
 
-    pub fn run(&self, session: &Session) -> Result<Outcome> {
-        let ledger = session.ledger;
-        match self {
-            ReceiptCommand::Sign {
-                job,
-                service,
-                units,
-                unit,
-                result_hash,
-                expires_in,
-                out,
-            } => {
-                if out.exists() {
-                    bail!(
-                        "{} already exists: choose another --out or remove it",
-                        out.display()
-                    );
-                }
-                let (network_key, network) = session.network()?;
-                let (job_state, provider, unit_kind) = match (job, service) {
-                    (Some(job), _) => {
-                        let state = session.job(job)?;
-                        ensure!(
-                            state.network == network_key,
-                            "job {job} belongs to another network than --network {}",
-                            network.network_id
-                        );
-                        ensure!(
-                            state.status == JobStatus::Running,
-                            "job {job} is not running (no provider accepted it, or it ended)"
-                        );
-                        ensure!(
-                            *units <= state.max_units,
-                            "--units {units} is more than the job's {} max units",
-                            state.max_units
-                        );
-                        if let Some(unit) = unit {
-                            let kind = UnitKind::from(*unit);
-                            ensure!(
-                                kind == state.unit_kind,
-                                "--unit {} is not job {job}'s unit {}: drop --unit",
-                                unit_kind_name(kind),
-                                unit_kind_name(state.unit_kind)
-                            );
-                        }
-                        let (provider, kind) = (state.provider, state.unit_kind);
-                        (Some((*job, state)), provider, kind)
-                    }
-                    (None, Some(provider)) => {
-                        let state = session.provider_at(provider)?;
-                        let kind = unit.map_or(default_unit(state.class), Into::into);
-                        ensure_measures(state.class, kind, "--unit")?;
-                        (None, *provider, kind)
-                    }
-                    (None, None) => {
-                        bail!("say what the receipt is for: --job JOB or --service PROVIDER")
-                    }
-                };
-                let p = session.provider_at(&provider)?;
-                let worker = session.signer();
-                ensure!(
-                    p.worker_key == worker,
-                    "--keypair {worker} is not provider {provider}'s worker key {}: sign \
-                    with the worker's keypair",
-                    p.worker_key
-                );
-                let max_age = network.params.receipt_max_age_secs;
-                let lifetime = expires_in.unwrap_or(max_age);
-                ensure!(
-                    (1..=max_age).contains(&lifetime),
-                    "--expires-in {lifetime} must be 1..={max_age} seconds (the network's \
-                    receipt max age)"
-                );
-                let metered = flows::Metered {
-                    cumulative_units: *units,
-                    result_hash: result_hash.unwrap_or_default(),
-                    issued_at: ledger.now()?,
-                    valid_for_secs: lifetime,
-                };
-                let network_ref = flows::NetworkRef {
-                    address: network_key,
-                    state: &network,
-                };
-                let receipt = match job_state {
-                    Some((job, state)) => {
-                        flows::job_receipt(network_ref, job, &state, worker, metered)
-                    }
-                    None => flows::service_receipt(network_ref, provider, &p, unit_kind, metered),
-                };
-                let mut signed = SignedReceipt::new(receipt);
-                signed.sign(session.keypair())?;
-                write(out, &signed, false)?;
-                let (text, json) = describe(&signed);
-                let needs = network.attestors.threshold;
-                Ok(Outcome::new(
-                    format!(
-                        "wrote {}\n{text}\n  next: {needs} attestors (or, for a job, its \
-                    client) run `tessera receipt cosign {}`",
-                        out.display(),
-                        out.display()
-                    ),
-                    json,
-                ))
+/// What a receipt is about: a job (with its account), or a provider's service; and its unit.
+struct Subject {
+    job: Option<(Pubkey, Job)>,
+    provider: Pubkey,
+    unit_kind: UnitKind,
+}
+
+impl Subject {
+    /// The subject `work` names, checked against the ledger.
+    fn of(
+        session: &Session,
+        network_key: Pubkey,
+        network: &Network,
+        work: &WorkArgs,
+    ) -> Result<Self> {
+        match (work.job, work.service) {
+            (Some(job), _) => Self::job(session, network_key, network, job, work),
+            (None, Some(provider)) => {
+                let state = session.provider_at(&provider)?;
+                let unit_kind = work.unit.map_or(default_unit(state.class), Into::into);
+                ensure_measures(state.class, unit_kind, "--unit")?;
+                Ok(Self {
+                    job: None,
+                    provider,
+                    unit_kind,
+                })
             }
-            ReceiptCommand::Cosign {
-                file,
-                yes,
-                offline: false,
-            } => {
-                let signed = read(file)?;
-                let signer = session.signer();
-                ensure_cosignable(&signed, &signer)?;
-                let review = ledger_review(session, &signed)?;
-                confirm(&signed, &review, *yes)?;
-                cosign(file, signed, session.keypair(), review)
-            }
-            ReceiptCommand::Submit { file } => {
-                let signed = read(file)?;
-                signed.verify()?;
-                let r = signed.receipt;
-                let (network_key, network) = session.network()?;
-                ensure!(
-                    r.network == network_key,
-                    "the receipt is for network {}, not --network {} ({network_key})",
-                    r.network,
-                    network.network_id
-                );
-                ensure_open(&network, Activity::Settlements)?;
-                let now = ledger.now()?;
-                ensure_current(&r, &network, now)?;
-                let epoch = network.epoch_at(now)?;
-                let me = session.signer();
-                let provider = session.provider_at(&r.provider)?;
-                let settle = if r.subject == r.provider {
-                    ensure_settles_as_service(&r, &provider)?;
-                    flows::settle_service(me, &signed, epoch)
-                } else {
-                    let job = session.job(&r.subject)?;
-                    ensure_settles_on_job(&r, &job, &provider, &network, now)?;
-                    let by_client = signed.signatures[1..]
-                        .iter()
-                        .any(|(key, _)| *key == job.client);
-                    if !by_client && job.has_ended() {
-                        let min_stake = network.params.class(provider.class).min_stake;
-                        let reward = session.reward_mint(&network)?;
-                        ensure!(
-                            provider.vault_liability()? >= min_stake,
-                            "provider {} holds {} staked and unbonding, below its class \
-                             minimum {}: an attested receipt on an ended job settles only while \
-                             there is stake to slash; it stakes more, or the client co-signs",
-                            r.provider,
-                            reward.format(provider.vault_liability()?),
-                            reward.format(min_stake)
-                        );
-                    }
-                    let owner = provider.owner;
-                    let mint = ledger.mint(&job.payment_mint)?;
-                    // The payment goes to the owner's associated account, created when the job
-                    // was accepted; creating it here would not fit beside 3 signatures.
-                    let provider_token = mint.associated(&owner);
-                    ensure!(
-                        ledger.exists(&provider_token)?,
-                        "provider owner {owner} has no token account for mint {} to be paid \
-                        into: create {provider_token} (`spl-token create-account`, or it is \
-                        created by `tessera job accept`)",
-                        mint.key.mint
-                    );
-                    let payee = flows::Payee {
-                        payment_mint: mint.key,
-                        provider_token,
-                    };
-                    flows::settle_job(me, &signed, payee, epoch)
-                };
-                let signature = ledger.send(&settle, &[])?;
-                Ok(Outcome::new(
-                    format!(
-                        "receipt settled in epoch {epoch}: {} units in total on {} ({signature})",
-                        r.cumulative_units, r.subject
-                    ),
-                    json!({
-                        "subject": r.subject.to_string(),
-                        "cumulative_units": r.cumulative_units,
-                        "epoch": epoch,
-                        "signature": signature,
-                    }),
-                ))
-            }
-            _ => unreachable!("verify and cosign --offline run without a ledger"),
+            (None, None) => bail!("say what the receipt is for: --job JOB or --service PROVIDER"),
         }
     }
+
+    /// The running job `job` of `network`, which `work` must fit.
+    fn job(
+        session: &Session,
+        network_key: Pubkey,
+        network: &Network,
+        job: Pubkey,
+        work: &WorkArgs,
+    ) -> Result<Self> {
+        let state = session.job(&job)?;
+        ensure!(
+            state.network == network_key,
+            "job {job} belongs to another network than --network {}",
+            network.network_id
+        );
+        ensure!(
+            state.status == JobStatus::Running,
+            "job {job} is not running (no provider accepted it, or it ended)"
+        );
+        ensure!(
+            work.units <= state.max_units,
+            "--units {} is more than the job's {} max units",
+            work.units,
+            state.max_units
+        );
+        if let Some(unit) = work.unit {
+            let kind = UnitKind::from(unit);
+            ensure!(
+                kind == state.unit_kind,
+                "--unit {} is not job {job}'s unit {}: drop --unit",
+                unit_kind_name(kind),
+                unit_kind_name(state.unit_kind)
+            );
+        }
+        Ok(Self {
+            provider: state.provider,
+            unit_kind: state.unit_kind,
+            job: Some((job, state)),
+        })
+    }
+}
+
+/// `receipt cosign`: the signer reviews the receipt against the ledger, confirms, and signs.
+pub fn cosign(session: &Session, file: &Path, yes: bool) -> Result<Cosigned> {
+    let signed = read(file)?;
+    ensure_cosignable(&signed, &session.signer())?;
+    let review = ledger_review(session, &signed)?;
+    confirm(&signed, &review, yes)?;
+    add_signature(file, signed, session.keypair(), review)
+}
+
+/// `receipt cosign --offline`: the signer confirms the receipt as the file states it, and signs.
+pub fn cosign_offline(file: &Path, yes: bool, signer: &Keypair) -> Result<Cosigned> {
+    let signed = read(file)?;
+    ensure_cosignable(&signed, &signer.pubkey())?;
+    let review = Review {
+        checked_against_ledger: false,
+        work: None,
+        cosigner: None,
+    };
+    confirm(&signed, &review, yes)?;
+    add_signature(file, signed, signer, review)
+}
+
+/// Signs `signed` with `signer` and writes it back to `file`.
+fn add_signature(
+    file: &Path,
+    mut signed: SignedReceipt,
+    signer: &Keypair,
+    review: Review,
+) -> Result<Cosigned> {
+    signed.sign(signer)?;
+    write(file, &signed, true)?;
+    Ok(Cosigned {
+        receipt: ReceiptView::of(&signed),
+        review,
+        signer: signer.pubkey(),
+        file: file.to_path_buf(),
+    })
+}
+
+/// `receipt verify`: every signature of the file checks.
+pub fn verify(file: &Path) -> Result<Verified> {
+    let signed = read(file)?;
+    signed.verify()?;
+    Ok(Verified(ReceiptView::of(&signed)))
+}
+
+/// `receipt submit`: settles the receipt file.
+pub fn submit(session: &Session, file: &Path) -> Result<Settled> {
+    settle(session, &read(file)?)
+}
+
+/// Settles `signed` in the current epoch, paid for by the session's signer, once its
+/// signatures verify and the program would take it now.
+pub fn settle(session: &Session, signed: &SignedReceipt) -> Result<Settled> {
+    signed.verify()?;
+    let r = &signed.receipt;
+    let (network_key, network) = session.network()?;
+    ensure!(
+        r.network == network_key,
+        "the receipt is for network {}, not --network {} ({network_key})",
+        r.network,
+        network.network_id
+    );
+    ensure_open(&network, Activity::Settlements)?;
+    let now = session.ledger.now()?;
+    ensure_current(r, &network, now)?;
+    let epoch = network.epoch_at(now)?;
+    let provider = session.provider_at(&r.provider)?;
+    let settle = if r.subject == r.provider {
+        ensure_settles_as_service(r, &provider)?;
+        flows::settle_service(session.signer(), signed, epoch)
+    } else {
+        let job = session.job(&r.subject)?;
+        ensure_settles_on_job(r, &job, &provider, &network, now)?;
+        ensure_stake_backs(session, &network, signed, &job, &provider)?;
+        job_settlement(session, signed, &job, &provider, epoch)?
+    };
+    let signature = session.send(&settle)?;
+    Ok(Settled {
+        subject: r.subject,
+        cumulative_units: r.cumulative_units,
+        epoch,
+        signature,
+    })
+}
+
+/// Refuses an attested receipt on an ended job while the provider holds less than its class
+/// minimum: its work could no longer be slashed if disputed.
+fn ensure_stake_backs(
+    session: &Session,
+    network: &Network,
+    signed: &SignedReceipt,
+    job: &Job,
+    provider: &Provider,
+) -> Result<()> {
+    let by_client = signed.signatures[1..]
+        .iter()
+        .any(|(key, _)| *key == job.client);
+    if by_client || !job.has_ended() {
+        return Ok(());
+    }
+    let min_stake = network.params.class(provider.class).min_stake;
+    let reward = session.reward_mint(network)?;
+    let held = provider.vault_liability()?;
+    ensure!(
+        held >= min_stake,
+        "provider {} holds {} staked and unbonding, below its class minimum {}: an attested \
+         receipt on an ended job settles only while there is stake to slash; it stakes more, or \
+         the client co-signs",
+        signed.receipt.provider,
+        reward.format(held),
+        reward.format(min_stake)
+    );
+    Ok(())
+}
+
+/// The instructions that settle `signed` on `job` in `epoch`, paying the provider's owner.
+fn job_settlement(
+    session: &Session,
+    signed: &SignedReceipt,
+    job: &Job,
+    provider: &Provider,
+    epoch: u64,
+) -> Result<[Instruction; 2]> {
+    let owner = provider.owner;
+    let mint = session.ledger.mint(&job.payment_mint)?;
+    // The payment goes to the owner's associated account, created when the job was accepted;
+    // creating it here would not fit beside 3 signatures.
+    let provider_token = mint.associated(&owner);
+    ensure!(
+        session.ledger.exists(&provider_token)?,
+        "provider owner {owner} has no token account for mint {} to be paid into: create \
+         {provider_token} (`spl-token create-account`, or it is created by `tessera job accept`)",
+        mint.key.mint
+    );
+    let payee = flows::Payee {
+        payment_mint: mint.key,
+        provider_token,
+    };
+    Ok(flows::settle_job(session.signer(), signed, payee, epoch))
 }
 
 /// Checks a receipt against the ledger for the session's signer to co-sign: the receipt's
@@ -599,9 +612,7 @@ fn ledger_review(session: &Session, signed: &SignedReceipt) -> Result<Review> {
     ensure_current(r, &network, now)?;
     let provider = session.provider_at(&r.provider)?;
     let is_attestor = network.attestors.contains(&signer);
-    let mut lines = Vec::new();
-    let mut review = json!({"checked_against_ledger": true});
-    let signs_as_client = if r.subject == r.provider {
+    let (work, role) = if r.subject == r.provider {
         ensure!(
             is_attestor,
             "{signer} is not an attestor of network {}: only attestors co-sign service \
@@ -609,90 +620,102 @@ fn ledger_review(session: &Session, signed: &SignedReceipt) -> Result<Review> {
             network.network_id
         );
         ensure_settles_as_service(r, &provider)?;
-        let new_units = r.cumulative_units - provider.service_units;
-        lines.push(format!(
-            "  service of provider {} ({:?}): {new_units} new {}; earns emission only, \
-             nobody pays",
-            r.provider,
-            provider.class,
-            unit_kind_name(r.unit_kind)
-        ));
-        review["new_units"] = json!(new_units);
-        false
+        (ReviewedWork::service(r, &provider), CosignsAs::Attestor)
     } else {
-        let job: Job = ledger.fetch(&r.subject)?.with_context(|| {
-            format!(
-                "the receipt's job {} does not exist (never created, or closed): it can \
-                 never settle",
-                r.subject
-            )
-        })?;
-        ensure!(
-            signer == job.client || is_attestor,
-            "{signer} is neither job {}'s client {} nor an attestor of network {}: only \
-             they may co-sign; check --keypair",
-            r.subject,
-            job.client,
-            network.network_id
-        );
-        ensure_settles_on_job(r, &job, &provider, &network, now)?;
-        let mint = ledger.mint(&job.payment_mint)?;
-        let (text, json) = payment_review(r, &job, &mint)?;
-        lines.push(format!(
-            "  job {} of client {}, run by provider {} ({:?})",
-            r.subject, job.client, r.provider, provider.class
-        ));
-        lines.push(text);
-        review["payment"] = json;
-        signer == job.client && !is_attestor
+        review_job(session, r, &network, &provider, now)?
     };
-    // The program takes either the client's co-signature alone, or exactly `threshold`
-    // attestors' under the current set: a signature beyond that would spoil the receipt.
+    ensure_cosignatures_fit(signed, &network, role)?;
+    Ok(Review {
+        checked_against_ledger: true,
+        work: Some(work),
+        cosigner: Some((signer, role)),
+    })
+}
+
+/// The job a receipt settles on, as its client or an attestor (the signer) reviews it.
+fn review_job(
+    session: &Session,
+    r: &Receipt,
+    network: &Network,
+    provider: &Provider,
+    now: i64,
+) -> Result<(ReviewedWork, CosignsAs)> {
+    let signer = session.signer();
+    let job: Job = session.ledger.fetch(&r.subject)?.with_context(|| {
+        format!(
+            "the receipt's job {} does not exist (never created, or closed): it can never settle",
+            r.subject
+        )
+    })?;
+    let is_attestor = network.attestors.contains(&signer);
+    ensure!(
+        signer == job.client || is_attestor,
+        "{signer} is neither job {}'s client {} nor an attestor of network {}: only they may \
+         co-sign; check --keypair",
+        r.subject,
+        job.client,
+        network.network_id
+    );
+    ensure_settles_on_job(r, &job, provider, network, now)?;
+    let mint = session.ledger.mint(&job.payment_mint)?;
+    let work = ReviewedWork::Job {
+        payment: PaymentReview::of(r, &job, &mint)?,
+        job: r.subject,
+        client: job.client,
+        provider: r.provider,
+        class: provider.class,
+    };
+    let role = if signer == job.client && !is_attestor {
+        CosignsAs::Client
+    } else {
+        CosignsAs::Attestor
+    };
+    Ok((work, role))
+}
+
+/// Refuses a co-signature that would not count: the program takes either the client's
+/// co-signature alone, or exactly `threshold` attestors' under the current set, so a signature
+/// beyond that would spoil the receipt.
+fn ensure_cosignatures_fit(
+    signed: &SignedReceipt,
+    network: &Network,
+    role: CosignsAs,
+) -> Result<()> {
+    let r = &signed.receipt;
     let cosigners: Vec<Pubkey> = signed.signatures[1..].iter().map(|(key, _)| *key).collect();
-    if signs_as_client {
+    if role == CosignsAs::Client {
         ensure!(
             cosigners.is_empty(),
-            "the receipt already carries co-signatures ({}): the client's co-signature \
-             settles a receipt only alone; submit it with the attestors' instead",
+            "the receipt already carries co-signatures ({}): the client's co-signature settles a \
+             receipt only alone; submit it with the attestors' instead",
             keys_text(&cosigners)
         );
-    } else {
-        if let Some(outsider) = cosigners
-            .iter()
-            .find(|key| !network.attestors.contains(key))
-        {
-            bail!(
-                "the receipt is already co-signed by {outsider}, who is not an attestor: \
-                 attestor signatures cannot be added to it; it settles as it is"
-            );
-        }
-        let threshold = network.attestors.threshold as usize;
-        ensure!(
-            cosigners.len() < threshold,
-            "the receipt already carries the {threshold} attestor signatures it needs: \
-             another would spoil it; submit it (`tessera receipt submit`)"
-        );
-        ensure!(
-            r.attestor_set_version == network.attestors.version,
-            "the receipt names attestor set version {}, but network {} is at version {}: \
-             attestor signatures would not count; ask the worker to sign a fresh receipt",
-            r.attestor_set_version,
-            network.network_id,
-            network.attestors.version
+        return Ok(());
+    }
+    if let Some(outsider) = cosigners
+        .iter()
+        .find(|key| !network.attestors.contains(key))
+    {
+        bail!(
+            "the receipt is already co-signed by {outsider}, who is not an attestor: attestor \
+             signatures cannot be added to it; it settles as it is"
         );
     }
-    lines.push(format!(
-        "  {signer} co-signs as {}",
-        if signs_as_client {
-            "the job's client"
-        } else {
-            "an attestor"
-        }
-    ));
-    Ok(Review {
-        details: lines.iter().map(|line| format!("\n{line}")).collect(),
-        json: review,
-    })
+    let threshold = network.attestors.threshold as usize;
+    ensure!(
+        cosigners.len() < threshold,
+        "the receipt already carries the {threshold} attestor signatures it needs: another \
+         would spoil it; submit it (`tessera receipt submit`)"
+    );
+    ensure!(
+        r.attestor_set_version == network.attestors.version,
+        "the receipt names attestor set version {}, but network {} is at version {}: attestor \
+         signatures would not count; ask the worker to sign a fresh receipt",
+        r.attestor_set_version,
+        network.network_id,
+        network.attestors.version
+    );
+    Ok(())
 }
 
 fn keys_text(keys: &[Pubkey]) -> String {
@@ -700,4 +723,277 @@ fn keys_text(keys: &[Pubkey]) -> String {
         .map(Pubkey::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A receipt as its file states it.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct ReceiptView(pub ReceiptFile);
+
+impl ReceiptView {
+    pub fn of(signed: &SignedReceipt) -> Self {
+        Self(ReceiptFile::from_signed(signed))
+    }
+}
+
+impl fmt::Display for ReceiptView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.0;
+        let keys: Vec<&str> = r.signatures.iter().map(|s| s.key.as_str()).collect();
+        write!(
+            f,
+            "receipt for {} on network {}: {} {} in total by provider {}\n  issued {}, expires \
+             {}, attestor set version {}\n  signed by {}",
+            r.subject,
+            r.network,
+            r.cumulative_units,
+            r.unit_kind,
+            r.provider,
+            r.issued_at,
+            r.expires_at,
+            r.attestor_set_version,
+            keys.join(", ")
+        )
+    }
+}
+
+/// `receipt sign`: the receipt written, and who signs next.
+#[derive(Serialize)]
+pub struct ReceiptSigned {
+    #[serde(flatten)]
+    pub receipt: ReceiptView,
+    #[serde(skip)]
+    pub out: PathBuf,
+    /// Attestor signatures the receipt needs (text only).
+    #[serde(skip)]
+    pub threshold: u8,
+}
+
+impl fmt::Display for ReceiptSigned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let out = self.out.display();
+        write!(
+            f,
+            "wrote {out}\n{}\n  next: {} attestors (or, for a job, its client) run `tessera \
+             receipt cosign {out}`",
+            self.receipt, self.threshold
+        )
+    }
+}
+
+/// `receipt verify`: the receipt whose signatures all verify.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct Verified(pub ReceiptView);
+
+impl fmt::Display for Verified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "every signature verifies\n{}", self.0)
+    }
+}
+
+/// `receipt cosign`: the receipt with the new signature, and what the signer vouched for.
+#[derive(Serialize)]
+pub struct Cosigned {
+    #[serde(flatten)]
+    pub receipt: ReceiptView,
+    #[serde(flatten)]
+    pub review: Review,
+    #[serde(skip)]
+    pub signer: Pubkey,
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+impl fmt::Display for Cosigned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "co-signed by {} and written to {}\n{}{}",
+            self.signer,
+            self.file.display(),
+            self.receipt,
+            self.review
+        )
+    }
+}
+
+/// What a co-signer is asked to vouch for beyond the receipt itself: what the ledger says of
+/// the work (nothing offline) and in which role it signs.
+#[derive(Serialize)]
+pub struct Review {
+    pub checked_against_ledger: bool,
+    #[serde(flatten)]
+    pub work: Option<ReviewedWork>,
+    #[serde(skip)]
+    pub cosigner: Option<(Pubkey, CosignsAs)>,
+}
+
+impl fmt::Display for Review {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.work {
+            None => write!(
+                f,
+                "\n  offline: the job, its price and the units already settled are not checked"
+            )?,
+            Some(work) => write!(f, "{work}")?,
+        }
+        if let Some((signer, role)) = &self.cosigner {
+            write!(f, "\n  {signer} co-signs as {role}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The work a receipt states, as the ledger has it.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ReviewedWork {
+    /// Service of a provider: emission only, nobody pays.
+    Service {
+        new_units: u64,
+        #[serde(skip)]
+        provider: Pubkey,
+        #[serde(skip)]
+        class: ProviderClass,
+        #[serde(skip)]
+        unit_kind: UnitKind,
+    },
+    /// Work on a job, paid from its escrow.
+    Job {
+        payment: PaymentReview,
+        #[serde(skip)]
+        job: Pubkey,
+        #[serde(skip)]
+        client: Pubkey,
+        #[serde(skip)]
+        provider: Pubkey,
+        #[serde(skip)]
+        class: ProviderClass,
+    },
+}
+
+impl ReviewedWork {
+    fn service(r: &Receipt, provider: &Provider) -> Self {
+        ReviewedWork::Service {
+            new_units: r.cumulative_units - provider.service_units,
+            provider: r.provider,
+            class: provider.class,
+            unit_kind: r.unit_kind,
+        }
+    }
+}
+
+impl fmt::Display for ReviewedWork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReviewedWork::Service {
+                new_units,
+                provider,
+                class,
+                unit_kind,
+            } => write!(
+                f,
+                "\n  service of provider {provider} ({class:?}): {new_units} new {}; earns \
+                 emission only, nobody pays",
+                unit_kind_name(*unit_kind)
+            ),
+            ReviewedWork::Job {
+                payment,
+                job,
+                client,
+                provider,
+                class,
+            } => write!(
+                f,
+                "\n  job {job} of client {client}, run by provider {provider} ({class:?})\n{payment}"
+            ),
+        }
+    }
+}
+
+/// In which role a co-signer signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CosignsAs {
+    Client,
+    Attestor,
+}
+
+impl fmt::Display for CosignsAs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CosignsAs::Client => "the job's client",
+            CosignsAs::Attestor => "an attestor",
+        })
+    }
+}
+
+/// What a receipt pays on its job, in the payment mint's decimals.
+#[derive(Serialize)]
+pub struct PaymentReview {
+    pub settled_units: u64,
+    pub new_units: u64,
+    pub price_per_unit: String,
+    #[serde(serialize_with = "as_text")]
+    pub payment_mint: Pubkey,
+    pub to_be_paid: String,
+    pub cumulative_total: String,
+    #[serde(skip)]
+    pub cumulative_units: u64,
+    #[serde(skip)]
+    pub unit_kind: UnitKind,
+}
+
+impl PaymentReview {
+    fn of(r: &Receipt, job: &Job, mint: &Mint) -> Result<Self> {
+        let new_units = r.cumulative_units - job.settled_units;
+        Ok(Self {
+            settled_units: job.settled_units,
+            new_units,
+            price_per_unit: mint.format(job.price_per_unit),
+            payment_mint: mint.key.mint,
+            to_be_paid: mint.format(job.gross(new_units)?),
+            cumulative_total: mint.format(job.gross(r.cumulative_units)?),
+            cumulative_units: r.cumulative_units,
+            unit_kind: r.unit_kind,
+        })
+    }
+}
+
+impl fmt::Display for PaymentReview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "  units: {} {} in total; {} already settled, {} new\n  price: {} per unit of mint \
+             {}\n  to be paid from escrow now: {} ({} in total on this job)",
+            self.cumulative_units,
+            unit_kind_name(self.unit_kind),
+            self.settled_units,
+            self.new_units,
+            self.price_per_unit,
+            self.payment_mint,
+            self.to_be_paid,
+            self.cumulative_total
+        )
+    }
+}
+
+/// `receipt submit`: the settlement.
+#[derive(Serialize)]
+pub struct Settled {
+    #[serde(serialize_with = "as_text")]
+    pub subject: Pubkey,
+    pub cumulative_units: u64,
+    pub epoch: u64,
+    pub signature: String,
+}
+
+impl fmt::Display for Settled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "receipt settled in epoch {}: {} units in total on {} ({})",
+            self.epoch, self.cumulative_units, self.subject, self.signature
+        )
+    }
 }

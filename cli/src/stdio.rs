@@ -1,0 +1,37 @@
+//! Standard output kept for what a command prints. The program runs natively inside this
+//! process, and a native `msg!` prints to stdout; with `--output json`, stdout must hold the
+//! JSON alone.
+
+use std::io::Write;
+
+/// Points file descriptor 1 at standard error until dropped.
+pub struct StdoutToStderr(i32);
+
+impl StdoutToStderr {
+    pub fn new() -> Self {
+        let _ = std::io::stdout().flush();
+        // SAFETY: plain descriptor duplication; restored in `drop`.
+        unsafe {
+            let saved = libc::dup(1);
+            libc::dup2(2, 1);
+            Self(saved)
+        }
+    }
+}
+
+impl Default for StdoutToStderr {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        let _ = std::io::stdout().flush();
+        // SAFETY: restores the descriptor saved in `new`.
+        unsafe {
+            libc::dup2(self.0, 1);
+            libc::close(self.0);
+        }
+    }
+}
