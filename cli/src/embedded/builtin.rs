@@ -262,6 +262,13 @@ impl solana_sysvar::program_stubs::SyscallStubs for Stubs {
     }
 }
 
+/// Maps a runtime error to the closest program error.
+fn program_error(
+    error: anchor_lang::solana_program::instruction::error::InstructionError,
+) -> ProgramError {
+    ProgramError::try_from(error).unwrap_or(ProgramError::Custom(u32::MAX))
+}
+
 /// A cross-program invocation from the host program: hand the caller's view of the accounts to
 /// the runtime, run the callee, and hand the results back to the caller's `AccountInfo`s.
 fn invoke(
@@ -270,14 +277,11 @@ fn invoke(
     accounts: &[AccountInfo],
     signer_seeds: &[&[&[u8]]],
 ) -> ProgramResult {
-    let error = |error: anchor_lang::solana_program::instruction::error::InstructionError| {
-        ProgramError::try_from(error).unwrap_or(ProgramError::Custom(u32::MAX))
-    };
     let caller = invoke_context
         .transaction_context
         .get_current_instruction_context()
         .and_then(|context| context.get_program_key().copied())
-        .map_err(error)?;
+        .map_err(program_error)?;
     let signers = signer_seeds
         .iter()
         .map(|seeds| {
@@ -286,66 +290,82 @@ fn invoke(
         .collect::<Result<Vec<_>, _>>()?;
     invoke_context
         .prepare_next_cpi_instruction(instruction.clone(), &signers)
-        .map_err(error)?;
-
-    // The caller's changes so far go into the runtime's accounts before the callee sees them.
-    let mut written_back = Vec::new();
-    {
-        let transaction_context = &invoke_context.transaction_context;
-        let caller_context = transaction_context
-            .get_current_instruction_context()
-            .map_err(error)?;
-        let callee_context = transaction_context
-            .get_next_instruction_context()
-            .map_err(error)?;
-        for callee_account in callee_context.instruction_accounts().iter() {
-            let key = transaction_context
-                .get_key_of_account_at_index(callee_account.index_in_transaction)
-                .map_err(error)?;
-            let info_index = accounts
-                .iter()
-                .position(|info| info.key == key)
-                .ok_or(ProgramError::NotEnoughAccountKeys)?;
-            let info = &accounts[info_index];
-            let index_in_caller = caller_context
-                .get_index_of_account_in_instruction(callee_account.index_in_transaction)
-                .map_err(error)?;
-            let mut account = caller_context
-                .try_borrow_instruction_account(index_in_caller)
-                .map_err(error)?;
-            if account.get_lamports() != info.lamports() {
-                account.set_lamports(info.lamports()).map_err(error)?;
-            }
-            let data = info.try_borrow_data()?;
-            if account.get_data() != &data[..] {
-                account.set_data_from_slice(&data).map_err(error)?;
-            }
-            if account.get_owner() != info.owner {
-                account.set_owner(info.owner.as_ref()).map_err(error)?;
-            }
-            if callee_account.is_writable() {
-                written_back.push((callee_account.index_in_transaction, info_index));
-            }
-        }
-    }
-
+        .map_err(program_error)?;
+    let written_back = hand_to_callee(invoke_context, accounts)?;
     let mut units = 0;
     invoke_context
         .process_instruction(&mut units, &mut Default::default())
-        .map_err(error)?;
+        .map_err(program_error)?;
+    hand_back_to_caller(invoke_context, accounts, &written_back)
+}
 
-    // The callee's results go back into the caller's `AccountInfo`s.
+/// Copies the caller's changes so far into the runtime's accounts before the callee sees them;
+/// returns the writable ones as `(index in the transaction, index in accounts)`.
+fn hand_to_callee(
+    invoke_context: &InvokeContext<'static, 'static>,
+    accounts: &[AccountInfo],
+) -> Result<Vec<(u16, usize)>, ProgramError> {
     let transaction_context = &invoke_context.transaction_context;
     let caller_context = transaction_context
         .get_current_instruction_context()
-        .map_err(error)?;
-    for (index_in_transaction, info_index) in written_back {
+        .map_err(program_error)?;
+    let callee_context = transaction_context
+        .get_next_instruction_context()
+        .map_err(program_error)?;
+    let mut written_back = Vec::new();
+    for callee_account in callee_context.instruction_accounts().iter() {
+        let key = transaction_context
+            .get_key_of_account_at_index(callee_account.index_in_transaction)
+            .map_err(program_error)?;
+        let info_index = accounts
+            .iter()
+            .position(|info| info.key == key)
+            .ok_or(ProgramError::NotEnoughAccountKeys)?;
+        let info = &accounts[info_index];
+        let index_in_caller = caller_context
+            .get_index_of_account_in_instruction(callee_account.index_in_transaction)
+            .map_err(program_error)?;
+        let mut account = caller_context
+            .try_borrow_instruction_account(index_in_caller)
+            .map_err(program_error)?;
+        if account.get_lamports() != info.lamports() {
+            account
+                .set_lamports(info.lamports())
+                .map_err(program_error)?;
+        }
+        let data = info.try_borrow_data()?;
+        if account.get_data() != &data[..] {
+            account.set_data_from_slice(&data).map_err(program_error)?;
+        }
+        if account.get_owner() != info.owner {
+            account
+                .set_owner(info.owner.as_ref())
+                .map_err(program_error)?;
+        }
+        if callee_account.is_writable() {
+            written_back.push((callee_account.index_in_transaction, info_index));
+        }
+    }
+    Ok(written_back)
+}
+
+/// Copies the callee's results back into the caller's `AccountInfo`s.
+fn hand_back_to_caller(
+    invoke_context: &InvokeContext<'static, 'static>,
+    accounts: &[AccountInfo],
+    written_back: &[(u16, usize)],
+) -> ProgramResult {
+    let transaction_context = &invoke_context.transaction_context;
+    let caller_context = transaction_context
+        .get_current_instruction_context()
+        .map_err(program_error)?;
+    for &(index_in_transaction, info_index) in written_back {
         let index_in_caller = caller_context
             .get_index_of_account_in_instruction(index_in_transaction)
-            .map_err(error)?;
+            .map_err(program_error)?;
         let account = caller_context
             .try_borrow_instruction_account(index_in_caller)
-            .map_err(error)?;
+            .map_err(program_error)?;
         let info = &accounts[info_index];
         **info.try_borrow_mut_lamports()? = account.get_lamports();
         if info.owner != account.get_owner() {

@@ -11,6 +11,7 @@ use surfpool_core::runloops::start_local_surfnet_runloop;
 use surfpool_core::storage::{StorageFifoMap, StorageHashMap};
 use surfpool_core::surfnet::locker::SurfnetSvmLocker;
 use surfpool_core::surfnet::svm::{SurfnetSvm, SurfnetSvmConfig};
+use surfpool_core::surfnet::GeyserEvent;
 use surfpool_types::{
     KeyedProfileResult, RpcConfig, SimnetCommand, SimnetConfig, SimnetEvent, SurfpoolConfig,
     UuidOrSignature, VersionedIdl,
@@ -63,79 +64,20 @@ impl EmbeddedLedger {
                 u64::MAX.to_string(),
             );
         }
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
-        let database = data_dir.join(DATABASE_FILE);
-        let database = database
-            .to_str()
-            .ok_or_else(|| anyhow!("the data folder path {} is not UTF-8", data_dir.display()))?
-            .to_string();
         let (rpc_port, ws_port) = match ports {
             Some(ports) => ports,
             None => (free_port()?, free_port()?),
         };
-
-        let surfnet_id = SURFNET_ID.to_string();
-        let svm_config = SurfnetSvmConfig {
-            surfnet_id: surfnet_id.clone(),
-            slot_time: SLOT_MILLIS,
-            instruction_profiling_enabled: false,
-            ..SurfnetSvmConfig::default()
-        };
-        let (mut svm, events, geyser_events) = SurfnetSvm::new_with_db(Some(&database), svm_config)
-            .map_err(|error| {
-                anyhow!("cannot open the ledger in {}: {error}", data_dir.display())
-            })?;
-        keep_no_history_but_transactions(&mut svm);
-        svm.inner
-            .svm
-            .add_builtin(tessera::ID, super::builtin::registerer());
-        restore_clock(&mut svm, data_dir);
+        let (svm, events, geyser_events) = open_svm(data_dir)?;
         let locker = SurfnetSvmLocker::new(svm);
         let shared = locker.0.clone();
-
-        let config = SurfpoolConfig {
-            simnets: vec![SimnetConfig {
-                offline_mode: true,
-                remote_rpc_url: None,
-                slot_time: SLOT_MILLIS,
-                instruction_profiling_enabled: false,
-                surfnet_id,
-                ..SimnetConfig::default()
-            }],
-            rpc: RpcConfig {
-                bind_host: "127.0.0.1".to_string(),
-                bind_port: rpc_port,
-                ws_port,
-                ..RpcConfig::default()
-            },
-            ..SurfpoolConfig::default()
-        };
         let (commands, commands_rx) = crossbeam_channel::unbounded();
         let runloop_commands = commands.clone();
+        let config = surfpool_config(rpc_port, ws_port);
         let runloop = std::thread::Builder::new()
             .name("tessera-ledger".into())
             .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(error) => {
-                        eprintln!("cannot start the embedded ledger's runtime: {error}");
-                        return;
-                    }
-                };
-                let result = runtime.block_on(start_local_surfnet_runloop(
-                    locker,
-                    config,
-                    runloop_commands,
-                    commands_rx,
-                    geyser_events,
-                ));
-                if let Err(error) = result {
-                    eprintln!("the embedded ledger stopped: {error}");
-                }
+                run_surfnet(locker, config, runloop_commands, commands_rx, geyser_events)
             })
             .context("cannot start the embedded ledger's thread")?;
 
@@ -189,6 +131,83 @@ impl EmbeddedLedger {
 impl Drop for EmbeddedLedger {
     fn drop(&mut self) {
         let _ = self.shutdown();
+    }
+}
+
+/// Opens the store in `data_dir` (created if missing) as surfpool's SVM, with the Tessera
+/// program registered natively, the store kept from growing with starts, and the saved clock.
+fn open_svm(data_dir: &Path) -> Result<(SurfnetSvm, Receiver<SimnetEvent>, Receiver<GeyserEvent>)> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+    let database = data_dir.join(DATABASE_FILE);
+    let database = database
+        .to_str()
+        .ok_or_else(|| anyhow!("the data folder path {} is not UTF-8", data_dir.display()))?
+        .to_string();
+    let svm_config = SurfnetSvmConfig {
+        surfnet_id: SURFNET_ID.to_string(),
+        slot_time: SLOT_MILLIS,
+        instruction_profiling_enabled: false,
+        ..SurfnetSvmConfig::default()
+    };
+    let (mut svm, events, geyser_events) = SurfnetSvm::new_with_db(Some(&database), svm_config)
+        .map_err(|error| anyhow!("cannot open the ledger in {}: {error}", data_dir.display()))?;
+    keep_no_history_but_transactions(&mut svm);
+    svm.inner
+        .svm
+        .add_builtin(tessera::ID, super::builtin::registerer());
+    restore_clock(&mut svm, data_dir);
+    Ok((svm, events, geyser_events))
+}
+
+/// Surfpool's settings: offline, our slot time, JSON-RPC and WebSocket on 127.0.0.1.
+fn surfpool_config(rpc_port: u16, ws_port: u16) -> SurfpoolConfig {
+    SurfpoolConfig {
+        simnets: vec![SimnetConfig {
+            offline_mode: true,
+            remote_rpc_url: None,
+            slot_time: SLOT_MILLIS,
+            instruction_profiling_enabled: false,
+            surfnet_id: SURFNET_ID.to_string(),
+            ..SimnetConfig::default()
+        }],
+        rpc: RpcConfig {
+            bind_host: "127.0.0.1".to_string(),
+            bind_port: rpc_port,
+            ws_port,
+            ..RpcConfig::default()
+        },
+        ..SurfpoolConfig::default()
+    }
+}
+
+/// The ledger's thread: surfpool's run loop on a runtime of its own, until it is told to stop.
+fn run_surfnet(
+    locker: SurfnetSvmLocker,
+    config: SurfpoolConfig,
+    commands: Sender<SimnetCommand>,
+    commands_rx: Receiver<SimnetCommand>,
+    geyser_events: Receiver<GeyserEvent>,
+) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the embedded ledger's runtime: {error}");
+            return;
+        }
+    };
+    let result = runtime.block_on(start_local_surfnet_runloop(
+        locker,
+        config,
+        commands,
+        commands_rx,
+        geyser_events,
+    ));
+    if let Err(error) = result {
+        eprintln!("the embedded ledger stopped: {error}");
     }
 }
 
