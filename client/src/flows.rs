@@ -8,7 +8,45 @@ use crate::instructions::{self as ix, ClaimEmissionAccounts, MintRef, SettleRece
 use crate::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
-use tessera::state::{Job, Network, Provider, UnitKind, WorkRecord};
+use tessera::state::{ClassParams, Job, Network, NetworkParams, Provider, UnitKind, WorkRecord};
+
+/// Seconds a provider has, after accepting a job, to settle a first receipt, unless the
+/// network says otherwise.
+pub const DEFAULT_START_TIMEOUT_SECS: i64 = 3_600;
+
+/// Default stake per running job: a quarter of the class minimum (at least one base unit), so a
+/// provider at the minimum runs four jobs at once.
+pub fn default_stake_per_job(min_stake: u64) -> u64 {
+    (min_stake / 4).max(1)
+}
+
+/// The parameters of a new network whose reward mint has `reward_decimals`: daily epochs, a
+/// week of unbonding, two days to dispute, an hour to start, a 2.5% fee, jail after three lost
+/// disputes; class minimums of 1,000 (Training), 500 (Inference) and 100 (Edge, Bandwidth)
+/// tokens, Training work weighted double and Bandwidth's counted per byte at 1 bps.
+pub fn new_network_params(reward_decimals: u8) -> NetworkParams {
+    let whole = 10u64.pow(reward_decimals as u32);
+    let class = |min: u64, weight| ClassParams {
+        min_stake: min * whole,
+        emission_weight_bps: weight,
+        stake_per_job: default_stake_per_job(min * whole),
+    };
+    NetworkParams {
+        epoch_length_secs: 86_400,
+        unbonding_period_secs: 7 * 86_400,
+        dispute_window_secs: 2 * 86_400,
+        receipt_max_age_secs: 3_600,
+        protocol_fee_bps: 250,
+        jail_after_lost_disputes: 3,
+        classes: [
+            class(1_000, 20_000),
+            class(500, 10_000),
+            class(100, 10_000),
+            class(100, 1),
+        ],
+        start_timeout_secs: DEFAULT_START_TIMEOUT_SECS,
+    }
+}
 
 /// What a worker metered, as it goes into a receipt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,8 +26,7 @@ use tessera::instructions::{
     CreateJobArgs, InitializeNetworkArgs, ReceiptArgs, RegisterProviderArgs,
 };
 use tessera::state::{
-    ClassParams, EmissionSchedule, JobRequirement, NetworkParams, ProviderClass, ProviderSpec,
-    UnitKind,
+    EmissionSchedule, JobRequirement, NetworkParams, ProviderClass, ProviderSpec, UnitKind,
 };
 use tessera::TesseraError;
 use tessera_client::flows;
@@ -88,37 +87,12 @@ fn quiet_runtime_logs() {
 /// provider at its class minimum may hold four running jobs (`stake_per_job` is a quarter of
 /// the minimum) and must settle a first receipt within an hour of accepting.
 pub fn default_params() -> NetworkParams {
-    NetworkParams {
-        epoch_length_secs: 86_400,
-        unbonding_period_secs: 7 * 86_400,
-        dispute_window_secs: 2 * 86_400,
-        receipt_max_age_secs: 3_600,
-        protocol_fee_bps: 250,
-        jail_after_lost_disputes: 3,
-        classes: [
-            ClassParams {
-                min_stake: 1_000 * ONE,
-                emission_weight_bps: 10_000,
-                stake_per_job: 250 * ONE,
-            },
-            ClassParams {
-                min_stake: 500 * ONE,
-                emission_weight_bps: 10_000,
-                stake_per_job: 125 * ONE,
-            },
-            ClassParams {
-                min_stake: 100 * ONE,
-                emission_weight_bps: 10_000,
-                stake_per_job: 25 * ONE,
-            },
-            ClassParams {
-                min_stake: 100 * ONE,
-                emission_weight_bps: 10_000,
-                stake_per_job: 25 * ONE,
-            },
-        ],
-        start_timeout_secs: 3_600,
+    let mut params = tessera_client::flows::new_network_params(DECIMALS);
+    // Every class weighs the same here; the emission tests set their own weights.
+    for class in &mut params.classes {
+        class.emission_weight_bps = 10_000;
     }
+    params
 }
 
 /// An emission curve that halves every 10 epochs.

@@ -184,40 +184,9 @@ fn class_value(text: &str) -> Result<(ClassArg, String), String> {
     Ok((class, value.to_string()))
 }
 
-/// Default start timeout: an hour to settle a first receipt after accepting.
-pub const DEFAULT_START_TIMEOUT_SECS: i64 = 3_600;
-
-/// Default stake per running job: a quarter of the class minimum (at least one base unit), so a
-/// provider at the minimum runs four jobs at once.
-pub fn default_stake_per_job(min_stake: u64) -> u64 {
-    (min_stake / 4).max(1)
-}
-
-/// Defaults of a new network: daily epochs, a week of unbonding, two days to dispute, an hour
-/// to start.
-pub fn default_params(reward: u8) -> NetworkParams {
-    let whole = 10u64.pow(reward as u32);
-    let class = |min: u64, weight| ClassParams {
-        min_stake: min * whole,
-        emission_weight_bps: weight,
-        stake_per_job: default_stake_per_job(min * whole),
-    };
-    NetworkParams {
-        epoch_length_secs: 86_400,
-        unbonding_period_secs: 7 * 86_400,
-        dispute_window_secs: 2 * 86_400,
-        receipt_max_age_secs: 3_600,
-        protocol_fee_bps: 250,
-        jail_after_lost_disputes: 3,
-        classes: [
-            class(1_000, 20_000),
-            class(500, 10_000),
-            class(100, 10_000),
-            class(100, 1),
-        ],
-        start_timeout_secs: DEFAULT_START_TIMEOUT_SECS,
-    }
-}
+pub use tessera_client::flows::{
+    default_stake_per_job, new_network_params as default_params, DEFAULT_START_TIMEOUT_SECS,
+};
 
 impl ParamsArgs {
     /// The parameters of a new network: the defaults with every given flag applied. A class

@@ -34,6 +34,31 @@ impl Folder {
     /// Claims `data_dir` (created if missing) for one command: waits while another command
     /// holds it, and hands back the URL when a `tessera localnet` serves it.
     pub fn claim(data_dir: &Path) -> Result<Claim> {
+        Self::claim_unless_served(data_dir, |url| Ok(Claim::Served(url)))
+    }
+
+    /// Claims `data_dir` to serve it (`tessera localnet`): waits for a command that holds it,
+    /// refuses when another localnet serves it.
+    pub fn claim_to_serve(data_dir: &Path) -> Result<Self> {
+        let claim = Self::claim_unless_served(data_dir, |url| {
+            bail!(
+                "{} is already served by a tessera localnet at {url}: stop that one first, or \
+                 give this one another --data-dir",
+                data_dir.display()
+            )
+        })?;
+        match claim {
+            Claim::Owned(folder) => Ok(folder),
+            Claim::Served(_) => unreachable!("a served folder is refused above"),
+        }
+    }
+
+    /// Takes the folder's lock, waiting while another command holds it; when a localnet
+    /// holds it, returns what `served` makes of its URL instead.
+    fn claim_unless_served(
+        data_dir: &Path,
+        served: impl Fn(String) -> Result<Claim>,
+    ) -> Result<Claim> {
         let lock = open_lock(data_dir)?;
         let mut waiting = Waiting::new(data_dir);
         loop {
@@ -43,40 +68,10 @@ impl Folder {
                     let _ = std::fs::remove_file(data_dir.join(SERVED_FILE));
                     return Ok(Claim::Owned(Self::held(data_dir, lock)));
                 }
-                Err(TryLockError::WouldBlock) => {
-                    if let Some(url) = served_url(data_dir) {
-                        return Ok(Claim::Served(url));
-                    }
-                    waiting.tick();
-                }
-                Err(TryLockError::Error(error)) => {
-                    return Err(error).context("cannot lock the data folder")
-                }
-            }
-        }
-    }
-
-    /// Claims `data_dir` to serve it (`tessera localnet`): waits for a command that holds it,
-    /// refuses when another localnet serves it.
-    pub fn claim_to_serve(data_dir: &Path) -> Result<Self> {
-        let lock = open_lock(data_dir)?;
-        let mut waiting = Waiting::new(data_dir);
-        loop {
-            match lock.try_lock() {
-                Ok(()) => {
-                    let _ = std::fs::remove_file(data_dir.join(SERVED_FILE));
-                    return Ok(Self::held(data_dir, lock));
-                }
-                Err(TryLockError::WouldBlock) => {
-                    if let Some(url) = served_url(data_dir) {
-                        bail!(
-                            "{} is already served by a tessera localnet at {url}: stop that one \
-                             first, or give this one another --data-dir",
-                            data_dir.display()
-                        );
-                    }
-                    waiting.tick();
-                }
+                Err(TryLockError::WouldBlock) => match served_url(data_dir) {
+                    Some(url) => return served(url),
+                    None => waiting.tick(),
+                },
                 Err(TryLockError::Error(error)) => {
                     return Err(error).context("cannot lock the data folder")
                 }
