@@ -24,8 +24,17 @@ fn text(output: &Output) -> (String, String) {
 fn quickstart_then_list_show_and_audit_the_same_ledger() {
     let data_dir = std::env::temp_dir().join(format!("tessera-commands-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
+    quickstart_registers_a_provider_of_each_class_and_audits_clean(&data_dir);
+    provider_list_and_audit_find_the_four_providers(&data_dir);
+    an_unknown_account_is_refused_and_the_ledger_stays_as_it_was(&data_dir);
+    let clock = the_clock_moves_forward_on_demand_and_stays_there(&data_dir);
+    the_saved_clock_is_a_floor_for_the_next_start(&data_dir, clock);
+    an_unknown_network_says_how_to_get_one(&data_dir);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
 
-    let output = tessera(&data_dir, &["quickstart"]);
+fn quickstart_registers_a_provider_of_each_class_and_audits_clean(data_dir: &Path) {
+    let output = tessera(data_dir, &["quickstart"]);
     let (stdout, stderr) = text(&output);
     assert!(
         output.status.success(),
@@ -35,35 +44,42 @@ fn quickstart_then_list_show_and_audit_the_same_ledger() {
     for class in ["Training", "Inference", "Edge", "Bandwidth"] {
         assert!(stdout.contains(class), "{class} missing from\n{stdout}");
     }
+}
 
-    let output = tessera(&data_dir, &["provider", "list", "--output", "json"]);
+fn provider_list_and_audit_find_the_four_providers(data_dir: &Path) {
+    let output = tessera(data_dir, &["provider", "list", "--output", "json"]);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     let providers: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON alone");
     assert_eq!(providers.as_array().map(Vec::len), Some(4));
 
-    let output = tessera(&data_dir, &["audit", "--output", "json"]);
+    let output = tessera(data_dir, &["audit", "--output", "json"]);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["providers"], 4);
     assert_eq!(report["findings"].as_array().map(Vec::len), Some(0));
+}
 
-    // An unknown account: a clear error, exit 2, and the ledger as it was.
+/// An unknown account: a clear error, exit 2, and the ledger as it was.
+fn an_unknown_account_is_refused_and_the_ledger_stays_as_it_was(data_dir: &Path) {
     let output = tessera(
-        &data_dir,
+        data_dir,
         &["job", "show", "US517G5965aydkZ46HS38QLi7UQiSojurfbQfKCELFx"],
     );
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr.contains("no job at"), "{stderr}");
-    let output = tessera(&data_dir, &["audit", "--output", "json"]);
+    let output = tessera(data_dir, &["audit", "--output", "json"]);
     let report: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
     assert_eq!(report["providers"], 4);
+}
 
-    // The clock moves forward on demand and stays there across the process that ran it.
+/// The clock moves forward on demand and stays there across the process that ran it; returns
+/// the clock the last warp reached (Unix seconds).
+fn the_clock_moves_forward_on_demand_and_stays_there(data_dir: &Path) -> i64 {
     let output = tessera(
-        &data_dir,
+        data_dir,
         &["ledger", "warp", "--by", "600", "--output", "json"],
     );
     let (stdout, stderr) = text(&output);
@@ -75,7 +91,7 @@ fn quickstart_then_list_show_and_audit_the_same_ledger() {
         "{warped}"
     );
     let output = tessera(
-        &data_dir,
+        data_dir,
         &["ledger", "warp", "--by", "1", "--output", "json"],
     );
     let again: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
@@ -83,12 +99,16 @@ fn quickstart_then_list_show_and_audit_the_same_ledger() {
         again["from"].as_i64().unwrap() >= reached,
         "{again} after {warped}"
     );
-    // The saved clock is a floor for the next start: a day ahead of it here, as a warp that
-    // surfpool's slot checkpoint missed would leave it.
-    let floor = again["to"].as_i64().unwrap() + 86_400;
+    again["to"].as_i64().unwrap()
+}
+
+/// The saved clock is a floor for the next start: a day ahead of `clock` (Unix seconds) here, as
+/// a warp that surfpool's slot checkpoint missed would leave it.
+fn the_saved_clock_is_a_floor_for_the_next_start(data_dir: &Path, clock: i64) {
+    let floor = clock + 86_400;
     std::fs::write(data_dir.join("clock"), (floor * 1_000).to_string()).unwrap();
     let output = tessera(
-        &data_dir,
+        data_dir,
         &["ledger", "warp", "--by", "1", "--output", "json"],
     );
     let resumed: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
@@ -96,13 +116,14 @@ fn quickstart_then_list_show_and_audit_the_same_ledger() {
         resumed["from"].as_i64().unwrap() >= floor,
         "{resumed}: started before the saved clock {floor}"
     );
+}
 
-    // Unknown network: says how to get one.
-    let output = tessera(&data_dir, &["--network", "9", "provider", "list"]);
+/// Unknown network: says how to get one.
+fn an_unknown_network_says_how_to_get_one(data_dir: &Path) {
+    let output = tessera(data_dir, &["--network", "9", "provider", "list"]);
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr.contains("there is no network 9"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&data_dir);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The embedded ledger: surfpool in-process, the Tessera program registered natively, reached
 //! over real JSON-RPC; CPIs into the real token programs work; state survives a restart.
 
+use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_signer::Signer;
@@ -31,10 +32,33 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
     let data_dir = std::env::temp_dir().join(format!("tessera-embedded-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let ledger = EmbeddedLedger::start(&data_dir, None).expect("ledger starts");
-    let rpc = RpcClient::new_with_commitment(
+    let rpc = rpc_client(&ledger);
+    let payer = a_funded_payer(&rpc);
+    let network = pda::network(7);
+    let reward_mint = a_reward_mint_of_the_payers(&rpc, &payer);
+    the_payer_initializes_network_7(&rpc, &payer, reward_mint);
+    let vault = the_payer_registers_a_provider(&rpc, &payer, &network, reward_mint);
+
+    ledger.stop().expect("ledger stops");
+    let ledger = EmbeddedLedger::start(&data_dir, None).expect("ledger restarts");
+    the_restart_finds_the_network_its_mint_and_the_vault(
+        &rpc_client(&ledger),
+        &network,
+        &reward_mint.mint,
+        &vault,
+    );
+    ledger.stop().unwrap();
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+fn rpc_client(ledger: &EmbeddedLedger) -> RpcClient {
+    RpcClient::new_with_commitment(
         ledger.rpc_url.clone(),
         solana_commitment_config::CommitmentConfig::confirmed(),
-    );
+    )
+}
+
+fn a_funded_payer(rpc: &RpcClient) -> Keypair {
     let payer = Keypair::new();
     let airdrop = rpc
         .request_airdrop(&payer.pubkey(), 100_000_000_000)
@@ -42,17 +66,19 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
     while !rpc.confirm_transaction(&airdrop).unwrap_or(false) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    payer
+}
 
-    // A reward mint of the payer's (client-side token instructions); initialize_network hands
-    // its mint authority to the network's PDA through a CPI into the token program.
-    let network = pda::network(7);
+/// A reward mint of the payer's (client-side token instructions); initialize_network hands its
+/// mint authority to the network's PDA through a CPI into the token program.
+fn a_reward_mint_of_the_payers(rpc: &RpcClient, payer: &Keypair) -> MintRef {
     let mint = Keypair::new();
     let token_program = spl_token_interface::ID;
     let space = 82;
     let rent = rpc.get_minimum_balance_for_rent_exemption(space).unwrap();
     send(
-        &rpc,
-        &payer,
+        rpc,
+        payer,
         &[
             solana_system_interface::instruction::create_account(
                 &payer.pubkey(),
@@ -72,11 +98,13 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
         ],
         &[&mint],
     );
-    let reward_mint = MintRef {
+    MintRef {
         mint: mint.pubkey(),
         token_program,
-    };
+    }
+}
 
+fn the_payer_initializes_network_7(rpc: &RpcClient, payer: &Keypair, reward_mint: MintRef) {
     let class = ClassParams {
         min_stake: 0,
         emission_weight_bps: 10_000,
@@ -103,8 +131,8 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
         },
     };
     send(
-        &rpc,
-        &payer,
+        rpc,
+        payer,
         &[ix::initialize_network(
             &payer.pubkey(),
             &payer.pubkey(),
@@ -113,10 +141,18 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
         )],
         &[],
     );
-    // Registering creates the stake vault through a CPI into the token program.
+}
+
+/// Registering creates the stake vault through a CPI into the token program; returns the vault.
+fn the_payer_registers_a_provider(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    network: &Pubkey,
+    reward_mint: MintRef,
+) -> Pubkey {
     let register = ix::register_provider(
         &payer.pubkey(),
-        &network,
+        network,
         reward_mint,
         RegisterProviderArgs {
             class: ProviderClass::Edge,
@@ -124,35 +160,35 @@ fn program_runs_natively_with_cpi_and_state_survives_a_restart() {
             worker_key: payer.pubkey(),
         },
     );
-    send(&rpc, &payer, &[register], &[]);
-    let vault = pda::stake_vault(&pda::provider(&network, &payer.pubkey()));
+    send(rpc, payer, &[register], &[]);
+    let vault = pda::stake_vault(&pda::provider(network, &payer.pubkey()));
     let vault_account = rpc.get_account(&vault).expect("the stake vault exists");
     assert_eq!(
-        vault_account.owner, token_program,
+        vault_account.owner, reward_mint.token_program,
         "created by the token program through CPI"
     );
     assert_eq!(vault_account.data.len(), 165);
+    vault
+}
 
-    ledger.stop().expect("ledger stops");
-    let ledger = EmbeddedLedger::start(&data_dir, None).expect("ledger restarts");
-    let rpc = RpcClient::new_with_commitment(
-        ledger.rpc_url.clone(),
-        solana_commitment_config::CommitmentConfig::confirmed(),
-    );
+fn the_restart_finds_the_network_its_mint_and_the_vault(
+    rpc: &RpcClient,
+    network: &Pubkey,
+    mint: &Pubkey,
+    vault: &Pubkey,
+) {
     let network_account = rpc
-        .get_account(&network)
+        .get_account(network)
         .expect("the network survived the restart");
     assert_eq!(network_account.owner, tessera::ID);
-    let mint_account = rpc.get_account(&mint.pubkey()).unwrap();
+    let mint_account = rpc.get_account(mint).unwrap();
     assert_eq!(
         &mint_account.data[0..36],
-        [&[1, 0, 0, 0][..], pda::mint_authority(&network).as_ref()].concat(),
+        [&[1, 0, 0, 0][..], pda::mint_authority(network).as_ref()].concat(),
         "the network's PDA holds the mint authority"
     );
     assert!(
-        rpc.get_account(&vault).is_ok(),
+        rpc.get_account(vault).is_ok(),
         "the vault survived the restart"
     );
-    ledger.stop().unwrap();
-    let _ = std::fs::remove_dir_all(&data_dir);
 }
