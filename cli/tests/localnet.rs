@@ -4,13 +4,15 @@
 //! refused with a clear message and the ledger left unchanged, then a restart that finds every
 //! account as it was.
 
+mod common;
+
 use anchor_lang::prelude::Pubkey;
+use common::free_port;
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_signer::Signer;
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -19,14 +21,6 @@ struct Localnet {
     child: Child,
     url: String,
     data_dir: PathBuf,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Localnet {

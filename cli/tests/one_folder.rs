@@ -3,10 +3,12 @@
 //! localnet on a served folder is refused, and what each wrote is there after the others.
 //! Then sixty commands on one folder: the store grows with transactions, not with use.
 
+mod common;
+
+use common::{free_port, store_bytes};
 use serde_json::Value;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver};
@@ -58,14 +60,6 @@ fn fresh_folder(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&data_dir);
     std::fs::create_dir_all(&data_dir).unwrap();
     data_dir
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A `tessera localnet` child, its standard output read line by line on a thread.
@@ -214,14 +208,6 @@ fn a_localnet_waits_for_the_command_that_holds_its_folder() {
     assert!(balance(&data_dir, &mint)["balance"].is_string());
     localnet.stop();
     let _ = std::fs::remove_dir_all(&data_dir);
-}
-
-fn store_bytes(data_dir: &Path) -> u64 {
-    ["ledger.sqlite", "ledger.sqlite-wal"]
-        .iter()
-        .filter_map(|name| std::fs::metadata(data_dir.join(name)).ok())
-        .map(|metadata| metadata.len())
-        .sum()
 }
 
 #[test]
