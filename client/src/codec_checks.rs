@@ -2,7 +2,7 @@
 //! The fuzz targets (`fuzz/`) and the CI harness (`tests/tests/codec_fuzz.rs`) both call these,
 //! so a fuzzer's findings and CI check the same thing. Each panics when a property breaks.
 
-use crate::receipt::{ed25519_instruction, Receipt, RECEIPT_LEN};
+use crate::receipt::{ed25519_instruction, Receipt, RECEIPT_DOMAIN, RECEIPT_LEN};
 use anchor_lang::prelude::Pubkey;
 use tessera::ed25519::{
     parse, OFFSETS_LEN, OFFSETS_START, PUBKEY_LEN, SIGNATURE_LEN, THIS_INSTRUCTION,
@@ -14,6 +14,32 @@ const UNIT_KIND_AT: usize = 18 + 5 * 32 + 8 + 8;
 
 /// Number of unit kinds (`GpuSeconds`, `CpuSeconds`, `Bytes`).
 const UNIT_KINDS: u8 = 3;
+
+/// A well-formed receipt whose every field follows from `seed` and `units`, for harnesses that
+/// need many distinct valid receipts (keys `seed + 1 ..= seed + 4`, one of the three unit kinds).
+pub fn sample_receipt(seed: u8, units: u64) -> Receipt {
+    let key = |n: u8| Pubkey::new_from_array([seed.wrapping_add(n); 32]);
+    let kinds = [
+        tessera::state::UnitKind::GpuSeconds,
+        tessera::state::UnitKind::CpuSeconds,
+        tessera::state::UnitKind::Bytes,
+    ];
+    Receipt {
+        domain: RECEIPT_DOMAIN,
+        program_id: tessera::ID,
+        network: key(1),
+        subject: key(2),
+        subject_nonce: units / 3,
+        provider: key(3),
+        worker_key: key(4),
+        cumulative_units: units,
+        unit_kind: kinds[seed as usize % kinds.len()],
+        result_hash: [seed; 32],
+        attestor_set_version: seed as u32,
+        issued_at: units as i64,
+        expires_at: units as i64 + 600,
+    }
+}
 
 /// Any bytes: a receipt decodes exactly from `RECEIPT_LEN` bytes with a valid unit kind and
 /// re-encodes to the same bytes.

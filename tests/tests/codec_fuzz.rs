@@ -6,28 +6,8 @@
 use proptest::prelude::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use tessera::state::UnitKind;
-use tessera_client::codec_checks::{ed25519_parse, receipt_codec};
-use tessera_client::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
-
-fn receipt(seed: u8, units: u64) -> Receipt {
-    let key = |n: u8| solana_pubkey::Pubkey::new_from_array([seed.wrapping_add(n); 32]);
-    Receipt {
-        domain: RECEIPT_DOMAIN,
-        program_id: tessera::ID,
-        network: key(1),
-        subject: key(2),
-        subject_nonce: units / 3,
-        provider: key(3),
-        worker_key: key(4),
-        cumulative_units: units,
-        unit_kind: [UnitKind::GpuSeconds, UnitKind::CpuSeconds, UnitKind::Bytes][seed as usize % 3],
-        result_hash: [seed; 32],
-        attestor_set_version: seed as u32,
-        issued_at: units as i64,
-        expires_at: units as i64 + 600,
-    }
-}
+use tessera_client::codec_checks::{ed25519_parse, receipt_codec, sample_receipt as receipt};
+use tessera_client::receipt::SignedReceipt;
 
 /// A valid Ed25519 instruction of `signers` real signatures over a receipt.
 fn valid_layout(seed: u8, units: u64, signers: usize) -> Vec<u8> {

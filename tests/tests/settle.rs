@@ -641,21 +641,14 @@ async fn service_receipts_earn_emission_units_only_with_the_quorum() {
     let (a, b) = (attestor(&fixture, 0), attestor(&fixture, 1));
     let bandwidth = fixture.staked_provider(ProviderClass::Bandwidth).await;
     let network = fixture.network;
-    let bandwidth_nonce = fixture.decode::<Provider>(&bandwidth.address).await.nonce;
+    let base = fixture.service_receipt(&bandwidth, 0).await;
     let service_receipt = |fixture: &TestFixture, units: u64, version: u32| Receipt {
-        domain: RECEIPT_DOMAIN,
-        program_id: tessera::ID,
-        network,
-        subject: bandwidth.address,
-        subject_nonce: bandwidth_nonce,
-        provider: bandwidth.address,
-        worker_key: bandwidth.worker.pubkey(),
         cumulative_units: units,
-        unit_kind: UnitKind::Bytes,
         result_hash: [3; 32],
         attestor_set_version: version,
         issued_at: fixture.now,
         expires_at: fixture.now + 600,
+        ..base
     };
     let version = fixture.network_account().await.attestors.version;
     let epoch = fixture.current_epoch().await;
