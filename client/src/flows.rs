@@ -115,18 +115,51 @@ fn receipt(
     unit_kind: UnitKind,
     metered: Metered,
 ) -> Receipt {
+    receipt_for(
+        Binding {
+            network: network.address,
+            subject,
+            subject_nonce,
+            provider,
+            worker_key,
+            unit_kind,
+            attestor_set_version: network.state.attestors.version,
+        },
+        metered,
+    )
+}
+
+/// What a receipt is bound to, for callers that keep these values themselves rather than
+/// read the accounts (a worker between ledger reads, a benchmark).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub network: Pubkey,
+    /// The job account, or the provider account for a service receipt.
+    pub subject: Pubkey,
+    /// `Job::nonce`, or `Provider::nonce` for a service receipt.
+    pub subject_nonce: u64,
+    /// The provider account.
+    pub provider: Pubkey,
+    pub worker_key: Pubkey,
+    pub unit_kind: UnitKind,
+    /// The network's current attestor set version.
+    pub attestor_set_version: u32,
+}
+
+/// The receipt for `metered` work under `binding`, for the configured program.
+pub fn receipt_for(binding: Binding, metered: Metered) -> Receipt {
     Receipt {
         domain: RECEIPT_DOMAIN,
         program_id: crate::program_id(),
-        network: network.address,
-        subject,
-        subject_nonce,
-        provider,
-        worker_key,
+        network: binding.network,
+        subject: binding.subject,
+        subject_nonce: binding.subject_nonce,
+        provider: binding.provider,
+        worker_key: binding.worker_key,
         cumulative_units: metered.cumulative_units,
-        unit_kind,
+        unit_kind: binding.unit_kind,
         result_hash: metered.result_hash,
-        attestor_set_version: network.state.attestors.version,
+        attestor_set_version: binding.attestor_set_version,
         issued_at: metered.issued_at,
         expires_at: metered.issued_at.saturating_add(metered.valid_for_secs),
     }
