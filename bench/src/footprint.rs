@@ -2,17 +2,17 @@
 //! instructions created it, beside the size the program declares (`8 + INIT_SPACE`, or the
 //! token program's `Account::LEN` for vaults) and the rent that keeps it alive.
 
-use crate::settlement::ok;
+use crate::settlement::{accepted_job, ok};
 use anchor_lang::Space;
 use anyhow::{Context, Result};
 use solana_program_pack::Pack;
 use solana_pubkey::Pubkey;
 use solana_rent::Rent;
 use solana_signer::Signer;
-use tessera::state::{Dispute, Epoch, Job, Network, Provider, ProviderClass, WorkRecord};
+use tessera::state::{Dispute, Epoch, Job, Network, Provider, WorkRecord};
 use tessera_client::instructions as ix;
 use tessera_client::pda;
-use tessera_tests::{TestFixture, ONE, TOKEN};
+use tessera_tests::TestFixture;
 
 /// Nosana's job account, in bytes (the reference a Tessera job is compared with).
 pub const NOSANA_JOB_BYTES: usize = 233;
@@ -49,13 +49,7 @@ async fn length(fixture: &mut TestFixture, address: &Pubkey) -> Result<usize> {
 /// attested settlement, a dispute) and reads their sizes.
 pub async fn measure(fixture: &mut TestFixture) -> Result<Vec<AccountSize>> {
     fixture.set_attestors(1, 1).await;
-    let provider = fixture.staked_provider(ProviderClass::Inference).await;
-    let mint = fixture.create_mint(TOKEN).await;
-    let client = fixture.client(mint, 1_000 * ONE).await;
-    let args = fixture.job_args(Some(provider.address));
-    let (created, job) = fixture.create_job(&client, mint, args).await;
-    ok(created, "create_job")?;
-    ok(fixture.accept(&provider, &job).await, "accept_job")?;
+    let (provider, client, job) = accepted_job(fixture).await?;
     let receipt = fixture.receipt(&job, &provider, 10).await;
     let signed = fixture.attested(receipt, &provider).await;
     ok(
