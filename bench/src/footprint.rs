@@ -2,7 +2,7 @@
 //! instructions created it, beside the size the program declares (`8 + INIT_SPACE`, or the
 //! token program's `Account::LEN` for vaults) and the rent that keeps it alive.
 
-use crate::settlement::{accepted_job, ok};
+use crate::settlement::ok;
 use anchor_lang::Space;
 use anyhow::{Context, Result};
 use solana_program_pack::Pack;
@@ -12,7 +12,7 @@ use solana_signer::Signer;
 use tessera::state::{Dispute, Epoch, Job, Network, Provider, WorkRecord};
 use tessera_client::instructions as ix;
 use tessera_client::pda;
-use tessera_tests::TestFixture;
+use tessera_tests::{TestFixture, ONE};
 
 /// Nosana's job account, in bytes (the reference a Tessera job is compared with).
 pub const NOSANA_JOB_BYTES: usize = 233;
@@ -49,7 +49,7 @@ async fn length(fixture: &mut TestFixture, address: &Pubkey) -> Result<usize> {
 /// attested settlement, a dispute) and reads their sizes.
 pub async fn measure(fixture: &mut TestFixture) -> Result<Vec<AccountSize>> {
     fixture.set_attestors(1, 1).await;
-    let (provider, client, job) = accepted_job(fixture).await?;
+    let (client, provider, job) = fixture.accepted_job(1_000 * ONE, 100).await;
     let receipt = fixture.receipt(&job, &provider, 10).await;
     let signed = fixture.attested(receipt, &provider).await;
     ok(

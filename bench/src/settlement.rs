@@ -6,10 +6,8 @@ use anyhow::{anyhow, Result};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
-use tessera::state::{ProviderClass, MAX_ATTESTORS};
-use tessera_tests::{
-    SignedReceipt, TestClient, TestFixture, TestJob, TestProvider, TxResult, ONE, TOKEN,
-};
+use tessera::state::MAX_ATTESTORS;
+use tessera_tests::{SignedReceipt, TestFixture, TestJob, TestProvider, TxResult, ONE};
 
 /// Most bytes a transaction may have: an IPv6 MTU less headers (Solana's `PACKET_DATA_SIZE`).
 pub const PACKET_DATA_SIZE: usize = 1_232;
@@ -38,20 +36,6 @@ impl SettlementRow {
 /// Fails with the bank's error unless `result` succeeded.
 pub fn ok(result: TxResult, what: &str) -> Result<()> {
     result.map_err(|error| anyhow!("{what} failed on the test bank: {error:?}"))
-}
-
-/// An Inference provider, staked, and a funded job of a new client that it accepted.
-pub async fn accepted_job(
-    fixture: &mut TestFixture,
-) -> Result<(TestProvider, TestClient, TestJob)> {
-    let provider = fixture.staked_provider(ProviderClass::Inference).await;
-    let mint = fixture.create_mint(TOKEN).await;
-    let client = fixture.client(mint, 1_000 * ONE).await;
-    let args = fixture.job_args(Some(provider.address));
-    let (created, job) = fixture.create_job(&client, mint, args).await;
-    ok(created, "create_job")?;
-    ok(fixture.accept(&provider, &job).await, "accept_job")?;
-    Ok((provider, client, job))
 }
 
 /// Bytes of the legacy transaction that `payer` alone signs around `instructions`.
@@ -101,7 +85,7 @@ async fn settle_row(
 /// the first k whose transaction no longer fits in a packet (or the program's limit of
 /// `MAX_ATTESTORS`).
 pub async fn measure(fixture: &mut TestFixture) -> Result<Vec<SettlementRow>> {
-    let (provider, client, job) = accepted_job(fixture).await?;
+    let (client, provider, job) = fixture.accepted_job(1_000 * ONE, 100).await;
 
     let receipt = fixture.receipt(&job, &provider, 1).await;
     let signed = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);

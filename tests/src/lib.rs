@@ -776,6 +776,24 @@ impl TestFixture {
         self.send(&[instruction], &[&client.wallet]).await
     }
 
+    /// A client funded with `funds` of a new SPL Token mint, and its job of `max_units` at the
+    /// fixture's default price, accepted by a new staked Inference provider.
+    pub async fn accepted_job(
+        &mut self,
+        funds: u64,
+        max_units: u64,
+    ) -> (TestClient, TestProvider, TestJob) {
+        let mint = self.create_mint(TOKEN).await;
+        let client = self.client(mint, funds).await;
+        let provider = self.staked_provider(ProviderClass::Inference).await;
+        let mut args = self.job_args(Some(provider.address));
+        args.max_units = max_units;
+        let (result, job) = self.create_job(&client, mint, args).await;
+        assert_ok(result);
+        assert_ok(self.accept(&provider, &job).await);
+        (client, provider, job)
+    }
+
     /// `request_unstake` of `amount` by `provider`'s owner.
     pub async fn request_unstake(&mut self, provider: &TestProvider, amount: u64) -> TxResult {
         let instruction = ix::request_unstake(&provider.owner.pubkey(), &self.network, amount);
@@ -784,19 +802,24 @@ impl TestFixture {
 
     /// `withdraw_unstaked` by `provider`'s owner into its reward-token account.
     pub async fn withdraw(&mut self, provider: &TestProvider) -> TxResult {
-        let instruction = ix::withdraw_unstaked(
-            &provider.owner.pubkey(),
-            &self.network,
-            self.reward_mint,
-            &provider.reward_account,
-        );
-        self.send(&[instruction], &[&provider.owner]).await
+        self.move_stake_out(ix::withdraw_unstaked, provider).await
     }
 
     /// `deregister` by `provider`'s owner, surplus to its reward-token account.
     pub async fn deregister(&mut self, provider: &TestProvider) -> TxResult {
-        let instruction = ix::deregister(
-            &provider.owner.pubkey(),
+        self.move_stake_out(ix::deregister, provider).await
+    }
+
+    /// Sends `builder`'s instruction (`withdraw_unstaked` or `deregister`), signed by
+    /// `provider`'s owner, with its reward-token account as the destination.
+    async fn move_stake_out(
+        &mut self,
+        builder: fn(&Pubkey, &Pubkey, MintRef, &Pubkey) -> Instruction,
+        provider: &TestProvider,
+    ) -> TxResult {
+        let owner = provider.owner.pubkey();
+        let instruction = builder(
+            &owner,
             &self.network,
             self.reward_mint,
             &provider.reward_account,

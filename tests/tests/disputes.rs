@@ -198,14 +198,7 @@ async fn a_client_disputes_attested_work_and_the_authority_slashes() {
 #[tokio::test]
 async fn disputes_need_attested_work_inside_the_window() {
     let mut fixture = TestFixture::new().await;
-    let mint = fixture.create_mint(TOKEN).await;
-    let client = fixture.client(mint, FUNDS).await;
-    let provider = fixture.staked_provider(ProviderClass::Inference).await;
-    let args = fixture.job_args(Some(provider.address));
-    let (result, job) = fixture.create_job(&client, mint, args).await;
-    assert_ok(result);
-    let accept = ix::accept_job(&provider.owner.pubkey(), &fixture.network, &job.address);
-    assert_ok(fixture.send(&[accept], &[&provider.owner]).await);
+    let (client, provider, job) = fixture.accepted_job(FUNDS, 100).await;
     let receipt = fixture.receipt(&job, &provider, 10).await;
     let signed = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
     assert_ok(fixture.settle(&job, &provider, &signed).await);

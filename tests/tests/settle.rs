@@ -22,15 +22,7 @@ const FUNDS: u64 = 10_000 * ONE;
 async fn setup() -> (TestFixture, TestClient, TestProvider, TestJob) {
     let mut fixture = TestFixture::new().await;
     fixture.set_attestors(3, 2).await;
-    let mint = fixture.create_mint(TOKEN).await;
-    let client = fixture.client(mint, FUNDS).await;
-    let provider = fixture.staked_provider(ProviderClass::Inference).await;
-    let mut args = fixture.job_args(Some(provider.address));
-    args.max_units = 1_000;
-    let (result, job) = fixture.create_job(&client, mint, args).await;
-    assert_ok(result);
-    let accept = ix::accept_job(&provider.owner.pubkey(), &fixture.network, &job.address);
-    assert_ok(fixture.send(&[accept], &[&provider.owner]).await);
+    let (client, provider, job) = fixture.accepted_job(FUNDS, 1_000).await;
     (fixture, client, provider, job)
 }
 

@@ -22,9 +22,6 @@ mod unit_kind_laundering;
 mod voided_receipts;
 mod wrong_owner;
 
-use solana_signer::Signer;
-use tessera::state::ProviderClass;
-use tessera_client::instructions as ix;
 use tessera_tests::*;
 
 /// Funds a client holds in the payment mint.
@@ -43,15 +40,7 @@ pub struct Scene {
 pub async fn scene() -> Scene {
     let mut fixture = TestFixture::new().await;
     fixture.set_attestors(3, 2).await;
-    let mint = fixture.create_mint(TOKEN).await;
-    let client = fixture.client(mint, FUNDS).await;
-    let provider = fixture.staked_provider(ProviderClass::Inference).await;
-    let mut args = fixture.job_args(Some(provider.address));
-    args.max_units = 1_000;
-    let (result, job) = fixture.create_job(&client, mint, args).await;
-    assert_ok(result);
-    let accept = ix::accept_job(&provider.owner.pubkey(), &fixture.network, &job.address);
-    assert_ok(fixture.send(&[accept], &[&provider.owner]).await);
+    let (client, provider, job) = fixture.accepted_job(FUNDS, 1_000).await;
     let receipt = fixture.receipt(&job, &provider, 100).await;
     let signed = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
     assert_ok(fixture.settle(&job, &provider, &signed).await);
