@@ -82,6 +82,8 @@ struct Node {
 const EMBEDDED_PAYER_LAMPORTS: u64 = 10_000_000_000;
 /// How often a sent transaction's status is polled.
 const CONFIRM_POLL: Duration = Duration::from_millis(20);
+/// How often a transaction not yet confirmed is checked for an expired blockhash.
+const EXPIRY_CHECK: Duration = Duration::from_secs(1);
 /// Longest wait for a sent transaction to reach the commitment asked for.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -286,6 +288,7 @@ impl Ledger {
             .send_transaction_with_config(transaction, config)
             .map_err(|error| error.to_string())?;
         let deadline = Instant::now() + CONFIRM_TIMEOUT;
+        let mut next_expiry_check = Instant::now() + EXPIRY_CHECK;
         while Instant::now() < deadline {
             let status = rpc
                 .get_signature_status_with_commitment(&signature, self.commitment)
@@ -294,12 +297,17 @@ impl Ledger {
                 Some(Ok(())) => return Ok(Some(signature)),
                 Some(Err(error)) => return Err(error.to_string()),
                 None => {
-                    let blockhash = transaction.message.recent_blockhash;
-                    let valid = rpc
-                        .is_blockhash_valid(&blockhash, CommitmentConfig::processed())
-                        .map_err(|error| error.to_string())?;
-                    if !valid {
-                        return Ok(None);
+                    // A blockhash lives about a minute: asking at every 20 ms poll would
+                    // double the requests for nothing.
+                    if Instant::now() >= next_expiry_check {
+                        let blockhash = transaction.message.recent_blockhash;
+                        let valid = rpc
+                            .is_blockhash_valid(&blockhash, CommitmentConfig::processed())
+                            .map_err(|error| error.to_string())?;
+                        if !valid {
+                            return Ok(None);
+                        }
+                        next_expiry_check = Instant::now() + EXPIRY_CHECK;
                     }
                     std::thread::sleep(CONFIRM_POLL);
                 }
