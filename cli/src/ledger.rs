@@ -251,9 +251,9 @@ impl Ledger {
         all.extend_from_slice(signers);
         let mut last_error = None;
         for _ in 0..3 {
-            let blockhash = rpc
-                .get_latest_blockhash()
-                .context("cannot fetch a recent blockhash")?;
+            let blockhash = rpc.get_latest_blockhash().map_err(|error| {
+                Unconfirmed(format!("cannot fetch a recent blockhash: {error}"))
+            })?;
             let transaction = Transaction::new_signed_with_payer(
                 instructions,
                 Some(&self.payer.pubkey()),
@@ -263,14 +263,18 @@ impl Ledger {
             match self.send_and_confirm(rpc, &transaction) {
                 Ok(Some(signature)) => return Ok(signature.to_string()),
                 Ok(None) => last_error = Some("the blockhash expired".to_string()),
-                Err(error) if error.contains("Blockhash not found") => last_error = Some(error),
-                Err(error) => return Err(anyhow!(explain(&error))),
+                Err(SendFailure::Refused(error)) if error.contains("Blockhash not found") => {
+                    last_error = Some(error)
+                }
+                Err(SendFailure::Refused(error)) => return Err(anyhow!(explain(&error))),
+                Err(SendFailure::Unconfirmed(error)) => return Err(Unconfirmed(error).into()),
             }
         }
-        Err(anyhow!(
+        Err(Unconfirmed(format!(
             "the transaction kept expiring: {}",
             last_error.unwrap_or_default()
         ))
+        .into())
     }
 
     /// Sends `transaction` and polls its status until it reaches the ledger's commitment;
@@ -279,23 +283,23 @@ impl Ledger {
         &self,
         rpc: &RpcClient,
         transaction: &Transaction,
-    ) -> Result<Option<Signature>, String> {
+    ) -> Result<Option<Signature>, SendFailure> {
         let config = RpcSendTransactionConfig {
             preflight_commitment: Some(CommitmentLevel::Processed),
             ..RpcSendTransactionConfig::default()
         };
         let signature = rpc
             .send_transaction_with_config(transaction, config)
-            .map_err(|error| error.to_string())?;
+            .map_err(SendFailure::of)?;
         let deadline = Instant::now() + CONFIRM_TIMEOUT;
         let mut next_expiry_check = Instant::now() + EXPIRY_CHECK;
         while Instant::now() < deadline {
             let status = rpc
                 .get_signature_status_with_commitment(&signature, self.commitment)
-                .map_err(|error| error.to_string())?;
+                .map_err(SendFailure::of)?;
             match status {
                 Some(Ok(())) => return Ok(Some(signature)),
-                Some(Err(error)) => return Err(error.to_string()),
+                Some(Err(error)) => return Err(SendFailure::Refused(error.to_string())),
                 None => {
                     // A blockhash lives about a minute: asking at every 20 ms poll would
                     // double the requests for nothing.
@@ -303,7 +307,7 @@ impl Ledger {
                         let blockhash = transaction.message.recent_blockhash;
                         let valid = rpc
                             .is_blockhash_valid(&blockhash, CommitmentConfig::processed())
-                            .map_err(|error| error.to_string())?;
+                            .map_err(SendFailure::of)?;
                         if !valid {
                             return Ok(None);
                         }
@@ -313,10 +317,10 @@ impl Ledger {
                 }
             }
         }
-        Err(format!(
+        Err(SendFailure::Unconfirmed(format!(
             "transaction {signature} was not confirmed within {} s",
             CONFIRM_TIMEOUT.as_secs()
-        ))
+        )))
     }
 
     /// The account at `address`; `None` when it does not exist.
@@ -493,6 +497,30 @@ fn airdrop(rpc: &RpcClient, to: &Pubkey, lamports: u64) -> Result<()> {
         std::thread::sleep(CONFIRM_POLL);
     }
     bail!("the airdrop to {to} was not confirmed")
+}
+
+/// A transaction that may or may not have reached the ledger: the RPC could not be reached,
+/// or did not confirm it in time. Whoever sent it reads the ledger before sending it again.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unconfirmed(pub String);
+
+/// Why a transaction was not confirmed.
+enum SendFailure {
+    /// The ledger refused it (preflight or execution).
+    Refused(String),
+    /// No answer from the ledger.
+    Unconfirmed(String),
+}
+
+impl SendFailure {
+    fn of(error: solana_rpc_client_api::client_error::Error) -> Self {
+        use solana_rpc_client_api::client_error::ErrorKind;
+        match error.kind() {
+            ErrorKind::Io(_) | ErrorKind::Reqwest(_) => Self::Unconfirmed(error.to_string()),
+            _ => Self::Refused(error.to_string()),
+        }
+    }
 }
 
 /// Turns a program error number in an RPC error into the program's own message.

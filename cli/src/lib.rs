@@ -10,6 +10,8 @@ pub mod ledger;
 pub mod localnet;
 pub mod progress;
 pub mod quickstart;
+pub mod signals;
 pub mod stdio;
 pub mod tokens;
 pub mod view;
+pub mod worker;

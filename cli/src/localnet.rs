@@ -10,15 +10,7 @@ use serde::Serialize;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-/// Set by the signal handler; the main loop stops the ledger once it is.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
-}
 
 /// Runs the embedded ledger of `target` on `rpc_port` and `ws_port` until a signal stops it.
 /// Its first line on stdout says where it listens (as JSON with `json`), for whoever waits
@@ -27,11 +19,7 @@ pub fn serve(target: &Target, rpc_port: u16, ws_port: u16, json: bool) -> Result
     let Target::Embedded(data_dir) = target else {
         bail!("localnet runs the embedded ledger: drop --url")
     };
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
-    }
+    crate::signals::catch_stop();
     let mut folder = Folder::claim_to_serve(data_dir)?;
     let ledger = EmbeddedLedger::start(data_dir, Some((rpc_port, ws_port)))?;
     // From here on, commands on this folder go through this ledger's RPC.
@@ -50,9 +38,7 @@ pub fn serve(target: &Target, rpc_port: u16, ws_port: u16, json: bool) -> Result
     // From here on, what the natively run program logs (`msg!` prints to stdout) goes to
     // stderr: stdout carried the ready line above, and whoever reads it may close it.
     std::mem::forget(StdoutToStderr::new());
-    while !STOP.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    while !crate::signals::sleep_unless_stopped(Duration::from_millis(100)) {}
     ledger.stop()?;
     drop(folder);
     eprintln!("{}", Stopped(data_dir));

@@ -15,9 +15,11 @@ use tessera_cli::commands::network::NetworkCommand;
 use tessera_cli::commands::provider::{ProviderCommand, StakeCommand};
 use tessera_cli::commands::receipt::{self, ReceiptCommand};
 use tessera_cli::commands::token::TokenCommand;
+use tessera_cli::commands::worker::{self, WorkerCommand};
 use tessera_cli::commands::{Outcome, Session};
 use tessera_cli::ledger::{self, Ledger, Target};
 use tessera_cli::stdio::StdoutToStderr;
+use tessera_cli::worker::events::Events;
 use tessera_cli::{audit, localnet, quickstart};
 
 /// Settlement for decentralized compute and bandwidth on Solana.
@@ -116,6 +118,9 @@ enum Command {
     /// Token moves: transfer, balance, create a mint (for local ledgers and tests).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The provider's worker: runs jobs, meters them, settles receipts, claims emissions.
+    #[command(subcommand)]
+    Worker(WorkerCommand),
     /// The ledger itself: clock control.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -138,7 +143,8 @@ fn main() {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(mut cli: Cli) -> Result<()> {
+    default_folders(&mut cli);
     let target = Target::parse(cli.url.as_deref(), &cli.data_dir)?;
     select_program(&target, cli.program_id)?;
     let json = cli.output == Output::Json;
@@ -150,6 +156,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Receipt(command) if command.offline() => {
             receipt::run_offline(command, || signer_keypair(&cli))?
         }
+        Command::Worker(WorkerCommand::Status { store }) => {
+            let store = store.clone().unwrap_or(cli.data_dir.join("worker.redb"));
+            Outcome::view(&worker::status(&store)?)?
+        }
+        Command::Worker(WorkerCommand::Run(args)) => return run_worker(&cli, &target, args),
         _ => on_ledger(&cli, &target)?,
     };
     outcome.print(json)?;
@@ -158,6 +169,21 @@ fn run(cli: Cli) -> Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// Spec documents and results live in --data-dir unless a flag says otherwise.
+fn default_folders(cli: &mut Cli) {
+    let under = |name: &str| Some(cli.data_dir.join(name));
+    match &mut cli.command {
+        Command::Job(JobCommand::Create(args)) if args.spec.specs.is_none() => {
+            args.spec.specs = under("specs")
+        }
+        Command::Job(JobCommand::CheckResult { results, specs, .. }) => {
+            results.get_or_insert_with(|| cli.data_dir.join("results"));
+            specs.get_or_insert_with(|| cli.data_dir.join("specs"));
+        }
+        _ => {}
+    }
 }
 
 /// Points the client library at --program-id; the embedded ledger runs this build's only.
@@ -195,6 +221,21 @@ fn on_ledger(cli: &Cli, target: &Target) -> Result<Outcome> {
     result
 }
 
+/// `worker run`: events go to stderr as lines, or to stdout as JSON lines.
+fn run_worker(cli: &Cli, target: &Target, args: &worker::RunArgs) -> Result<()> {
+    let stdout = StdoutToStderr::new();
+    let events = match cli.output {
+        Output::Json => Events::Json(Box::new(stdout.original()?)),
+        Output::Text => Events::Text,
+    };
+    let ledger = Ledger::open(target, cli.keypair.as_deref(), cli.commitment.into())?;
+    let config = args.config(&cli.data_dir, &ledger.payer)?;
+    let session = Session::new(&ledger, cli.network);
+    let result = worker::run(&session, &config, events);
+    ledger.close()?;
+    result
+}
+
 fn dispatch(session: &Session, command: &Command, output: Output) -> Result<Outcome> {
     match command {
         Command::Quickstart => quickstart::run(session, output == Output::Json),
@@ -210,6 +251,8 @@ fn dispatch(session: &Session, command: &Command, output: Output) -> Result<Outc
         Command::Migrate(args) => args.run(session),
         Command::Token(command) => command.run(session),
         Command::Ledger(command) => command.run(session),
-        Command::Localnet { .. } => unreachable!("localnet runs before a ledger is opened"),
+        Command::Localnet { .. } | Command::Worker(_) => {
+            unreachable!("localnet and worker commands run before a ledger is opened")
+        }
     }
 }

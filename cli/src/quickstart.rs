@@ -5,7 +5,7 @@
 //! do.
 
 use crate::commands::claim::{self, ClaimArgs};
-use crate::commands::job::{self, CreateArgs};
+use crate::commands::job::{self, CreateArgs, JobSpecArgs};
 use crate::commands::network::{self, AttestorsArgs, InitArgs, ParamsArgs};
 use crate::commands::provider::{self, RegisterArgs, SpecArgs};
 use crate::commands::receipt::{self, WorkArgs};
@@ -235,7 +235,10 @@ impl<'a> Scene<'a> {
                 min_gpus: 0,
                 min_vram_gib: 0,
                 min_bandwidth_mbps: 0,
-                spec_hash: Some([job_id as u8; 32]),
+                spec: JobSpecArgs {
+                    spec_hash: Some([job_id as u8; 32]),
+                    ..JobSpecArgs::default()
+                },
                 accept_within: 600,
                 deadline_in: 3_600,
                 job_id: Some(job_id),

@@ -19,6 +19,21 @@ impl StdoutToStderr {
     }
 }
 
+impl StdoutToStderr {
+    /// The real standard output, for what must reach it while the redirection holds (the
+    /// worker's JSON events).
+    pub fn original(&self) -> std::io::Result<std::fs::File> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: a duplicate of the saved descriptor, owned by the returned file.
+        let copy = unsafe { libc::dup(self.0) };
+        if copy < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `copy` is a fresh descriptor nothing else owns.
+        Ok(unsafe { std::fs::File::from_raw_fd(copy) })
+    }
+}
+
 impl Default for StdoutToStderr {
     fn default() -> Self {
         Self::new()

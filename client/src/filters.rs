@@ -8,7 +8,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, AccountSerialize, Space};
 use std::sync::OnceLock;
-use tessera::state::{Job, Provider, WorkRecord};
+use tessera::state::{Epoch, Job, Provider, WorkRecord};
 
 /// The jobs of `network`.
 pub fn jobs_of(network: Pubkey) -> Vec<(usize, Pubkey)> {
@@ -18,6 +18,11 @@ pub fn jobs_of(network: Pubkey) -> Vec<(usize, Pubkey)> {
 /// The jobs `client` funded on `network`.
 pub fn jobs_of_client(network: Pubkey, client: Pubkey) -> Vec<(usize, Pubkey)> {
     vec![(job_network(), network), (job_client(), client)]
+}
+
+/// The jobs on `network` that `provider` (a provider account) runs, or alone may accept.
+pub fn jobs_of_provider(network: Pubkey, provider: Pubkey) -> Vec<(usize, Pubkey)> {
+    vec![(job_network(), network), (job_provider(), provider)]
 }
 
 /// The providers registered on `network`.
@@ -30,6 +35,16 @@ pub fn work_records_of(provider: Pubkey) -> Vec<(usize, Pubkey)> {
     vec![(work_record_provider(), provider)]
 }
 
+/// The epochs of `network` that work was settled in.
+pub fn epochs_of(network: Pubkey) -> Vec<(usize, Pubkey)> {
+    vec![(epoch_network(), network)]
+}
+
+/// The unclaimed work records of every provider of `network`, past providers included.
+pub fn work_records_on(network: Pubkey) -> Vec<(usize, Pubkey)> {
+    vec![(work_record_network(), network)]
+}
+
 fn job_network() -> usize {
     static OFFSET: OnceLock<usize> = OnceLock::new();
     *OFFSET.get_or_init(|| offset_of::<Job>(|job, key| job.network = key))
@@ -38,6 +53,11 @@ fn job_network() -> usize {
 fn job_client() -> usize {
     static OFFSET: OnceLock<usize> = OnceLock::new();
     *OFFSET.get_or_init(|| offset_of::<Job>(|job, key| job.client = key))
+}
+
+fn job_provider() -> usize {
+    static OFFSET: OnceLock<usize> = OnceLock::new();
+    *OFFSET.get_or_init(|| offset_of::<Job>(|job, key| job.provider = key))
 }
 
 fn provider_network() -> usize {
@@ -64,6 +84,16 @@ where
         .zip(&second)
         .position(|(a, b)| a != b)
         .expect("the field is part of the account's data")
+}
+
+fn epoch_network() -> usize {
+    static OFFSET: OnceLock<usize> = OnceLock::new();
+    *OFFSET.get_or_init(|| offset_of::<Epoch>(|epoch, key| epoch.network = key))
+}
+
+fn work_record_network() -> usize {
+    static OFFSET: OnceLock<usize> = OnceLock::new();
+    *OFFSET.get_or_init(|| offset_of::<WorkRecord>(|record, key| record.network = key))
 }
 
 /// The data of an account of type `T` whose fields are all zero except the key `set` writes.
@@ -128,6 +158,8 @@ mod tests {
         assert!(!matches(&job, &jobs_of(other)));
         assert!(!matches(&job, &jobs_of_client(network, other)));
         assert!(!matches(&job, &jobs_of_client(client, network)));
+        assert!(matches(&job, &jobs_of_provider(network, other)));
+        assert!(!matches(&job, &jobs_of_provider(network, client)));
     }
 
     #[test]
@@ -153,6 +185,21 @@ mod tests {
         }));
         assert!(matches(&record, &work_records_of(provider)));
         assert!(!matches(&record, &work_records_of(network)));
+    }
+
+    #[test]
+    fn network_filters_match_the_epochs_and_work_records_of_their_network() {
+        let (provider, network) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let record = data(&account::<WorkRecord>(|record| {
+            record.provider = provider;
+            record.network = network;
+            record.owner = provider;
+        }));
+        assert!(matches(&record, &work_records_on(network)));
+        assert!(!matches(&record, &work_records_on(provider)));
+        let epoch = data(&account::<Epoch>(|epoch| epoch.network = network));
+        assert!(matches(&epoch, &epochs_of(network)));
+        assert!(!matches(&epoch, &epochs_of(provider)));
     }
 
     #[test]

@@ -6,5 +6,6 @@
 //! this crate and on `tessera-client`'s flows.
 
 pub mod matmul;
+pub mod publish;
 pub mod spec;
 pub mod store;

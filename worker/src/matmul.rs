@@ -143,6 +143,18 @@ pub fn run_round(spec_hash: &[u8; 32], round: u32, n: usize) -> Round {
     }
 }
 
+/// The units a round is billed: its CPU time in whole seconds, rounded up, at least one (per
+/// second with a one-second minimum, as clouds bill).
+pub fn billed_seconds(cpu_time: Duration) -> u64 {
+    let whole = cpu_time.as_secs();
+    let billed = if cpu_time.subsec_nanos() > 0 {
+        whole + 1
+    } else {
+        whole
+    };
+    billed.max(1)
+}
+
 /// The next link of the result hash chain (see the module docs).
 pub fn chain(previous: &[u8; 32], product: &Matrix) -> [u8; 32] {
     Sha256::new()
@@ -239,6 +251,14 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.entries.iter().all(|entry| *entry < MODULUS));
         assert_eq!(a.product(&b), naive(&a, &b));
+    }
+
+    #[test]
+    fn a_round_is_billed_in_whole_seconds_rounded_up_at_least_one() {
+        assert_eq!(billed_seconds(Duration::ZERO), 1);
+        assert_eq!(billed_seconds(Duration::from_millis(3)), 1);
+        assert_eq!(billed_seconds(Duration::from_secs(2)), 2);
+        assert_eq!(billed_seconds(Duration::from_millis(2_001)), 3);
     }
 
     #[test]

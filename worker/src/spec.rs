@@ -75,6 +75,16 @@ impl Spec {
         }
     }
 
+    /// A spec for a bandwidth job relaying to `target` (`host:port`).
+    pub fn relay(target: &str) -> Self {
+        Self {
+            format: Self::FORMAT.to_string(),
+            workload: Workload::Relay {
+                target: target.to_string(),
+            },
+        }
+    }
+
     /// The document's bytes, as `job create` writes them and as the hash covers them.
     pub fn to_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a spec always serializes")
@@ -139,7 +149,8 @@ pub fn hash(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 

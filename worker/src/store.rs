@@ -4,7 +4,9 @@
 //! resumes each job from this record and the ledger. Receipts are cumulative, so sending the
 //! pending one again can never pay twice.
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{
+    ConcurrencyMode, Database, ReadOnlyDatabase, ReadableDatabase, ReadableTable, TableDefinition,
+};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -50,6 +52,10 @@ pub struct JobRecord {
     pub pending: Option<Pending>,
     /// Units the ledger has confirmed settled.
     pub units_settled: u64,
+    /// Ledger time the last receipt was signed (or the job accepted), for `--settle-every`
+    /// in seconds.
+    #[serde(default)]
+    pub last_receipt_at: i64,
 }
 
 impl JobRecord {
@@ -63,6 +69,7 @@ impl JobRecord {
             result_hash: [0; 32],
             pending: None,
             units_settled: 0,
+            last_receipt_at: 0,
         }
     }
 }
@@ -93,10 +100,13 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path).map_err(|source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let db = Database::builder()
+            .set_concurrency_mode(ConcurrencyMode::SingleWriter)
+            .create(path)
+            .map_err(|source| StoreError::Open {
+                path: path.display().to_string(),
+                source,
+            })?;
         let store = Self { db };
         // Create the table up front, so that readers never meet a store without it.
         store.write(|_| Ok(()))?;
@@ -115,14 +125,7 @@ impl Store {
 
     /// Every job's record, by job address.
     pub fn jobs(&self) -> Result<Vec<([u8; 32], JobRecord)>, StoreError> {
-        let read = self.db.begin_read().map_err(storage)?;
-        let table = read.open_table(JOBS).map_err(storage)?;
-        let mut jobs = Vec::new();
-        for entry in table.iter().map_err(storage)? {
-            let (key, value) = entry.map_err(storage)?;
-            jobs.push((key.value(), serde_json::from_slice(value.value())?));
-        }
-        Ok(jobs)
+        all_jobs(&self.db)
     }
 
     /// Changes `job`'s record with `change` (which sees the record, if any) in one committed
@@ -166,6 +169,41 @@ impl Store {
     }
 }
 
+/// The store opened read-only beside the worker that writes it (`tessera worker status`).
+pub struct StoreReader {
+    db: ReadOnlyDatabase,
+}
+
+impl StoreReader {
+    /// Opens the store at `path`, which a running worker may hold for writing.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::builder()
+            .set_concurrency_mode(ConcurrencyMode::SingleWriter)
+            .open_read_only(path)
+            .map_err(|source| StoreError::Open {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(Self { db })
+    }
+
+    /// Every job's record, by job address, as of the writer's last commit.
+    pub fn jobs(&self) -> Result<Vec<([u8; 32], JobRecord)>, StoreError> {
+        all_jobs(&self.db)
+    }
+}
+
+fn all_jobs(db: &impl ReadableDatabase) -> Result<Vec<([u8; 32], JobRecord)>, StoreError> {
+    let read = db.begin_read().map_err(storage)?;
+    let table = read.open_table(JOBS).map_err(storage)?;
+    let mut jobs = Vec::new();
+    for entry in table.iter().map_err(storage)? {
+        let (key, value) = entry.map_err(storage)?;
+        jobs.push((key.value(), serde_json::from_slice(value.value())?));
+    }
+    Ok(jobs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +239,9 @@ mod tests {
         assert_eq!(record.pending.unwrap().receipt, b"signed");
         assert_eq!(store.jobs().unwrap().len(), 1);
         assert!(store.job(&[6; 32]).unwrap().is_none());
+        // A reader beside the open writer sees the same record.
+        let reader = StoreReader::open(&path).unwrap();
+        assert_eq!(reader.jobs().unwrap()[0].1.units_metered, 40);
         let _ = std::fs::remove_file(&path);
     }
 

@@ -12,12 +12,15 @@ use anyhow::{bail, ensure, Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::fmt;
+use std::path::PathBuf;
 use tessera::instructions::CreateJobArgs;
 use tessera::state::{
     Job, JobRequirement, JobStatus, Network, Provider, ProviderClass, ProviderStatus, UnitKind,
 };
 use tessera_client::instructions::{self as ix, CloseJobAccounts, ResolveDisputeAccounts};
 use tessera_client::{filters, pda};
+use tessera_worker::publish;
+use tessera_worker::spec::{Spec, Workload};
 
 #[derive(Subcommand)]
 pub enum JobCommand {
@@ -65,6 +68,19 @@ pub enum JobCommand {
         /// The job account.
         job: Pubkey,
     },
+    /// Checks the result a job's worker published for the built-in workload: every round's
+    /// product by Freivalds' test against the inputs the spec derives, and their chain against
+    /// the result hash the job completed with. Exits 1 when it does not check.
+    CheckResult {
+        /// The job account.
+        job: Pubkey,
+        /// Folder the worker published results in (default: results/ in --data-dir).
+        #[arg(long, env = "TESSERA_RESULTS")]
+        results: Option<PathBuf>,
+        /// Folder of spec documents (default: specs/ in --data-dir).
+        #[arg(long, env = "TESSERA_SPECS")]
+        specs: Option<PathBuf>,
+    },
     /// Lists the jobs of --network (or of one client).
     List {
         /// Only this client's jobs.
@@ -88,6 +104,16 @@ impl JobCommand {
             JobCommand::Close { job } => Outcome::view(&close(session, job)?),
             JobCommand::Show { job } => Outcome::view(&show(session, job)?),
             JobCommand::List { client } => Outcome::view(&list(session, *client)?),
+            JobCommand::CheckResult {
+                job,
+                results,
+                specs,
+            } => {
+                let folders = (results.clone(), specs.clone());
+                let checked = check_result(session, job, folders)?;
+                let failure = checked.failure.clone();
+                Ok(Outcome::view(&checked)?.failing_with(failure))
+            }
         }
     }
 }
@@ -123,9 +149,8 @@ pub struct CreateArgs {
     /// Least uplink of an accepting provider, Mbit/s.
     #[arg(long, default_value_t = 0)]
     pub min_bandwidth_mbps: u32,
-    /// SHA-256 of the job specification, 64 hex digits.
-    #[arg(long, value_parser = parse_hash)]
-    pub spec_hash: Option<[u8; 32]>,
+    #[command(flatten)]
+    pub spec: JobSpecArgs,
     /// Seconds a provider has to accept.
     #[arg(long, default_value_t = 3_600)]
     pub accept_within: i64,
@@ -138,6 +163,89 @@ pub struct CreateArgs {
     /// Source token account (default: --keypair's associated account).
     #[arg(long)]
     pub from: Option<Pubkey>,
+}
+
+/// What a job runs: a spec document written (or read) here and published for workers, or the
+/// hash of one published elsewhere.
+#[derive(Args, Clone, Debug, Default)]
+pub struct JobSpecArgs {
+    /// The built-in workload: ROUNDS products of two N x N integer matrices, written NxROUNDS
+    /// (e.g. 128x40), checkable by anyone with Freivalds' test; metered in CPU-seconds.
+    #[arg(long, conflicts_with_all = ["relay", "spec", "spec_hash"])]
+    pub matmul: Option<MatmulSize>,
+    /// A bandwidth job: the provider relays TCP to this HOST:PORT; metered in bytes.
+    #[arg(long, conflicts_with_all = ["spec", "spec_hash"])]
+    pub relay: Option<String>,
+    /// A spec document (tessera-spec/v1 JSON) to check, hash and publish.
+    #[arg(long, conflicts_with = "spec_hash")]
+    pub spec: Option<PathBuf>,
+    /// SHA-256 of a spec document published elsewhere, 64 hex digits.
+    #[arg(long, value_parser = parse_hash)]
+    pub spec_hash: Option<[u8; 32]>,
+    /// Folder the spec document is published in, under its hash, for workers (default:
+    /// specs/ in --data-dir).
+    #[arg(long, env = "TESSERA_SPECS")]
+    pub specs: Option<PathBuf>,
+}
+
+/// `--matmul NxROUNDS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatmulSize {
+    pub n: u32,
+    pub rounds: u32,
+}
+
+impl std::str::FromStr for MatmulSize {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (n, rounds) = text
+            .split_once('x')
+            .and_then(|(n, rounds)| Some((n.parse().ok()?, rounds.parse().ok()?)))
+            .ok_or_else(|| format!("{text:?} is not NxROUNDS, e.g. 128x40"))?;
+        Ok(Self { n, rounds })
+    }
+}
+
+impl JobSpecArgs {
+    /// The spec document these flags give, checked; `None` with only a hash, or nothing.
+    pub fn document(&self) -> Result<Option<Vec<u8>>> {
+        let bytes = if let Some(MatmulSize { n, rounds }) = self.matmul {
+            Spec::matmul(n, rounds).to_bytes()
+        } else if let Some(target) = &self.relay {
+            Spec::relay(target).to_bytes()
+        } else if let Some(path) = &self.spec {
+            std::fs::read(path)
+                .with_context(|| format!("cannot read the spec document {}", path.display()))?
+        } else {
+            return Ok(None);
+        };
+        Spec::parse(&bytes).context("the job's spec")?;
+        Ok(Some(bytes))
+    }
+
+    /// The folder spec documents are published in.
+    fn folder(&self) -> PathBuf {
+        self.specs
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".tessera/specs"))
+    }
+}
+
+/// Refuses a spec whose workload is not metered in the job's unit.
+fn ensure_spec_counts(document: &[u8], unit_kind: UnitKind) -> Result<()> {
+    let spec = Spec::parse(document)?;
+    let fits = match spec.workload {
+        Workload::Relay { .. } => unit_kind == UnitKind::Bytes,
+        Workload::Matmul { .. } | Workload::Command { .. } => unit_kind != UnitKind::Bytes,
+    };
+    ensure!(
+        fits,
+        "the spec's workload is not metered in {}: a relay counts bytes (--unit bytes, a \
+         Bandwidth job), other work counts cpu-seconds or gpu-seconds",
+        tessera_client::receipt::unit_kind_name(unit_kind)
+    );
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -221,6 +329,7 @@ impl CreateArgs {
         class: ProviderClass,
         unit_kind: UnitKind,
         price_per_unit: u64,
+        spec_hash: [u8; 32],
         now: i64,
     ) -> CreateJobArgs {
         CreateJobArgs {
@@ -235,7 +344,7 @@ impl CreateArgs {
             unit_kind,
             price_per_unit,
             max_units: self.max_units,
-            spec_hash: self.spec_hash.unwrap_or_default(),
+            spec_hash,
             accept_by: now + self.accept_within,
             deadline: now + self.deadline_in,
         }
@@ -260,6 +369,15 @@ pub fn create(session: &Session, args: &CreateArgs) -> Result<JobReport> {
     let class = accepting_class(session, args)?;
     let unit_kind = args.unit.map_or(default_unit(class), Into::into);
     ensure_measures(class, unit_kind, "--unit")?;
+    let document = args.spec.document()?;
+    if let Some(document) = &document {
+        ensure_spec_counts(document, unit_kind)?;
+    }
+    let spec_hash = document
+        .as_deref()
+        .map(tessera_worker::spec::hash)
+        .or(args.spec.spec_hash)
+        .unwrap_or_default();
     ensure!(
         args.accept_within > 0 && args.deadline_in > args.accept_within,
         "--deadline-in must be later than --accept-within, both above 0"
@@ -275,9 +393,23 @@ pub fn create(session: &Session, args: &CreateArgs) -> Result<JobReport> {
         !ledger.exists(&address)?,
         "job {job_id} of {me} already exists at {address}: pick another --job-id"
     );
-    let job = args.job(job_id, class, unit_kind, price, ledger.now()?);
+    let job = args.job(job_id, class, unit_kind, price, spec_hash, ledger.now()?);
     session.send(&[ix::create_job(&me, &network_key, mint.key, &source, job)])?;
-    let verb = format!("created, {} in escrow", mint.format(deposit));
+    let mut verb = format!("created, {} in escrow", mint.format(deposit));
+    if let Some(document) = document {
+        let folder = args.spec.folder();
+        publish::publish_spec(&folder, &document).with_context(|| {
+            format!(
+                "job {address} was created, but its spec document could not be published: \
+                 write it to {} yourself",
+                publish::spec_path(&folder, &spec_hash).display()
+            )
+        })?;
+        verb += &format!(
+            "; spec published at {}",
+            publish::spec_path(&folder, &spec_hash).display()
+        );
+    }
     report(session, &network, &address, verb)
 }
 
@@ -560,6 +692,70 @@ fn ensure_closable(job: &Pubkey, state: &Job, network: &Network, now: i64) -> Re
 }
 
 /// `job show`: one job as recorded.
+/// `job check-result`: checks the result published for `job` in the folders given as
+/// `(results, specs)`, each defaulting to a folder in .tessera.
+pub fn check_result(
+    session: &Session,
+    job: &Pubkey,
+    (results, specs): (Option<PathBuf>, Option<PathBuf>),
+) -> Result<ResultChecked> {
+    let state = session.job(job)?;
+    let specs = specs.unwrap_or_else(|| PathBuf::from(".tessera/specs"));
+    let results = results.unwrap_or_else(|| PathBuf::from(".tessera/results"));
+    let spec = publish::load_spec(&specs, &state.spec_hash)?;
+    let Workload::Matmul { rounds, .. } = spec.workload else {
+        bail!("job {job} does not run the built-in workload: only its results can be checked")
+    };
+    ensure!(
+        state.status == JobStatus::Completed,
+        "job {job} is {}: its result hash is final once its provider completes it",
+        status_verb(state.status)
+    );
+    let checked = publish::check_published(
+        &results,
+        &job.to_string(),
+        &state.spec_hash,
+        rounds,
+        &state.result_hash,
+    );
+    Ok(ResultChecked {
+        job: *job,
+        rounds: *checked.as_ref().unwrap_or(&0),
+        of_rounds: rounds,
+        result_hash: hex::encode(state.result_hash),
+        failure: checked.err().map(|error| error.to_string()),
+    })
+}
+
+/// `job check-result`: what was checked and whether it held.
+#[derive(Serialize)]
+pub struct ResultChecked {
+    #[serde(serialize_with = "as_text")]
+    pub job: Pubkey,
+    /// Rounds whose products passed Freivalds' test and chain to the result hash.
+    pub rounds: u32,
+    /// Rounds the spec asks for (a job that reached its max units stops earlier).
+    pub of_rounds: u32,
+    pub result_hash: String,
+    /// Why the result does not check, if it does not.
+    pub failure: Option<String>,
+}
+
+impl fmt::Display for ResultChecked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.failure {
+            None => write!(
+                f,
+                "job {}: the published result checks: {} of {} rounds, each product passes \
+                 Freivalds' test, and they chain to the result hash {}",
+                self.job, self.rounds, self.of_rounds, self.result_hash
+            ),
+            Some(failure) => write!(f, "job {}: the published result does not check", self.job)
+                .and_then(|_| write!(f, ": {failure}")),
+        }
+    }
+}
+
 pub fn show(session: &Session, job: &Pubkey) -> Result<JobReport> {
     let (_, network) = session.network()?;
     report(session, &network, job, "as recorded")

@@ -20,6 +20,7 @@ pub mod network;
 pub mod provider;
 pub mod receipt;
 pub mod token;
+pub mod worker;
 
 use crate::ledger::Ledger;
 use crate::tokens::Mint;

@@ -1,0 +1,195 @@
+//! `tessera worker …`: the provider's worker, running (`run`) and as its store records it
+//! (`status`).
+
+use super::UnitArg;
+use crate::ledger;
+use crate::worker::events::Events;
+use crate::worker::{self, Config, Paths, Policy, SettleEvery};
+use anchor_lang::prelude::Pubkey;
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use solana_keypair::Keypair;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tessera_worker::store::{JobState, StoreReader};
+
+#[derive(Subcommand)]
+pub enum WorkerCommand {
+    /// Runs --keypair's provider's worker: accepts the jobs named for it (and with
+    /// --accept-open, open ones the policy allows), runs the work their spec documents
+    /// describe, meters it, signs cumulative receipts, gets them co-signed, settles them,
+    /// completes each job, and claims finished epochs' emissions. Ctrl-C or SIGTERM stops it
+    /// with its store consistent; run it again and it resumes.
+    Run(RunArgs),
+    /// Prints each job's state from the worker's store (no ledger needed; works beside a
+    /// running worker).
+    Status {
+        /// The worker's store (default: worker.redb in --data-dir).
+        #[arg(long, env = "TESSERA_WORKER_STORE")]
+        store: Option<PathBuf>,
+    },
+}
+
+/// `worker run`'s flags.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Keypair file of the key that signs receipts: the provider's registered worker key
+    /// (default: --keypair, the owner's own key).
+    #[arg(long, env = "TESSERA_WORKER_KEY")]
+    pub worker_key: Option<PathBuf>,
+    /// Also accept open jobs of the provider's class that the flags below allow.
+    #[arg(long)]
+    pub accept_open: bool,
+    /// With --accept-open: least price per unit, in the job's payment tokens (e.g. 0.25).
+    #[arg(long)]
+    pub min_price: Option<String>,
+    /// With --accept-open: most units an accepted job may ask for.
+    #[arg(long)]
+    pub max_units: Option<u64>,
+    /// With --accept-open: only jobs counting this unit.
+    #[arg(long, value_enum)]
+    pub unit_kind: Option<UnitArg>,
+    /// Sign a receipt after this many new units (e.g. 500), or this many seconds after the
+    /// last one (e.g. 120s). At most two such intervals of work stay unpaid at any time.
+    #[arg(long, default_value = "120s")]
+    pub settle_every: SettleEvery,
+    /// Folder where receipts wait for co-signatures: co-signers run `tessera receipt cosign`
+    /// on the files there (default: cosign/ in --data-dir).
+    #[arg(long, env = "TESSERA_COSIGN_DIR")]
+    pub cosign_dir: Option<PathBuf>,
+    /// Folder of spec documents, named by their SHA-256 (default: specs/ in --data-dir).
+    #[arg(long, env = "TESSERA_SPECS")]
+    pub specs: Option<PathBuf>,
+    /// Folder where results are published, one folder per job (default: results/ in
+    /// --data-dir).
+    #[arg(long, env = "TESSERA_RESULTS")]
+    pub results: Option<PathBuf>,
+    /// The worker's store (default: worker.redb in --data-dir).
+    #[arg(long, env = "TESSERA_WORKER_STORE")]
+    pub store: Option<PathBuf>,
+    /// Address bandwidth jobs' relays listen on, each on a free port it reports.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub relay_listen: std::net::IpAddr,
+    /// Seconds between looks at the ledger when nothing moved.
+    #[arg(long, default_value_t = 2)]
+    pub poll_secs: u64,
+    /// One pass: do everything that can be done now, then exit.
+    #[arg(long)]
+    pub once: bool,
+}
+
+impl RunArgs {
+    /// The configuration these flags give, with default folders under `data_dir` and the
+    /// worker key read (default: `owner`, the provider owner's own key).
+    pub fn config(&self, data_dir: &Path, owner: &Keypair) -> Result<Config> {
+        let worker_key = match &self.worker_key {
+            Some(path) => ledger::read_keypair(path)?,
+            None => owner.insecure_clone(),
+        };
+        let under = |flag: &Option<PathBuf>, name: &str| {
+            flag.clone().unwrap_or_else(|| data_dir.join(name))
+        };
+        Ok(Config {
+            worker_key,
+            paths: Paths {
+                store: under(&self.store, "worker.redb"),
+                specs: under(&self.specs, "specs"),
+                results: under(&self.results, "results"),
+                cosign_dir: under(&self.cosign_dir, "cosign"),
+            },
+            policy: Policy {
+                accept_open: self.accept_open,
+                min_price: self.min_price.clone(),
+                max_units: self.max_units,
+                unit_kind: self.unit_kind.map(Into::into),
+            },
+            settle_every: self.settle_every,
+            once: self.once,
+            poll: Duration::from_secs(self.poll_secs.max(1)),
+            relay_listen: self.relay_listen,
+        })
+    }
+}
+
+/// `worker run` on an open session.
+pub fn run(session: &super::Session, config: &Config, events: Events) -> Result<()> {
+    worker::run(session, config, events)
+}
+
+/// `worker status`: every job in the store at `path`.
+pub fn status(path: &Path) -> Result<WorkerStatus> {
+    let reader = StoreReader::open(path)?;
+    let jobs = reader
+        .jobs()?
+        .into_iter()
+        .map(|(key, record)| JobStatusView {
+            job: Pubkey::new_from_array(key).to_string(),
+            state: match &record.state {
+                JobState::Running => "running".into(),
+                JobState::Completed => "completed".into(),
+                JobState::SetAside { .. } => "set-aside".into(),
+            },
+            reason: match record.state {
+                JobState::SetAside { reason } => Some(reason),
+                _ => None,
+            },
+            rounds_done: record.rounds_done,
+            units_metered: record.units_metered,
+            units_settled: record.units_settled,
+            pending_units: record.pending.map(|pending| pending.cumulative_units),
+            result_hash: hex::encode(record.result_hash),
+        })
+        .collect();
+    Ok(WorkerStatus(jobs))
+}
+
+/// `worker status`: one line per job.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct WorkerStatus(pub Vec<JobStatusView>);
+
+/// A job as the worker's store has it.
+#[derive(Serialize)]
+pub struct JobStatusView {
+    pub job: String,
+    /// running, completed or set-aside.
+    pub state: String,
+    /// Why a job was set aside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Rounds of the built-in workload done and published.
+    pub rounds_done: u32,
+    pub units_metered: u64,
+    pub units_settled: u64,
+    /// Units of the receipt signed and not yet seen settled.
+    pub pending_units: Option<u64>,
+    pub result_hash: String,
+}
+
+impl fmt::Display for WorkerStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return write!(f, "the worker has taken no job yet");
+        }
+        let lines: Vec<String> = self
+            .0
+            .iter()
+            .map(|job| {
+                let pending = job.pending_units.map_or(String::new(), |units| {
+                    format!(", receipt for {units} pending")
+                });
+                let reason = job
+                    .reason
+                    .as_ref()
+                    .map_or(String::new(), |reason| format!(": {reason}"));
+                format!(
+                    "{} {}{reason}: {} units metered ({} rounds), {} settled{pending}",
+                    job.job, job.state, job.units_metered, job.rounds_done, job.units_settled
+                )
+            })
+            .collect();
+        write!(f, "{}", lines.join("\n"))
+    }
+}

@@ -1,0 +1,174 @@
+//! What the worker tells its operator: one event for each thing it did, as a log line on
+//! stderr, or with `--output json` one JSON object per line on stdout, for machines.
+
+use serde::Serialize;
+use std::fmt;
+use std::io::Write;
+
+/// One thing the worker did or saw. In JSON, `"event"` names the kind.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// The worker checked its keys and opened its store.
+    Started {
+        provider: String,
+        worker_key: String,
+        network: u64,
+        store: String,
+    },
+    /// A job named for this provider (or open to it) that the worker will not take.
+    Skipped { job: String, reason: String },
+    /// The worker accepted an open job.
+    Accepted { job: String },
+    /// A round of the built-in workload, done and published.
+    Round {
+        job: String,
+        round: u32,
+        rounds: u32,
+        units: u64,
+        cpu_ms: u64,
+    },
+    /// Bytes relayed on a bandwidth job since it began.
+    Relayed { job: String, units: u64 },
+    /// A bandwidth job's relay listens here.
+    Listening { job: String, address: String },
+    /// A cumulative receipt was signed and stored.
+    Signed {
+        job: String,
+        units: u64,
+        expires_at: i64,
+    },
+    /// The receipt waits for co-signatures at `path`.
+    Awaiting {
+        job: String,
+        units: u64,
+        path: String,
+    },
+    /// The ledger settled a receipt; `paid` is what the job has paid the provider in all.
+    Settled {
+        job: String,
+        units: u64,
+        paid: String,
+    },
+    /// A submission failed for a reason that may pass; it is tried again.
+    Retrying {
+        job: String,
+        error: String,
+        in_secs: u64,
+    },
+    /// The job is set aside and not worked on again.
+    SetAside { job: String, reason: String },
+    /// The job was marked done on the ledger.
+    Completed {
+        job: String,
+        units: u64,
+        result_hash: String,
+    },
+    /// Emissions claimed for finished epochs.
+    Claimed { epochs: Vec<u64>, amount: String },
+    /// A pass failed (the ledger could not be reached); the worker tries again.
+    PassFailed { error: String },
+    /// A test hook paused the worker (tests only: `TESSERA_WORKER_TEST_PAUSE`).
+    Paused { at: String },
+    /// The worker stopped.
+    Stopped { reason: String },
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Started {
+                provider,
+                worker_key,
+                network,
+                store,
+            } => write!(
+                f,
+                "worker for provider {provider} on network {network}: receipts signed by \
+                 {worker_key}, store {store}"
+            ),
+            Event::Skipped { job, reason } => write!(f, "job {job}: not taken: {reason}"),
+            Event::Accepted { job } => write!(f, "job {job}: accepted"),
+            Event::Round {
+                job,
+                round,
+                rounds,
+                units,
+                cpu_ms,
+            } => write!(
+                f,
+                "job {job}: round {} of {rounds} done in {cpu_ms} ms of CPU; {units} units \
+                 metered",
+                round + 1
+            ),
+            Event::Relayed { job, units } => write!(f, "job {job}: {units} bytes relayed"),
+            Event::Listening { job, address } => {
+                write!(f, "job {job}: relay listening on {address}")
+            }
+            Event::Signed {
+                job,
+                units,
+                expires_at,
+            } => write!(
+                f,
+                "job {job}: receipt for {units} units signed (expires at {expires_at})"
+            ),
+            Event::Awaiting { job, units, path } => write!(
+                f,
+                "job {job}: receipt for {units} units awaits co-signatures: `tessera receipt \
+                 cosign {path}`"
+            ),
+            Event::Settled { job, units, paid } => {
+                write!(f, "job {job}: {units} units settled, {paid} paid in all")
+            }
+            Event::Retrying {
+                job,
+                error,
+                in_secs,
+            } => {
+                write!(
+                    f,
+                    "job {job}: submission failed, again in {in_secs} s: {error}"
+                )
+            }
+            Event::SetAside { job, reason } => write!(f, "job {job}: set aside: {reason}"),
+            Event::Completed {
+                job,
+                units,
+                result_hash,
+            } => write!(
+                f,
+                "job {job}: completed, {units} units, result {result_hash}"
+            ),
+            Event::Claimed { epochs, amount } => {
+                write!(f, "claimed {amount} for epochs {epochs:?}")
+            }
+            Event::PassFailed { error } => write!(f, "pass failed, trying again: {error}"),
+            Event::Paused { at } => write!(f, "test hook: paused {at}"),
+            Event::Stopped { reason } => write!(f, "stopped: {reason}"),
+        }
+    }
+}
+
+/// Where events go.
+pub enum Events {
+    /// Log lines on stderr.
+    Text,
+    /// JSON lines on this writer (the real stdout).
+    Json(Box<dyn Write>),
+}
+
+impl Events {
+    /// Reports `event`. A closed output does not stop the worker.
+    pub fn emit(&mut self, event: Event) {
+        match self {
+            Events::Text => eprintln!("{event}"),
+            Events::Json(out) => {
+                if let Ok(line) = serde_json::to_string(&event) {
+                    let _ = writeln!(out, "{line}");
+                    let _ = out.flush();
+                }
+            }
+        }
+    }
+}
