@@ -1,0 +1,600 @@
+//! `tessera worker` as a provider runs it, on the embedded ledger: a client funds a job, the
+//! worker takes it from there. Co-signers sign the receipts the worker leaves in its cosign
+//! folder with `tessera receipt cosign`, as they would by hand.
+
+use serde_json::Value;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+
+/// A keypair file and its public key.
+struct Key {
+    path: PathBuf,
+    pubkey: String,
+}
+
+impl Key {
+    fn new(folder: &Path, name: &str) -> Self {
+        let keypair = Keypair::new();
+        let path = folder.join(format!("{name}.json"));
+        std::fs::write(
+            &path,
+            serde_json::to_string(&keypair.to_bytes().to_vec()).unwrap(),
+        )
+        .unwrap();
+        Self {
+            path,
+            pubkey: keypair.pubkey().to_string(),
+        }
+    }
+
+    fn arg(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+}
+
+/// A network with one attestor (threshold 1), a staked provider of `class` whose worker
+/// signs with its own key, and a client holding a payment mint of 6 decimals.
+struct Scene {
+    folder: PathBuf,
+    owner: Key,
+    worker: Key,
+    attestor: Key,
+    client: Key,
+    reward_mint: String,
+    payment_mint: String,
+    provider: String,
+}
+
+/// Epochs long enough that a test's jobs stay in one.
+const EPOCH_SECS: i64 = 600;
+
+impl Scene {
+    fn new(name: &str, class: &str) -> Self {
+        let folder =
+            std::env::temp_dir().join(format!("tessera-worker-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut scene = Self {
+            owner: Key::new(&folder, "owner"),
+            worker: Key::new(&folder, "worker"),
+            attestor: Key::new(&folder, "attestor"),
+            client: Key::new(&folder, "client"),
+            folder,
+            reward_mint: String::new(),
+            payment_mint: String::new(),
+            provider: String::new(),
+        };
+        let network = scene.json(&[
+            "network",
+            "init",
+            "--epoch-secs",
+            &EPOCH_SECS.to_string(),
+            "--dispute-window-secs",
+            "5",
+            "--unbonding-secs",
+            "10",
+            "--receipt-max-age-secs",
+            "600",
+        ]);
+        scene.reward_mint = text(&network["reward_mint"]);
+        let attestor = scene.attestor.pubkey.clone();
+        scene.json(&[
+            "network",
+            "set-attestors",
+            "--attestor",
+            &attestor,
+            "--threshold",
+            "1",
+        ]);
+        let owner = scene.owner.pubkey.clone();
+        let reward_mint = scene.reward_mint.clone();
+        scene.json(&[
+            "token",
+            "transfer",
+            "--mint",
+            &reward_mint,
+            "--to",
+            &owner,
+            "1000",
+        ]);
+        let worker = scene.worker.pubkey.clone();
+        let provider = scene.json(&[
+            "provider",
+            "register",
+            "--class",
+            class,
+            "--worker",
+            &worker,
+            "--stake",
+            "200",
+            "--keypair",
+            scene.owner.arg(),
+        ]);
+        scene.provider = text(&provider["address"]);
+        let mint = scene.json(&[
+            "token",
+            "create-mint",
+            "--decimals",
+            "6",
+            "--supply",
+            "1000",
+            "--keypair",
+            scene.client.arg(),
+        ]);
+        scene.payment_mint = text(&mint["mint"]);
+        scene
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.folder.join("ledger")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        command.arg("--data-dir").arg(self.data_dir()).args(args);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("tessera runs")
+    }
+
+    /// Runs a command that must succeed; its JSON output.
+    fn json(&self, args: &[&str]) -> Value {
+        let output = self.run(&[args, &["--output", "json"]].concat());
+        let (stdout, stderr) = texts(&output);
+        assert!(
+            output.status.success(),
+            "{args:?} failed:\n{stdout}\n{stderr}"
+        );
+        serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{args:?}: not JSON: {stdout}"))
+    }
+
+    /// The client funds a job for this provider; `spec` are the spec flags. Its address.
+    fn job(&self, unit: &str, price: &str, max_units: &str, spec: &[&str]) -> String {
+        let job = self.json(
+            &[
+                &[
+                    "job",
+                    "create",
+                    "--mint",
+                    &self.payment_mint,
+                    "--price",
+                    price,
+                    "--max-units",
+                    max_units,
+                    "--provider",
+                    &self.provider,
+                    "--unit",
+                    unit,
+                    "--keypair",
+                    self.client.arg(),
+                ][..],
+                spec,
+            ]
+            .concat(),
+        );
+        text(&job["address"])
+    }
+
+    fn worker_args(&self) -> Vec<&str> {
+        vec![
+            "worker",
+            "run",
+            "--keypair",
+            self.owner.arg(),
+            "--worker-key",
+            self.worker.arg(),
+            "--settle-every",
+            "2",
+            "--output",
+            "json",
+        ]
+    }
+
+    /// One `worker run --once`; its events.
+    fn worker_once(&self) -> Vec<Value> {
+        let output = self.run(&[&self.worker_args()[..], &["--once"]].concat());
+        let (stdout, stderr) = texts(&output);
+        assert!(
+            output.status.success(),
+            "worker failed:\n{stdout}\n{stderr}"
+        );
+        events(&stdout)
+    }
+
+    /// Starts `worker run` with the test hook `pause` (if any).
+    fn spawn_worker(&self, extra: &[&str], pause: Option<&str>) -> Running {
+        let mut command = self.command(&[&self.worker_args()[..], extra].concat());
+        if let Some(point) = pause {
+            command.env("TESSERA_WORKER_TEST_PAUSE", point);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the worker starts");
+        let events = BufReader::new(child.stdout.take().expect("piped"));
+        Running { child, events }
+    }
+
+    /// Co-signs every receipt waiting in the worker's cosign folder as `key`; how many.
+    fn cosign_waiting(&self, key: &Key, offline: bool) -> usize {
+        let Ok(entries) = std::fs::read_dir(self.data_dir().join("cosign")) else {
+            return 0;
+        };
+        let mut signed = 0;
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path
+                .extension()
+                .is_some_and(|extension| extension == "json")
+            {
+                let file = path.to_str().unwrap();
+                let mut args = vec!["receipt", "cosign", file, "--yes", "--keypair", key.arg()];
+                if offline {
+                    args.push("--offline");
+                }
+                self.json(&args);
+                signed += 1;
+            }
+        }
+        signed
+    }
+
+    /// Balance of `owner` in `mint`, in base units (both mints have 6 decimals).
+    fn balance(&self, mint: &str, owner: &str) -> u64 {
+        base_units(&self.json(&["token", "balance", "--mint", mint, "--owner", owner])["balance"])
+    }
+
+    fn show_job(&self, job: &str) -> Value {
+        self.json(&["job", "show", job])
+    }
+
+    /// Alternates worker passes and attestor co-signatures until the job completes; every
+    /// event seen.
+    fn work_to_completion(&self, job: &str) -> Vec<Value> {
+        let mut seen = Vec::new();
+        for _ in 0..12 {
+            seen.extend(self.worker_once());
+            if self.show_job(job)["status"] == "Completed" {
+                return seen;
+            }
+            self.cosign_waiting(&self.attestor, false);
+        }
+        panic!("job {job} did not complete; events: {seen:#?}");
+    }
+}
+
+impl Drop for Scene {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
+}
+
+fn texts(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is not text"))
+        .to_string()
+}
+
+/// "2.925000" (6 decimals) as 2925000.
+fn base_units(value: &Value) -> u64 {
+    let amount = text(value);
+    let (whole, fraction) = amount.split_once('.').unwrap_or((&amount, ""));
+    let fraction = format!("{fraction:0<6}");
+    whole.parse::<u64>().unwrap() * 1_000_000 + fraction.parse::<u64>().unwrap()
+}
+
+fn events(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not an event: {line}")))
+        .collect()
+}
+
+fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|event| event["event"] == kind)
+        .collect()
+}
+
+/// A worker process and its events.
+struct Running {
+    child: Child,
+    events: BufReader<ChildStdout>,
+}
+
+impl Running {
+    /// Reads events until one of `kind` (returned); panics when the worker exits first.
+    fn wait_for(&mut self, kind: &str) -> Value {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if self.events.read_line(&mut line).unwrap() == 0 {
+                panic!("the worker exited before a {kind} event");
+            }
+            let event: Value = serde_json::from_str(line.trim()).unwrap();
+            if event["event"] == kind {
+                return event;
+            }
+        }
+    }
+
+    /// SIGKILL: no chance to clean up.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+/// What a job pays its provider for `units` at `price` base units, less the 2.5% fee
+/// (rounded down, as the program takes it).
+fn net_pay(units: u64, price: u64) -> u64 {
+    let gross = units * price;
+    gross - gross * 250 / 10_000
+}
+
+#[test]
+fn a_funded_job_is_run_settled_in_three_receipts_completed_checked_and_its_emission_claimed() {
+    let scene = Scene::new("e2e", "edge");
+    let job = scene.job("cpu-seconds", "0.5", "100", &["--matmul", "48x6"]);
+    let events = scene.work_to_completion(&job);
+
+    assert_eq!(of_kind(&events, "accepted").len(), 1, "{events:#?}");
+    let settled = of_kind(&events, "settled");
+    assert!(
+        settled.len() >= 3,
+        "fewer than three settlements: {events:#?}"
+    );
+    let units: Vec<u64> = settled
+        .iter()
+        .map(|event| event["units"].as_u64().unwrap())
+        .collect();
+    assert!(units.windows(2).all(|pair| pair[0] < pair[1]), "{units:?}");
+
+    // Every round is billed at least one CPU-second: six rounds, six units or more.
+    let shown = scene.show_job(&job);
+    let settled_units = shown["settled_units"].as_u64().unwrap();
+    assert!(settled_units >= 6, "{shown}");
+    assert_eq!(settled_units, *units.last().unwrap());
+    let owner = scene.owner.pubkey.clone();
+    assert_eq!(
+        scene.balance(&scene.payment_mint, &owner),
+        net_pay(settled_units, 500_000)
+    );
+
+    let checked = scene.json(&["job", "check-result", &job]);
+    assert_eq!(checked["failure"], Value::Null, "{checked}");
+    assert_eq!(checked["rounds"], 6);
+
+    // A product tampered with after the fact no longer checks.
+    let product = scene
+        .data_dir()
+        .join("results")
+        .join(&job)
+        .join("round-000003.bin");
+    let mut bytes = std::fs::read(&product).unwrap();
+    bytes[8] ^= 1;
+    std::fs::write(&product, bytes).unwrap();
+    let output = scene.run(&["job", "check-result", &job]);
+    assert_eq!(output.status.code(), Some(1), "{:?}", texts(&output));
+    assert!(texts(&output).1.contains("round 3"), "{:?}", texts(&output));
+
+    // After the epoch, the worker claims the emission its attested work earned.
+    let before = scene.balance(&scene.reward_mint, &owner);
+    scene.json(&["ledger", "warp", "--by", &(EPOCH_SECS + 1).to_string()]);
+    let events = scene.worker_once();
+    let claimed = of_kind(&events, "claimed");
+    assert_eq!(claimed.len(), 1, "{events:#?}");
+    assert_eq!(claimed[0]["epochs"], serde_json::json!([0]));
+    assert!(scene.balance(&scene.reward_mint, &owner) > before);
+
+    let status = scene.json(&["worker", "status"]);
+    assert_eq!(status[0]["state"], "completed", "{status}");
+    assert_eq!(status[0]["units_settled"].as_u64(), Some(settled_units));
+}
+
+#[test]
+fn a_worker_killed_between_signing_and_submitting_or_mid_job_resumes_and_is_paid_once() {
+    let scene = Scene::new("crash", "edge");
+    let job = scene.job("cpu-seconds", "0.5", "100", &["--matmul", "40x6"]);
+
+    // Killed right after a round was recorded: the store says three rounds are done.
+    let mut worker = scene.spawn_worker(&["--once"], Some("after-round:2"));
+    worker.wait_for("paused");
+    worker.kill();
+    let status = scene.json(&["worker", "status"]);
+    assert_eq!(status[0]["rounds_done"], 3, "{status}");
+
+    // The restarted worker goes on from round 4 and leaves a receipt to co-sign.
+    let events = scene.worker_once();
+    let rounds: Vec<u64> = of_kind(&events, "round")
+        .iter()
+        .map(|event| event["round"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rounds.first(), Some(&3), "{events:#?}");
+    assert_eq!(scene.cosign_waiting(&scene.attestor, false), 1);
+
+    // Killed with the co-signed receipt in hand, before sending it; then killed again right
+    // after the ledger settled it, before the store heard.
+    for point in ["before-submit", "after-submit"] {
+        let mut worker = scene.spawn_worker(&["--once"], Some(point));
+        worker.wait_for("paused");
+        worker.kill();
+    }
+    let settled_once = scene.show_job(&job)["settled_units"].as_u64().unwrap();
+    assert!(settled_once > 0);
+
+    let events = scene.work_to_completion(&job);
+    assert!(!of_kind(&events, "completed").is_empty(), "{events:#?}");
+    let shown = scene.show_job(&job);
+    let settled_units = shown["settled_units"].as_u64().unwrap();
+    let status = scene.json(&["worker", "status"]);
+    assert_eq!(
+        status[0]["units_metered"].as_u64(),
+        Some(settled_units),
+        "{status}"
+    );
+    assert_eq!(status[0]["rounds_done"], 6);
+    assert_eq!(
+        scene.balance(&scene.payment_mint, &scene.owner.pubkey),
+        net_pay(settled_units, 500_000),
+        "paid more or less than once for each unit"
+    );
+    let checked = scene.json(&["job", "check-result", &job]);
+    assert_eq!(checked["failure"], Value::Null, "{checked}");
+}
+
+#[test]
+fn a_bandwidth_job_is_paid_for_exactly_the_bytes_relayed() {
+    let scene = Scene::new("relay", "bandwidth");
+    let sink = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = sink.local_addr().unwrap().to_string();
+    let received = std::thread::spawn(move || {
+        let (mut stream, _) = sink.accept().unwrap();
+        let mut all = Vec::new();
+        stream.read_to_end(&mut all).unwrap();
+        all.len()
+    });
+    const BYTES: usize = 10_000;
+    let job = scene.job("bytes", "0.001", &BYTES.to_string(), &["--relay", &target]);
+
+    // The worker runs on; the job's client co-signs offline (the worker holds the ledger).
+    let mut worker = scene.spawn_worker(&["--poll-secs", "1"], None);
+    let listening = worker.wait_for("listening");
+    let mut client = TcpStream::connect(text(&listening["address"])).unwrap();
+    client.write_all(&[42u8; BYTES]).unwrap();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(received.join().unwrap(), BYTES);
+
+    let awaiting = worker.wait_for("awaiting");
+    assert_eq!(awaiting["units"].as_u64(), Some(BYTES as u64));
+    assert_eq!(scene.cosign_waiting(&scene.client, true), 1);
+    let completed = worker.wait_for("completed");
+    assert_eq!(completed["units"].as_u64(), Some(BYTES as u64));
+    // SIGTERM stops it cleanly.
+    // SAFETY: a signal to the child this test started.
+    unsafe { libc::kill(worker.child.id() as i32, libc::SIGTERM) };
+    worker.wait_for("stopped");
+    assert!(worker.child.wait().unwrap().success());
+
+    assert_eq!(
+        scene.show_job(&job)["settled_units"].as_u64(),
+        Some(BYTES as u64)
+    );
+    assert_eq!(
+        scene.balance(&scene.payment_mint, &scene.owner.pubkey),
+        net_pay(BYTES as u64, 1_000)
+    );
+}
+
+#[test]
+fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
+    let scene = Scene::new("refusals", "edge");
+
+    // A worker key that is not the provider's: refused before anything is opened.
+    let stranger = Key::new(&scene.folder, "stranger");
+    let mut args = scene.worker_args();
+    args[5] = stranger.arg();
+    let output = scene.run(&[&args[..], &["--once"]].concat());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = texts(&output).1;
+    assert!(
+        stderr.contains("is not provider") && stderr.contains(&stranger.pubkey),
+        "{stderr}"
+    );
+    assert!(!scene.data_dir().join("worker.redb").exists());
+
+    // A spec document that is not the one the job's hash names.
+    let published = scene.data_dir().join("specs");
+    let forged_hash = "ab".repeat(32);
+    let forged = scene.job("cpu-seconds", "0.5", "10", &["--spec-hash", &forged_hash]);
+    std::fs::create_dir_all(&published).unwrap();
+    std::fs::write(
+        published.join(format!("{forged_hash}.json")),
+        r#"{"format":"tessera-spec/v1","workload":{"kind":"matmul","n":8,"rounds":1}}"#,
+    )
+    .unwrap();
+    // A spec the worker cannot run, and a job whose spec was never published.
+    let command = scene.folder.join("command.json");
+    std::fs::write(
+        &command,
+        r#"{"format":"tessera-spec/v1","workload":{"kind":"command","program":"train.sh"}}"#,
+    )
+    .unwrap();
+    let unrunnable = scene.job(
+        "cpu-seconds",
+        "0.5",
+        "10",
+        &["--spec", command.to_str().unwrap()],
+    );
+    let unpublished = scene.job(
+        "cpu-seconds",
+        "0.5",
+        "10",
+        &["--spec-hash", &"cd".repeat(32)],
+    );
+
+    let events = scene.worker_once();
+    let skipped = of_kind(&events, "skipped");
+    let reason = |job: &str| {
+        skipped
+            .iter()
+            .find(|event| event["job"] == job)
+            .map(|event| text(&event["reason"]))
+            .unwrap_or_else(|| panic!("{job} not skipped: {events:#?}"))
+    };
+    assert!(
+        reason(&forged).contains("not the job's spec hash"),
+        "{}",
+        reason(&forged)
+    );
+    assert!(
+        reason(&unrunnable).contains("external commands"),
+        "{}",
+        reason(&unrunnable)
+    );
+    assert!(
+        reason(&unpublished).contains("no spec document"),
+        "{}",
+        reason(&unpublished)
+    );
+    for job in [&forged, &unrunnable, &unpublished] {
+        assert_eq!(scene.show_job(job)["status"], "Open");
+    }
+    assert_eq!(scene.json(&["worker", "status"]), serde_json::json!([]));
+
+    // `job create` refuses a spec that cannot be run, and writes nothing.
+    let output = scene.run(&[
+        "job",
+        "create",
+        "--mint",
+        &scene.payment_mint,
+        "--price",
+        "1",
+        "--max-units",
+        "5",
+        "--provider",
+        &scene.provider,
+        "--matmul",
+        "0x3",
+        "--keypair",
+        scene.client.arg(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(texts(&output).1.contains("1 <= n"), "{:?}", texts(&output));
+}
