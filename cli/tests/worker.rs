@@ -111,6 +111,8 @@ impl Scene {
             &worker,
             "--stake",
             "200",
+            "--bandwidth-mbps",
+            "100",
             "--keypair",
             scene.owner.arg(),
         ]);

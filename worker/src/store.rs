@@ -169,6 +169,20 @@ impl Store {
     }
 }
 
+/// Every job's record in the store at `path`: read beside a running worker, or, when the
+/// last worker was killed and the store needs the repair only a writer may do, opened for
+/// writing (which repairs it; committed records are never lost).
+pub fn read_jobs(path: &Path) -> Result<Vec<([u8; 32], JobRecord)>, StoreError> {
+    match StoreReader::open(path) {
+        Ok(reader) => reader.jobs(),
+        Err(StoreError::Open {
+            source: redb::DatabaseError::RepairAborted,
+            ..
+        }) => Store::open(path)?.jobs(),
+        Err(error) => Err(error),
+    }
+}
+
 /// The store opened read-only beside the worker that writes it (`tessera worker status`).
 pub struct StoreReader {
     db: ReadOnlyDatabase,

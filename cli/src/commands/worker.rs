@@ -13,7 +13,7 @@ use solana_keypair::Keypair;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tessera_worker::store::{JobState, StoreReader};
+use tessera_worker::store::{self, JobState};
 
 #[derive(Subcommand)]
 pub enum WorkerCommand {
@@ -52,7 +52,7 @@ pub struct RunArgs {
     #[arg(long, value_enum)]
     pub unit_kind: Option<UnitArg>,
     /// Sign a receipt after this many new units (e.g. 500), or this many seconds after the
-    /// last one (e.g. 120s). At most two such intervals of work stay unpaid at any time.
+    /// last one (e.g. 120s). Counted in units, at most two intervals of work stay unpaid.
     #[arg(long, default_value = "120s")]
     pub settle_every: SettleEvery,
     /// Folder where receipts wait for co-signatures: co-signers run `tessera receipt cosign`
@@ -120,9 +120,7 @@ pub fn run(session: &super::Session, config: &Config, events: Events) -> Result<
 
 /// `worker status`: every job in the store at `path`.
 pub fn status(path: &Path) -> Result<WorkerStatus> {
-    let reader = StoreReader::open(path)?;
-    let jobs = reader
-        .jobs()?
+    let jobs = store::read_jobs(path)?
         .into_iter()
         .map(|(key, record)| JobStatusView {
             job: Pubkey::new_from_array(key).to_string(),
