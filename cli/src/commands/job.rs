@@ -25,7 +25,7 @@ use tessera_worker::spec::{Spec, Workload};
 #[derive(Subcommand)]
 pub enum JobCommand {
     /// Funds a job's escrow from --keypair's token account: price x max units of --mint.
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Accepts an open job as --keypair's provider; its stake must cover one more running job.
     Accept {
         /// The job account.

@@ -14,7 +14,7 @@ use tessera_client::receipt::SignedReceipt;
 pub enum Cosigning {
     /// The receipt with the worker's signature and exactly the co-signatures the program
     /// takes: a quorum of attestors (emissions and payment), else the client's (payment).
-    Ready(SignedReceipt),
+    Ready(Box<SignedReceipt>),
     /// Not enough co-signatures yet; `written` when the worker has just (re)written the file.
     Waiting { path: PathBuf, written: bool },
 }
@@ -33,7 +33,7 @@ pub fn collect(
         // A co-signer's file whose signatures do not verify is rewritten, not submitted.
         if file.receipt == pending.receipt && file.verify().is_ok() {
             if let Some(ready) = quorum(&file, job, network) {
-                return Ok(Cosigning::Ready(ready));
+                return Ok(Cosigning::Ready(Box::new(ready)));
             }
             return Ok(Cosigning::Waiting {
                 path,
@@ -75,7 +75,7 @@ fn quorum(file: &SignedReceipt, job: &Job, network: &Network) -> Option<SignedRe
     if chosen.is_empty() {
         return None;
     }
-    let mut ready = SignedReceipt::new(file.receipt.clone());
+    let mut ready = SignedReceipt::new(file.receipt);
     ready.signatures.push(*worker);
     ready.signatures.extend(chosen);
     Some(ready)

@@ -600,7 +600,7 @@ impl<'a> Worker<'a> {
         let signed = pending_receipt(pending)?;
         let dir = &self.config.paths.cosign_dir;
         let ready = match cosign::collect(dir, &address, &signed, job, network)? {
-            cosign::Cosigning::Ready(ready) => ready,
+            cosign::Cosigning::Ready(ready) => *ready,
             cosign::Cosigning::Waiting { path, written } => {
                 if written {
                     self.emit(Event::Awaiting {
