@@ -125,21 +125,24 @@ impl Matrix {
     }
 }
 
-/// One round's work: its product and the CPU time this thread spent on it.
+/// One round's work: its product, the CPU time this thread spent on it and the wall time it
+/// took.
 pub struct Round {
     pub product: Matrix,
     pub cpu_time: Duration,
+    pub wall_time: Duration,
 }
 
 /// Computes round `round` of the job whose spec hashes to `spec_hash`.
 pub fn run_round(spec_hash: &[u8; 32], round: u32, n: usize) -> Round {
-    let started = thread_cpu_time();
+    let (started, wall) = (thread_cpu_time(), std::time::Instant::now());
     let a = Matrix::derived(spec_hash, b"A", round, n);
     let b = Matrix::derived(spec_hash, b"B", round, n);
     let product = a.product(&b);
     Round {
         product,
         cpu_time: thread_cpu_time().saturating_sub(started),
+        wall_time: wall.elapsed(),
     }
 }
 

@@ -72,6 +72,10 @@ pub struct RunArgs {
     /// Address bandwidth jobs' relays listen on, each on a free port it reports.
     #[arg(long, default_value = "127.0.0.1")]
     pub relay_listen: std::net::IpAddr,
+    /// A program a spec's external command may run (e.g. /usr/bin/docker); repeatable. A
+    /// spec naming any other is not taken.
+    #[arg(long = "allow-command", value_name = "PROGRAM")]
+    pub allowed_commands: Vec<String>,
     /// Seconds between looks at the ledger when nothing moved.
     #[arg(long, default_value_t = 2)]
     pub poll_secs: u64,
@@ -109,6 +113,7 @@ impl RunArgs {
             once: self.once,
             poll: Duration::from_secs(self.poll_secs.max(1)),
             relay_listen: self.relay_listen,
+            allowed_commands: self.allowed_commands.clone(),
         })
     }
 }

@@ -28,6 +28,15 @@ pub enum Event {
         units: u64,
         cpu_ms: u64,
     },
+    /// An external command started for a job.
+    CommandStarted { job: String, program: String },
+    /// An external command ended and its work was metered.
+    CommandFinished {
+        job: String,
+        units: u64,
+        wall_ms: u64,
+        result_hash: String,
+    },
     /// Bytes relayed on a bandwidth job since it began.
     Relayed { job: String, units: u64 },
     /// A bandwidth job's relay listens here.
@@ -100,6 +109,17 @@ impl fmt::Display for Event {
                 "job {job}: round {} of {rounds} done in {cpu_ms} ms of CPU; {units} units \
                  metered",
                 round + 1
+            ),
+            Event::CommandStarted { job, program } => write!(f, "job {job}: running {program}"),
+            Event::CommandFinished {
+                job,
+                units,
+                wall_ms,
+                result_hash,
+            } => write!(
+                f,
+                "job {job}: command done in {wall_ms} ms; {units} units metered, output \
+                 {result_hash}"
             ),
             Event::Relayed { job, units } => write!(f, "job {job}: {units} bytes relayed"),
             Event::Listening { job, address } => {

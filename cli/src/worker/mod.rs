@@ -10,6 +10,7 @@
 //! point resumes from the store and the ledger. Receipts are cumulative, so a receipt sent
 //! twice never pays twice.
 
+mod command;
 mod cosign;
 pub mod events;
 mod relay;
@@ -21,7 +22,7 @@ use crate::commands::Session;
 use crate::ledger::Unconfirmed;
 use crate::signals;
 use anchor_lang::prelude::Pubkey;
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use events::{Event, Events};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -103,6 +104,8 @@ pub struct Config {
     pub poll: Duration,
     /// Where bandwidth jobs' relays listen (each on a port of its own).
     pub relay_listen: std::net::IpAddr,
+    /// Programs a spec's external command may name; no other runs.
+    pub allowed_commands: Vec<String>,
 }
 
 /// How long a failing submission waits before the next try: doubling from one second to a
@@ -118,6 +121,9 @@ const MAX_CHECK_FAILURES: u32 = 5;
 
 /// Seconds before a pending receipt's expiry at which it is re-issued.
 const REISSUE_MARGIN_SECS: i64 = 60;
+
+/// How often the worker looks whether a running command has ended.
+const COMMAND_POLL: Duration = Duration::from_millis(100);
 
 /// How often a long-running worker looks for emissions to claim.
 const CLAIM_EVERY: Duration = Duration::from_secs(30);
@@ -138,6 +144,7 @@ pub struct Worker<'a> {
     /// Jobs already reported as not taken, so each is reported once.
     skipped: HashSet<Pubkey>,
     relays: HashMap<Pubkey, relay::Relay>,
+    commands: HashMap<Pubkey, command::Running>,
     last_claim: Option<Instant>,
 }
 
@@ -159,10 +166,16 @@ pub fn run(session: &Session, config: &Config, events: Events) -> Result<()> {
         if signals::stop_requested() {
             break "stopped by a signal; the store is consistent";
         }
-        if config.once && !progressed {
+        let waiting_for_commands = !worker.commands.is_empty();
+        if config.once && !progressed && !waiting_for_commands {
             break "--once: nothing more can move now";
         }
-        if !progressed && signals::sleep_unless_stopped(config.poll) {
+        let pause = if waiting_for_commands {
+            COMMAND_POLL.min(config.poll)
+        } else {
+            config.poll
+        };
+        if !progressed && signals::sleep_unless_stopped(pause) {
             break "stopped by a signal; the store is consistent";
         }
     };
@@ -202,6 +215,7 @@ impl<'a> Worker<'a> {
             backoff: HashMap::new(),
             skipped: HashSet::new(),
             relays: HashMap::new(),
+            commands: HashMap::new(),
             last_claim: None,
         };
         worker.emit(Event::Started {
@@ -327,8 +341,12 @@ impl<'a> Worker<'a> {
             workload_name(&spec.workload),
             tessera_client::receipt::unit_kind_name(job.unit_kind)
         );
-        if let Workload::Command { .. } = spec.workload {
-            bail!("this worker does not run external commands yet; the job needs one");
+        if let Workload::Command { program, .. } = &spec.workload {
+            ensure!(
+                self.config.allowed_commands.contains(program),
+                "its spec runs {program}, which this worker does not allow: its operator \
+                 allows it with --allow-command {program}"
+            );
         }
         Ok(spec)
     }
@@ -416,7 +434,8 @@ impl<'a> Worker<'a> {
     fn work_done(&self, spec: &Spec, record: &JobRecord, job: &Job) -> bool {
         let finished = match spec.workload {
             Workload::Matmul { rounds, .. } => record.rounds_done >= rounds,
-            Workload::Relay { .. } | Workload::Command { .. } => false,
+            Workload::Command { .. } => record.rounds_done >= 1,
+            Workload::Relay { .. } => false,
         };
         finished || record.units_metered >= job.max_units
     }
@@ -459,8 +478,61 @@ impl<'a> Worker<'a> {
                 .matmul_round(address, job, n, rounds, record)
                 .map(|_| true),
             Workload::Relay { ref target } => self.relay_bytes(address, job, target, record),
-            Workload::Command { .. } => bail!("external commands are not run yet"),
+            Workload::Command {
+                ref program,
+                ref args,
+                devices,
+            } => self.run_command(address, job, (program, args, devices), record),
         }
+    }
+
+    /// Starts the job's command, or, once it has ended, records its metered work; returns
+    /// whether either happened.
+    fn run_command(
+        &mut self,
+        address: Pubkey,
+        job: &Job,
+        (program, args, devices): (&str, &[String], u32),
+        record: &JobRecord,
+    ) -> Result<bool> {
+        let output =
+            publish::job_results(&self.config.paths.results, &address.to_string()).join("output");
+        let Some(running) = self.commands.get_mut(&address) else {
+            let running = command::Running::start(program, args, &output)?;
+            self.commands.insert(address, running);
+            self.emit(Event::CommandStarted {
+                job: address.to_string(),
+                program: program.to_string(),
+            });
+            return Ok(true);
+        };
+        let Some(finished) = running.finished()? else {
+            return Ok(false);
+        };
+        self.commands.remove(&address);
+        if let Some(failure) = finished.failure {
+            let reason = format!("{failure}; its output is in {}", output.display());
+            return self.set_aside(address, reason).map(|_| true);
+        }
+        let units = matmul::billed_seconds(finished.wall_time)
+            .saturating_mul(devices as u64)
+            .saturating_add(record.units_metered)
+            .min(job.max_units);
+        self.store
+            .update::<anyhow::Error>(&address.to_bytes(), |stored| {
+                let mut stored = stored.context("the job's record vanished")?;
+                stored.rounds_done = 1;
+                stored.units_metered = units;
+                stored.result_hash = finished.output_hash;
+                Ok(stored)
+            })?;
+        self.emit(Event::CommandFinished {
+            job: address.to_string(),
+            units,
+            wall_ms: finished.wall_time.as_millis() as u64,
+            result_hash: hex::encode(finished.output_hash),
+        });
+        Ok(true)
     }
 
     /// Runs the next round of the built-in workload, publishes its product, then records it.
@@ -482,7 +554,13 @@ impl<'a> Worker<'a> {
             round,
             &done.product,
         )?;
-        let billed = matmul::billed_seconds(done.cpu_time);
+        // No GPU is read here (no NVML): GPU-second jobs of the built-in workload are metered
+        // in wall time, CPU-second ones in this thread's CPU time.
+        let spent = match job.unit_kind {
+            UnitKind::GpuSeconds => done.wall_time,
+            _ => done.cpu_time,
+        };
+        let billed = matmul::billed_seconds(spent);
         let units = record
             .units_metered
             .saturating_add(billed)
@@ -704,6 +782,7 @@ impl<'a> Worker<'a> {
                 Ok(stored)
             })?;
         self.relays.remove(&address);
+        self.commands.remove(&address);
         self.emit(Event::SetAside {
             job: address.to_string(),
             reason,
