@@ -10,6 +10,7 @@ pub mod flows;
 pub mod instructions;
 pub mod pda;
 pub mod receipt;
+pub mod rules;
 
 pub use tessera;
 pub use tessera::ID as PROGRAM_ID;
