@@ -6,7 +6,9 @@
 //! it, and writes the changes back. What an SBF program reaches through syscalls (cross-program
 //! invocations, sysvars, logs, return data) a host program reaches through
 //! `solana_sysvar::program_stubs`; the stubs installed here serve them from the runtime's
-//! invoke context. Without them a CPI would print a warning and do nothing.
+//! invoke context. Without them a CPI would print a warning and do nothing. Logs and events
+//! go into the transaction's log collector, as `Program log: ...` and `Program data: ...`
+//! lines, exactly as a deployed program's do.
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
@@ -15,6 +17,7 @@ use anchor_lang::solana_program::program_error::ProgramError;
 use solana_program_runtime::invoke_context::InvokeContext;
 use solana_program_runtime::serialization::serialize_parameters;
 use solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition;
+use solana_program_runtime::stable_log;
 use solana_transaction_context::IndexOfAccount;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -171,11 +174,15 @@ impl solana_sysvar::program_stubs::SyscallStubs for Stubs {
     fn sol_log(&self, message: &str) {
         // SAFETY: called by the program while it runs.
         let invoke_context = unsafe { current() };
-        if let Some(collector) = invoke_context.get_log_collector() {
-            collector
-                .borrow_mut()
-                .log(&format!("Program log: {message}"));
-        }
+        stable_log::program_log(&invoke_context.get_log_collector(), message);
+    }
+
+    /// An event (`tessera::events::emit`): `Program data: <base64>` in the transaction's log,
+    /// the line a deployed program's `sol_log_data` writes.
+    fn sol_log_data(&self, fields: &[&[u8]]) {
+        // SAFETY: called by the program while it runs.
+        let invoke_context = unsafe { current() };
+        stable_log::program_data(&invoke_context.get_log_collector(), fields);
     }
 
     fn sol_invoke_signed(

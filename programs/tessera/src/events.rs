@@ -5,6 +5,18 @@ use crate::settlement::Attestation;
 use crate::state::{NetworkParams, PauseFlags, ProviderClass, ProviderSpec};
 use anchor_lang::prelude::*;
 
+/// Writes `event` to the transaction's log as `Program data: <base64>`, as Anchor's `emit!`
+/// does. Compiled for the host (the embedded ledger, the tests), `emit!` drops the event
+/// silently; this hands it to the runtime through the syscall stubs instead, so that Anchor's
+/// event parser, web3.js and `tessera history` read the same events on every ledger.
+pub fn emit<E: anchor_lang::Event>(event: E) {
+    let data = event.data();
+    #[cfg(target_os = "solana")]
+    anchor_lang::solana_program::log::sol_log_data(&[&data]);
+    #[cfg(not(target_os = "solana"))]
+    solana_sysvar::program_stubs::sol_log_data(&[&data]);
+}
+
 /// A network was created.
 #[event]
 pub struct NetworkInitialized {

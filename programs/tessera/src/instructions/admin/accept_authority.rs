@@ -17,7 +17,7 @@ pub(crate) fn handler(ctx: Context<AcceptAuthority>) -> Result<()> {
     let previous_authority = network.authority;
     network.authority = network.pending_authority;
     network.pending_authority = Pubkey::default();
-    emit!(AuthorityAccepted {
+    crate::events::emit(AuthorityAccepted {
         network: network.key(),
         previous_authority,
         authority: network.authority,

@@ -18,7 +18,7 @@ pub(crate) fn handler(ctx: Context<AcceptTreasury>) -> Result<()> {
     let previous_treasury = network.treasury;
     network.treasury = network.pending_treasury;
     network.pending_treasury = Pubkey::default();
-    emit!(TreasuryAccepted {
+    crate::events::emit(TreasuryAccepted {
         network: network.key(),
         previous_treasury,
         treasury: network.treasury,

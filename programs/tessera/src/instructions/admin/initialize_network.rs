@@ -121,7 +121,7 @@ pub(crate) fn handler(ctx: Context<InitializeNetwork>, args: InitializeNetworkAr
     });
     network.invariant()?;
 
-    emit!(NetworkInitialized {
+    crate::events::emit(NetworkInitialized {
         network: network.key(),
         network_id: args.network_id,
         authority: network.authority,

@@ -15,7 +15,7 @@ pub struct ProposeAuthority<'info> {
 pub(crate) fn handler(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
     let network = &mut ctx.accounts.network;
     network.pending_authority = new_authority;
-    emit!(AuthorityProposed {
+    crate::events::emit(AuthorityProposed {
         network: network.key(),
         authority: network.authority,
         pending_authority: new_authority,

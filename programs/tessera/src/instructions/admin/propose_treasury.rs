@@ -16,7 +16,7 @@ pub struct ProposeTreasury<'info> {
 pub(crate) fn handler(ctx: Context<ProposeTreasury>, new_treasury: Pubkey) -> Result<()> {
     let network = &mut ctx.accounts.network;
     network.pending_treasury = new_treasury;
-    emit!(TreasuryProposed {
+    crate::events::emit(TreasuryProposed {
         network: network.key(),
         treasury: network.treasury,
         pending_treasury: new_treasury,

@@ -93,7 +93,7 @@ pub(crate) fn handler(ctx: Context<ResolveDispute>, slash_amount: u64) -> Result
         .provider
         .invariant(ctx.accounts.stake_vault.amount)?;
     let provider = &ctx.accounts.provider;
-    emit!(DisputeResolved {
+    crate::events::emit(DisputeResolved {
         job: ctx.accounts.job.key(),
         provider: provider.key(),
         slashed: slash_amount,

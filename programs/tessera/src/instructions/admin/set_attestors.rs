@@ -35,7 +35,7 @@ pub(crate) fn handler(ctx: Context<SetAttestors>, args: SetAttestorsArgs) -> Res
         .ok_or_else(|| error!(TesseraError::MathOverflow))?;
     let (version, threshold) = (set.version, set.threshold);
     network.invariant()?;
-    emit!(AttestorsSet {
+    crate::events::emit(AttestorsSet {
         network: network.key(),
         version,
         threshold,

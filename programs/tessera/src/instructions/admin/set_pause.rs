@@ -18,7 +18,7 @@ pub(crate) fn handler(ctx: Context<SetPause>, pause: PauseFlags) -> Result<()> {
     network.settlement_pauses.record(pause.settlements, now)?;
     network.pause = pause;
     network.invariant()?;
-    emit!(PauseSet {
+    crate::events::emit(PauseSet {
         network: network.key(),
         pause,
     });

@@ -20,7 +20,7 @@ pub(crate) fn handler(ctx: Context<UpdateParameters>, params: NetworkParams) -> 
     );
     network.params = params;
     network.invariant()?;
-    emit!(ParametersUpdated {
+    crate::events::emit(ParametersUpdated {
         network: network.key(),
         params,
     });

@@ -68,7 +68,7 @@ pub(crate) fn handler(ctx: Context<CancelJob>) -> Result<()> {
     let job = &mut ctx.accounts.job;
     job.end(JobStatus::Cancelled, now, paused_secs);
     job.no_show = no_show;
-    emit!(JobCancelled {
+    crate::events::emit(JobCancelled {
         job: job.key(),
         was_running,
         no_show,

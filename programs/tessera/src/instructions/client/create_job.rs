@@ -36,7 +36,7 @@ pub struct CreateJob<'info> {
     pub client: Signer<'info>,
 
     #[account(mut)]
-    pub network: Account<'info, Network>,
+    pub network: Box<Account<'info, Network>>,
 
     #[account(
         init,
@@ -45,7 +45,7 @@ pub struct CreateJob<'info> {
         seeds = [Job::SEED, network.key().as_ref(), client.key().as_ref(), &args.job_id.to_le_bytes()],
         bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 
     #[account(
         init,
@@ -151,7 +151,7 @@ pub(crate) fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()
     ctx.accounts.vault.reload()?;
     ctx.accounts.job.invariant(ctx.accounts.vault.amount)?;
     let job = &ctx.accounts.job;
-    emit!(JobCreated {
+    crate::events::emit(JobCreated {
         network: job.network,
         job: job.key(),
         client: job.client,

@@ -78,7 +78,7 @@ pub(crate) fn handler(ctx: Context<OpenDispute>, evidence_hash: [u8; 32]) -> Res
             bump: ctx.bumps.dispute,
         },
     )?;
-    emit!(DisputeOpened {
+    crate::events::emit(DisputeOpened {
         job: job.key(),
         client: job.client,
         provider: job.provider,

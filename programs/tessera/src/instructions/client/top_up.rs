@@ -62,7 +62,7 @@ pub(crate) fn handler(ctx: Context<TopUp>, additional_units: u64) -> Result<()> 
     job.deposited = deposited;
     ctx.accounts.vault.reload()?;
     ctx.accounts.job.invariant(ctx.accounts.vault.amount)?;
-    emit!(JobToppedUp {
+    crate::events::emit(JobToppedUp {
         job: ctx.accounts.job.key(),
         additional_units,
         amount,

@@ -107,7 +107,7 @@ pub(crate) fn handler(ctx: Context<ClaimEmission>, epoch_index: u64) -> Result<(
     let network = &mut ctx.accounts.network;
     network.totals.emitted = math::add(network.totals.emitted, amount)?;
     network.invariant()?;
-    emit!(EmissionClaimed {
+    crate::events::emit(EmissionClaimed {
         provider: ctx.accounts.provider.key(),
         epoch: epoch_index,
         units,

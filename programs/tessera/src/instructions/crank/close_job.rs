@@ -12,7 +12,7 @@ pub struct CloseJob<'info> {
     pub cranker: Signer<'info>,
 
     #[account(mut)]
-    pub network: Account<'info, Network>,
+    pub network: Box<Account<'info, Network>>,
 
     #[account(
         mut,
@@ -22,7 +22,7 @@ pub struct CloseJob<'info> {
         has_one = vault,
         has_one = payment_mint @ TesseraError::WrongMint,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 
     /// CHECK: receives rent only; `has_one = client` on `job` checks its address.
     #[account(mut)]
@@ -121,7 +121,7 @@ pub(crate) fn handler(ctx: Context<CloseJob>) -> Result<()> {
     job.refunded = math::add(job.refunded, refund)?;
     let network = &mut ctx.accounts.network;
     network.totals.open_jobs = math::sub(network.totals.open_jobs, 1)?;
-    emit!(JobClosed {
+    crate::events::emit(JobClosed {
         job: job.key(),
         client: job.client,
         refunded: job.refunded,

@@ -69,7 +69,7 @@ pub(crate) fn handler(ctx: Context<AcceptJob>) -> Result<()> {
     job.provider = provider.key();
     job.status = JobStatus::Running;
     job.accepted_at = now;
-    emit!(JobAccepted {
+    crate::events::emit(JobAccepted {
         job: job.key(),
         provider: provider.key(),
         accepted_at: now,

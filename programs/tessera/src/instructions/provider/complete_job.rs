@@ -48,7 +48,7 @@ pub(crate) fn handler(ctx: Context<CompleteJob>, result_hash: [u8; 32]) -> Resul
     let job = &mut ctx.accounts.job;
     job.end(JobStatus::Completed, now, paused_secs);
     job.result_hash = result_hash;
-    emit!(JobCompleted {
+    crate::events::emit(JobCompleted {
         job: job.key(),
         provider: provider.key(),
         result_hash,

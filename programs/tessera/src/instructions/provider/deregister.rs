@@ -66,7 +66,7 @@ pub(crate) fn handler(ctx: Context<Deregister>) -> Result<()> {
 
     let network = &mut accounts.network;
     network.totals.providers = math::sub(network.totals.providers, 1)?;
-    emit!(ProviderDeregistered {
+    crate::events::emit(ProviderDeregistered {
         network: network.key(),
         provider: accounts.provider.key(),
         owner: accounts.owner.key(),

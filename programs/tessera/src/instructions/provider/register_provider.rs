@@ -21,7 +21,7 @@ pub struct RegisterProvider<'info> {
     pub owner: Signer<'info>,
 
     #[account(mut, has_one = reward_mint @ TesseraError::WrongMint)]
-    pub network: Account<'info, Network>,
+    pub network: Box<Account<'info, Network>>,
 
     #[account(
         init,
@@ -98,7 +98,7 @@ pub(crate) fn handler(ctx: Context<RegisterProvider>, args: RegisterProviderArgs
     });
     provider.invariant(ctx.accounts.stake_vault.amount)?;
 
-    emit!(ProviderRegistered {
+    crate::events::emit(ProviderRegistered {
         network: network.key(),
         provider: provider.key(),
         owner: provider.owner,

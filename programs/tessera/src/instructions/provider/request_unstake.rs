@@ -52,7 +52,7 @@ pub(crate) fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
     network.totals.staked = math::sub(network.totals.staked, amount)?;
     network.totals.unbonding = math::add(network.totals.unbonding, amount)?;
 
-    emit!(UnstakeRequested {
+    crate::events::emit(UnstakeRequested {
         provider: provider.key(),
         amount,
         stake: provider.stake,

@@ -22,7 +22,7 @@ pub(crate) fn handler(ctx: Context<RotateWorkerKey>, worker_key: Pubkey) -> Resu
     );
     let previous_worker_key = provider.worker_key;
     provider.worker_key = worker_key;
-    emit!(WorkerKeyRotated {
+    crate::events::emit(WorkerKeyRotated {
         provider: provider.key(),
         previous_worker_key,
         worker_key,

@@ -39,7 +39,7 @@ pub(crate) fn handler(ctx: Context<Stake>, amount: u64) -> Result<()> {
     network.totals.staked = math::add(network.totals.staked, amount)?;
 
     accounts.check_balance()?;
-    emit!(Staked {
+    crate::events::emit(Staked {
         provider: accounts.provider.key(),
         amount,
         stake: accounts.provider.stake,

@@ -14,7 +14,7 @@ pub struct StakeVault<'info> {
     pub owner: Signer<'info>,
 
     #[account(mut, has_one = reward_mint @ TesseraError::WrongMint)]
-    pub network: Account<'info, Network>,
+    pub network: Box<Account<'info, Network>>,
 
     #[account(
         mut,

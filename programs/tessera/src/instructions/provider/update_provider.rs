@@ -16,7 +16,7 @@ pub(crate) fn handler(ctx: Context<UpdateProvider>, spec: ProviderSpec) -> Resul
     let provider = &mut ctx.accounts.provider;
     spec.validate(provider.class)?;
     provider.spec = spec;
-    emit!(ProviderUpdated {
+    crate::events::emit(ProviderUpdated {
         provider: provider.key(),
         spec,
     });

@@ -51,7 +51,7 @@ pub(crate) fn handler(ctx: Context<WithdrawUnstaked>) -> Result<()> {
     network.totals.unbonding = math::sub(network.totals.unbonding, amount)?;
 
     accounts.check_balance()?;
-    emit!(UnstakeWithdrawn {
+    crate::events::emit(UnstakeWithdrawn {
         provider: accounts.provider.key(),
         amount,
         destination: ctx.accounts.destination.key(),

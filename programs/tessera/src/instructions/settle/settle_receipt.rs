@@ -140,7 +140,7 @@ pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<
 
     ctx.accounts.vault.reload()?;
     ctx.accounts.job.invariant(ctx.accounts.vault.amount)?;
-    emit!(ReceiptSettled {
+    crate::events::emit(ReceiptSettled {
         job: ctx.accounts.job.key(),
         provider: ctx.accounts.settlement.provider.key(),
         attestation,

@@ -39,7 +39,7 @@ pub(crate) fn handler(ctx: Context<SettleService>, args: ReceiptArgs) -> Result<
     network.totals.service_units = network.totals.service_units.saturating_add(units as u128);
 
     let weighted_units = accounts.record(&ctx.bumps.settlement, args.epoch, units)?;
-    emit!(ServiceSettled {
+    crate::events::emit(ServiceSettled {
         provider: accounts.provider.key(),
         cumulative_units: args.cumulative_units,
         units,
