@@ -51,6 +51,9 @@ impl Target {
 pub struct Ledger {
     /// Pays fees and rent; signs as authority, owner or client where a command needs it.
     pub payer: Keypair,
+    /// Set when no keypair was given or found for a JSON-RPC ledger: `payer` is then a throwaway
+    /// key, reads work as for anyone (an auditor holds no key) and sends are refused.
+    keyless: bool,
     commitment: CommitmentConfig,
     source: Source,
 }
@@ -84,6 +87,8 @@ const EMBEDDED_PAYER_LAMPORTS: u64 = 10_000_000_000;
 const CONFIRM_POLL: Duration = Duration::from_millis(20);
 /// How often a transaction not yet confirmed is checked for an expired blockhash.
 const EXPIRY_CHECK: Duration = Duration::from_secs(1);
+/// Most addresses one `getMultipleAccounts` request may name.
+const MULTIPLE_ACCOUNTS_PAGE: usize = 100;
 /// Longest wait for a sent transaction to reach the commitment asked for.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -109,6 +114,7 @@ impl Ledger {
                 match claim {
                     Claim::Owned(folder) => Ok(Self {
                         payer,
+                        keyless: false,
                         commitment,
                         source: Source::Folder(Box::new(Embedded {
                             node: OnceCell::new(),
@@ -128,6 +134,7 @@ impl Ledger {
                         )?;
                         Ok(Self {
                             payer,
+                            keyless: false,
                             commitment,
                             source: Source::Rpc(rpc),
                         })
@@ -135,11 +142,15 @@ impl Ledger {
                 }
             }
             Target::Rpc(url) => {
-                let path = match keypair {
-                    Some(path) => path.to_path_buf(),
-                    None => default_keypair_path()?,
+                // A named keypair must be readable; without one, the Solana CLI's if it exists,
+                // else none: reading needs no key.
+                let (payer, keyless) = match keypair {
+                    Some(path) => (read_keypair(path)?, false),
+                    None => match default_keypair_path() {
+                        Ok(path) if path.exists() => (read_keypair(&path)?, false),
+                        _ => (Keypair::new(), true),
+                    },
                 };
-                let payer = read_keypair(&path)?;
                 let rpc = RpcClient::new_with_commitment(url.clone(), commitment);
                 let program = tessera_client::program_id();
                 let deployed = rpc
@@ -160,11 +171,17 @@ impl Ledger {
                 }
                 Ok(Self {
                     payer,
+                    keyless,
                     commitment,
                     source: Source::Rpc(rpc),
                 })
             }
         }
+    }
+
+    /// The commitment reads and confirmations wait for.
+    pub fn commitment(&self) -> CommitmentConfig {
+        self.commitment
     }
 
     /// The RPC client of the ledger; starts the embedded ledger if it is not running yet.
@@ -246,6 +263,12 @@ impl Ledger {
     /// transaction first (preflight): one that would fail is refused before it lands, and
     /// costs nothing.
     pub fn send(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<String> {
+        if self.keyless {
+            bail!(
+                "this command sends a transaction, and no keypair was given or found: pass \
+                 --keypair FILE (or create the Solana CLI's with `solana-keygen new`)"
+            );
+        }
         let rpc = self.rpc()?;
         let mut all: Vec<&Keypair> = vec![&self.payer];
         all.extend_from_slice(signers);
@@ -335,6 +358,50 @@ impl Ledger {
             .get_account_with_commitment(address, self.commitment)
             .with_context(|| format!("cannot read account {address}"))?
             .value)
+    }
+
+    /// The accounts at `addresses`, in order; `None` where none exists. A JSON-RPC node is asked
+    /// in pages of 100 addresses (`getMultipleAccounts`' limit).
+    pub fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>> {
+        if self.store().is_some() {
+            return addresses
+                .iter()
+                .map(|address| self.account(address))
+                .collect();
+        }
+        let rpc = self.rpc()?;
+        let mut accounts = Vec::with_capacity(addresses.len());
+        for page in addresses.chunks(MULTIPLE_ACCOUNTS_PAGE) {
+            let answer = rpc
+                .get_multiple_accounts_with_commitment(page, self.commitment)
+                .context("cannot read accounts")?;
+            accounts.extend(answer.value);
+        }
+        Ok(accounts)
+    }
+
+    /// Writes `account` at `address` as it stands, through surfpool's `surfnet_setAccount`:
+    /// only the embedded ledger and `tessera localnet` accept it. The tests use it to corrupt
+    /// accounts and see the audit find it.
+    pub fn write_account(&self, address: &Pubkey, account: &Account) -> Result<()> {
+        let params = serde_json::json!([
+            address.to_string(),
+            {
+                "lamports": account.lamports,
+                "data": hex::encode(&account.data),
+                "owner": account.owner.to_string(),
+                "executable": account.executable,
+            }
+        ]);
+        let request = solana_rpc_client_api::request::RpcRequest::Custom {
+            method: "surfnet_setAccount",
+        };
+        self.rpc()?
+            .send::<serde_json::Value>(request, params)
+            .with_context(|| {
+                format!("cannot write {address}: only a surfpool ledger (embedded, localnet) can")
+            })?;
+        Ok(())
     }
 
     /// Reads and decodes a Tessera account; `None` when it does not exist.
