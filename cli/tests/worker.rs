@@ -566,7 +566,7 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
         reason(&forged)
     );
     assert!(
-        reason(&unrunnable).contains("external commands"),
+        reason(&unrunnable).contains("does not allow"),
         "{}",
         reason(&unrunnable)
     );
@@ -599,4 +599,41 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
     ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(texts(&output).1.contains("1 <= n"), "{:?}", texts(&output));
+}
+
+#[test]
+fn an_allowed_command_runs_once_metered_in_wall_time_times_its_devices() {
+    let scene = Scene::new("command", "edge");
+    let spec = scene.folder.join("hello.json");
+    std::fs::write(
+        &spec,
+        r#"{"format":"tessera-spec/v1","workload":{"kind":"command","program":"/bin/sh","args":["-c","printf hello"],"devices":2}}"#,
+    )
+    .unwrap();
+    let job = scene.job(
+        "cpu-seconds",
+        "0.5",
+        "10",
+        &["--spec", spec.to_str().unwrap()],
+    );
+    let allow = ["--once", "--allow-command", "/bin/sh"];
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        let output = scene.run(&[&scene.worker_args()[..], &allow].concat());
+        assert!(output.status.success(), "{:?}", texts(&output));
+        seen.extend(events(&texts(&output).0));
+        if scene.show_job(&job)["status"] == "Completed" {
+            break;
+        }
+        scene.cosign_waiting(&scene.attestor, false);
+    }
+    let finished = of_kind(&seen, "command-finished");
+    assert_eq!(finished.len(), 1, "{seen:#?}");
+    // Well under a second of wall time, billed as one second on each of two devices.
+    assert_eq!(finished[0]["units"], 2);
+    // SHA-256 of "hello", the command's output.
+    let hello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+    assert_eq!(finished[0]["result_hash"], hello);
+    assert_eq!(scene.show_job(&job)["settled_units"], 2);
+    assert_eq!(scene.json(&["worker", "status"])[0]["result_hash"], hello);
 }

@@ -42,7 +42,7 @@ pub struct EmbeddedLedger {
     /// Where its state lives.
     pub data_dir: PathBuf,
     commands: Sender<SimnetCommand>,
-    runloop: Option<JoinHandle<()>>,
+    runloop: Option<JoinHandle<Result<(), String>>>,
     svm: Arc<tokio::sync::RwLock<SurfnetSvm>>,
 }
 
@@ -64,10 +64,22 @@ impl EmbeddedLedger {
                 u64::MAX.to_string(),
             );
         }
-        let (rpc_port, ws_port) = match ports {
-            Some(ports) => ports,
-            None => (free_port()?, free_port()?),
+        let Some((rpc_port, ws_port)) = ports else {
+            // Free ports can be taken by another process between the check and the bind.
+            let mut attempt = 1;
+            loop {
+                match Self::start_on(data_dir, free_port()?, free_port()?) {
+                    Err(error) if attempt < 3 && error.to_string().contains("already in use") => {
+                        attempt += 1
+                    }
+                    started => return started,
+                }
+            }
         };
+        Self::start_on(data_dir, rpc_port, ws_port)
+    }
+
+    fn start_on(data_dir: &Path, rpc_port: u16, ws_port: u16) -> Result<Self> {
         let (svm, events, geyser_events) = open_svm(data_dir)?;
         let locker = SurfnetSvmLocker::new(svm);
         let shared = locker.0.clone();
@@ -81,7 +93,14 @@ impl EmbeddedLedger {
             })
             .context("cannot start the embedded ledger's thread")?;
 
-        wait_until_started(&events)?;
+        if let Err(error) = wait_until_started(&events, &runloop) {
+            if runloop.is_finished() {
+                if let Ok(Err(reason)) = runloop.join() {
+                    bail!("the embedded ledger did not start: {reason}");
+                }
+            }
+            return Err(error);
+        }
         // Keep draining events so that the ledger never blocks on a full channel.
         std::thread::Builder::new()
             .name("tessera-ledger-events".into())
@@ -123,7 +142,8 @@ impl EmbeddedLedger {
         let _ = self.commands.send(SimnetCommand::Terminate(None));
         runloop
             .join()
-            .map_err(|_| anyhow!("the embedded ledger's thread panicked while stopping"))?;
+            .map_err(|_| anyhow!("the embedded ledger's thread panicked while stopping"))?
+            .map_err(|reason| anyhow!("the embedded ledger stopped with an error: {reason}"))?;
         saved
     }
 }
@@ -188,46 +208,44 @@ fn run_surfnet(
     commands: Sender<SimnetCommand>,
     commands_rx: Receiver<SimnetCommand>,
     geyser_events: Receiver<GeyserEvent>,
-) {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the embedded ledger's runtime: {error}");
-            return;
-        }
-    };
-    let result = runtime.block_on(start_local_surfnet_runloop(
-        locker,
-        config,
-        commands,
-        commands_rx,
-        geyser_events,
-    ));
-    if let Err(error) = result {
-        eprintln!("the embedded ledger stopped: {error}");
-    }
+        .map_err(|error| format!("cannot start the embedded ledger's runtime: {error}"))?;
+    runtime
+        .block_on(start_local_surfnet_runloop(
+            locker,
+            config,
+            commands,
+            commands_rx,
+            geyser_events,
+        ))
+        .map_err(|error| error.to_string())
 }
 
-fn wait_until_started(events: &Receiver<SimnetEvent>) -> Result<()> {
+/// Waits for the ledger's start, or for its thread to end with the reason it could not start.
+fn wait_until_started(
+    events: &Receiver<SimnetEvent>,
+    runloop: &JoinHandle<Result<(), String>>,
+) -> Result<()> {
     let deadline = std::time::Instant::now() + START_TIMEOUT;
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match events.recv_timeout(left) {
+    while std::time::Instant::now() < deadline {
+        match events.recv_timeout(std::time::Duration::from_millis(50)) {
             Ok(SimnetEvent::CoreStarted(_)) => return Ok(()),
             Ok(SimnetEvent::Aborted(reason)) => {
                 bail!("the embedded ledger did not start: {reason}")
             }
             Ok(SimnetEvent::Shutdown) => bail!("the embedded ledger shut down while starting"),
             Ok(_) => continue,
-            Err(_) => bail!(
-                "the embedded ledger did not start within {} s",
-                START_TIMEOUT.as_secs()
-            ),
+            Err(_) if runloop.is_finished() => bail!("the embedded ledger stopped while starting"),
+            Err(_) => continue,
         }
     }
+    bail!(
+        "the embedded ledger did not start within {} s",
+        START_TIMEOUT.as_secs()
+    )
 }
 
 /// The clock saved in `data_dir` (milliseconds), if any.
