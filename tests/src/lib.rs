@@ -33,6 +33,7 @@ use tessera_client::flows;
 use tessera_client::instructions::{self as ix, MintRef};
 use tessera_client::pda;
 pub use tessera_client::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
+use tessera_client::rules::{self, Books, Finding};
 
 pub use anchor_lang::error::ErrorCode as AnchorErrorCode;
 
@@ -1047,36 +1048,81 @@ impl TestFixture {
             .supply
     }
 
-    /// Checks invariant 1 of docs/design.md for a live job: vault = deposited - paid out - fees paid
-    /// - refunded, paid out + fees accrued = settled units × price, fees = floor(gross × bps).
+    /// Checks a live job with the rules `tessera audit` applies (`tessera_client::rules::job`,
+    /// invariant 1 of docs/design.md and the job's own economic rules): nothing found, not even
+    /// a surplus, since the tests send nothing to a vault unannounced.
     pub async fn assert_job_balanced(&mut self, job: &TestJob) {
         let state: tessera::state::Job = self.decode(&job.address).await;
         let vault = self.balance(&job.vault).await;
-        assert_eq!(
-            vault,
-            state.deposited - state.paid_out - state.fees_paid - state.refunded,
-            "job vault balance"
-        );
-        let gross = state.settled_units * state.price_per_unit;
-        assert_eq!(state.paid_out + state.fees_accrued, gross);
-        assert_eq!(
-            state.fees_accrued as u128,
-            gross as u128 * state.fee_bps as u128 / 10_000
-        );
-        assert!(state.settled_units <= state.max_units);
-        assert_eq!(state.deposited, state.price_per_unit * state.max_units);
+        assert_nothing_found(&rules::job(&job.address, &state, vault), "job");
     }
 
-    /// Checks invariant 2 of docs/design.md for a live provider: vault = stake + unbonding.
+    /// Checks a live provider with the rules `tessera audit` applies
+    /// (`tessera_client::rules::provider`, invariant 2 of docs/design.md): nothing found.
     pub async fn assert_provider_balanced(&mut self, provider: &Pubkey) {
         let state: tessera::state::Provider = self.decode(provider).await;
         let vault = self.balance(&pda::stake_vault(provider)).await;
-        assert_eq!(
-            vault,
-            state.stake + state.unbonding_amount,
-            "stake vault balance"
-        );
+        assert_nothing_found(&rules::provider(provider, &state, vault), "provider");
     }
+
+    /// The fixture network's books as the rules read them: the network, the given jobs and
+    /// providers (every live one, for the cross-account sums to mean anything), the epochs
+    /// named, their work records and disputes, the vaults' balances, the reward supply and the
+    /// clock.
+    pub async fn books(&mut self, jobs: &[Pubkey], providers: &[Pubkey], epochs: &[u64]) -> Books {
+        let network = self.network;
+        let mut books = Books {
+            now: self.now,
+            ..Books::default()
+        };
+        let state = self.network_account().await;
+        books
+            .supplies
+            .insert(state.reward_mint, self.reward_supply().await);
+        books.networks.insert(network, state);
+        for job in jobs {
+            let state: tessera::state::Job = self.decode(job).await;
+            let dispute = pda::dispute(job);
+            if self.account(&dispute).await.is_some() {
+                let opened: tessera::state::Dispute = self.decode(&dispute).await;
+                books.disputes.insert(dispute, opened);
+            }
+            books
+                .balances
+                .insert(state.vault, self.balance(&state.vault).await);
+            books.jobs.insert(*job, state);
+        }
+        for provider in providers {
+            let state: tessera::state::Provider = self.decode(provider).await;
+            let vault = pda::stake_vault(provider);
+            books.balances.insert(vault, self.balance(&vault).await);
+            books.providers.insert(*provider, state);
+            for epoch in epochs {
+                let record = pda::work_record(provider, *epoch);
+                if self.account(&record).await.is_some() {
+                    let work: tessera::state::WorkRecord = self.decode(&record).await;
+                    books.work_records.insert(record, work);
+                }
+            }
+        }
+        for epoch in epochs {
+            let address = pda::epoch(&network, *epoch);
+            let state: tessera::state::Epoch = self.decode(&address).await;
+            books.epochs.insert(address, state);
+        }
+        books
+    }
+}
+
+/// Panics with every finding, one per line, unless there is none.
+#[track_caller]
+pub fn assert_nothing_found(found: &[Finding], context: &str) {
+    let lines: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert!(
+        found.is_empty(),
+        "{context}: the rules found\n  {}",
+        lines.join("\n  ")
+    );
 }
 
 /// The unit kind the fixture's service receipts count for a provider of `class`.

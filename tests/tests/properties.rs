@@ -15,9 +15,10 @@ use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use std::collections::BTreeMap;
-use tessera::state::{Epoch, Job, JobStatus, PauseFlags, Provider, ProviderClass};
+use tessera::state::{Job, JobStatus, PauseFlags, Provider, ProviderClass};
 use tessera_client::instructions::{self as ix, CloseJobAccounts, MintRef, ResolveDisputeAccounts};
 use tessera_client::pda;
+use tessera_client::rules;
 use tessera_tests::*;
 
 const CLIENT_FUNDS: u64 = 1_000_000 * ONE;
@@ -617,114 +618,16 @@ impl World {
         Some(self.fixture.decode(address).await)
     }
 
-    /// Every invariant of docs/design.md, from the accounts alone.
+    /// Every rule of docs/design.md, from the accounts alone, as `tessera audit` checks them
+    /// (`tessera_client::rules::audit`), then conservation of every token.
     async fn check(&mut self, context: &str) {
-        let network = self.fixture.network_account().await;
-        let (mut open_jobs, mut open_disputes) = (0, 0);
-        let mut running: BTreeMap<Pubkey, u32> = BTreeMap::new();
-        let mut disputable_until: BTreeMap<Pubkey, i64> = BTreeMap::new();
-        for live in &self.jobs {
-            let job: Job = self.fixture.decode(&live.job.address).await;
-            if job.status == JobStatus::Running {
-                *running.entry(job.provider).or_default() += 1;
-            }
-            if job.last_attested_at != 0 {
-                let until = disputable_until.entry(job.provider).or_default();
-                *until = (*until).max(job.dispute_window_ends().unwrap());
-            }
-            let vault = self.fixture.balance(&live.job.vault).await;
-            let gross = job.settled_units as u128 * job.price_per_unit as u128;
-            assert_eq!(
-                vault,
-                job.deposited - job.paid_out - job.fees_paid - job.refunded,
-                "{context}: job vault"
-            );
-            assert_eq!(
-                (job.paid_out + job.fees_accrued) as u128,
-                gross,
-                "{context}: paid + fees"
-            );
-            assert_eq!(
-                job.fees_accrued as u128,
-                gross * job.fee_bps as u128 / 10_000,
-                "{context}: fee"
-            );
-            assert!(
-                job.settled_units <= job.max_units,
-                "{context}: settled <= max"
-            );
-            assert_eq!(
-                job.deposited as u128,
-                job.price_per_unit as u128 * job.max_units as u128,
-                "{context}: deposit"
-            );
-            assert!(
-                job.status != JobStatus::Open || job.settled_units == 0,
-                "{context}: open jobs settle nothing"
-            );
-            open_jobs += 1;
-            open_disputes += job.dispute_open as u64;
-        }
-        let (mut staked, mut unbonding) = (0, 0);
-        for provider in &self.providers {
-            let state: Provider = self.fixture.decode(&provider.address).await;
-            let vault = self
-                .fixture
-                .balance(&pda::stake_vault(&provider.address))
-                .await;
-            assert_eq!(
-                vault,
-                state.stake + state.unbonding_amount,
-                "{context}: stake vault"
-            );
-            assert_eq!(
-                state.active_jobs,
-                running.get(&provider.address).copied().unwrap_or(0),
-                "{context}: active jobs = its Running jobs"
-            );
-            assert!(
-                state.slashable_until
-                    >= disputable_until
-                        .get(&provider.address)
-                        .copied()
-                        .unwrap_or(0),
-                "{context}: stake slashable over every open dispute window"
-            );
-            staked += state.stake;
-            unbonding += state.unbonding_amount;
-        }
-        let totals = network.totals;
-        assert_eq!(
-            totals.providers,
-            self.providers.len() as u64,
-            "{context}: providers"
-        );
-        assert_eq!(
-            (totals.staked, totals.unbonding),
-            (staked, unbonding),
-            "{context}: stake totals"
-        );
-        assert_eq!(totals.open_jobs, open_jobs, "{context}: open jobs");
-        assert_eq!(
-            totals.open_disputes, open_disputes,
-            "{context}: open disputes"
-        );
-        let mut claimed = 0;
-        for epoch in self.epochs.clone() {
-            let state: Epoch = self
-                .fixture
-                .decode(&pda::epoch(&self.fixture.network, epoch))
-                .await;
-            assert!(
-                state.claimed <= state.emission,
-                "{context}: epoch {epoch} over-claimed"
-            );
-            claimed += state.claimed;
-        }
-        assert_eq!(
-            totals.emitted, claimed,
-            "{context}: emitted = sum of claims"
-        );
+        let jobs: Vec<Pubkey> = self.jobs.iter().map(|live| live.job.address).collect();
+        let providers: Vec<Pubkey> = self.providers.iter().map(|p| p.address).collect();
+        let epochs = self.epochs.clone();
+        let books = self.fixture.books(&jobs, &providers, &epochs).await;
+        assert_nothing_found(&rules::audit(&books), context);
+        let network = &books.networks[&self.fixture.network];
+        let (totals, genesis_supply) = (network.totals, network.genesis_supply);
 
         // Conservation: every payment token minted at set-up is in a client, vault, provider or
         // treasury account; every reward token is in the faucet, a stake vault or a wallet, and
@@ -760,7 +663,7 @@ impl World {
         let supply = self.fixture.reward_supply().await;
         assert_eq!(
             supply,
-            network.genesis_supply + totals.emitted,
+            genesis_supply + totals.emitted,
             "{context}: reward supply"
         );
         let faucet = self.fixture.faucet();
