@@ -5,6 +5,7 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use solana_commitment_config::CommitmentConfig;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use tessera_cli::commands::claim::ClaimArgs;
 use tessera_cli::commands::emissions::EmissionsCommand;
@@ -19,7 +20,7 @@ use tessera_cli::commands::worker::{self, WorkerCommand};
 use tessera_cli::commands::{Outcome, Session};
 use tessera_cli::ledger::{self, Ledger, Target};
 use tessera_cli::stdio::StdoutToStderr;
-use tessera_cli::worker::events::Events;
+use tessera_cli::worker::events::{Events, Live};
 use tessera_cli::{audit, localnet, quickstart};
 
 /// Settlement for decentralized compute and bandwidth on Solana.
@@ -226,6 +227,7 @@ fn run_worker(cli: &Cli, target: &Target, args: &worker::RunArgs) -> Result<()> 
     let stdout = StdoutToStderr::new();
     let events = match cli.output {
         Output::Json => Events::Json(Box::new(stdout.original()?)),
+        Output::Text if std::io::stderr().is_terminal() => Events::Live(Live::new()),
         Output::Text => Events::Text,
     };
     let ledger = Ledger::open(target, cli.keypair.as_deref(), cli.commitment.into())?;

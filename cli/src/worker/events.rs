@@ -1,7 +1,11 @@
 //! What the worker tells its operator: one event for each thing it did, as a log line on
-//! stderr, or with `--output json` one JSON object per line on stdout, for machines.
+//! stderr, or with `--output json` one JSON object per line on stdout, for machines. On a
+//! terminal, each job also keeps one live line: units done, settled and paid, and what it
+//! waits for.
 
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fmt;
 use std::io::Write;
 
@@ -174,8 +178,129 @@ impl fmt::Display for Event {
 pub enum Events {
     /// Log lines on stderr.
     Text,
+    /// Log lines above one live line per job, on a terminal.
+    Live(Live),
     /// JSON lines on this writer (the real stdout).
     Json(Box<dyn Write>),
+}
+
+/// The live lines of a terminal.
+pub struct Live {
+    lines: MultiProgress,
+    jobs: HashMap<String, (ProgressBar, JobLine)>,
+}
+
+/// What a job's live line shows.
+#[derive(Default)]
+struct JobLine {
+    units: u64,
+    settled: u64,
+    paid: String,
+    doing: String,
+}
+
+impl Live {
+    pub fn new() -> Self {
+        Self {
+            lines: MultiProgress::new(),
+            jobs: HashMap::new(),
+        }
+    }
+
+    fn show(&mut self, event: &Event) {
+        let _ = self.lines.println(event.to_string());
+        let Some(job) = event.job() else {
+            return;
+        };
+        let (bar, line) = self.jobs.entry(job.to_string()).or_insert_with(|| {
+            let bar = self.lines.add(ProgressBar::new_spinner());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+                bar.set_style(style);
+            }
+            (bar, JobLine::default())
+        });
+        line.update(event);
+        let text = format!(
+            "job {}…: {} units done, {} settled, {} paid; {}",
+            &job[..job.len().min(8)],
+            line.units,
+            line.settled,
+            if line.paid.is_empty() {
+                "nothing"
+            } else {
+                &line.paid
+            },
+            line.doing
+        );
+        match event {
+            Event::Completed { .. } | Event::SetAside { .. } => bar.finish_with_message(text),
+            _ => bar.set_message(text),
+        }
+    }
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JobLine {
+    fn update(&mut self, event: &Event) {
+        match event {
+            Event::Accepted { .. } => self.doing = "accepted".into(),
+            Event::Round {
+                round,
+                rounds,
+                units,
+                ..
+            } => {
+                self.units = *units;
+                self.doing = format!("round {} of {rounds} done", round + 1);
+            }
+            Event::Relayed { units, .. } | Event::CommandFinished { units, .. } => {
+                self.units = *units
+            }
+            Event::Listening { address, .. } => self.doing = format!("relaying on {address}"),
+            Event::CommandStarted { program, .. } => self.doing = format!("running {program}"),
+            Event::Signed { units, .. } => self.doing = format!("receipt for {units} signed"),
+            Event::Awaiting { units, .. } => {
+                self.doing = format!("receipt for {units} awaits co-signatures")
+            }
+            Event::Settled { units, paid, .. } => {
+                self.settled = *units;
+                self.paid = paid.clone();
+                self.doing = "settled".into();
+            }
+            Event::Retrying { in_secs, .. } => {
+                self.doing = format!("submission failed, again in {in_secs} s")
+            }
+            Event::Completed { .. } => self.doing = "completed".into(),
+            Event::SetAside { .. } => self.doing = "set aside".into(),
+            _ => {}
+        }
+    }
+}
+
+impl Event {
+    /// The job the event is about, if any.
+    fn job(&self) -> Option<&str> {
+        match self {
+            Event::Accepted { job }
+            | Event::Round { job, .. }
+            | Event::Relayed { job, .. }
+            | Event::Listening { job, .. }
+            | Event::CommandStarted { job, .. }
+            | Event::CommandFinished { job, .. }
+            | Event::Signed { job, .. }
+            | Event::Awaiting { job, .. }
+            | Event::Settled { job, .. }
+            | Event::Retrying { job, .. }
+            | Event::SetAside { job, .. }
+            | Event::Completed { job, .. } => Some(job),
+            _ => None,
+        }
+    }
 }
 
 impl Events {
@@ -183,6 +308,7 @@ impl Events {
     pub fn emit(&mut self, event: Event) {
         match self {
             Events::Text => eprintln!("{event}"),
+            Events::Live(live) => live.show(&event),
             Events::Json(out) => {
                 if let Ok(line) = serde_json::to_string(&event) {
                     let _ = writeln!(out, "{line}");
