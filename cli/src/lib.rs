@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod commands;
+pub mod decode;
 pub mod embedded;
 pub mod errors;
 pub mod ledger;

@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use solana_commitment_config::CommitmentConfig;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use tessera_cli::audit::AuditArgs;
 use tessera_cli::commands::claim::ClaimArgs;
 use tessera_cli::commands::emissions::EmissionsCommand;
+use tessera_cli::commands::history::{self, HistoryArgs};
+use tessera_cli::commands::inspect::{self, InspectArgs};
 use tessera_cli::commands::job::{DisputeCommand, JobCommand};
 use tessera_cli::commands::ledger::LedgerCommand;
 use tessera_cli::commands::migrate::MigrateArgs;
@@ -111,9 +114,17 @@ enum Command {
     /// The emission schedule.
     #[command(subcommand)]
     Emissions(EmissionsCommand),
-    /// Recomputes every balance from the program's accounts and checks every invariant;
-    /// exits 1 when one does not hold.
-    Audit,
+    /// Checks every rule of the program's accounts, alone and together (vaults against the
+    /// books, epochs against work records and claims, network totals, reward supply); prints
+    /// a summary per network and each violation, and exits 1 when a rule does not hold.
+    /// Needs no keypair.
+    Audit(AuditArgs),
+    /// Decodes any Tessera account, and the token vault or mint it points at, with every
+    /// field named and amounts in the mint's decimals.
+    Inspect(InspectArgs),
+    /// The events that touched a job, a provider or (by default) the network, in order, from
+    /// the transaction logs.
+    History(HistoryArgs),
     /// Brings a cluster to a config's state through numbered, idempotent steps.
     Migrate(MigrateArgs),
     /// Token moves: transfer, balance, create a mint (for local ledgers and tests).
@@ -249,7 +260,9 @@ fn dispatch(session: &Session, command: &Command, output: Output) -> Result<Outc
         Command::Receipt(command) => command.run(session),
         Command::Claim(args) => args.run(session),
         Command::Emissions(command) => command.run(session),
-        Command::Audit => audit::run(session.ledger)?.outcome(),
+        Command::Audit(args) => audit::audit(session, args),
+        Command::Inspect(args) => inspect::inspect(session, args),
+        Command::History(args) => history::history(session, args),
         Command::Migrate(args) => args.run(session),
         Command::Token(command) => command.run(session),
         Command::Ledger(command) => command.run(session),

@@ -64,7 +64,7 @@ fn scenario(session: &Session, progress: &Progress) -> Result<Summary> {
         providers,
         treasury_fees: format_amount(treasury_fees, DECIMALS),
         emitted: format_amount(network.totals.emitted, DECIMALS),
-        audit_findings: audit.findings,
+        audit_findings: audit.violations.iter().map(ToString::to_string).collect(),
         seconds: started.elapsed().as_secs_f64(),
         ledger: session.ledger.url(),
     })

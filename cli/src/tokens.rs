@@ -72,6 +72,13 @@ pub fn amount(data: &[u8]) -> Result<u64> {
     Ok(account.base.amount)
 }
 
+/// The mint and the owner of a token account, from its data.
+pub fn mint_and_owner(data: &[u8]) -> Result<(Pubkey, Pubkey)> {
+    let account = StateWithExtensions::<TokenAccount>::unpack(data)
+        .map_err(|_| anyhow!("not a token account"))?;
+    Ok((account.base.mint, account.base.owner))
+}
+
 /// A mint as the commands use it: address, token program and decimals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mint {

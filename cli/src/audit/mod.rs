@@ -1,39 +1,82 @@
-//! Recomputes every balance from the program's accounts and checks the invariants of
-//! docs/design.md: what an auditor with no key can verify.
+//! `tessera audit`: what an auditor with no key can verify. Reads every account of the program
+//! and the vaults and mints they point at ([`books`]), checks them with the rules of
+//! `tessera_client::rules` (the same the test fixture and the property run check), and reports
+//! per network; `--csv` and `--report` write the same books out as tables and pictures.
 
+pub mod books;
+pub mod export;
+pub mod report;
+
+use crate::commands::Session;
 use crate::ledger::Ledger;
-use crate::tokens::Mint;
-use crate::view::{Indented, Outcome};
+use crate::tokens::format_amount;
+use crate::view::{as_text, Outcome};
 use anchor_lang::prelude::Pubkey;
-use anyhow::{Context, Result};
+use anyhow::Result;
+use clap::Args;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::fmt;
-use tessera::state::{Epoch, Job, Network, Provider};
-use tessera_client::pda;
+use std::path::PathBuf;
+use tessera::state::Job;
+use tessera_client::rules::{self, Books, Finding};
+
+/// `tessera audit` flags.
+#[derive(Args, Debug, Default)]
+pub struct AuditArgs {
+    /// Also write the books as CSV files into this folder: jobs.csv, providers.csv, epochs.csv
+    /// and claims.csv (claims read from the networks' transaction history).
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<PathBuf>,
+    /// Also write a self-contained HTML report with pictures: each network's emission schedule
+    /// against what was minted per epoch, escrow held and paid over time, earnings per
+    /// provider class (from the networks' transaction history).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+}
+
+/// One network's line of the summary; amounts in its reward mint's tokens.
+#[derive(Debug, Serialize)]
+pub struct NetworkLine {
+    pub network_id: u64,
+    #[serde(serialize_with = "as_text")]
+    pub network: Pubkey,
+    pub providers: usize,
+    pub open_jobs: usize,
+    pub epochs: usize,
+    pub open_work_records: usize,
+    pub open_disputes: usize,
+    pub staked: String,
+    pub unbonding: String,
+    pub emitted: String,
+    pub violations: usize,
+    pub information: usize,
+}
 
 /// What the audit looked at and what it found.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct Report {
-    pub networks: usize,
-    pub providers: usize,
-    pub jobs: usize,
-    pub epochs: usize,
+    pub networks: Vec<NetworkLine>,
+    /// Rules that do not hold: each with its account, the expected and the actual figure.
+    pub violations: Vec<Finding>,
+    /// Worth knowing, not wrong: tokens someone sent to a vault, who gets them and when.
+    pub information: Vec<Finding>,
     /// Ended jobs anyone may close now (`tessera job close`): not a problem, work to crank.
     pub closable_jobs: usize,
-    /// Each broken invariant, in words.
-    pub findings: Vec<String>,
+    /// Files `--csv` and `--report` wrote.
+    pub written: Vec<String>,
 }
 
 impl Report {
-    /// Whether every invariant held.
+    /// Whether every rule held.
     pub fn clean(&self) -> bool {
-        self.findings.is_empty()
+        self.violations.is_empty()
     }
 
-    /// What `tessera audit` prints; it fails (exit 1) unless the report is clean.
+    /// What `tessera audit` prints; it fails (exit 1) when a rule does not hold. Information
+    /// alone never fails it.
     pub fn outcome(&self) -> Result<Outcome> {
-        let failure = (!self.clean()).then(|| "the audit found problems".to_string());
+        let failure = (!self.clean())
+            .then(|| format!("the audit found {} violations", self.violations.len()));
         Ok(Outcome::view(self)?.failing_with(failure))
     }
 }
@@ -42,218 +85,156 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "audited {} networks, {} providers, {} jobs, {} epochs: ",
-            self.networks, self.providers, self.jobs, self.epochs
+            "{:>8} {:<44} {:>9} {:>9} {:>6} {:>8} {:>8} {:>16} {:>16} {:>16} {:>10} {:>5}",
+            "network",
+            "address",
+            "providers",
+            "open jobs",
+            "epochs",
+            "records",
+            "disputes",
+            "staked",
+            "unbonding",
+            "emitted",
+            "violations",
+            "info"
         )?;
+        for line in &self.networks {
+            write!(
+                f,
+                "\n{:>8} {:<44} {:>9} {:>9} {:>6} {:>8} {:>8} {:>16} {:>16} {:>16} {:>10} {:>5}",
+                line.network_id,
+                line.network.to_string(),
+                line.providers,
+                line.open_jobs,
+                line.epochs,
+                line.open_work_records,
+                line.open_disputes,
+                line.staked,
+                line.unbonding,
+                line.emitted,
+                line.violations,
+                line.information
+            )?;
+        }
         if self.clean() {
-            write!(f, "every invariant holds")?;
+            write!(f, "\nevery rule holds")?;
         } else {
-            write!(f, "{} problems", self.findings.len())?;
+            write!(f, "\n{} violations:", self.violations.len())?;
+            for finding in &self.violations {
+                write!(f, "\n  {finding}")?;
+            }
+        }
+        for finding in &self.information {
+            write!(f, "\n  {finding}")?;
         }
         if self.closable_jobs > 0 {
             write!(
                 f,
-                "\n  {} ended jobs may be closed now (`tessera job close JOB`)",
+                "\n{} ended jobs may be closed now (`tessera job close JOB`)",
                 self.closable_jobs
             )?;
         }
-        write!(f, "{}", Indented(&self.findings))
-    }
-}
-
-/// A network's totals as recomputed from the accounts that belong to it.
-#[derive(Clone, Copy, Default)]
-struct Recomputed {
-    providers: u64,
-    staked: u64,
-    /// Job accounts not closed yet.
-    open_jobs: u64,
-    unbonding: u64,
-    open_disputes: u64,
-    /// Reward tokens minted by claims on the network's epochs.
-    emitted: u64,
-}
-
-/// Every account the audit reads, and what it has found so far.
-struct Audit<'a> {
-    ledger: &'a Ledger,
-    now: i64,
-    networks: BTreeMap<Pubkey, Network>,
-    recomputed: BTreeMap<Pubkey, Recomputed>,
-    report: Report,
-}
-
-/// Audits every network, provider, job and epoch on the ledger.
-pub fn run(ledger: &Ledger) -> Result<Report> {
-    let networks: Vec<(Pubkey, Network)> = ledger.all()?;
-    let providers: Vec<(Pubkey, Provider)> = ledger.all()?;
-    let jobs: Vec<(Pubkey, Job)> = ledger.all()?;
-    let epochs: Vec<(Pubkey, Epoch)> = ledger.all()?;
-    let mut audit = Audit {
-        ledger,
-        now: ledger.now()?,
-        report: Report {
-            networks: networks.len(),
-            providers: providers.len(),
-            jobs: jobs.len(),
-            epochs: epochs.len(),
-            ..Report::default()
-        },
-        networks: networks.into_iter().collect(),
-        recomputed: BTreeMap::new(),
-    };
-    for (address, job) in &jobs {
-        audit.job(address, job)?;
-    }
-    for (address, provider) in &providers {
-        audit.provider(address, provider)?;
-    }
-    for (address, epoch) in &epochs {
-        audit.epoch(address, epoch);
-    }
-    let networks = std::mem::take(&mut audit.networks);
-    for (address, network) in &networks {
-        audit.network(address, network)?;
-    }
-    Ok(audit.report)
-}
-
-impl Audit<'_> {
-    fn find(&mut self, finding: String) {
-        self.report.findings.push(finding);
-    }
-
-    /// Invariant 1 (the job's books and its vault), and whether it may close now.
-    fn job(&mut self, address: &Pubkey, job: &Job) -> Result<()> {
-        let vault = self.ledger.token_balance(&job.vault)?;
-        let expected = job.deposited as i128
-            - job.paid_out as i128
-            - job.fees_paid as i128
-            - job.refunded as i128;
-        if vault as i128 != expected {
-            self.find(format!(
-                "job {address}: vault holds {vault}, accounts say {expected}"
-            ));
+        for path in &self.written {
+            write!(f, "\nwrote {path}")?;
         }
-        let gross = job.settled_units as u128 * job.price_per_unit as u128;
-        if job.paid_out as u128 + job.fees_accrued as u128 != gross {
-            self.find(format!(
-                "job {address}: paid {} + fees {} != settled {} x price {}",
-                job.paid_out, job.fees_accrued, job.settled_units, job.price_per_unit
-            ));
-        }
-        if job.settled_units > job.max_units {
-            self.find(format!(
-                "job {address}: settled {} above max {}",
-                job.settled_units, job.max_units
-            ));
-        }
-        self.job_rules(address, job);
-        if self.closable(job)? {
-            self.report.closable_jobs += 1;
-        }
-        let sums = self.recomputed.entry(job.network).or_default();
-        sums.open_jobs += 1;
-        sums.open_disputes += job.dispute_open as u64;
         Ok(())
     }
+}
 
-    /// The economic rules a job keeps: its unit is one its class measures, and a no-show
-    /// settled nothing.
-    fn job_rules(&mut self, address: &Pubkey, job: &Job) {
-        if !job.requirement.class.measures(job.unit_kind) {
-            self.find(format!(
-                "job {address}: class {:?} does not count {:?}",
-                job.requirement.class, job.unit_kind
-            ));
-        }
-        if job.no_show && job.settled_units != 0 {
-            self.find(format!(
-                "job {address}: cancelled as a no-show with {} units settled",
-                job.settled_units
-            ));
-        }
-    }
-
-    /// Whether anyone may close `job` now.
-    fn closable(&self, job: &Job) -> Result<bool> {
-        let Some(network) = self.networks.get(&job.network) else {
-            return Ok(false);
-        };
-        let paused_secs = network.settlement_pauses.paused_secs_at(self.now)?;
-        Ok(job.has_ended() && !job.dispute_open && self.now >= job.closes_at(paused_secs)?)
-    }
-
-    /// Invariant 2: the stake vault holds the stake and the unbonding stake.
-    fn provider(&mut self, address: &Pubkey, provider: &Provider) -> Result<()> {
-        let vault = self.ledger.token_balance(&pda::stake_vault(address))?;
-        if vault != provider.stake + provider.unbonding_amount {
-            self.find(format!(
-                "provider {address}: stake vault holds {vault}, stake + unbonding is {}",
-                provider.stake + provider.unbonding_amount
-            ));
-        }
-        let sums = self.recomputed.entry(provider.network).or_default();
-        sums.providers += 1;
-        sums.staked += provider.stake;
-        sums.unbonding += provider.unbonding_amount;
-        Ok(())
-    }
-
-    /// Invariant 3: claims never exceed the epoch's emission.
-    fn epoch(&mut self, address: &Pubkey, epoch: &Epoch) {
-        if epoch.claimed > epoch.emission {
-            self.find(format!(
-                "epoch {address}: claimed {} above its emission {}",
-                epoch.claimed, epoch.emission
-            ));
-        }
-        self.recomputed.entry(epoch.network).or_default().emitted += epoch.claimed;
-    }
-
-    /// Invariant 4: the network's parameters are in range, its totals equal the sums over its
-    /// accounts, and its reward mint's supply is the genesis supply plus what was emitted.
-    fn network(&mut self, address: &Pubkey, network: &Network) -> Result<()> {
-        if network.invariant().is_err() {
-            self.find(format!(
-                "network {address}: parameters, emission schedule, attestor set or pause record \
-                 out of range"
-            ));
-        }
-        let sums = self.recomputed.get(address).copied().unwrap_or_default();
-        let totals = &network.totals;
-        let pairs = [
-            ("providers", totals.providers, sums.providers),
-            ("staked", totals.staked, sums.staked),
-            ("open jobs", totals.open_jobs, sums.open_jobs),
-            ("unbonding", totals.unbonding, sums.unbonding),
-            ("open disputes", totals.open_disputes, sums.open_disputes),
-            ("emitted", totals.emitted, sums.emitted),
-        ];
-        for (what, recorded, recomputed) in pairs {
-            if recorded != recomputed {
-                self.find(format!(
-                    "network {address}: {what} recorded {recorded}, recomputed {recomputed}"
-                ));
+/// `tessera audit`: checks every rule, and writes the CSV files and the HTML report asked for.
+pub fn audit(session: &Session, args: &AuditArgs) -> Result<Outcome> {
+    let mut read = books::read(session.ledger)?;
+    let mut report = check(&read.books, &read.mints)?;
+    if args.csv.is_some() || args.report.is_some() {
+        let history = report::History::read(session.ledger, &read.books)?;
+        // Closed jobs paid in mints no live account names: their decimals, for the pictures.
+        for mint in history.payment_mints() {
+            if !read.mints.contains_key(&mint) {
+                read.mints.insert(mint, session.ledger.mint(&mint)?);
             }
         }
-        let supply = self.reward_supply(network)?;
-        if supply != network.genesis_supply + totals.emitted {
-            self.find(format!(
-                "network {address}: reward supply {supply} != genesis {} + emitted {}",
-                network.genesis_supply, totals.emitted
-            ));
+        if let Some(folder) = &args.csv {
+            report
+                .written
+                .extend(export::write_csv(folder, &read, &history)?);
         }
-        Ok(())
+        if let Some(path) = &args.report {
+            report::write_html(path, &read, &history, &report)?;
+            report.written.push(path.display().to_string());
+        }
     }
+    report.outcome()
+}
 
-    /// The supply of the network's reward mint, in base units.
-    fn reward_supply(&self, network: &Network) -> Result<u64> {
-        let mint = self
-            .ledger
-            .account(&network.reward_mint)?
-            .context("the reward mint is gone")?;
-        let (_, state) = Mint::unpack(&network.reward_mint, &mint.owner, &mint.data)?;
-        Ok(state.supply)
+/// Audits every account on the ledger (the quickstart's last step).
+pub fn run(ledger: &Ledger) -> Result<Report> {
+    let read = books::read(ledger)?;
+    check(&read.books, &read.mints)
+}
+
+/// Checks `books` and sums each network up.
+fn check(
+    books: &Books,
+    mints: &std::collections::BTreeMap<Pubkey, crate::tokens::Mint>,
+) -> Result<Report> {
+    let findings = rules::audit(books);
+    let (violations, information): (Vec<Finding>, Vec<Finding>) =
+        findings.into_iter().partition(Finding::is_violation);
+    let mut networks = Vec::new();
+    for (address, network) in &books.networks {
+        let decimals = mints
+            .get(&network.reward_mint)
+            .map_or(0, |mint| mint.decimals);
+        let of_network = |finding: &&Finding| finding.network == Some(*address);
+        let providers: Vec<_> = books
+            .providers
+            .values()
+            .filter(|provider| provider.network == *address)
+            .collect();
+        let jobs: Vec<&Job> = books
+            .jobs
+            .values()
+            .filter(|job| job.network == *address)
+            .collect();
+        networks.push(NetworkLine {
+            network_id: network.network_id,
+            network: *address,
+            providers: providers.len(),
+            open_jobs: jobs.len(),
+            epochs: books
+                .epochs
+                .values()
+                .filter(|epoch| epoch.network == *address)
+                .count(),
+            open_work_records: books
+                .work_records
+                .values()
+                .filter(|record| record.network == *address)
+                .count(),
+            open_disputes: jobs.iter().filter(|job| job.dispute_open).count(),
+            staked: format_amount(providers.iter().map(|p| p.stake).sum(), decimals),
+            unbonding: format_amount(providers.iter().map(|p| p.unbonding_amount).sum(), decimals),
+            emitted: format_amount(network.totals.emitted, decimals),
+            violations: violations.iter().filter(of_network).count(),
+            information: information.iter().filter(of_network).count(),
+        });
     }
+    let mut closable_jobs = 0;
+    for job in books.jobs.values() {
+        let Some(network) = books.networks.get(&job.network) else {
+            continue;
+        };
+        let paused_secs = network.settlement_pauses.paused_secs_at(books.now)?;
+        if job.has_ended() && !job.dispute_open && books.now >= job.closes_at(paused_secs)? {
+            closable_jobs += 1;
+        }
+    }
+    Ok(Report {
+        networks,
+        violations,
+        information,
+        closable_jobs,
+        written: Vec::new(),
+    })
 }

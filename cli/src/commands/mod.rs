@@ -13,6 +13,8 @@
 
 pub mod claim;
 pub mod emissions;
+pub mod history;
+pub mod inspect;
 pub mod job;
 pub mod ledger;
 pub mod migrate;

@@ -1,0 +1,547 @@
+//! `tessera audit --report FILE.html`: one self-contained HTML file (no script, no link, the
+//! pictures inline as SVG drawn with plotters) that shows, per network, the emission schedule
+//! against what claims actually minted per epoch, the escrow held and paid over time, and what
+//! each provider class earned; then the audit's summary and findings as tables.
+
+use super::books::Ledgered;
+use super::Report;
+use crate::commands::history::{self, Event};
+use crate::ledger::Ledger;
+use anchor_lang::prelude::Pubkey;
+use anyhow::{anyhow, Context, Result};
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use tessera::state::Network;
+use tessera_client::rules::Books;
+
+/// Most transactions of one network the report reads.
+const HISTORY_LIMIT: usize = 100_000;
+/// Most epochs the emission picture shows.
+const EPOCHS_SHOWN: u64 = 120;
+/// Epochs the emission picture shows past the current one.
+const EPOCHS_AHEAD: u64 = 8;
+
+/// The program's events of each network, oldest first, from the transaction logs.
+pub struct History {
+    pub by_network: BTreeMap<Pubkey, Vec<Event>>,
+}
+
+impl History {
+    /// Reads the history of every network in `books`.
+    pub fn read(ledger: &Ledger, books: &Books) -> Result<Self> {
+        let mut by_network = BTreeMap::new();
+        for network in books.networks.keys() {
+            let (_, events) = history::read(ledger, network, HISTORY_LIMIT)?;
+            by_network.insert(*network, events);
+        }
+        Ok(Self { by_network })
+    }
+
+    /// The payment mints of every job the history created.
+    pub fn payment_mints(&self) -> Vec<Pubkey> {
+        let mut mints: Vec<Pubkey> = self
+            .by_network
+            .values()
+            .flatten()
+            .filter(|event| event.event == "JobCreated")
+            .filter_map(|event| event.key("payment_mint"))
+            .collect();
+        mints.sort();
+        mints.dedup();
+        mints
+    }
+}
+
+/// Writes the report to `path`.
+pub fn write_html(path: &Path, read: &Ledgered, history: &History, report: &Report) -> Result<()> {
+    let mut html = String::new();
+    html.push_str(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>Tessera audit</title><style>\
+         body{font-family:sans-serif;margin:2em;color:#222;max-width:1400px}\
+         table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;\
+         text-align:right;font-size:13px}th{background:#f3f3f3}td.key{text-align:left;\
+         font-family:monospace}.ok{color:#17692e}.bad{color:#b00020}figure{margin:1em 0}\
+         figcaption{font-size:13px;color:#555;max-width:720px}</style></head><body>\n",
+    );
+    let verdict = if report.clean() {
+        "<p class=\"ok\"><b>Every rule holds.</b></p>".to_string()
+    } else {
+        format!(
+            "<p class=\"bad\"><b>{} violations.</b></p>",
+            report.violations.len()
+        )
+    };
+    let _ = write!(
+        html,
+        "<h1>Tessera audit</h1><p>Ledger clock: {} (unix seconds).</p>{verdict}",
+        read.books.now
+    );
+    summary_table(&mut html, report);
+    findings_table(&mut html, report);
+    for (address, network) in &read.books.networks {
+        let events = history
+            .by_network
+            .get(address)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let _ = write!(
+            html,
+            "<h2>Network {} <small><code>{address}</code></small></h2>",
+            network.network_id
+        );
+        let reward_decimals = decimals_of(read, &network.reward_mint);
+        figure(
+            &mut html,
+            emission_chart(address, network, &read.books, reward_decimals)?,
+            "The emission schedule fixed at genesis (line) against the reward tokens claims \
+             actually minted on each epoch (bars). An epoch with no attested work mints \
+             nothing; unclaimed work records and rounding dust keep the bars under the line.",
+        );
+        figure(
+            &mut html,
+            escrow_chart(events, read)?,
+            "Escrow held in the network's job vaults (deposits and top-ups less payments, fees \
+             and refunds) and the payments made to providers, cumulative, over time, from the \
+             program's events; tokens of every payment mint added together.",
+        );
+        figure(
+            &mut html,
+            earnings_chart(events, read, reward_decimals)?,
+            "What providers of each class earned: payments from escrow (tokens of every payment \
+             mint added together) and emissions claimed (reward tokens).",
+        );
+    }
+    html.push_str("</body></html>\n");
+    std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn decimals_of(read: &Ledgered, mint: &Pubkey) -> u8 {
+    read.mints.get(mint).map_or(0, |mint| mint.decimals)
+}
+
+fn tokens(amount: u128, decimals: u8) -> f64 {
+    amount as f64 / 10f64.powi(decimals as i32)
+}
+
+fn figure(html: &mut String, svg: String, caption: &str) {
+    let _ = write!(
+        html,
+        "<figure>{svg}<figcaption>{}</figcaption></figure>",
+        escape(caption)
+    );
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn summary_table(html: &mut String, report: &Report) {
+    html.push_str(
+        "<table><tr><th>network</th><th>address</th><th>providers</th><th>open jobs</th>\
+         <th>epochs</th><th>open work records</th><th>open disputes</th><th>staked</th>\
+         <th>unbonding</th><th>emitted</th><th>violations</th><th>information</th></tr>",
+    );
+    for line in &report.networks {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td class=\"key\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            line.network_id,
+            line.network,
+            line.providers,
+            line.open_jobs,
+            line.epochs,
+            line.open_work_records,
+            line.open_disputes,
+            line.staked,
+            line.unbonding,
+            line.emitted,
+            line.violations,
+            line.information
+        );
+    }
+    html.push_str("</table>");
+}
+
+fn findings_table(html: &mut String, report: &Report) {
+    let findings: Vec<_> = report
+        .violations
+        .iter()
+        .chain(&report.information)
+        .collect();
+    if findings.is_empty() {
+        return;
+    }
+    html.push_str(
+        "<table><tr><th>severity</th><th>rule</th><th>account</th><th>figure</th>\
+         <th>actual</th><th>expected</th><th>note</th></tr>",
+    );
+    for finding in findings {
+        let class = if finding.is_violation() { "bad" } else { "ok" };
+        let _ = write!(
+            html,
+            "<tr class=\"{class}\"><td>{:?}</td><td>{}</td><td class=\"key\">{}</td><td>{}</td>\
+             <td>{}</td><td>{} {}</td><td class=\"key\">{}</td></tr>",
+            finding.severity,
+            finding.rule,
+            finding.account,
+            escape(&finding.what),
+            finding.actual,
+            escape(&finding.comparison.to_string()),
+            finding.expected,
+            escape(&finding.note)
+        );
+    }
+    html.push_str("</table>");
+}
+
+/// A plotters error in words.
+fn drawn<T, E: std::fmt::Display>(result: std::result::Result<T, E>) -> Result<T> {
+    result.map_err(|error| anyhow!("cannot draw the report's picture: {error}"))
+}
+
+const SIZE: (u32, u32) = (760, 340);
+
+/// Axis labels at whole numbers only (epochs).
+fn whole_numbers(x: &f64) -> String {
+    if (x - x.round()).abs() < 1e-9 && *x >= 0.0 {
+        format!("{}", x.round() as i64)
+    } else {
+        String::new()
+    }
+}
+
+/// The schedule against the minted emission, per epoch.
+fn emission_chart(
+    address: &Pubkey,
+    network: &Network,
+    books: &Books,
+    decimals: u8,
+) -> Result<String> {
+    let minted: BTreeMap<u64, u64> = books
+        .epochs
+        .values()
+        .filter(|epoch| epoch.network == *address)
+        .map(|epoch| (epoch.index, epoch.claimed))
+        .collect();
+    let current = network.epoch_at(books.now).unwrap_or(0);
+    // A few epochs past the latest, so that the schedule's shape shows ahead.
+    let last = minted
+        .keys()
+        .max()
+        .copied()
+        .unwrap_or(0)
+        .max(current)
+        .saturating_add(EPOCHS_AHEAD)
+        .min(EPOCHS_SHOWN);
+    let scheduled: Vec<(f64, f64)> = (0..=last)
+        .map(|epoch| {
+            let amount = network.emission.emission_for_epoch(epoch) as u128;
+            (epoch as f64, tokens(amount, decimals))
+        })
+        .collect();
+    let top = scheduled
+        .iter()
+        .map(|(_, y)| *y)
+        .chain(
+            minted
+                .values()
+                .map(|amount| tokens(*amount as u128, decimals)),
+        )
+        .fold(1.0, f64::max)
+        * 1.15;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        drawn(root.fill(&WHITE))?;
+        let mut chart = drawn(
+            ChartBuilder::on(&root)
+                .caption(
+                    "Emission: schedule and minted, per epoch",
+                    ("sans-serif", 18),
+                )
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(80)
+                .build_cartesian_2d(-0.5f64..last as f64 + 0.5, 0f64..top),
+        )?;
+        drawn(
+            chart
+                .configure_mesh()
+                .x_labels((last as usize + 1).min(13))
+                .x_label_formatter(&whole_numbers)
+                .x_desc("epoch")
+                .y_desc("reward tokens")
+                .draw(),
+        )?;
+        let bars = minted
+            .iter()
+            .filter(|(epoch, _)| **epoch <= last)
+            .map(|(epoch, amount)| {
+                let x = *epoch as f64;
+                Rectangle::new(
+                    [
+                        (x - 0.35, 0.0),
+                        (x + 0.35, tokens(*amount as u128, decimals)),
+                    ],
+                    RGBColor(230, 126, 34).filled(),
+                )
+            });
+        drawn(chart.draw_series(bars))?
+            .label("minted by claims")
+            .legend(|(x, y)| {
+                Rectangle::new(
+                    [(x, y - 5), (x + 14, y + 5)],
+                    RGBColor(230, 126, 34).filled(),
+                )
+            });
+        drawn(chart.draw_series(LineSeries::new(
+            scheduled,
+            RGBColor(41, 98, 255).stroke_width(2),
+        )))?
+        .label("scheduled")
+        .legend(|(x, y)| {
+            PathElement::new(
+                vec![(x, y), (x + 16, y)],
+                RGBColor(41, 98, 255).stroke_width(2),
+            )
+        });
+        drawn(
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw(),
+        )?;
+        drawn(root.present())?;
+    }
+    Ok(svg)
+}
+
+/// Escrow held and payments made, cumulative, against time since the first event.
+fn escrow_chart(events: &[Event], read: &Ledgered) -> Result<String> {
+    // Each job's payment mint, from its creation event or its account.
+    let mut job_mints: BTreeMap<Pubkey, Pubkey> = read
+        .books
+        .jobs
+        .iter()
+        .map(|(address, job)| (*address, job.payment_mint))
+        .collect();
+    for event in events.iter().filter(|event| event.event == "JobCreated") {
+        if let (Some(job), Some(mint)) = (event.key("job"), event.key("payment_mint")) {
+            job_mints.insert(job, mint);
+        }
+    }
+    let in_tokens = |event: &Event, field: &str| -> f64 {
+        let decimals = event
+            .key("job")
+            .and_then(|job| job_mints.get(&job))
+            .map_or(0, |mint| decimals_of(read, mint));
+        tokens(event.number(field).unwrap_or(0), decimals)
+    };
+    let start = events
+        .iter()
+        .find_map(|event| event.block_time)
+        .unwrap_or(0);
+    let (mut held, mut paid) = (0.0, 0.0);
+    let (mut held_line, mut paid_line) = (vec![(0.0, 0.0)], vec![(0.0, 0.0)]);
+    for event in events {
+        let change = match event.event.as_str() {
+            "JobCreated" => Some((in_tokens(event, "deposited"), 0.0)),
+            "JobToppedUp" => Some((in_tokens(event, "amount"), 0.0)),
+            "ReceiptSettled" => {
+                let payment = in_tokens(event, "payment");
+                Some((-payment, payment))
+            }
+            "JobClosed" => Some((
+                -(in_tokens(event, "refunded") + in_tokens(event, "fees")),
+                0.0,
+            )),
+            _ => None,
+        };
+        let Some((held_change, paid_change)) = change else {
+            continue;
+        };
+        let at = (event.block_time.unwrap_or(start) - start) as f64;
+        held_line.push((at, held));
+        paid_line.push((at, paid));
+        held += held_change;
+        paid += paid_change;
+        held_line.push((at, held));
+        paid_line.push((at, paid));
+    }
+    let right = held_line.iter().map(|(x, _)| *x).fold(1.0, f64::max);
+    let top = held_line
+        .iter()
+        .chain(&paid_line)
+        .map(|(_, y)| *y)
+        .fold(1.0, f64::max)
+        * 1.15;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        drawn(root.fill(&WHITE))?;
+        let mut chart = drawn(
+            ChartBuilder::on(&root)
+                .caption("Escrow held and paid over time", ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(80)
+                .build_cartesian_2d(0f64..right, 0f64..top),
+        )?;
+        drawn(
+            chart
+                .configure_mesh()
+                .x_desc("seconds since the network's first event")
+                .y_desc("payment tokens")
+                .draw(),
+        )?;
+        let held_color = RGBColor(0, 137, 123);
+        let paid_color = RGBColor(216, 27, 96);
+        drawn(chart.draw_series(LineSeries::new(held_line, held_color.stroke_width(2))))?
+            .label("escrow held")
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], held_color.stroke_width(2))
+            });
+        drawn(chart.draw_series(LineSeries::new(paid_line, paid_color.stroke_width(2))))?
+            .label("paid to providers")
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], paid_color.stroke_width(2))
+            });
+        drawn(
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw(),
+        )?;
+        drawn(root.present())?;
+    }
+    Ok(svg)
+}
+
+/// Payments and emissions per provider class, side by side.
+fn earnings_chart(events: &[Event], read: &Ledgered, reward_decimals: u8) -> Result<String> {
+    const CLASSES: [&str; 4] = ["Training", "Inference", "Edge", "Bandwidth"];
+    // Each provider's class, from its registration event or its account.
+    let mut classes: BTreeMap<Pubkey, String> = read
+        .books
+        .providers
+        .iter()
+        .map(|(address, provider)| (*address, format!("{:?}", provider.class)))
+        .collect();
+    let mut job_mints: BTreeMap<Pubkey, Pubkey> = BTreeMap::new();
+    for event in events {
+        match event.event.as_str() {
+            "ProviderRegistered" => {
+                if let (Some(provider), Some(class)) = (
+                    event.key("provider"),
+                    event.fields.get("class").and_then(|c| c.as_str()),
+                ) {
+                    classes.insert(provider, class.to_string());
+                }
+            }
+            "JobCreated" => {
+                if let (Some(job), Some(mint)) = (event.key("job"), event.key("payment_mint")) {
+                    job_mints.insert(job, mint);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut paid = [0.0f64; 4];
+    let mut emitted = [0.0f64; 4];
+    for event in events {
+        let class = event
+            .key("provider")
+            .and_then(|provider| classes.get(&provider))
+            .and_then(|class| CLASSES.iter().position(|known| known == class));
+        let Some(class) = class else { continue };
+        match event.event.as_str() {
+            "ReceiptSettled" => {
+                let decimals = event
+                    .key("job")
+                    .and_then(|job| {
+                        job_mints
+                            .get(&job)
+                            .or_else(|| read.books.jobs.get(&job).map(|job| &job.payment_mint))
+                    })
+                    .map_or(0, |mint| decimals_of(read, mint));
+                paid[class] += tokens(event.number("payment").unwrap_or(0), decimals);
+            }
+            "EmissionClaimed" => {
+                emitted[class] += tokens(event.number("amount").unwrap_or(0), reward_decimals);
+            }
+            _ => {}
+        }
+    }
+    let top = paid.iter().chain(&emitted).copied().fold(1.0, f64::max) * 1.2;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        drawn(root.fill(&WHITE))?;
+        let mut chart = drawn(
+            ChartBuilder::on(&root)
+                .caption("Earnings per provider class", ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(80)
+                .build_cartesian_2d(-0.5f64..3.5, 0f64..top),
+        )?;
+        drawn(
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(4)
+                .x_label_formatter(&|x| {
+                    let index = x.round();
+                    if (x - index).abs() < 0.01 && (0.0..4.0).contains(&index) {
+                        CLASSES[index as usize].to_string()
+                    } else {
+                        String::new()
+                    }
+                })
+                .y_desc("tokens")
+                .draw(),
+        )?;
+        let paid_color = RGBColor(216, 27, 96);
+        let emitted_color = RGBColor(41, 98, 255);
+        drawn(chart.draw_series((0..4).map(|class| {
+            let x = class as f64;
+            Rectangle::new(
+                [(x - 0.38, 0.0), (x - 0.02, paid[class])],
+                paid_color.filled(),
+            )
+        })))?
+        .label("payments (payment tokens)")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], paid_color.filled()));
+        drawn(chart.draw_series((0..4).map(|class| {
+            let x = class as f64;
+            Rectangle::new(
+                [(x + 0.02, 0.0), (x + 0.38, emitted[class])],
+                emitted_color.filled(),
+            )
+        })))?
+        .label("emissions (reward tokens)")
+        .legend(move |(x, y)| {
+            Rectangle::new([(x, y - 5), (x + 14, y + 5)], emitted_color.filled())
+        });
+        drawn(
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw(),
+        )?;
+        drawn(root.present())?;
+    }
+    Ok(svg)
+}
