@@ -1,6 +1,6 @@
 //! Decodes the program's accounts and events from their bytes by the committed IDL
 //! (`idl/tessera.json`, which `tests/tests/idl.rs` keeps equal to the program): every field by
-//! its name, in the order the program declares it, as JSON. One decoder serves `tessera
+//! its name, as JSON (fields in name order). One decoder serves `tessera
 //! inspect` (accounts) and `tessera history` and the audit's report (events), so a field added
 //! to the program shows up in both without a line changed here.
 //!
