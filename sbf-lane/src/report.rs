@@ -1,0 +1,121 @@
+//! The compute-unit table: one row per instruction (and path), one column per token program,
+//! and the budgets every row must keep.
+
+use crate::ledger::Cost;
+use anyhow::{bail, Result};
+use solana_pubkey::Pubkey;
+use std::path::Path;
+
+/// The token programs the lane runs the story with, in column order.
+pub const TOKEN_PROGRAMS: [(&str, Pubkey); 2] = [
+    ("SPL Token", spl_token_interface::ID),
+    ("Token-2022", spl_token_2022_interface::ID),
+];
+
+/// The most an instruction may take: the default limit one instruction gets in a transaction.
+pub const INSTRUCTION_BUDGET: u64 = 200_000;
+
+/// Costs of every run, by label, in the order the first run met them.
+pub struct CostTable {
+    rows: Vec<Row>,
+}
+
+struct Row {
+    label: String,
+    /// Per run: the largest cost seen under this label (some instructions run twice).
+    costs: Vec<Option<Cost>>,
+}
+
+impl CostTable {
+    /// The table of `runs`, one list of costs per token program.
+    pub fn new(runs: &[Vec<Cost>]) -> Self {
+        let mut rows: Vec<Row> = Vec::new();
+        for (run, costs) in runs.iter().enumerate() {
+            for cost in costs {
+                let at = match rows.iter().position(|row| row.label == cost.label) {
+                    Some(at) => at,
+                    None => {
+                        rows.push(Row {
+                            label: cost.label.clone(),
+                            costs: vec![None; runs.len()],
+                        });
+                        rows.len() - 1
+                    }
+                };
+                let slot = &mut rows[at].costs[run];
+                if slot.as_ref().is_none_or(|seen| seen.units < cost.units) {
+                    *slot = Some(cost.clone());
+                }
+            }
+        }
+        Self { rows }
+    }
+
+    /// The table as Markdown, with the build it measured.
+    pub fn markdown(&self, program: &Path, size: u64) -> String {
+        let mut out = format!(
+            "Compute units per Tessera instruction in LiteSVM's SBF VM ({}, {size} bytes).\n\
+             A settlement's transaction also carries the Ed25519 instruction; its column\n\
+             is the whole transaction.\n\n",
+            program.display()
+        );
+        out += "| Instruction | SPL Token (CU) | Token-2022 (CU) | Whole transaction, SPL Token / Token-2022 (CU) |\n";
+        out += "|---|---:|---:|---:|\n";
+        for row in &self.rows {
+            let units: Vec<String> = row
+                .costs
+                .iter()
+                .map(|cost| cost.as_ref().map_or("-".into(), |c| thousands(c.units)))
+                .collect();
+            let whole: Vec<String> = row
+                .costs
+                .iter()
+                .map(|cost| {
+                    cost.as_ref()
+                        .map_or("-".into(), |c| thousands(c.transaction_units))
+                })
+                .collect();
+            let whole = if row.label.starts_with("settle_") {
+                whole.join(" / ")
+            } else {
+                String::new()
+            };
+            out += &format!(
+                "| {} | {} | {} | {} |\n",
+                row.label, units[0], units[1], whole
+            );
+        }
+        out
+    }
+
+    /// Fails unless every instruction, and every transaction around one (a settlement's
+    /// carries the Ed25519 instruction too), stayed under [`INSTRUCTION_BUDGET`]: the limit a
+    /// transaction gets without a compute-budget instruction.
+    pub fn check_budgets(&self) -> Result<()> {
+        for row in &self.rows {
+            for cost in row.costs.iter().flatten() {
+                let most = cost.units.max(cost.transaction_units);
+                if most >= INSTRUCTION_BUDGET {
+                    bail!(
+                        "{} took {most} CU, over the {INSTRUCTION_BUDGET} CU budget",
+                        cost.label
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `n` with a comma every three digits.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
