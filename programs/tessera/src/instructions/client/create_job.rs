@@ -35,6 +35,8 @@ pub struct CreateJob<'info> {
     #[account(mut)]
     pub client: Signer<'info>,
 
+    // Boxed (on the heap): deserialized in place, the network and the job made this block's
+    // `try_accounts` need a 6.2 KB stack frame on SBF, past the VM's 4 KB per frame.
     #[account(mut)]
     pub network: Box<Account<'info, Network>>,
 

@@ -11,6 +11,8 @@ pub struct CloseJob<'info> {
     /// Anyone may close an ended job; the refund and rent go to the client either way.
     pub cranker: Signer<'info>,
 
+    // Boxed (on the heap): deserialized in place, the network and the job made this block's
+    // `try_accounts` need a 6.3 KB stack frame on SBF, past the VM's 4 KB per frame.
     #[account(mut)]
     pub network: Box<Account<'info, Network>>,
 

@@ -20,6 +20,8 @@ pub struct RegisterProvider<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
 
+    // Boxed (on the heap): deserialized in place, the network made this block's
+    // `try_accounts` need a 5.0 KB stack frame on SBF, past the VM's 4 KB per frame.
     #[account(mut, has_one = reward_mint @ TesseraError::WrongMint)]
     pub network: Box<Account<'info, Network>>,
 

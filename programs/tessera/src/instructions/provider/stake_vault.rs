@@ -13,6 +13,9 @@ pub struct StakeVault<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
 
+    // Boxed (on the heap): deserialized in place, the network made the `try_accounts` of
+    // `stake`, `withdraw_unstaked` and `deregister` need 5.1 KB stack frames on SBF, past the
+    // VM's 4 KB per frame.
     #[account(mut, has_one = reward_mint @ TesseraError::WrongMint)]
     pub network: Box<Account<'info, Network>>,
 
