@@ -57,8 +57,8 @@ fn provider_list_and_audit_find_the_four_providers(data_dir: &Path) {
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(report["providers"], 4);
-    assert_eq!(report["findings"].as_array().map(Vec::len), Some(0));
+    assert_eq!(report["networks"][0]["providers"], 4);
+    assert_eq!(report["violations"].as_array().map(Vec::len), Some(0));
 }
 
 /// An unknown account: a clear error, exit 2, and the ledger as it was.
@@ -72,7 +72,7 @@ fn an_unknown_account_is_refused_and_the_ledger_stays_as_it_was(data_dir: &Path)
     assert!(stderr.contains("no job at"), "{stderr}");
     let output = tessera(data_dir, &["audit", "--output", "json"]);
     let report: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
-    assert_eq!(report["providers"], 4);
+    assert_eq!(report["networks"][0]["providers"], 4);
 }
 
 /// The clock moves forward on demand and stays there across the process that ran it; returns
@@ -236,7 +236,7 @@ fn a_crash_mid_command_leaves_a_consistent_ledger_and_commands_take_turns() {
         "audit after a crash: {stdout}\n{stderr}"
     );
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(report["findings"], serde_json::json!([]), "{report}");
+    assert_eq!(report["violations"], serde_json::json!([]), "{report}");
     assert!(
         report["networks"].as_u64().unwrap() >= 1,
         "the crash came after the network: {report}"

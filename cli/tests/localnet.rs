@@ -602,7 +602,7 @@ impl Scenario {
         self.refused(client, &format!("job create --mint {payment} --class inference --price 0.125 --max-units 10"), "has 3 decimals but the mint has 2");
         self.ok(client, &format!("job create --mint {payment} --class inference --price 0.25 --max-units 100"));
         assert_eq!(self.ok(client, &format!("token balance --mint {payment}"))["balance"], "475.00");
-        assert_eq!(self.ok(stranger, "audit")["findings"], serde_json::json!([]));
+        assert_eq!(self.ok(stranger, "audit")["violations"], serde_json::json!([]));
     }
 
     /// The treasury moves in two steps: the authority proposes, the proposed wallet accepts.
@@ -642,7 +642,7 @@ impl Scenario {
         assert_eq!(listed, lists(&s));
         let clock_after = s.ok(&s.cast.stranger, "ledger warp --by 1")["from"].as_i64().unwrap();
         assert!(clock_after >= clock_before, "the clock went back from {clock_before} to {clock_after}");
-        assert_eq!(s.ok(&s.cast.stranger, "audit")["findings"], serde_json::json!([]));
+        assert_eq!(s.ok(&s.cast.stranger, "audit")["violations"], serde_json::json!([]));
         s
     }
 }
