@@ -22,6 +22,8 @@ pub struct Idl {
     accounts: Vec<([u8; 8], String)>,
     /// `(discriminator, name)` of every event.
     events: Vec<([u8; 8], String)>,
+    /// `(discriminator, name)` of every instruction, the name as Anchor logs it (`CreateJob`).
+    instructions: Vec<([u8; 8], String)>,
     /// Type definitions by name.
     types: HashMap<String, Value>,
 }
@@ -52,9 +54,14 @@ pub fn idl() -> &'static Idl {
             .flatten()
             .filter_map(|entry| Some((entry["name"].as_str()?.to_string(), entry.clone())))
             .collect();
+        let instructions = named("instructions")
+            .into_iter()
+            .map(|(discriminator, name)| (discriminator, upper_camel(&name)))
+            .collect();
         Idl {
             accounts: named("accounts"),
             events: named("events"),
+            instructions,
             types,
         }
     })
@@ -78,6 +85,15 @@ impl Idl {
     /// discriminator is no event's.
     pub fn event(&self, data: &[u8]) -> Option<Result<Decoded>> {
         self.decode(&self.events, data)
+    }
+
+    /// The name of the instruction `data` calls, as Anchor logs it (`Instruction: CreateJob`).
+    pub fn instruction_name(&self, data: &[u8]) -> Option<&str> {
+        let discriminator: [u8; 8] = data.get(..8)?.try_into().ok()?;
+        self.instructions
+            .iter()
+            .find(|(known, _)| *known == discriminator)
+            .map(|(_, name)| name.as_str())
     }
 
     /// The documentation of each field of the type `name`, by field name.
@@ -213,6 +229,20 @@ impl Idl {
     }
 }
 
+/// `create_job` as `CreateJob`.
+fn upper_camel(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|word| {
+            let mut letters = word.chars();
+            letters
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + letters.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// Bytes as text when they are printable UTF-8 followed by zero padding, else as hex.
 fn bytes_value(bytes: &[u8]) -> Value {
     let end = bytes
@@ -335,7 +365,7 @@ pub fn events_in_logs(program: &str, logs: &[String]) -> Vec<Result<Decoded>> {
 mod tests {
     use super::*;
     use anchor_lang::prelude::Pubkey;
-    use anchor_lang::{AccountSerialize, Event};
+    use anchor_lang::{AccountSerialize, Discriminator, Event};
     use tessera::events::{JobCancelled, ReceiptSettled};
     use tessera::settlement::Attestation;
     use tessera::state::Epoch;
@@ -367,6 +397,8 @@ mod tests {
             idl().account(&event.data()).is_none(),
             "an event is no account"
         );
+        let settle = tessera::instruction::SettleReceipt::DISCRIMINATOR;
+        assert_eq!(idl().instruction_name(settle), Some("SettleReceipt"));
     }
 
     #[test]

@@ -362,6 +362,7 @@ fn a_settlements_event_is_read_from_its_program_data_line(auditor: &Auditor, bus
     let rpc = auditor.rpc();
     let signatures = rpc.get_signatures_for_address(&busy.running).unwrap();
     let mut settled = Vec::new();
+    let mut program_logs = Vec::new();
     for entry in &signatures {
         let transaction: Value = rpc
             .send(
@@ -371,6 +372,9 @@ fn a_settlements_event_is_read_from_its_program_data_line(auditor: &Auditor, bus
             .unwrap();
         let logs = transaction["meta"]["logMessages"].as_array().unwrap();
         for line in logs.iter().filter_map(Value::as_str) {
+            if line.starts_with("Program log: ") {
+                program_logs.push(line.to_string());
+            }
             let Some(data) = line.strip_prefix("Program data: ") else {
                 continue;
             };
@@ -390,6 +394,38 @@ fn a_settlements_event_is_read_from_its_program_data_line(auditor: &Auditor, bus
     assert!(event.attestation.by_attestors && !event.attestation.by_client);
     assert_eq!(event.epoch, busy.epoch);
     assert!(event.weighted_units > 0);
+    for instruction in ["CreateJob", "AcceptJob", "SettleReceipt"] {
+        let line = format!("Program log: Instruction: {instruction}");
+        assert!(program_logs.contains(&line), "{line} in {program_logs:?}");
+    }
+
+    // A refused instruction logs Anchor's error lines, as a deployed program does.
+    let (client, _) = &auditor.keys["client"];
+    let pause = tessera::state::PauseFlags {
+        new_jobs: true,
+        ..Default::default()
+    };
+    let not_the_authority =
+        tessera_client::instructions::set_pause(&client.pubkey(), &pda::network(2), pause);
+    let transaction = solana_transaction::Transaction::new_signed_with_payer(
+        &[not_the_authority],
+        Some(&client.pubkey()),
+        &[client],
+        rpc.get_latest_blockhash().unwrap(),
+    );
+    let simulated = rpc.simulate_transaction(&transaction).unwrap().value;
+    let logs = simulated.logs.unwrap_or_default();
+    assert!(simulated.err.is_some(), "{logs:?}");
+    let expected = "Program log: AnchorError caused by account: network. Error Code: \
+                    NotAuthority. Error Number: 6001. Error Message: Only the network authority";
+    assert!(
+        logs.iter().any(|line| line.starts_with(expected)),
+        "{expected} in {logs:?}"
+    );
+    assert!(
+        logs.contains(&format!("Program log: {}", client.pubkey())),
+        "{logs:?}"
+    );
 }
 
 fn history_and_inspect_tell_the_jobs_story(auditor: &Auditor, busy: &Busy) {

@@ -8,7 +8,8 @@
 //! `solana_sysvar::program_stubs`; the stubs installed here serve them from the runtime's
 //! invoke context. Without them a CPI would print a warning and do nothing. Logs and events
 //! go into the transaction's log collector, as `Program log: ...` and `Program data: ...`
-//! lines, exactly as a deployed program's do.
+//! lines, exactly as a deployed program's do: the instruction's name first, its events, and
+//! when it fails Anchor's error lines (`tessera::host::entry`).
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
@@ -25,7 +26,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Once;
 
 solana_program_runtime::declare_process_instruction!(TesseraBuiltin, 1, |invoke_context| {
-    run(tessera::entry, invoke_context)
+    run(tessera::host::entry, invoke_context)
 });
 
 /// The function LiteSVM's `add_builtin` takes for the Tessera program.
@@ -87,6 +88,14 @@ fn run(
     // SAFETY: Anchor's entrypoint wants one lifetime for the id, the accounts and the data;
     // all three live in (or, for the Vec, beside) `input` until after the call returns.
     let accounts_for_call = unsafe { one_lifetime(&accounts) };
+    // What a deployed Anchor program logs first (this build leaves it out: `no-log-ix-name`
+    // keeps it off stdout).
+    if let Some(name) = crate::decode::idl().instruction_name(data) {
+        stable_log::program_log(
+            &invoke_context.get_log_collector(),
+            &format!("Instruction: {name}"),
+        );
+    }
     let outcome = with_current(invoke_context, || {
         std::panic::catch_unwind(AssertUnwindSafe(|| {
             entrypoint(program_id, accounts_for_call, data)

@@ -33,6 +33,8 @@ use anchor_lang::prelude::*;
 pub mod ed25519;
 pub mod errors;
 pub mod events;
+#[cfg(not(target_os = "solana"))]
+pub mod host;
 pub mod instructions;
 pub mod math;
 pub mod pda_account;
