@@ -6,7 +6,8 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use tessera::instructions::{
-    CreateJobArgs, InitializeNetworkArgs, ReceiptArgs, RegisterProviderArgs, SetAttestorsArgs,
+    CreateJobArgs, InitializeNetworkArgs, ReceiptArgs, RegisterProviderArgs, SetAttestorGroupArgs,
+    SetAttestorsArgs,
 };
 use tessera::state::{NetworkParams, PauseFlags, ProviderSpec};
 use tessera::{accounts, instruction};
@@ -132,7 +133,8 @@ pub fn set_pause(authority: &Pubkey, network: &Pubkey, pause: PauseFlags) -> Ins
     )
 }
 
-/// `set_attestors`, signed by the authority.
+/// `set_attestors`, signed by the authority: attestors who sign one by one, `threshold` of
+/// `keys` on each receipt.
 pub fn set_attestors(
     authority: &Pubkey,
     network: &Pubkey,
@@ -146,6 +148,30 @@ pub fn set_attestors(
         },
         instruction::SetAttestors {
             args: SetAttestorsArgs { keys, threshold },
+        },
+    )
+}
+
+/// `set_attestor_group`, signed by the authority: `members` attestors who sign as one
+/// `group_key`, any `threshold` of them together.
+pub fn set_attestor_group(
+    authority: &Pubkey,
+    network: &Pubkey,
+    group_key: Pubkey,
+    threshold: u8,
+    members: u8,
+) -> Instruction {
+    build(
+        accounts::SetAttestorGroup {
+            authority: *authority,
+            network: *network,
+        },
+        instruction::SetAttestorGroup {
+            args: SetAttestorGroupArgs {
+                group_key,
+                threshold,
+                members,
+            },
         },
     )
 }

@@ -26,7 +26,8 @@ use tessera::instructions::{
     CreateJobArgs, InitializeNetworkArgs, ReceiptArgs, RegisterProviderArgs,
 };
 use tessera::state::{
-    EmissionSchedule, JobRequirement, NetworkParams, ProviderClass, ProviderSpec, UnitKind,
+    AttestorMode, EmissionSchedule, JobRequirement, NetworkParams, ProviderClass, ProviderSpec,
+    UnitKind,
 };
 use tessera::TesseraError;
 use tessera_client::flows;
@@ -840,9 +841,14 @@ impl TestFixture {
     // ---- receipts and settlement ----------------------------------------------------------
 
     /// `receipt` signed by `provider`'s worker and the first `threshold` attestors of the
-    /// current set: attested work, which earns emissions and which the client may dispute.
+    /// current set (or its group key): attested work, which earns emissions and which the
+    /// client may dispute.
     pub async fn attested(&mut self, receipt: Receipt, provider: &TestProvider) -> SignedReceipt {
-        let threshold = self.network_account().await.attestors.threshold as usize;
+        let set = self.network_account().await.attestors;
+        let threshold = match set.mode {
+            AttestorMode::Keys => set.threshold as usize,
+            AttestorMode::Group => 1,
+        };
         let attestors: Vec<Keypair> = self.attestors[..threshold]
             .iter()
             .map(|key| key.insecure_clone())
@@ -858,6 +864,23 @@ impl TestFixture {
         let authority = self.authority.insecure_clone();
         let instruction = ix::set_attestors(&authority.pubkey(), &self.network, keys, threshold);
         assert_ok(self.send(&[instruction], &[&authority]).await);
+    }
+
+    /// Names a new group key for `members` attestors with `threshold` and keeps it as the only
+    /// attestor: a plain keypair stands in for the FROST group key, since the Ed25519 program
+    /// cannot tell their signatures apart.
+    pub async fn set_attestor_group(&mut self, threshold: u8, members: u8) {
+        let group = Keypair::new();
+        let authority = self.authority.insecure_clone();
+        let instruction = ix::set_attestor_group(
+            &authority.pubkey(),
+            &self.network,
+            group.pubkey(),
+            threshold,
+            members,
+        );
+        assert_ok(self.send(&[instruction], &[&authority]).await);
+        self.attestors = vec![group];
     }
 
     /// The epoch of the fixture's clock.

@@ -115,7 +115,7 @@ pub enum TesseraError {
     MalformedEd25519Instruction,
     #[msg("An Ed25519 signature entry points into another instruction: every offset must point at the Ed25519 instruction itself")]
     Ed25519OffsetsOutsideInstruction,
-    #[msg("The number of signatures differs from what this receipt needs: worker + client, or worker + exactly `threshold` attestors")]
+    #[msg("The number of signatures differs from what this receipt needs: worker + client, worker + exactly `threshold` attestors, or worker + the group key (and the client, if it co-signs)")]
     SignatureCountMismatch,
     #[msg(
         "The signed receipt bytes differ from the receipt rebuilt from the accounts and arguments"
@@ -135,7 +135,7 @@ pub enum TesseraError {
         "The receipt has only the worker's signature: it needs the client's or the attestors' too"
     )]
     MissingCosignature,
-    #[msg("A co-signer is not an attestor of the network's current set")]
+    #[msg("A co-signer is not an attestor of the network's current set (in group mode: the group key did not co-sign)")]
     UnknownAttestor,
     #[msg("The same attestor signed twice; each attestor counts once")]
     DuplicateAttestorSignature,

@@ -75,7 +75,7 @@ pub struct PauseSet {
     pub pause: PauseFlags,
 }
 
-/// The attestor set was replaced.
+/// The attestor set was replaced by attestors that sign one by one.
 #[event]
 pub struct AttestorsSet {
     pub network: Pubkey,
@@ -83,6 +83,20 @@ pub struct AttestorsSet {
     pub version: u32,
     pub threshold: u8,
     pub keys: Vec<Pubkey>,
+}
+
+/// The attestor set was replaced by a group that signs as one key.
+#[event]
+pub struct AttestorGroupSet {
+    pub network: Pubkey,
+    /// Version of the new set.
+    pub version: u32,
+    /// The group's ed25519 key, the only attestor key receipts may carry.
+    pub group_key: Pubkey,
+    /// Members whose shares it takes to sign.
+    pub threshold: u8,
+    /// Members holding a share.
+    pub members: u8,
 }
 
 /// A provider registered.

@@ -120,9 +120,19 @@ pub mod tessera {
         instructions::admin::set_pause::handler(ctx, pause)
     }
 
-    /// Authority: replaces the attestor set and bumps its version.
+    /// Authority: replaces the attestor set with up to 8 keys that sign one by one, and bumps its
+    /// version.
     pub fn set_attestors(ctx: Context<SetAttestors>, args: SetAttestorsArgs) -> Result<()> {
         instructions::admin::set_attestors::handler(ctx, args)
+    }
+
+    /// Authority: replaces the attestor set with a group whose members sign as one key (a
+    /// threshold signature), and bumps its version.
+    pub fn set_attestor_group(
+        ctx: Context<SetAttestorGroup>,
+        args: SetAttestorGroupArgs,
+    ) -> Result<()> {
+        instructions::admin::set_attestor_group::handler(ctx, args)
     }
 
     /// Anyone, while new jobs are not paused: registers the signer as a provider and opens its stake vault.

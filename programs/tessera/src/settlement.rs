@@ -7,7 +7,7 @@ use crate::errors::TesseraError;
 use crate::math;
 use crate::pda_account::{create_if_needed, load, store};
 use crate::receipt::{Receipt, RECEIPT_DOMAIN};
-use crate::state::{Epoch, Network, Provider, ProviderStatus, UnitKind, WorkRecord};
+use crate::state::{AttestorSet, Epoch, Network, Provider, ProviderStatus, UnitKind, WorkRecord};
 use anchor_lang::prelude::*;
 
 /// What the submitter says the receipt contains, besides what the accounts already fix.
@@ -28,7 +28,8 @@ pub struct ReceiptArgs {
 /// Who vouched for a receipt besides the worker.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Attestation {
-    /// `threshold` distinct attestors of the current set signed: the work earns emission units.
+    /// `threshold` distinct attestors of the current set signed, or its group key did: the work
+    /// earns emission units.
     pub by_attestors: bool,
     /// The job's client signed (alone, or as one of the attestors): it cannot dispute the work.
     pub by_client: bool,
@@ -55,7 +56,8 @@ pub struct ReceiptContext<'a, 'info> {
 /// Verifies the receipt signed in the Ed25519 instruction right before this one against the
 /// accounts in `context` and the submitter's `args`. Each way a receipt can be wrong has its
 /// own error, checked in this order: layout, binding (program, network, subject, provider,
-/// worker key, unit kind), signers, attestor set version, the exact bytes, then time. A
+/// worker key, unit kind), signers and attestor set version (in group mode the version first),
+/// the exact bytes, then time. A
 /// settlement pause does not eat a receipt's life: the latest pause it lived through is added
 /// to its expiry.
 pub fn verify_receipt(
@@ -116,21 +118,16 @@ pub fn verify_receipt(
         }
     } else {
         let attestors = &context.network.attestors;
-        for (i, key) in cosigners.iter().enumerate() {
-            require!(attestors.contains(key), TesseraError::UnknownAttestor);
-            require!(
-                !cosigners[..i].contains(key),
-                TesseraError::DuplicateAttestorSignature
-            );
+        match attestors.group_key() {
+            None => verify_attestor_keys(attestors, cosigners, receipt.attestor_set_version)?,
+            Some(group_key) => verify_group_key(
+                attestors,
+                group_key,
+                cosigners,
+                context.client,
+                receipt.attestor_set_version,
+            )?,
         }
-        require!(
-            attestors.threshold >= 1 && cosigners.len() == attestors.threshold as usize,
-            TesseraError::SignatureCountMismatch
-        );
-        require!(
-            receipt.attestor_set_version == attestors.version,
-            TesseraError::StaleAttestorSet
-        );
         Attestation {
             by_attestors: true,
             by_client,
@@ -175,6 +172,54 @@ pub fn verify_receipt(
         TesseraError::ReceiptExpired
     );
     Ok(attestation)
+}
+
+/// Keys mode: the co-signers are exactly `threshold` distinct attestors of the current set (the
+/// client counts only if it is one of them).
+fn verify_attestor_keys(
+    attestors: &AttestorSet,
+    cosigners: &[Pubkey],
+    attestor_set_version: u32,
+) -> Result<()> {
+    for (i, key) in cosigners.iter().enumerate() {
+        require!(attestors.contains(key), TesseraError::UnknownAttestor);
+        require!(
+            !cosigners[..i].contains(key),
+            TesseraError::DuplicateAttestorSignature
+        );
+    }
+    require!(
+        attestors.threshold >= 1 && cosigners.len() == attestors.threshold as usize,
+        TesseraError::SignatureCountMismatch
+    );
+    require!(
+        attestor_set_version == attestors.version,
+        TesseraError::StaleAttestorSet
+    );
+    Ok(())
+}
+
+/// Group mode: besides the client, the one co-signer is the current group key. The version
+/// comes first, so that a receipt signed under a group key since rotated away reads as stale
+/// rather than as signed by a stranger.
+fn verify_group_key(
+    attestors: &AttestorSet,
+    group_key: Pubkey,
+    cosigners: &[Pubkey],
+    client: Option<Pubkey>,
+    attestor_set_version: u32,
+) -> Result<()> {
+    require!(
+        attestor_set_version == attestors.version,
+        TesseraError::StaleAttestorSet
+    );
+    let others = || cosigners.iter().filter(move |key| Some(**key) != client);
+    require!(
+        others().any(|key| *key == group_key),
+        TesseraError::UnknownAttestor
+    );
+    require!(others().count() == 1, TesseraError::SignatureCountMismatch);
+    Ok(())
 }
 
 /// Fails with `WrongEpoch` unless `epoch` is the epoch of `now`.

@@ -388,7 +388,7 @@ impl Network {
         }
     }
     /// Current layout version.
-    pub const VERSION: u8 = 2;
+    pub const VERSION: u8 = 3;
 
     /// The network's parameters and schedule are in range and emissions stayed under the cap.
     pub fn invariant(&self) -> Result<()> {

@@ -1,6 +1,6 @@
 use crate::errors::TesseraError;
 use crate::events::AttestorsSet;
-use crate::state::{AttestorSet, Network, MAX_ATTESTORS};
+use crate::state::{AttestorMode, AttestorSet, Network, MAX_ATTESTORS};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -19,7 +19,8 @@ pub struct SetAttestors<'info> {
     pub network: Account<'info, Network>,
 }
 
-/// Replaces the whole set and bumps its version, so receipts attested under the old set stop settling.
+/// Replaces the whole set (a group set too: the set is per-key from now on) and bumps its
+/// version, so receipts attested under the old set stop settling.
 pub(crate) fn handler(ctx: Context<SetAttestors>, args: SetAttestorsArgs) -> Result<()> {
     AttestorSet::validate_members(&args.keys, args.threshold)?;
     let network = &mut ctx.accounts.network;
@@ -29,6 +30,7 @@ pub(crate) fn handler(ctx: Context<SetAttestors>, args: SetAttestorsArgs) -> Res
     set.keys = keys;
     set.count = args.keys.len() as u8;
     set.threshold = args.threshold;
+    set.mode = AttestorMode::Keys;
     set.version = set
         .version
         .checked_add(1)
