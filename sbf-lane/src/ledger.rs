@@ -46,6 +46,8 @@ pub struct Cost {
 pub struct SbfLedger {
     svm: LiteSVM,
     payer: Keypair,
+    /// Keys handed out so far; see [`SbfLedger::key`].
+    keys_made: u64,
     /// Unix seconds every transaction runs at.
     pub now: i64,
     /// Compute units of every Tessera instruction sent so far, in order.
@@ -58,17 +60,26 @@ impl SbfLedger {
         let mut svm = LiteSVM::new().with_log_bytes_limit(None);
         svm.add_program_from_file(tessera::ID, so_path)
             .map_err(|error| anyhow!("loading {} into the SBF VM: {error:?}", so_path.display()))?;
-        let payer = Keypair::new();
+        let payer = numbered_key(0);
         svm.airdrop(&payer.pubkey(), 100 * WALLET_LAMPORTS)
             .map_err(|failed| anyhow!("airdrop to the payer: {:?}", failed.err))?;
         let mut ledger = Self {
             svm,
             payer,
+            keys_made: 1,
             now: GENESIS,
             costs: Vec::new(),
         };
         ledger.set_clock();
         Ok(ledger)
+    }
+
+    /// A new keypair, the same in every run: a program address derived from random keys
+    /// takes a varying number of bump tries (about 1,500 CU each) to find, which would make
+    /// the compute units differ from run to run.
+    pub fn key(&mut self) -> Keypair {
+        self.keys_made += 1;
+        numbered_key(self.keys_made)
     }
 
     /// The fee payer, which also submits settlements and cranks.
@@ -157,7 +168,7 @@ impl SbfLedger {
 
     /// A new keypair with SOL for fees and rent.
     pub fn wallet(&mut self) -> Result<Keypair> {
-        let wallet = Keypair::new();
+        let wallet = self.key();
         self.fund(&wallet.pubkey())?;
         Ok(wallet)
     }
@@ -173,7 +184,7 @@ impl SbfLedger {
     /// A new mint of `token_program` with [`DECIMALS`], mint authority `authority`, no freeze
     /// authority.
     pub fn create_mint(&mut self, token_program: Pubkey, authority: &Pubkey) -> Result<MintRef> {
-        let mint = Keypair::new();
+        let mint = self.key();
         let space = spl_token_interface::state::Mint::LEN;
         let instructions = [
             solana_system_interface::instruction::create_account(
@@ -200,7 +211,7 @@ impl SbfLedger {
 
     /// A new token account of `mint` owned by `owner`.
     pub fn token_account(&mut self, mint: MintRef, owner: &Pubkey) -> Result<Pubkey> {
-        let account = Keypair::new();
+        let account = self.key();
         let space = spl_token_interface::state::Account::LEN;
         let instructions = [
             solana_system_interface::instruction::create_account(
@@ -305,6 +316,13 @@ impl SbfLedger {
             StateWithExtensions::<spl_token_2022_interface::state::Mint>::unpack(&account.data)?;
         Ok(state.base.supply)
     }
+}
+
+/// The keypair whose secret is `number`, little-endian, under a fixed prefix.
+fn numbered_key(number: u64) -> Keypair {
+    let mut secret = *b"tessera sbf lane key ...........";
+    secret[24..].copy_from_slice(&number.to_le_bytes());
+    Keypair::new_from_array(secret)
 }
 
 /// A transaction the VM refused or that failed.

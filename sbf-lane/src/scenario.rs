@@ -67,15 +67,15 @@ struct Client {
 
 impl Scenario {
     /// A run on `ledger` whose mints (reward and payment) belong to `token_program`.
-    pub fn new(ledger: SbfLedger, token_program: Pubkey) -> Self {
+    pub fn new(mut ledger: SbfLedger, token_program: Pubkey) -> Self {
         Self {
+            authority: ledger.key(),
+            treasury: ledger.key(),
+            mint_authority: ledger.key(),
+            faucet_owner: ledger.key(),
+            attestor: ledger.key(),
             ledger,
             token_program,
-            authority: Keypair::new(),
-            treasury: Keypair::new(),
-            mint_authority: Keypair::new(),
-            faucet_owner: Keypair::new(),
-            attestor: Keypair::new(),
             network: pda::network(1),
             reward_mint: MintRef {
                 mint: Pubkey::default(),
@@ -209,7 +209,7 @@ impl Scenario {
     fn provider_registered_and_staked(&mut self) -> Result<StakedProvider> {
         let min_stake = self.params.classes[ProviderClass::Inference.index()].min_stake;
         let owner = self.ledger.wallet()?;
-        let worker = Keypair::new();
+        let worker = self.ledger.key();
         let args = RegisterProviderArgs {
             class: ProviderClass::Inference,
             spec: gpu_spec(8),
@@ -267,7 +267,7 @@ impl Scenario {
 
     fn client_with_funds(&mut self, job_id: u64) -> Result<Client> {
         let wallet = self.ledger.wallet()?;
-        let mint_authority = Keypair::new();
+        let mint_authority = self.ledger.key();
         let payment_mint = self
             .ledger
             .create_mint(self.token_program, &mint_authority.pubkey())?;
@@ -664,7 +664,7 @@ impl Scenario {
 
     fn provider_left(&mut self, provider: &StakedProvider) -> Result<()> {
         let owner = provider.owner.insecure_clone();
-        let worker = Keypair::new();
+        let worker = self.ledger.key();
         let rotate = ix::rotate_worker_key(&owner.pubkey(), &self.network, &worker.pubkey());
         self.ledger
             .send("rotate_worker_key", &[rotate], &[&owner])?;
@@ -715,7 +715,7 @@ impl Scenario {
 
     fn hands_changed(&mut self) -> Result<()> {
         let authority = self.authority.pubkey();
-        let treasury = Keypair::new();
+        let treasury = self.ledger.key();
         self.authority_sends(
             "propose_treasury",
             ix::propose_treasury(&authority, &self.network, &treasury.pubkey()),
