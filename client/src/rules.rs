@@ -895,10 +895,13 @@ mod tests {
         assert_eq!((short[0].expected, short[0].actual), (610, 609));
     }
 
+    /// A change made to a consistent job.
+    type Change = fn(&mut Job);
+
     #[test]
     fn job_books_agree_with_the_programs_invariant() {
         let address = Pubkey::new_unique();
-        let changes: Vec<(&str, fn(&mut Job))> = vec![
+        let changes: Vec<(&str, Change)> = vec![
             ("as is", |_| {}),
             ("deposit short", |job| job.deposited -= 1),
             ("over settled", |job| job.settled_units = 101),
