@@ -334,19 +334,12 @@ pub fn events_in_logs(program: &str, logs: &[String]) -> Vec<Result<Decoded>> {
             let mut words = rest.split_whitespace();
             let (first, second) = (words.next(), words.next());
             match (first, second) {
-                (Some("data:"), _) => {
-                    if stack.last() == Some(&program) {
-                        for field in rest["data:".len()..].split_whitespace() {
-                            match base64::engine::general_purpose::STANDARD.decode(field) {
-                                Ok(bytes) => {
-                                    if let Some(event) = idl().event(&bytes) {
-                                        events.push(event);
-                                    }
-                                }
-                                Err(error) => events.push(Err(anyhow!(
-                                    "a Program data line is not base64: {error}"
-                                ))),
-                            }
+                (Some("data:"), _) if stack.last() == Some(&program) => {
+                    for field in rest["data:".len()..].split_whitespace() {
+                        match base64::engine::general_purpose::STANDARD.decode(field) {
+                            Ok(bytes) => events.extend(idl().event(&bytes)),
+                            Err(error) => events
+                                .push(Err(anyhow!("a Program data line is not base64: {error}"))),
                         }
                     }
                 }

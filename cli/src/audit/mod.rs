@@ -150,8 +150,8 @@ pub fn audit(session: &Session, args: &AuditArgs) -> Result<Outcome> {
         let history = report::History::read(session.ledger, &read.books)?;
         // Closed jobs paid in mints no live account names: their decimals, for the pictures.
         for mint in history.payment_mints() {
-            if !read.mints.contains_key(&mint) {
-                read.mints.insert(mint, session.ledger.mint(&mint)?);
+            if let std::collections::btree_map::Entry::Vacant(entry) = read.mints.entry(mint) {
+                entry.insert(session.ledger.mint(&mint)?);
             }
         }
         if let Some(folder) = &args.csv {
