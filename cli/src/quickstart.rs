@@ -122,6 +122,8 @@ impl<'a> Scene<'a> {
         let attestors: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
         let set = AttestorsArgs {
             attestors: attestors.iter().map(Keypair::pubkey).collect(),
+            group_key: None,
+            members: None,
             threshold: 2,
         };
         network::set_attestors(&session, &set)?;

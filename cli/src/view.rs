@@ -67,6 +67,17 @@ pub fn as_unit_name<S: Serializer>(kind: &UnitKind, serializer: S) -> Result<S::
     serializer.serialize_str(tessera_client::receipt::unit_kind_name(*kind))
 }
 
+/// Writes an optional value as its `Display` text, or null.
+pub fn as_optional_text<T: Display, S: Serializer>(
+    value: &Option<T>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serializer.collect_str(value),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Writes a key the program leaves as the default key when unset (a pending proposal): null
 /// when unset.
 pub fn as_proposed_key<S: Serializer>(key: &Pubkey, serializer: S) -> Result<S::Ok, S::Error> {

@@ -417,12 +417,13 @@ impl Plan {
 
 /// What the attestor step will do: nothing when the set on chain is the config's.
 fn attestors_step(config: &Config, existing: Option<&Network>) -> Option<String> {
-    let current_keys: Vec<Pubkey> = existing.map_or_else(Vec::new, |n| {
-        n.attestors.keys[..n.attestors.count as usize].to_vec()
-    });
+    let current_keys: Vec<Pubkey> =
+        existing.map_or_else(Vec::new, |n| n.attestors.members().to_vec());
     let current_threshold = existing.map_or(0, |n| n.attestors.threshold);
     let wanted = &config.attestors;
-    (current_keys != wanted.keys || current_threshold != wanted.threshold).then(|| {
+    // A group (`network set-attestors --group-key`) is never the config's keys.
+    let group = existing.is_some_and(|n| n.attestors.group_key().is_some());
+    (group || current_keys != wanted.keys || current_threshold != wanted.threshold).then(|| {
         format!(
             "set the attestor set to {} of {} keys",
             wanted.threshold,

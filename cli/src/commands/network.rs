@@ -3,7 +3,7 @@
 
 use super::{ClassArg, Outcome, Session, CLASSES};
 use crate::tokens::{associated_account, create_mint, mint_to, Mint};
-use crate::view::{as_name, as_proposed_key, as_text, as_texts, Indented};
+use crate::view::{as_name, as_optional_text, as_proposed_key, as_text, as_texts, Indented};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anyhow::{bail, ensure, Context, Result};
@@ -15,7 +15,7 @@ use std::fmt;
 use std::path::PathBuf;
 use tessera::instructions::InitializeNetworkArgs;
 use tessera::state::{
-    ClassParams, EmissionSchedule, Network, NetworkParams, PauseFlags, ProviderClass,
+    AttestorMode, ClassParams, EmissionSchedule, Network, NetworkParams, PauseFlags, ProviderClass,
     SettlementPauses,
 };
 use tessera_client::instructions::{self as ix, MintRef};
@@ -35,7 +35,8 @@ pub enum NetworkCommand {
     },
     /// Changes parameters (authority only); flags left out keep their current value.
     SetParams(ParamsArgs),
-    /// Replaces the attestor set (authority only).
+    /// Replaces the attestor set (authority only): attestors who sign one by one (--attestor),
+    /// or a group who sign as one key (--group-key, --members).
     SetAttestors(AttestorsArgs),
     /// Pauses new jobs/registrations/stake, settlements and/or claims (authority only); with no
     /// flag, all three. Exits (unstake, withdraw, cancel, close) never pause.
@@ -66,13 +67,21 @@ impl NetworkCommand {
     }
 }
 
-/// A new attestor set.
+/// A new attestor set: keys that sign one by one, or one group key.
 #[derive(Args)]
 pub struct AttestorsArgs {
     /// An attestor's ed25519 public key; repeat for each (at most 8; none disables attestation).
-    #[arg(long = "attestor")]
+    #[arg(long = "attestor", conflicts_with = "group_key")]
     pub attestors: Vec<Pubkey>,
-    /// Distinct attestor signatures a receipt needs (1..=number of attestors; 0 with none).
+    /// The attestors' FROST group key (their DKG's group verifying key): receipts then carry
+    /// this one key's signature, made by any --threshold of the --members together.
+    #[arg(long, requires = "members")]
+    pub group_key: Option<Pubkey>,
+    /// With --group-key: the members holding a share of it (1..=255).
+    #[arg(long, requires = "group_key")]
+    pub members: Option<u8>,
+    /// Distinct attestor signatures a receipt needs (1..=number of attestors; 0 with none); with
+    /// --group-key, the members it takes to sign (1..=--members).
     #[arg(long)]
     pub threshold: u8,
 }
@@ -477,6 +486,19 @@ pub fn check_attestors(attestors: &[Pubkey], threshold: u8) -> Result<()> {
     Ok(())
 }
 
+/// Refuses attestor groups the program would refuse, naming the flag.
+pub fn check_attestor_group(group_key: &Pubkey, threshold: u8, members: u8) -> Result<()> {
+    ensure!(
+        *group_key != Pubkey::default(),
+        "--group-key cannot be the default (all zero) key"
+    );
+    ensure!(
+        (1..=members).contains(&threshold),
+        "--threshold {threshold} must be between 1 and the --members {members}"
+    );
+    Ok(())
+}
+
 fn ensure_authority(session: &Session, network: &Network) -> Result<()> {
     ensure!(
         network.authority == session.signer(),
@@ -585,19 +607,46 @@ pub fn set_params(session: &Session, args: &ParamsArgs) -> Result<ParamsUpdated>
 pub fn set_attestors(session: &Session, args: &AttestorsArgs) -> Result<AttestorsSet> {
     let (address, network) = session.network()?;
     ensure_authority(session, &network)?;
-    check_attestors(&args.attestors, args.threshold)?;
-    session.send(&[ix::set_attestors(
-        &session.signer(),
-        &address,
-        args.attestors.clone(),
-        args.threshold,
-    )])?;
-    Ok(AttestorsSet {
-        network_id: network.network_id,
-        attestors: args.attestors.clone(),
-        threshold: args.threshold,
-        version: network.attestors.version + 1,
-    })
+    let set = match (args.group_key, args.members) {
+        (Some(group_key), Some(members)) => {
+            check_attestor_group(&group_key, args.threshold, members)?;
+            session.send(&[ix::set_attestor_group(
+                &session.signer(),
+                &address,
+                group_key,
+                args.threshold,
+                members,
+            )])?;
+            AttestorsSet {
+                network_id: network.network_id,
+                mode: AttestorMode::Group,
+                attestors: vec![group_key],
+                group_key: Some(group_key),
+                threshold: args.threshold,
+                members,
+                version: network.attestors.version + 1,
+            }
+        }
+        _ => {
+            check_attestors(&args.attestors, args.threshold)?;
+            session.send(&[ix::set_attestors(
+                &session.signer(),
+                &address,
+                args.attestors.clone(),
+                args.threshold,
+            )])?;
+            AttestorsSet {
+                network_id: network.network_id,
+                mode: AttestorMode::Keys,
+                attestors: args.attestors.clone(),
+                group_key: None,
+                threshold: args.threshold,
+                members: args.attestors.len() as u8,
+                version: network.attestors.version + 1,
+            }
+        }
+    };
+    Ok(set)
 }
 
 /// `network pause` (`pausing`) and `network unpause`: the flags chosen, or all three.
@@ -743,10 +792,19 @@ pub struct NetworkView {
     #[serde(skip)]
     pub genesis_supply: String,
     pub params: ParamsView,
+    /// The keys receipts may carry for the attestors: theirs, or their group key alone.
     #[serde(serialize_with = "as_texts")]
     pub attestors: Vec<Pubkey>,
     pub attestor_threshold: u8,
     pub attestor_version: u32,
+    /// `Keys` (attestors sign one by one) or `Group` (they sign as one group key).
+    #[serde(serialize_with = "as_name")]
+    pub attestor_mode: AttestorMode,
+    /// The group key, in group mode (null otherwise).
+    #[serde(serialize_with = "as_optional_text")]
+    pub attestor_group_key: Option<Pubkey>,
+    /// Attestors in the set: keys in use, or members holding a share of the group key.
+    pub attestor_members: u8,
     pub pause: PauseView,
     pub settlement_pauses: SettlementPausesView,
     pub providers: u64,
@@ -772,9 +830,12 @@ impl NetworkView {
             genesis_at: network.genesis_at,
             genesis_supply: reward.format(network.genesis_supply),
             params: ParamsView::of(&network.params, reward),
-            attestors: network.attestors.keys[..network.attestors.count as usize].to_vec(),
+            attestors: network.attestors.members().to_vec(),
             attestor_threshold: network.attestors.threshold,
             attestor_version: network.attestors.version,
+            attestor_mode: network.attestors.mode,
+            attestor_group_key: network.attestors.group_key(),
+            attestor_members: network.attestors.count,
             pause: network.pause.into(),
             settlement_pauses: network.settlement_pauses.into(),
             providers: totals.providers,
@@ -826,12 +887,16 @@ impl fmt::Display for NetworkView {
         let classes: Vec<String> = params.classes.iter().map(ToString::to_string).collect();
         write!(
             f,
-            "{}\n  attestors: {} of {} (version {})",
+            "{}\n  attestors: {} of {}",
             Indented(&classes),
             self.attestor_threshold,
-            self.attestors.len(),
-            self.attestor_version
-        )
+            self.attestor_members,
+        )?;
+        match self.attestor_group_key {
+            Some(group_key) => write!(f, " signing as group key {group_key}")?,
+            None => write!(f, " signing one by one")?,
+        }
+        write!(f, " (version {})", self.attestor_version)
     }
 }
 
@@ -920,9 +985,18 @@ impl fmt::Display for ParamsUpdated {
 pub struct AttestorsSet {
     #[serde(skip)]
     pub network_id: u64,
+    /// `Keys` (attestors sign one by one) or `Group` (they sign as one group key).
+    #[serde(serialize_with = "as_name")]
+    pub mode: AttestorMode,
+    /// The keys receipts may carry for the attestors: theirs, or their group key alone.
     #[serde(serialize_with = "as_texts")]
     pub attestors: Vec<Pubkey>,
+    /// The group key, in group mode (null otherwise).
+    #[serde(serialize_with = "as_optional_text")]
+    pub group_key: Option<Pubkey>,
     pub threshold: u8,
+    /// Attestors in the set: keys given, or members holding a share of the group key.
+    pub members: u8,
     pub version: u32,
 }
 
@@ -931,10 +1005,12 @@ impl fmt::Display for AttestorsSet {
         write!(
             f,
             "network {}: {} of {} attestors now vouch for receipts",
-            self.network_id,
-            self.threshold,
-            self.attestors.len()
-        )
+            self.network_id, self.threshold, self.members
+        )?;
+        if let Some(group_key) = self.group_key {
+            write!(f, ", signing as group key {group_key}")?;
+        }
+        Ok(())
     }
 }
 
@@ -1090,6 +1166,54 @@ impl fmt::Display for TreasuryAccepted {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `tessera network set-attestors` with `flags`, parsed as the command line would be.
+    fn set_attestors_flags(flags: &[&str]) -> Result<AttestorsArgs, clap::Error> {
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            args: AttestorsArgs,
+        }
+        let line = std::iter::once("set-attestors").chain(flags.iter().copied());
+        <Command as clap::Parser>::try_parse_from(line).map(|command| command.args)
+    }
+
+    #[test]
+    fn set_attestors_takes_keys_or_a_group_key_with_its_members() {
+        let (a, b) = (Pubkey::new_unique().to_string(), Pubkey::new_unique());
+        let group = set_attestors_flags(&[
+            "--group-key",
+            &b.to_string(),
+            "--members",
+            "5",
+            "--threshold",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!((group.group_key, group.members), (Some(b), Some(5)));
+        assert!(group.attestors.is_empty());
+        let keys = set_attestors_flags(&["--attestor", &a, "--threshold", "1"]).unwrap();
+        assert_eq!((keys.group_key, keys.attestors.len()), (None, 1));
+
+        let refused = [
+            vec!["--attestor", &a, "--group-key", &a, "--members", "3"],
+            vec!["--group-key", &a, "--threshold", "1"],
+            vec!["--members", "3", "--threshold", "1"],
+        ];
+        for flags in refused {
+            assert!(set_attestors_flags(&flags).is_err(), "{flags:?}");
+        }
+
+        check_attestor_group(&b, 3, 5).unwrap();
+        let error = check_attestor_group(&b, 6, 5).unwrap_err().to_string();
+        assert!(error.contains("--threshold 6"), "{error}");
+        let error = check_attestor_group(&b, 0, 5).unwrap_err().to_string();
+        assert!(error.contains("--threshold 0"), "{error}");
+        let error = check_attestor_group(&Pubkey::default(), 1, 5)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--group-key"), "{error}");
+    }
 
     #[test]
     fn a_new_network_takes_a_quarter_of_each_class_minimum_per_job() {
