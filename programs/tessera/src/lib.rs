@@ -24,9 +24,11 @@
 //!   record, with or without the provider still registered.
 //!
 //! ## Who may do what
-//! Authority: parameters, attestors, pauses. Provider owner: its registration, stake and the jobs
-//! it accepted. Client: its jobs' funding and cancellation. Anyone: `close_job` when its time
-//! has come. Pausing new jobs never blocks an exit: withdrawals, cancellations and closes stay open.
+//! Authority: parameters, attestors (keys that sign one by one, or one group key that a
+//! threshold of members signs under together), pauses. Provider owner: its registration, stake
+//! and the jobs it accepted. Client: its jobs' funding and cancellation. Anyone: `close_job` when
+//! its time has come. Pausing new jobs never blocks an exit: withdrawals, cancellations and
+//! closes stay open.
 
 use anchor_lang::prelude::*;
 
