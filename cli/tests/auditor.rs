@@ -193,7 +193,7 @@ impl Auditor {
     }
 
     /// Corrupts the account at `address` with `change`, audits, puts the account back.
-    fn corrupted(&self, address: &Pubkey, change: impl FnOnce(&mut Vec<u8>)) -> (i32, Value) {
+    fn corrupted(&self, address: &Pubkey, change: impl FnOnce(&mut [u8])) -> (i32, Value) {
         let original = self.rpc().get_account(address).unwrap();
         let mut corrupt = original.clone();
         change(&mut corrupt.data);
@@ -205,11 +205,8 @@ impl Auditor {
 }
 
 /// The account's state with `change` applied, serialized back.
-fn rewrite<T: AccountDeserialize + AccountSerialize>(
-    data: &mut Vec<u8>,
-    change: impl FnOnce(&mut T),
-) {
-    let mut state = T::try_deserialize(&mut data.as_slice()).unwrap();
+fn rewrite<T: AccountDeserialize + AccountSerialize>(data: &mut [u8], change: impl FnOnce(&mut T)) {
+    let mut state = T::try_deserialize(&mut &data[..]).unwrap();
     change(&mut state);
     let mut bytes = Vec::new();
     state.try_serialize(&mut bytes).unwrap();
@@ -245,6 +242,16 @@ fn text(value: &Value, field: &str) -> String {
         .unwrap_or_else(|| panic!("no {field} in {value}"))
         .to_string()
 }
+
+/// A corruption: what it is, the account it rewrites and how, and the one violation it must
+/// cause: `(rule, account)`.
+type Corruption = (
+    &'static str,
+    Pubkey,
+    Box<dyn FnOnce(&mut [u8])>,
+    &'static str,
+    Pubkey,
+);
 
 /// What the second network holds for the corruptions to aim at.
 struct Busy {
@@ -479,7 +486,7 @@ fn the_busy_ledger_audits_clean_and_each_corruption_is_found_alone(auditor: &Aud
     };
     let epoch = pda::epoch(&network, busy.epoch);
     let record = pda::work_record(&busy.provider, busy.epoch);
-    let cases: Vec<(&str, Pubkey, Box<dyn FnOnce(&mut Vec<u8>)>, &str, Pubkey)> = vec![
+    let cases: Vec<Corruption> = vec![
         (
             "a vault drained",
             job.vault,
