@@ -2,6 +2,7 @@
 //! JSON-RPC; the default, embedded ledger is surfpool started in this process and reached over
 //! the very same JSON-RPC client.
 
+pub mod attest;
 pub mod audit;
 pub mod commands;
 pub mod decode;

@@ -8,6 +8,7 @@ use solana_commitment_config::CommitmentConfig;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use tessera_cli::audit::AuditArgs;
+use tessera_cli::commands::attest::{self, AttestCommand};
 use tessera_cli::commands::claim::ClaimArgs;
 use tessera_cli::commands::emissions::EmissionsCommand;
 use tessera_cli::commands::history::{self, HistoryArgs};
@@ -130,6 +131,9 @@ enum Command {
     /// Token moves: transfer, balance, create a mint (for local ledgers and tests).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Attestation: a co-signing service, and an attestor group's key.
+    #[command(subcommand)]
+    Attest(AttestCommand),
     /// The provider's worker: runs jobs, meters them, settles receipts, claims emissions.
     #[command(subcommand)]
     Worker(WorkerCommand),
@@ -173,6 +177,14 @@ fn run(mut cli: Cli) -> Result<()> {
             Outcome::view(&worker::status(&store)?)?
         }
         Command::Worker(WorkerCommand::Run(args)) => return run_worker(&cli, &target, args),
+        Command::Attest(AttestCommand::Dkg(args)) => Outcome::view(&attest::dkg(args)?)?,
+        Command::Attest(AttestCommand::Serve(args)) => {
+            let ledger = Ledger::open(&target, cli.keypair.as_deref(), cli.commitment.into())?;
+            let network = tessera_client::pda::network(cli.network);
+            let served = attest::serve(&ledger, network, args);
+            ledger.close()?;
+            return served;
+        }
         _ => on_ledger(&cli, &target)?,
     };
     outcome.print(json)?;
@@ -266,7 +278,7 @@ fn dispatch(session: &Session, command: &Command, output: Output) -> Result<Outc
         Command::Migrate(args) => args.run(session),
         Command::Token(command) => command.run(session),
         Command::Ledger(command) => command.run(session),
-        Command::Localnet { .. } | Command::Worker(_) => {
+        Command::Localnet { .. } | Command::Worker(_) | Command::Attest(_) => {
             unreachable!("localnet and worker commands run before a ledger is opened")
         }
     }

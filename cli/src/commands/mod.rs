@@ -11,6 +11,7 @@
 //! says what to fix, and it sends each change as one transaction, so a refusal by the program
 //! leaves the ledger as it was.
 
+pub mod attest;
 pub mod claim;
 pub mod emissions;
 pub mod history;

@@ -17,6 +17,7 @@ use std::fmt;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use tessera::state::{Job, JobStatus, Network, Provider, ProviderClass, UnitKind};
+use tessera_attest::wire::Evidence;
 use tessera_client::flows;
 use tessera_client::receipt::{unit_kind_name, Receipt, ReceiptFile, SignedReceipt};
 
@@ -39,6 +40,15 @@ pub enum ReceiptCommand {
         /// Co-sign without a ledger: show the receipt and ask, but check nothing on chain.
         #[arg(long)]
         offline: bool,
+        /// Instead of signing with --keypair, ask these co-signing services (`tessera attest
+        /// serve`) for the signatures the network's attestor set takes; repeat for each.
+        #[arg(long = "attestor", value_name = "URL", conflicts_with = "offline")]
+        attestors: Vec<String>,
+        /// With --attestor: the evidence of the work, a JSON file ({"kind":"matmul","spec":
+        /// …,"products":[…]} or {"kind":"relay","address":…}); default: a job's published
+        /// built-in workload results, else none.
+        #[arg(long, requires = "attestors")]
+        evidence: Option<PathBuf>,
     },
     /// Checks every signature of a receipt file, offline, and prints what it says.
     Verify {
@@ -66,8 +76,20 @@ impl ReceiptCommand {
             ReceiptCommand::Sign(args) => Outcome::view(&sign(session, args)?),
             ReceiptCommand::Cosign {
                 file,
+                attestors,
+                evidence,
+                ..
+            } if !attestors.is_empty() => Outcome::view(&cosign_by_services(
+                session,
+                file,
+                attestors,
+                evidence.as_deref(),
+            )?),
+            ReceiptCommand::Cosign {
+                file,
                 yes,
                 offline: false,
+                ..
             } => Outcome::view(&cosign(session, file, *yes)?),
             ReceiptCommand::Submit { file } => Outcome::view(&submit(session, file)?),
             _ => unreachable!("verify and cosign --offline run without a ledger"),
@@ -85,6 +107,7 @@ pub fn run_offline(
             file,
             yes,
             offline: true,
+            ..
         } => Outcome::view(&cosign_offline(file, *yes, &keypair()?)?),
         ReceiptCommand::Verify { file } => Outcome::view(&verify(file)?),
         _ => unreachable!("sign, submit and cosign without --offline need a ledger"),
@@ -458,6 +481,82 @@ pub fn cosign(session: &Session, file: &Path, yes: bool) -> Result<Cosigned> {
     let review = ledger_review(session, &signed)?;
     confirm(&signed, &review, yes)?;
     add_signature(file, signed, session.keypair(), review)
+}
+
+/// `receipt cosign --attestor URL…`: the services' signatures, as the network's attestor set
+/// takes them, added to the file.
+pub fn cosign_by_services(
+    session: &Session,
+    file: &Path,
+    services: &[String],
+    evidence: Option<&Path>,
+) -> Result<ServicesCosigned> {
+    let signed = read(file)?;
+    signed
+        .verify()
+        .context("the receipt's signatures do not verify: it was altered")?;
+    let (network_key, network) = session.network()?;
+    ensure!(
+        signed.receipt.network == network_key,
+        "the receipt is for network {}, not --network {} ({network_key})",
+        signed.receipt.network,
+        network.network_id
+    );
+    let evidence = match evidence {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the evidence file {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not an evidence file", path.display()))?
+        }
+        None => published_evidence(session, &signed)?,
+    };
+    let coordinator = crate::attest::coordinator::Coordinator::new(services)?;
+    let cosigned = coordinator.cosign(&signed, &evidence, &network)?;
+    write(file, &cosigned, true)?;
+    Ok(ServicesCosigned {
+        receipt: ReceiptView::of(&cosigned),
+        file: file.to_path_buf(),
+    })
+}
+
+/// A job's published built-in workload results as evidence, if the receipt is for such a job
+/// and they are in the default folders; otherwise none.
+fn published_evidence(session: &Session, signed: &SignedReceipt) -> Result<Evidence> {
+    let r = &signed.receipt;
+    if r.subject == r.provider {
+        return Ok(Evidence::None);
+    }
+    let job = session.job(&r.subject)?;
+    let (specs, results) = (Path::new(".tessera/specs"), Path::new(".tessera/results"));
+    Ok(Evidence::published_matmul(
+        specs,
+        results,
+        &r.subject.to_string(),
+        &job.spec_hash,
+        &r.result_hash,
+    )
+    .unwrap_or(Evidence::None))
+}
+
+/// `receipt cosign --attestor`: the receipt with the services' signatures.
+#[derive(Serialize)]
+pub struct ServicesCosigned {
+    #[serde(flatten)]
+    pub receipt: ReceiptView,
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+impl fmt::Display for ServicesCosigned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "co-signed by the services and written to {}\n{}",
+            self.file.display(),
+            self.receipt
+        )
+    }
 }
 
 /// `receipt cosign --offline`: the signer confirms the receipt as the file states it, and signs.

@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// last one (e.g. 120s). Counted in units, at most two intervals of work stay unpaid.
     #[arg(long, default_value = "120s")]
     pub settle_every: SettleEvery,
+    /// A co-signing service to ask for co-signatures (`tessera attest serve`), with the
+    /// receipt and its evidence; repeat for each. Without any, receipts wait in --cosign-dir.
+    #[arg(long = "attestor", value_name = "URL")]
+    pub attestors: Vec<String>,
     /// Folder where receipts wait for co-signatures: co-signers run `tessera receipt cosign`
     /// on the files there (default: cosign/ in --data-dir).
     #[arg(long, env = "TESSERA_COSIGN_DIR")]
@@ -114,6 +118,7 @@ impl RunArgs {
             poll: Duration::from_secs(self.poll_secs.max(1)),
             relay_listen: self.relay_listen,
             allowed_commands: self.allowed_commands.clone(),
+            attestors: self.attestors.clone(),
         })
     }
 }

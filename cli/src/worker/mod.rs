@@ -15,6 +15,7 @@ mod cosign;
 pub mod events;
 mod relay;
 
+use crate::attest::coordinator::Coordinator;
 use crate::commands::claim::{self, ClaimArgs};
 use crate::commands::job;
 use crate::commands::receipt::{self, WorkArgs};
@@ -31,6 +32,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 use tessera::state::{Job, JobStatus, Network, ProviderClass, UnitKind};
+use tessera_attest::wire::Evidence;
 use tessera_client::filters;
 use tessera_client::receipt::{ReceiptFile, SignedReceipt};
 use tessera_worker::matmul;
@@ -106,6 +108,8 @@ pub struct Config {
     pub relay_listen: std::net::IpAddr,
     /// Programs a spec's external command may name; no other runs.
     pub allowed_commands: Vec<String>,
+    /// Co-signing services to ask (`tessera attest serve`); none: the cosign folder.
+    pub attestors: Vec<String>,
 }
 
 /// How long a failing submission waits before the next try: doubling from one second to a
@@ -676,18 +680,28 @@ impl<'a> Worker<'a> {
             return Ok(false);
         }
         let signed = pending_receipt(pending)?;
-        let dir = &self.config.paths.cosign_dir;
-        let ready = match cosign::collect(dir, &address, &signed, job, network)? {
-            cosign::Cosigning::Ready(ready) => *ready,
-            cosign::Cosigning::Waiting { path, written } => {
-                if written {
-                    self.emit(Event::Awaiting {
-                        job: address.to_string(),
-                        units: pending.cumulative_units,
-                        path: path.display().to_string(),
-                    });
+        let ready = if self.config.attestors.is_empty() {
+            let dir = &self.config.paths.cosign_dir;
+            match cosign::collect(dir, &address, &signed, job, network)? {
+                cosign::Cosigning::Ready(ready) => *ready,
+                cosign::Cosigning::Waiting { path, written } => {
+                    if written {
+                        self.emit(Event::Awaiting {
+                            job: address.to_string(),
+                            units: pending.cumulative_units,
+                            path: path.display().to_string(),
+                        });
+                    }
+                    return Ok(false);
                 }
-                return Ok(false);
+            }
+        } else {
+            let cosigned = self.evidence(address, job, &signed).and_then(|evidence| {
+                Coordinator::new(&self.config.attestors)?.cosign(&signed, &evidence, network)
+            });
+            match cosigned {
+                Ok(ready) => ready,
+                Err(error) => return self.failed(address, error),
             }
         };
         test_hook(&mut self.events, "before-submit");
@@ -700,6 +714,28 @@ impl<'a> Worker<'a> {
             }
             Err(error) => self.failed(address, error),
         }
+    }
+
+    /// The evidence of the work `signed` states, for co-signing services.
+    fn evidence(&self, address: Pubkey, job: &Job, signed: &SignedReceipt) -> Result<Evidence> {
+        let spec = self.runnable(job)?;
+        Ok(match spec.workload {
+            Workload::Matmul { .. } => Evidence::published_matmul(
+                &self.config.paths.specs,
+                &self.config.paths.results,
+                &address.to_string(),
+                &job.spec_hash,
+                &signed.receipt.result_hash,
+            )
+            .map_err(anyhow::Error::msg)?,
+            Workload::Relay { .. } => match self.relays.get(&address) {
+                Some(relay) => Evidence::Relay {
+                    address: relay.address().to_string(),
+                },
+                None => Evidence::None,
+            },
+            Workload::Command { .. } => Evidence::None,
+        })
     }
 
     /// Decides what a failed submission means: a refusal by the program sets the job aside;

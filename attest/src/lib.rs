@@ -1,0 +1,12 @@
+//! Attestation: what a co-signer (an attestor, or a job's client) checks before it signs a
+//! receipt ([`review`]), the JSON a co-signing service and its callers exchange ([`wire`]),
+//! and attestor groups ([`group`]): `n` attestors holding FROST(Ed25519, SHA-512) shares of one
+//! group key, any `t` of whom produce one standard Ed25519 signature that the Ed25519
+//! precompile verifies like any other.
+//!
+//! The service itself (`tessera attest serve`) and the coordinator that collects signatures
+//! (`tessera receipt cosign --attestors`, `tessera worker run --attestor`) live in the CLI.
+
+pub mod group;
+pub mod review;
+pub mod wire;

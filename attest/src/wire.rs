@@ -1,0 +1,183 @@
+//! What a co-signing service and its callers send each other, as JSON over HTTP.
+//!
+//! | request | body | answer |
+//! |---|---|---|
+//! | `POST /v1/cosign` | [`CosignRequest`] | [`Cosigned`]: the service's own signature (per-key sets, clients) |
+//! | `POST /v1/group/commit` | [`CosignRequest`] | [`Committed`]: round one of a group signature |
+//! | `POST /v1/group/sign` | [`SignRequest`] | [`Shared`]: round two |
+//! | `POST /v1/dkg/start` | [`DkgStart`] | [`DkgStarted`] |
+//! | `POST /v1/dkg/round1` | [`DkgRound1`] | `{}`: the service sends its round-two packages to its peers itself |
+//! | `POST /v1/dkg/round2` | [`DkgRound2`] | `{}`: a peer's package for this service |
+//! | `POST /v1/dkg/finish` | [`DkgFinish`] | [`DkgFinished`] |
+//! | `GET /v1/info` | | [`Info`] |
+//!
+//! A refusal is an HTTP error status with a [`Refusal`] body saying why.
+
+use crate::group::SigningPackage;
+use crate::group::{dkg_round1, dkg_round2, Identifier, SignatureShare, SigningCommitments};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tessera_client::receipt::ReceiptFile;
+
+/// A receipt to co-sign and the evidence of its work.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CosignRequest {
+    pub receipt: ReceiptFile,
+    pub evidence: Evidence,
+}
+
+/// What shows that a receipt's work was done.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Evidence {
+    /// Nothing: only a job's client may co-sign on its own word.
+    None,
+    /// The built-in workload: the spec document (JSON text) and every round's product so far
+    /// (hex of the published form), which chain to the receipt's result hash.
+    Matmul { spec: String, products: Vec<String> },
+    /// A bandwidth provider's relay, which the service times a transfer through.
+    Relay { address: String },
+}
+
+impl Evidence {
+    /// The built-in workload's evidence for a receipt whose result hash is `result_hash`,
+    /// from the spec and results folders: the spec document, and the products of the rounds
+    /// whose chain reaches that hash (the worker may have published more since it signed).
+    pub fn published_matmul(
+        specs: &std::path::Path,
+        results: &std::path::Path,
+        job: &str,
+        spec_hash: &[u8; 32],
+        result_hash: &[u8; 32],
+    ) -> Result<Self, String> {
+        use tessera_worker::{matmul, publish, spec::Workload};
+        let path = publish::spec_path(specs, spec_hash);
+        let spec = std::fs::read_to_string(&path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        let parsed = publish::load_spec(specs, spec_hash).map_err(|error| error.to_string())?;
+        let Workload::Matmul { rounds, .. } = parsed.workload else {
+            return Err("the job's spec is not the built-in workload".into());
+        };
+        let products =
+            publish::load_products(results, job, rounds).map_err(|error| error.to_string())?;
+        let mut link = [0; 32];
+        for (done, product) in products.iter().enumerate() {
+            link = matmul::chain(&link, product);
+            if link == *result_hash {
+                return Ok(Evidence::Matmul {
+                    spec,
+                    products: products[..=done]
+                        .iter()
+                        .map(|product| hex::encode(product.to_bytes()))
+                        .collect(),
+                });
+            }
+        }
+        Err(format!(
+            "no prefix of the {} products published for job {job} chains to the receipt's result \
+             hash",
+            products.len()
+        ))
+    }
+}
+
+/// The service's signature of a receipt.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Cosigned {
+    /// The service's key, base58.
+    pub key: String,
+    /// Ed25519 signature of the receipt bytes, hex.
+    pub signature: String,
+}
+
+/// Round one of a group signature: the service reviewed the receipt and commits to nonces
+/// kept for `session`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Committed {
+    pub session: String,
+    pub identifier: Identifier,
+    pub commitments: SigningCommitments,
+}
+
+/// Round two: the package every signer signs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignRequest {
+    pub session: String,
+    pub package: SigningPackage,
+}
+
+/// A member's signature share.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Shared {
+    pub identifier: Identifier,
+    pub share: SignatureShare,
+}
+
+/// Starts a distributed key generation: this service is member `index` (1-based) of
+/// `members`, whose services are at `peers` (index → base URL), with threshold `threshold`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DkgStart {
+    pub session: String,
+    pub index: u16,
+    pub threshold: u16,
+    pub peers: BTreeMap<u16, String>,
+}
+
+/// The service's public round-one package.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DkgStarted {
+    pub package: dkg_round1::Package,
+}
+
+/// Every member's round-one package, relayed by the coordinator (they are public).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DkgRound1 {
+    pub session: String,
+    pub packages: BTreeMap<u16, dkg_round1::Package>,
+}
+
+/// A peer's round-two package for this service (secret: sent by the peer itself).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DkgRound2 {
+    pub session: String,
+    pub from: u16,
+    pub package: dkg_round2::Package,
+}
+
+/// Ends a distributed key generation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DkgFinish {
+    pub session: String,
+}
+
+/// The group key this service now holds a share of.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DkgFinished {
+    pub group_key: String,
+    pub index: u16,
+}
+
+/// What a service is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Info {
+    /// `key` (per-key) or `group`.
+    pub mode: String,
+    /// Its own key, or its group's key.
+    pub key: String,
+    /// The network it attests for, by address.
+    pub network: String,
+    /// A group member's public key package (the group key and every member's verifying
+    /// share), which a coordinator needs to aggregate and to name a bad share.
+    pub public_key_package: Option<crate::group::PublicKeyPackage>,
+}
+
+/// Why a request was refused.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Refusal {
+    pub reason: String,
+}
+
+/// A fresh random id for a signing session or a key generation.
+pub fn new_session() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}

@@ -1,0 +1,549 @@
+//! `tessera attest serve`: an attestor's (or a client's) co-signing service over HTTP. It
+//! reviews each receipt against the ledger and its evidence before it signs, with its own key
+//! (per-key sets, clients) or as a member of a FROST group (two rounds). It also takes part in
+//! a distributed key generation, which writes its share to disk (mode 0600). The key never
+//! leaves the process. Requests are limited in size, in rate per caller and in time.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AccountDeserialize, Discriminator};
+use anyhow::{Context, Result};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use solana_keypair::Keypair;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_signer::Signer;
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tessera::state::{Job, Network, Provider};
+use tessera_attest::group::{self, DkgMember, ShareFile, SigningNonces};
+use tessera_attest::review::{self, Attesting, Refused, Subject};
+use tessera_attest::wire::*;
+use tessera_client::receipt::SignedReceipt;
+
+/// Largest request body: a receipt and its evidence.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Longest a request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests a caller may burst, and how many it regains each second.
+const BURST: f64 = 40.0;
+const PER_SECOND: f64 = 4.0;
+/// How long round-one nonces wait for round two.
+const SESSION_LIFETIME: Duration = Duration::from_secs(120);
+/// Bytes timed through a provider's relay.
+const RELAY_PROBE_BYTES: usize = 64 * 1024;
+
+/// Who the service signs as.
+pub enum Identity {
+    /// Its own ed25519 key.
+    Key(Keypair),
+    /// A member of a group; `None` until a DKG writes the share to `path`.
+    Group {
+        share: Option<ShareFile>,
+        path: PathBuf,
+    },
+}
+
+/// What `serve` needs.
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub identity: Identity,
+    /// The network the service attests for.
+    pub network: Pubkey,
+    /// JSON-RPC of the ledger it reads.
+    pub rpc_url: String,
+}
+
+struct Service {
+    identity: Mutex<Identity>,
+    network: Pubkey,
+    rpc: RpcClient,
+    http: reqwest::Client,
+    sessions: Mutex<HashMap<String, (SigningNonces, Vec<u8>, Instant)>>,
+    dkg: Mutex<Option<Dkg>>,
+    callers: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+/// A key generation in progress.
+struct Dkg {
+    session: String,
+    index: u16,
+    peers: BTreeMap<u16, String>,
+    member: DkgMember,
+    received: BTreeMap<u16, group::dkg_round2::Package>,
+}
+
+type Answer<T> = Result<Json<T>, Reject>;
+
+/// A refusal as an HTTP answer: its status, and a [`Refusal`] body saying why.
+struct Reject(StatusCode, String);
+
+impl IntoResponse for Reject {
+    fn into_response(self) -> Response {
+        (self.0, Json(Refusal { reason: self.1 })).into_response()
+    }
+}
+
+impl From<Refused> for Reject {
+    fn from(refusal: Refused) -> Self {
+        Reject(
+            StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+            refusal.reason,
+        )
+    }
+}
+
+fn refused<T>(status: u16, reason: impl Into<String>) -> Answer<T> {
+    Err(Refused {
+        status,
+        reason: reason.into(),
+    }
+    .into())
+}
+
+/// Serves until the process is stopped; `ready` is told the address it listens on.
+pub fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        ready(listener.local_addr()?);
+        let service = Arc::new(Service {
+            identity: Mutex::new(config.identity),
+            network: config.network,
+            rpc: RpcClient::new(config.rpc_url),
+            http: reqwest::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .build()?,
+            sessions: Mutex::new(HashMap::new()),
+            dkg: Mutex::new(None),
+            callers: Mutex::new(HashMap::new()),
+        });
+        let app = Router::new()
+            .route("/v1/info", get(info))
+            .route("/v1/cosign", post(cosign))
+            .route("/v1/group/commit", post(commit))
+            .route("/v1/group/sign", post(sign))
+            .route("/v1/dkg/start", post(dkg_start))
+            .route("/v1/dkg/round1", post(dkg_round1))
+            .route("/v1/dkg/round2", post(dkg_round2))
+            .route("/v1/dkg/finish", post(dkg_finish))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .with_state(service);
+        let stop = async {
+            while !crate::signals::stop_requested() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await?;
+        Ok(())
+    })
+}
+
+impl Service {
+    /// Whether a caller is within its rate (a token bucket per address).
+    fn admit(&self, caller: IpAddr) -> bool {
+        let mut callers = self.callers.lock().expect("callers");
+        let (tokens, at) = callers.entry(caller).or_insert((BURST, Instant::now()));
+        *tokens = (*tokens + at.elapsed().as_secs_f64() * PER_SECOND).min(BURST);
+        *at = Instant::now();
+        if *tokens < 1.0 {
+            return false;
+        }
+        *tokens -= 1.0;
+        true
+    }
+
+    async fn account<T: AccountDeserialize + Discriminator>(
+        &self,
+        address: &Pubkey,
+        what: &str,
+    ) -> Result<T, Refused> {
+        let unreachable = |error: String| Refused {
+            status: 503,
+            reason: format!("cannot read the ledger: {error}"),
+        };
+        let missing = || Refused {
+            status: 404,
+            reason: format!("no {what} at {address} on the ledger"),
+        };
+        let account = self
+            .rpc
+            .get_account_with_commitment(address, self.rpc.commitment())
+            .await
+            .map_err(|error| unreachable(error.to_string()))?
+            .value
+            .ok_or_else(missing)?;
+        if account.owner != tessera_client::program_id() {
+            return Err(missing());
+        }
+        T::try_deserialize(&mut account.data.as_slice()).map_err(|_| missing())
+    }
+
+    /// Reviews a co-signing request: the receipt against the ledger, then its evidence.
+    async fn review(&self, request: &CosignRequest) -> Result<SignedReceipt, Refused> {
+        let signed = request.receipt.to_signed().map_err(|error| Refused {
+            status: 400,
+            reason: format!("not a receipt: {error}"),
+        })?;
+        let r = &signed.receipt;
+        let network: Network = self.account(&self.network, "network").await?;
+        let on = Attesting {
+            address: self.network,
+            network: &network,
+        };
+        review::check_binding(&signed, &on)?;
+        let provider: Provider = self.account(&r.provider, "provider").await?;
+        let spec_hash = if r.subject == r.provider {
+            review::review(
+                &signed,
+                &on,
+                &Subject::Service {
+                    provider: &provider,
+                },
+            )?;
+            None
+        } else {
+            let job: Job = self.account(&r.subject, "job").await?;
+            review::review(
+                &signed,
+                &on,
+                &Subject::Job {
+                    job: &job,
+                    provider: &provider,
+                },
+            )?;
+            Some(job.spec_hash)
+        };
+        let checked = signed.clone();
+        let evidence = request.evidence.clone();
+        tokio::task::spawn_blocking(move || {
+            review::check_evidence(&checked, &evidence, spec_hash.as_ref())
+        })
+        .await
+        .map_err(|_| Refused {
+            status: 500,
+            reason: "the evidence check failed".into(),
+        })??;
+        if let Evidence::Relay { address } = &request.evidence {
+            time_relay(address).await?;
+        }
+        Ok(signed)
+    }
+}
+
+/// Sends a probe through the provider's relay and times it; refuses a relay that does not
+/// carry it.
+async fn time_relay(address: &str) -> Result<(), Refused> {
+    use tokio::io::AsyncWriteExt;
+    let refuse = |reason: String| Refused {
+        status: 422,
+        reason: format!("the relay at {address} did not carry a timed transfer: {reason}"),
+    };
+    let transfer = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream.write_all(&vec![0u8; RELAY_PROBE_BYTES]).await?;
+        stream.shutdown().await
+    };
+    tokio::time::timeout(Duration::from_secs(10), transfer)
+        .await
+        .map_err(|_| refuse("it took over 10 s".into()))?
+        .map_err(|error| refuse(error.to_string()))?;
+    Ok(())
+}
+
+/// Runs `body` under the service's rate and time limits.
+async fn limited<T, F>(service: &Service, caller: SocketAddr, body: F) -> Answer<T>
+where
+    F: std::future::Future<Output = Answer<T>>,
+{
+    if !service.admit(caller.ip()) {
+        return refused(429, "too many requests from this address: slow down");
+    }
+    match tokio::time::timeout(REQUEST_TIMEOUT, body).await {
+        Ok(answer) => answer,
+        Err(_) => refused(503, "the request took too long"),
+    }
+}
+
+async fn info(State(service): State<Arc<Service>>) -> Answer<Info> {
+    let identity = service.identity.lock().expect("identity");
+    let (mode, key, public_key_package) = match &*identity {
+        Identity::Key(keypair) => ("key", keypair.pubkey().to_string(), None),
+        Identity::Group { share, .. } => (
+            "group",
+            share
+                .as_ref()
+                .map(|share| share.group_key.clone())
+                .unwrap_or_default(),
+            share.as_ref().map(|share| share.public_key_package.clone()),
+        ),
+    };
+    Ok(Json(Info {
+        mode: mode.into(),
+        key,
+        network: service.network.to_string(),
+        public_key_package,
+    }))
+}
+
+async fn cosign(
+    State(service): State<Arc<Service>>,
+    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Json(request): Json<CosignRequest>,
+) -> Answer<Cosigned> {
+    limited(&service, caller, async {
+        let signed = service.review(&request).await?;
+        let identity = service.identity.lock().expect("identity");
+        let Identity::Key(keypair) = &*identity else {
+            return refused(
+                409,
+                "this service signs as a group member: use /v1/group/commit",
+            );
+        };
+        let signature = keypair.sign_message(&signed.receipt.to_bytes());
+        Ok(Json(Cosigned {
+            key: keypair.pubkey().to_string(),
+            signature: hex::encode(signature.as_ref()),
+        }))
+    })
+    .await
+}
+
+async fn commit(
+    State(service): State<Arc<Service>>,
+    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Json(request): Json<CosignRequest>,
+) -> Answer<Committed> {
+    limited(&service, caller, async {
+        let signed = service.review(&request).await?;
+        let identity = service.identity.lock().expect("identity");
+        let Identity::Group {
+            share: Some(share), ..
+        } = &*identity
+        else {
+            return refused(409, "this service holds no group share");
+        };
+        let (nonces, commitments) = group::commit(share);
+        let session = tessera_attest::wire::new_session();
+        let mut sessions = service.sessions.lock().expect("sessions");
+        sessions.retain(|_, (_, _, at)| at.elapsed() < SESSION_LIFETIME);
+        sessions.insert(
+            session.clone(),
+            (nonces, signed.receipt.to_bytes().to_vec(), Instant::now()),
+        );
+        Ok(Json(Committed {
+            session,
+            identifier: share.identifier(),
+            commitments,
+        }))
+    })
+    .await
+}
+
+async fn sign(
+    State(service): State<Arc<Service>>,
+    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Json(request): Json<SignRequest>,
+) -> Answer<Shared> {
+    limited(&service, caller, async {
+        // Nonces are used once: taken out whatever happens next.
+        let Some((nonces, message, _)) = service
+            .sessions
+            .lock()
+            .expect("sessions")
+            .remove(&request.session)
+        else {
+            return refused(404, "no such signing session (expired, or already signed)");
+        };
+        if request.package.message() != message.as_slice() {
+            return refused(
+                422,
+                "the package is not for the receipt this service reviewed",
+            );
+        }
+        let identity = service.identity.lock().expect("identity");
+        let Identity::Group {
+            share: Some(share), ..
+        } = &*identity
+        else {
+            return refused(409, "this service holds no group share");
+        };
+        match group::sign(share, &nonces, &request.package) {
+            Ok(partial) => Ok(Json(Shared {
+                identifier: share.identifier(),
+                share: partial,
+            })),
+            Err(error) => refused(422, error.to_string()),
+        }
+    })
+    .await
+}
+
+async fn dkg_start(
+    State(service): State<Arc<Service>>,
+    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Json(request): Json<DkgStart>,
+) -> Answer<DkgStarted> {
+    limited(&service, caller, async {
+        if let Identity::Group {
+            share: Some(_),
+            path,
+        } = &*service.identity.lock().expect("id")
+        {
+            return refused(
+                409,
+                format!("this service already holds a share ({})", path.display()),
+            );
+        }
+        let members = request.peers.len() as u16;
+        let started = group::identifier(request.index)
+            .and_then(|id| DkgMember::start(id, members, request.threshold));
+        let (member, package) = match started {
+            Ok(started) => started,
+            Err(error) => return refused(422, error.to_string()),
+        };
+        *service.dkg.lock().expect("dkg") = Some(Dkg {
+            session: request.session,
+            index: request.index,
+            peers: request.peers,
+            member,
+            received: BTreeMap::new(),
+        });
+        Ok(Json(DkgStarted { package }))
+    })
+    .await
+}
+
+async fn dkg_round1(
+    State(service): State<Arc<Service>>,
+    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Json(request): Json<DkgRound1>,
+) -> Answer<serde_json::Value> {
+    limited(&service, caller, async {
+        let (outgoing, index, session) = {
+            let mut dkg = service.dkg.lock().expect("dkg");
+            let Some(dkg) = dkg.as_mut().filter(|dkg| dkg.session == request.session) else {
+                return refused(404, "no such key generation");
+            };
+            let mut others = BTreeMap::new();
+            for (index, package) in request.packages {
+                if index != dkg.index {
+                    let id = group::identifier(index).map_err(|e| Refused {
+                        status: 422,
+                        reason: e.to_string(),
+                    })?;
+                    others.insert(id, package);
+                }
+            }
+            let outgoing = match dkg.member.round2(others) {
+                Ok(outgoing) => outgoing,
+                Err(error) => return refused(422, error.to_string()),
+            };
+            let by_index: Vec<(String, group::dkg_round2::Package)> = dkg
+                .peers
+                .iter()
+                .filter_map(|(index, url)| {
+                    let id = group::identifier(*index).ok()?;
+                    Some((url.clone(), outgoing.get(&id)?.clone()))
+                })
+                .collect();
+            (by_index, dkg.index, dkg.session.clone())
+        };
+        // Each secret package goes straight to its member, never through the coordinator.
+        for (url, package) in outgoing {
+            let body = DkgRound2 {
+                session: session.clone(),
+                from: index,
+                package,
+            };
+            let sent = service
+                .http
+                .post(format!("{url}/v1/dkg/round2"))
+                .json(&body)
+                .send()
+                .await
+                .and_then(|response| response.error_for_status());
+            if let Err(error) = sent {
+                return refused(502, format!("cannot send round two to {url}: {error}"));
+            }
+        }
+        Ok(Json(serde_json::json!({})))
+    })
+    .await
+}
+
+async fn dkg_round2(
+    State(service): State<Arc<Service>>,
+    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Json(request): Json<DkgRound2>,
+) -> Answer<serde_json::Value> {
+    limited(&service, caller, async {
+        let mut dkg = service.dkg.lock().expect("dkg");
+        let Some(dkg) = dkg.as_mut().filter(|dkg| dkg.session == request.session) else {
+            return refused(404, "no such key generation");
+        };
+        dkg.received.insert(request.from, request.package);
+        Ok(Json(serde_json::json!({})))
+    })
+    .await
+}
+
+async fn dkg_finish(
+    State(service): State<Arc<Service>>,
+    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Json(request): Json<DkgFinish>,
+) -> Answer<DkgFinished> {
+    limited(&service, caller, async {
+        let mut dkg = service.dkg.lock().expect("dkg");
+        let Some(current) = dkg.as_ref().filter(|dkg| dkg.session == request.session) else {
+            return refused(404, "no such key generation");
+        };
+        let mut received = BTreeMap::new();
+        for (index, package) in &current.received {
+            let id = group::identifier(*index).map_err(|e| Refused {
+                status: 422,
+                reason: e.to_string(),
+            })?;
+            received.insert(id, package.clone());
+        }
+        let share = match current.member.finish(&received) {
+            Ok(share) => share,
+            Err(error) => return refused(422, error.to_string()),
+        };
+        let index = current.index;
+        let mut identity = service.identity.lock().expect("identity");
+        let Identity::Group { path, .. } = &*identity else {
+            return refused(
+                409,
+                "this service signs with its own key, not as a group member",
+            );
+        };
+        let path = path.clone();
+        if let Err(error) = share.save(&path) {
+            return refused(500, error.to_string());
+        }
+        let group_key = share.group_key.clone();
+        *identity = Identity::Group {
+            share: Some(share),
+            path,
+        };
+        *dkg = None;
+        Ok(Json(DkgFinished { group_key, index }))
+    })
+    .await
+}

@@ -1,0 +1,586 @@
+//! Attestation on loopback: co-signing services (`tessera attest serve`) on a `tessera
+//! localnet`, an attestor group made by distributed key generation among them, receipts
+//! co-signed 3-of-5 and 7-of-10 as one Ed25519 signature, and the services' refusals.
+
+mod common;
+
+use anchor_lang::prelude::Pubkey;
+use common::free_port;
+use serde_json::Value;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use tessera_attest::wire::Evidence;
+use tessera_client::flows;
+use tessera_client::instructions::MintRef;
+use tessera_client::receipt::{ReceiptFile, SignedReceipt};
+use tessera_worker::matmul;
+use tessera_worker::spec::{self, Spec};
+
+/// A process the test started, killed when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A `tessera localnet` serving a data folder, and the files of one test.
+struct Ledger {
+    folder: PathBuf,
+    _localnet: Process,
+}
+
+impl Ledger {
+    fn start(name: &str) -> Self {
+        let folder =
+            std::env::temp_dir().join(format!("tessera-attest-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .arg("--data-dir")
+            .arg(folder.join("ledger"))
+            .args(["localnet", "--rpc-port", &free_port().to_string()])
+            .args(["--ws-port", &free_port().to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("localnet starts");
+        first_line(&mut child);
+        Self {
+            folder,
+            _localnet: Process(child),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        command
+            .arg("--data-dir")
+            .arg(self.folder.join("ledger"))
+            .args(args);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("tessera runs")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let output = self.run(&[args, &["--output", "json"]].concat());
+        let (stdout, stderr) = texts(&output);
+        assert!(
+            output.status.success(),
+            "{args:?} failed:\n{stdout}\n{stderr}"
+        );
+        serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{args:?}: not JSON: {stdout}"))
+    }
+
+    fn key(&self, name: &str) -> (PathBuf, Pubkey) {
+        let keypair = Keypair::new();
+        let path = self.folder.join(format!("{name}.json"));
+        solana_keypair::write_keypair_file(&keypair, &path).unwrap();
+        (path, keypair.pubkey())
+    }
+
+    /// Starts a co-signing service signing with `identity` (`--key FILE` or `--share FILE`);
+    /// returns it and its URL.
+    fn service(&self, identity: [&str; 2]) -> (Process, String) {
+        let mut child = self
+            .command(&["attest", "serve", "--listen", "127.0.0.1:0"])
+            .args(identity)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the service starts");
+        let line: Value = serde_json::from_str(&first_line(&mut child)).unwrap();
+        let url = text(&line["listening"]);
+        (Process(child), url)
+    }
+
+    /// `count` services awaiting a key generation, their shares under `name`.
+    fn group_services(&self, name: &str, count: usize) -> Vec<(Process, String)> {
+        (1..=count)
+            .map(|i| {
+                let share = self.folder.join(format!("{name}-share-{i}.json"));
+                self.service(["--share", share.to_str().unwrap()])
+            })
+            .collect()
+    }
+
+    /// Network 1 with an edge provider whose worker key is `worker`; the provider's address.
+    fn network_with_provider(&self, worker: &Pubkey, owner: &Path) -> String {
+        let network = self.json(&[
+            "network",
+            "init",
+            "--epoch-secs",
+            "600",
+            "--dispute-window-secs",
+            "5",
+        ]);
+        let reward_mint = text(&network["reward_mint"]);
+        let owner_key = solana_keypair::read_keypair_file(owner).unwrap().pubkey();
+        self.json(&[
+            "token",
+            "transfer",
+            "--mint",
+            &reward_mint,
+            "--to",
+            &owner_key.to_string(),
+            "500",
+        ]);
+        let provider = self.json(&[
+            "provider",
+            "register",
+            "--class",
+            "edge",
+            "--worker",
+            &worker.to_string(),
+            "--stake",
+            "200",
+            "--keypair",
+            owner.to_str().unwrap(),
+        ]);
+        text(&provider["address"])
+    }
+
+    /// A service receipt for `units` of the built-in workload, signed by `worker`, with its
+    /// evidence; the receipt file and the evidence file.
+    fn service_receipt(
+        &self,
+        name: &str,
+        provider: &str,
+        worker: &Path,
+        rounds: u32,
+    ) -> (PathBuf, PathBuf) {
+        let (evidence, result_hash) = matmul_evidence(12, (rounds, rounds), None);
+        let evidence_file = self.folder.join(format!("{name}-evidence.json"));
+        std::fs::write(&evidence_file, serde_json::to_string(&evidence).unwrap()).unwrap();
+        let receipt = self.folder.join(format!("{name}.json"));
+        self.json(&[
+            "receipt",
+            "sign",
+            "--service",
+            provider,
+            "--units",
+            &rounds.to_string(),
+            "--unit",
+            "cpu-seconds",
+            "--result-hash",
+            &hex::encode(result_hash),
+            "--keypair",
+            worker.to_str().unwrap(),
+            "--out",
+            receipt.to_str().unwrap(),
+        ]);
+        (receipt, evidence_file)
+    }
+
+    /// `receipt cosign FILE --attestor URL… --evidence FILE`.
+    fn cosign(&self, receipt: &Path, services: &[String], evidence: &Path) -> Output {
+        let mut args = vec!["receipt", "cosign", receipt.to_str().unwrap()];
+        for url in services {
+            args.extend(["--attestor", url.as_str()]);
+        }
+        args.extend(["--evidence", evidence.to_str().unwrap()]);
+        self.run(&args)
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
+}
+
+fn first_line(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line
+}
+
+fn texts(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is not text"))
+        .to_string()
+}
+
+/// Evidence of the first `done` rounds of the spec `n`x`rounds` (one of them wrong with
+/// `wrong_round`), and the result hash they chain to.
+fn matmul_evidence(
+    n: u32,
+    (rounds, done): (u32, u32),
+    wrong_round: Option<u32>,
+) -> (Evidence, [u8; 32]) {
+    let document = Spec::matmul(n, rounds).to_bytes();
+    let spec_hash = spec::hash(&document);
+    let mut link = [0; 32];
+    let mut products = Vec::new();
+    for round in 0..done {
+        let product = matmul::run_round(&spec_hash, round, n as usize).product;
+        let mut bytes = product.to_bytes();
+        if wrong_round == Some(round) {
+            bytes[4] ^= 1;
+        }
+        let published = matmul::Matrix::from_bytes(&bytes).unwrap();
+        link = matmul::chain(&link, &published);
+        products.push(hex::encode(bytes));
+    }
+    let spec = String::from_utf8(document).unwrap();
+    (Evidence::Matmul { spec, products }, link)
+}
+
+fn read_receipt(path: &Path) -> SignedReceipt {
+    let file: ReceiptFile = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    file.to_signed().unwrap()
+}
+
+/// Bytes of the `[ed25519, settle_receipt]` transaction that settles `signed` on a job.
+fn job_settlement_bytes(signed: &SignedReceipt) -> usize {
+    let payer = Keypair::new().pubkey();
+    let payee = flows::Payee {
+        payment_mint: MintRef {
+            mint: Pubkey::new_unique(),
+            token_program: Pubkey::new_unique(),
+        },
+        provider_token: Pubkey::new_unique(),
+    };
+    let instructions = flows::settle_job(payer, signed, payee, 0);
+    let transaction = Transaction::new_with_payer(&instructions, Some(&payer));
+    bincode::serialize(&transaction).unwrap().len()
+}
+
+/// Bytes of the `[ed25519, settle_service]` transaction that settles `signed`.
+fn service_settlement_bytes(signed: &SignedReceipt) -> usize {
+    let payer = Keypair::new().pubkey();
+    let instructions = flows::settle_service(payer, signed, 0);
+    let transaction = Transaction::new_with_payer(&instructions, Some(&payer));
+    bincode::serialize(&transaction).unwrap().len()
+}
+
+/// The largest transaction a cluster takes.
+const PACKET_BYTES: usize = 1_232;
+
+#[test]
+fn a_group_made_by_dkg_attests_3_of_5_and_7_of_10_in_transactions_of_one_size() {
+    let ledger = Ledger::start("group");
+    let (owner, _) = ledger.key("owner");
+    let (worker, worker_key) = ledger.key("worker");
+    let provider = ledger.network_with_provider(&worker_key, &owner);
+
+    // Five services make a 3-of-5 group; nobody holds its secret.
+    let five = ledger.group_services("five", 5);
+    let urls: Vec<String> = five.iter().map(|(_, url)| url.clone()).collect();
+    let mut dkg = vec!["attest", "dkg", "--threshold", "3"];
+    for url in &urls {
+        dkg.extend(["--service", url.as_str()]);
+    }
+    let group = ledger.json(&dkg);
+    let group_key = text(&group["group_key"]);
+    ledger.json(&[
+        "network",
+        "set-attestors",
+        "--group-key",
+        &group_key,
+        "--threshold",
+        "3",
+        "--members",
+        "5",
+    ]);
+
+    let (first, evidence) = ledger.service_receipt("first", &provider, &worker, 3);
+    let output = ledger.cosign(&first, &urls, &evidence);
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let three_of_five = read_receipt(&first);
+    assert_eq!(three_of_five.signatures.len(), 2, "worker and group");
+    assert_eq!(three_of_five.signatures[1].0.to_string(), group_key);
+    ledger.json(&["receipt", "submit", first.to_str().unwrap()]);
+
+    // A receipt co-signed by the 3-of-5 group, kept while the set rotates.
+    let (stale, evidence) = ledger.service_receipt("stale", &provider, &worker, 4);
+    let output = ledger.cosign(&stale, &urls, &evidence);
+    assert!(output.status.success(), "{:?}", texts(&output));
+
+    // Ten services make a 7-of-10 group, which replaces the first.
+    let ten = ledger.group_services("ten", 10);
+    let urls: Vec<String> = ten.iter().map(|(_, url)| url.clone()).collect();
+    let mut dkg = vec!["attest", "dkg", "--threshold", "7"];
+    for url in &urls {
+        dkg.extend(["--service", url.as_str()]);
+    }
+    let group = ledger.json(&dkg);
+    let new_key = text(&group["group_key"]);
+    assert_ne!(new_key, group_key);
+    ledger.json(&[
+        "network",
+        "set-attestors",
+        "--group-key",
+        &new_key,
+        "--threshold",
+        "7",
+        "--members",
+        "10",
+    ]);
+    let output = ledger.run(&["receipt", "submit", stale.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(
+        texts(&output).1.contains("StaleAttestorSet"),
+        "{:?}",
+        texts(&output)
+    );
+
+    let (second, evidence) = ledger.service_receipt("second", &provider, &worker, 5);
+    let output = ledger.cosign(&second, &urls, &evidence);
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let seven_of_ten = read_receipt(&second);
+    ledger.json(&["receipt", "submit", second.to_str().unwrap()]);
+
+    // Both settle in transactions of one size: fee payer, worker and group signatures.
+    let sizes = (
+        service_settlement_bytes(&three_of_five),
+        service_settlement_bytes(&seven_of_ten),
+    );
+    println!(
+        "service settlement, worker + group 3-of-5: {} bytes; 7-of-10: {} bytes",
+        sizes.0, sizes.1
+    );
+    assert_eq!(sizes.0, sizes.1);
+    assert!(sizes.0 <= PACKET_BYTES);
+
+    // The attested work earned emission, claimed after the epoch.
+    ledger.json(&["ledger", "warp", "--by", "601"]);
+    let claimed = ledger.json(&["claim", "--provider", &provider]);
+    assert_eq!(claimed["epochs"], serde_json::json!([0]), "{claimed}");
+    assert_ne!(text(&claimed["amount"]), "0.000000", "{claimed}");
+}
+
+#[test]
+fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
+    let ledger = Ledger::start("refusals");
+    let (owner, _) = ledger.key("owner");
+    let (worker, worker_key) = ledger.key("worker");
+    let (client, _) = ledger.key("client");
+    let provider = ledger.network_with_provider(&worker_key, &owner);
+
+    // A per-key set of three attestors, two of whom must sign.
+    let keys: Vec<(PathBuf, Pubkey)> = (0..3)
+        .map(|i| ledger.key(&format!("attestor-{i}")))
+        .collect();
+    let services: Vec<(Process, String)> = keys
+        .iter()
+        .map(|(path, _)| ledger.service(["--key", path.to_str().unwrap()]))
+        .collect();
+    let urls: Vec<String> = services.iter().map(|(_, url)| url.clone()).collect();
+    let mut set = vec!["network", "set-attestors", "--threshold", "2"];
+    let names: Vec<String> = keys.iter().map(|(_, key)| key.to_string()).collect();
+    for name in &names {
+        set.extend(["--attestor", name.as_str()]);
+    }
+    ledger.json(&set);
+
+    // A job for the built-in workload, accepted by the provider.
+    let mint = ledger.json(&[
+        "token",
+        "create-mint",
+        "--keypair",
+        client.to_str().unwrap(),
+    ]);
+    let mint = text(&mint["mint"]);
+    let job = ledger.json(&[
+        "job",
+        "create",
+        "--mint",
+        &mint,
+        "--price",
+        "0.5",
+        "--max-units",
+        "3",
+        "--provider",
+        &provider,
+        "--unit",
+        "cpu-seconds",
+        "--matmul",
+        "12x3",
+        "--keypair",
+        client.to_str().unwrap(),
+    ]);
+    let job = text(&job["address"]);
+    ledger.json(&["job", "accept", &job, "--keypair", owner.to_str().unwrap()]);
+
+    let sign = |name: &str, units: &str, result_hash: [u8; 32]| {
+        let file = ledger.folder.join(format!("{name}.json"));
+        ledger.json(&[
+            "receipt",
+            "sign",
+            "--job",
+            &job,
+            "--units",
+            units,
+            "--result-hash",
+            &hex::encode(result_hash),
+            "--keypair",
+            worker.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ]);
+        file
+    };
+    let evidence_file = |name: &str, evidence: &Evidence| {
+        let file = ledger.folder.join(format!("{name}-evidence.json"));
+        std::fs::write(&file, serde_json::to_string(evidence).unwrap()).unwrap();
+        file
+    };
+
+    // A wrong product: every service refuses, and the coordinator says who and why.
+    let (wrong, result_hash) = matmul_evidence(12, (3, 2), Some(1));
+    let receipt = sign("wrong", "2", result_hash);
+    let output = ledger.cosign(&receipt, &urls, &evidence_file("wrong", &wrong));
+    let stderr = texts(&output).1;
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("only 0 of the 2 co-signatures"), "{stderr}");
+    for url in &urls {
+        assert!(stderr.contains(url.as_str()), "{url} not named: {stderr}");
+    }
+    assert!(stderr.contains("round 1"), "{stderr}");
+    assert_eq!(
+        read_receipt(&receipt).signatures.len(),
+        1,
+        "the file is left as it was"
+    );
+
+    // Past max units: a receipt the worker signed for 4 of the job's 3 units.
+    let (right, result_hash) = matmul_evidence(12, (3, 3), None);
+    let receipt = sign("past-max", "3", result_hash);
+    let mut past = read_receipt(&receipt);
+    past.receipt.cumulative_units = 4;
+    past.signatures.clear();
+    past.sign(&solana_keypair::read_keypair_file(&worker).unwrap())
+        .unwrap();
+    std::fs::write(
+        &receipt,
+        serde_json::to_string(&ReceiptFile::from_signed(&past)).unwrap(),
+    )
+    .unwrap();
+    let output = ledger.cosign(&receipt, &urls, &evidence_file("right", &right));
+    assert!(
+        texts(&output).1.contains("past job"),
+        "{:?}",
+        texts(&output)
+    );
+
+    // A receipt for another network.
+    ledger.json(&["network", "init", "--network", "2"]);
+    let other = ledger.key("other-worker");
+    let provider_two = ledger.json(&[
+        "provider",
+        "register",
+        "--network",
+        "2",
+        "--class",
+        "edge",
+        "--worker",
+        &other.1.to_string(),
+        "--keypair",
+        owner.to_str().unwrap(),
+    ]);
+    let foreign = ledger.folder.join("foreign.json");
+    ledger.json(&[
+        "receipt",
+        "sign",
+        "--network",
+        "2",
+        "--service",
+        &text(&provider_two["address"]),
+        "--units",
+        "1",
+        "--keypair",
+        other.0.to_str().unwrap(),
+        "--out",
+        foreign.to_str().unwrap(),
+    ]);
+    let request = serde_json::json!({
+        "receipt": serde_json::from_str::<Value>(&std::fs::read_to_string(&foreign).unwrap()).unwrap(),
+        "evidence": right,
+    });
+    let (status, body) = post(&urls[0], "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 422"), "{status}");
+    assert!(body.contains("this service attests network"), "{body}");
+
+    // An oversized request is refused.
+    let (status, _) = post(&urls[0], "/v1/cosign", &vec![b' '; 9 * 1024 * 1024]);
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+
+    // The right evidence: two of three attestors sign, and the job settles.
+    let receipt = sign("right", "3", result_hash);
+    let output = ledger.cosign(&receipt, &urls, &evidence_file("right3", &right));
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let cosigned = read_receipt(&receipt);
+    assert_eq!(cosigned.signatures.len(), 3, "worker and two attestors");
+    ledger.json(&["receipt", "submit", receipt.to_str().unwrap()]);
+    assert_eq!(ledger.json(&["job", "show", &job])["settled_units"], 3);
+}
+
+/// A plain HTTP/1.1 POST of `body` to a service; the status line and the answer's body.
+fn post(url: &str, path: &str, body: &[u8]) -> (String, String) {
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    // The service may answer and close before it has read a body it refuses.
+    let _ = stream.write_all(body);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.lines().next().unwrap_or_default().to_string();
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn settlement_sizes_by_who_co_signs() {
+    let receipt = tessera_client::codec_checks::sample_receipt(3, 100);
+    let signed_by = |signers: usize| {
+        let mut signed = SignedReceipt::new(receipt);
+        for _ in 0..signers {
+            signed.sign(&Keypair::new()).unwrap();
+        }
+        signed
+    };
+    let client = job_settlement_bytes(&signed_by(2));
+    let per_key = job_settlement_bytes(&signed_by(3));
+    let group = job_settlement_bytes(&signed_by(2));
+    println!("job settlement, worker + client: {client} bytes");
+    println!("job settlement, worker + per-key 2-of-3: {per_key} bytes");
+    println!("job settlement, worker + group (any t-of-n): {group} bytes");
+    // Each Ed25519 signature in the instruction is 14 bytes of offsets, a 32-byte key and a
+    // 64-byte signature.
+    assert_eq!(per_key - group, 14 + 32 + 64);
+    assert_eq!(group, client);
+    assert!(per_key <= PACKET_BYTES, "{per_key}");
+}
