@@ -376,7 +376,10 @@ fn escrow_chart(events: &[Event], read: &Ledgered) -> Result<String> {
         held_line.push((at, held));
         paid_line.push((at, paid));
     }
-    let right = held_line.iter().map(|(x, _)| *x).fold(1.0, f64::max);
+    // A little room after the last event, so that its step shows.
+    let right = held_line.iter().map(|(x, _)| *x).fold(1.0, f64::max) * 1.05 + 1.0;
+    held_line.push((right, held));
+    paid_line.push((right, paid));
     let top = held_line
         .iter()
         .chain(&paid_line)
