@@ -584,3 +584,100 @@ fn settlement_sizes_by_who_co_signs() {
     assert_eq!(group, client);
     assert!(per_key <= PACKET_BYTES, "{per_key}");
 }
+
+#[test]
+fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
+    let ledger = Ledger::start("worker");
+    let (owner, _) = ledger.key("owner");
+    let (worker, worker_key) = ledger.key("worker");
+    let (client, _) = ledger.key("client");
+    let provider = ledger.network_with_provider(&worker_key, &owner);
+
+    // A 2-of-3 group from a dealer (local ledgers only), served by three services.
+    let shares = ledger.folder.join("shares");
+    let made = ledger.json(&[
+        "attest",
+        "dkg",
+        "--dealer",
+        "--threshold",
+        "2",
+        "--members",
+        "3",
+        "--out",
+        shares.to_str().unwrap(),
+    ]);
+    let services: Vec<(Process, String)> = (1..=3)
+        .map(|i| {
+            let share = shares.join(format!("share-{i}.json"));
+            ledger.service(["--share", share.to_str().unwrap()])
+        })
+        .collect();
+    ledger.json(&[
+        "network",
+        "set-attestors",
+        "--group-key",
+        &text(&made["group_key"]),
+        "--threshold",
+        "2",
+        "--members",
+        "3",
+    ]);
+
+    let mint = ledger.json(&[
+        "token",
+        "create-mint",
+        "--keypair",
+        client.to_str().unwrap(),
+    ]);
+    let job = ledger.json(&[
+        "job",
+        "create",
+        "--mint",
+        &text(&mint["mint"]),
+        "--price",
+        "0.5",
+        "--max-units",
+        "20",
+        "--provider",
+        &provider,
+        "--unit",
+        "cpu-seconds",
+        "--matmul",
+        "16x4",
+        "--keypair",
+        client.to_str().unwrap(),
+    ]);
+    let job = text(&job["address"]);
+
+    // The first service is down: the worker asks the next ones.
+    let mut args = vec![
+        "worker",
+        "run",
+        "--once",
+        "--keypair",
+        owner.to_str().unwrap(),
+        "--worker-key",
+        worker.to_str().unwrap(),
+        "--settle-every",
+        "2",
+        "--output",
+        "json",
+        "--attestor",
+        "http://127.0.0.1:9",
+    ];
+    for (_, url) in &services {
+        args.extend(["--attestor", url.as_str()]);
+    }
+    let output = ledger.run(&args);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let shown = ledger.json(&["job", "show", &job]);
+    assert_eq!(shown["status"], "Completed", "{stdout}");
+    let settled = shown["settled_units"].as_u64().unwrap();
+    assert!(settled >= 4, "{shown}");
+    // Attested work: the job's last attested settlement is recorded, and emission is due.
+    assert_ne!(shown["last_attested_at"], 0, "{shown}");
+    ledger.json(&["ledger", "warp", "--by", "601"]);
+    let claimed = ledger.json(&["claim", "--provider", &provider]);
+    assert_eq!(claimed["epochs"], serde_json::json!([0]), "{claimed}");
+}
