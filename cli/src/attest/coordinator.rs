@@ -122,7 +122,7 @@ impl Coordinator {
         let public = self.public_key_package(&committed[0].0, group_key)?;
         let commitments = committed
             .iter()
-            .map(|(_, answer)| (answer.identifier, answer.commitments.clone()))
+            .map(|(_, answer)| (answer.identifier, answer.commitments))
             .collect();
         let package = group::signing_package(commitments, &signed.receipt.to_bytes());
         let mut shares = BTreeMap::new();

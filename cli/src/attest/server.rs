@@ -44,7 +44,7 @@ pub enum Identity {
     Key(Keypair),
     /// A member of a group; `None` until a DKG writes the share to `path`.
     Group {
-        share: Option<ShareFile>,
+        share: Option<Box<ShareFile>>,
         path: PathBuf,
     },
 }
@@ -64,9 +64,17 @@ struct Service {
     network: Pubkey,
     rpc: RpcClient,
     http: reqwest::Client,
-    sessions: Mutex<HashMap<String, (SigningNonces, Vec<u8>, Instant)>>,
+    sessions: Mutex<HashMap<String, Signing>>,
     dkg: Mutex<Option<Dkg>>,
     callers: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+/// A group signature this service committed to: its nonces (used once), the receipt bytes it
+/// reviewed, and when.
+struct Signing {
+    nonces: SigningNonces,
+    message: Vec<u8>,
+    at: Instant,
 }
 
 /// A key generation in progress.
@@ -341,10 +349,14 @@ async fn commit(
         let (nonces, commitments) = group::commit(share);
         let session = tessera_attest::wire::new_session();
         let mut sessions = service.sessions.lock().expect("sessions");
-        sessions.retain(|_, (_, _, at)| at.elapsed() < SESSION_LIFETIME);
+        sessions.retain(|_, signing| signing.at.elapsed() < SESSION_LIFETIME);
         sessions.insert(
             session.clone(),
-            (nonces, signed.receipt.to_bytes().to_vec(), Instant::now()),
+            Signing {
+                nonces,
+                message: signed.receipt.to_bytes().to_vec(),
+                at: Instant::now(),
+            },
         );
         Ok(Json(Committed {
             session,
@@ -362,7 +374,9 @@ async fn sign(
 ) -> Answer<Shared> {
     limited(&service, caller, async {
         // Nonces are used once: taken out whatever happens next.
-        let Some((nonces, message, _)) = service
+        let Some(Signing {
+            nonces, message, ..
+        }) = service
             .sessions
             .lock()
             .expect("sessions")
@@ -539,7 +553,7 @@ async fn dkg_finish(
         }
         let group_key = share.group_key.clone();
         *identity = Identity::Group {
-            share: Some(share),
+            share: Some(Box::new(share)),
             path,
         };
         *dkg = None;

@@ -77,7 +77,7 @@ pub fn serve(
     let identity = match (&args.key, &args.share) {
         (Some(path), _) => Identity::Key(ledger::read_keypair(path)?),
         (None, Some(path)) if path.exists() => Identity::Group {
-            share: Some(ShareFile::load(path)?),
+            share: Some(Box::new(ShareFile::load(path)?)),
             path: path.clone(),
         },
         (None, Some(path)) => Identity::Group {

@@ -22,7 +22,7 @@ pub enum WorkerCommand {
     /// describe, meters it, signs cumulative receipts, gets them co-signed, settles them,
     /// completes each job, and claims finished epochs' emissions. Ctrl-C or SIGTERM stops it
     /// with its store consistent; run it again and it resumes.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Prints each job's state from the worker's store (no ledger needed; works beside a
     /// running worker).
     Status {

@@ -7,7 +7,7 @@ use crate::commands::receipt;
 use anchor_lang::prelude::Pubkey;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
-use tessera::state::{Job, Network};
+use tessera::state::{AttestorMode, Job, Network};
 use tessera_client::receipt::SignedReceipt;
 
 /// What the folder holds for a receipt.
@@ -55,13 +55,18 @@ pub fn collect(
 fn quorum(file: &SignedReceipt, job: &Job, network: &Network) -> Option<SignedReceipt> {
     let (worker, cosigners) = file.signatures.split_first()?;
     let attestors = &network.attestors;
+    // A group signs as one key, whatever its threshold.
+    let needed = match attestors.mode {
+        AttestorMode::Keys => attestors.threshold as usize,
+        AttestorMode::Group => 1,
+    };
     let attesting: Vec<_> = cosigners
         .iter()
         .filter(|(key, _)| attestors.contains(key))
-        .take(attestors.threshold as usize)
+        .take(needed)
         .collect();
-    let chosen: Vec<_> = if attestors.threshold > 0
-        && attesting.len() == attestors.threshold as usize
+    let chosen: Vec<_> = if needed > 0
+        && attesting.len() == needed
         && file.receipt.attestor_set_version == attestors.version
     {
         attesting.into_iter().copied().collect()
