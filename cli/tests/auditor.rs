@@ -269,6 +269,7 @@ fn an_auditor_without_a_key_finds_each_corruption_and_only_it() {
     let busy = network_2_has_running_jobs_attested_work_and_a_dispute(&auditor);
     a_settlements_event_is_read_from_its_program_data_line(&auditor, &busy);
     history_and_inspect_tell_the_jobs_story(&auditor, &busy);
+    a_write_without_a_keypair_says_what_to_pass(&auditor);
     the_busy_ledger_audits_clean_and_each_corruption_is_found_alone(&auditor, &busy);
     a_gift_to_a_vault_is_information(&auditor, &busy);
     the_report_and_the_tables_are_written(&auditor);
@@ -469,6 +470,17 @@ fn history_and_inspect_tell_the_jobs_story(auditor: &Auditor, busy: &Busy) {
     assert_eq!(
         job["related"][0]["fields"]["amount"],
         50_000_000 - 19_500_000
+    );
+}
+
+/// Without a keypair, reads work and a command that would send says what to pass.
+fn a_write_without_a_keypair_says_what_to_pass(auditor: &Auditor) {
+    let output = auditor.tessera(None, "provider register --class edge --gpus 1");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no keypair was given or found: pass --keypair FILE"),
+        "{stderr}"
     );
 }
 
