@@ -5,7 +5,7 @@
 mod common;
 
 use anchor_lang::prelude::Pubkey;
-use common::free_port;
+use common::{free_port, text, texts};
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -204,20 +204,6 @@ fn first_line(child: &mut Child) -> String {
         .read_line(&mut line)
         .unwrap();
     line
-}
-
-fn texts(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("{value} is not text"))
-        .to_string()
 }
 
 /// Evidence of the first `done` rounds of the spec `n`x`rounds` (one of them wrong with

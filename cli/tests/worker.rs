@@ -2,6 +2,9 @@
 //! worker takes it from there. Co-signers sign the receipts the worker leaves in its cosign
 //! folder with `tessera receipt cosign`, as they would by hand.
 
+mod common;
+
+use common::{text, texts};
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -276,20 +279,6 @@ impl Drop for Scene {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.folder);
     }
-}
-
-fn texts(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("{value} is not text"))
-        .to_string()
 }
 
 /// "2.925000" (6 decimals) as 2925000.

@@ -163,6 +163,24 @@ pub fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> 
 }
 
 impl Service {
+    /// Runs `use_share` with the service's group share; refuses when it holds none.
+    fn with_share<T>(
+        &self,
+        use_share: impl FnOnce(&ShareFile) -> Result<T, Reject>,
+    ) -> Result<T, Reject> {
+        let identity = self.identity.lock().expect("identity");
+        let Identity::Group {
+            share: Some(share), ..
+        } = &*identity
+        else {
+            return Err(Reject(
+                StatusCode::CONFLICT,
+                "this service holds no group share".into(),
+            ));
+        };
+        use_share(share)
+    }
+
     /// Whether a caller is within its rate (a token bucket per address).
     fn admit(&self, caller: IpAddr) -> bool {
         let mut callers = self.callers.lock().expect("callers");
@@ -274,6 +292,12 @@ async fn time_relay(address: &str) -> Result<(), Refused> {
     Ok(())
 }
 
+/// The FROST identifier of member `index`.
+fn member(index: u16) -> Result<group::Identifier, Reject> {
+    group::identifier(index)
+        .map_err(|error| Reject(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()))
+}
+
 /// Runs `body` under the service's rate and time limits.
 async fn limited<T, F>(service: &Service, caller: SocketAddr, body: F) -> Answer<T>
 where
@@ -339,14 +363,10 @@ async fn commit(
 ) -> Answer<Committed> {
     limited(&service, caller, async {
         let signed = service.review(&request).await?;
-        let identity = service.identity.lock().expect("identity");
-        let Identity::Group {
-            share: Some(share), ..
-        } = &*identity
-        else {
-            return refused(409, "this service holds no group share");
-        };
-        let (nonces, commitments) = group::commit(share);
+        let (nonces, commitments, identifier) = service.with_share(|share| {
+            let (nonces, commitments) = group::commit(share);
+            Ok((nonces, commitments, share.identifier()))
+        })?;
         let session = tessera_attest::wire::new_session();
         let mut sessions = service.sessions.lock().expect("sessions");
         sessions.retain(|_, signing| signing.at.elapsed() < SESSION_LIFETIME);
@@ -360,7 +380,7 @@ async fn commit(
         );
         Ok(Json(Committed {
             session,
-            identifier: share.identifier(),
+            identifier,
             commitments,
         }))
     })
@@ -390,20 +410,17 @@ async fn sign(
                 "the package is not for the receipt this service reviewed",
             );
         }
-        let identity = service.identity.lock().expect("identity");
-        let Identity::Group {
-            share: Some(share), ..
-        } = &*identity
-        else {
-            return refused(409, "this service holds no group share");
-        };
-        match group::sign(share, &nonces, &request.package) {
-            Ok(partial) => Ok(Json(Shared {
-                identifier: share.identifier(),
-                share: partial,
-            })),
-            Err(error) => refused(422, error.to_string()),
-        }
+        let shared =
+            service.with_share(
+                |share| match group::sign(share, &nonces, &request.package) {
+                    Ok(partial) => Ok(Shared {
+                        identifier: share.identifier(),
+                        share: partial,
+                    }),
+                    Err(error) => Err(Reject(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())),
+                },
+            )?;
+        Ok(Json(shared))
     })
     .await
 }
@@ -457,11 +474,7 @@ async fn dkg_round1(
             let mut others = BTreeMap::new();
             for (index, package) in request.packages {
                 if index != dkg.index {
-                    let id = group::identifier(index).map_err(|e| Refused {
-                        status: 422,
-                        reason: e.to_string(),
-                    })?;
-                    others.insert(id, package);
+                    others.insert(member(index)?, package);
                 }
             }
             let outgoing = match dkg.member.round2(others) {
@@ -529,11 +542,7 @@ async fn dkg_finish(
         };
         let mut received = BTreeMap::new();
         for (index, package) in &current.received {
-            let id = group::identifier(*index).map_err(|e| Refused {
-                status: 422,
-                reason: e.to_string(),
-            })?;
-            received.insert(id, package.clone());
+            received.insert(member(*index)?, package.clone());
         }
         let share = match current.member.finish(&received) {
             Ok(share) => share,

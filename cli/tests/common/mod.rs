@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::path::Path;
+use std::process::Output;
 
 /// A port on 127.0.0.1 nothing listens on right now.
 pub fn free_port() -> u16 {
@@ -20,4 +21,22 @@ pub fn store_bytes(data_dir: &Path) -> u64 {
         .filter_map(|name| std::fs::metadata(data_dir.join(name)).ok())
         .map(|metadata| metadata.len())
         .sum()
+}
+
+/// A command's standard output and error, as text.
+#[allow(dead_code)] // not every test file runs the binary
+pub fn texts(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A JSON string's text; panics on anything else.
+#[allow(dead_code)] // not every test file reads JSON
+pub fn text(value: &serde_json::Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is not text"))
+        .to_string()
 }
