@@ -1,13 +1,16 @@
 //! Tessera's benchmarks: `cargo bench -p tessera-bench` runs [`run`], which measures and prints
 //! the tables that `docs/benchmarks.md` explains.
 //!
-//! 1. settlement transaction sizes against the packet limit ([`settlement`]);
+//! 1. settlement transaction sizes against the packet limit, for keys that sign one by one and
+//!    for a group's one signature ([`settlement`]);
 //! 2. the footprint of every account the program creates ([`footprint`]);
 //! 3. throughput on the test bank and on the embedded ledger, against an SPL Token transfer
 //!    ([`throughput`]);
-//! 4. receipts signed and verified off-chain against raw ed25519 ([`offchain`]);
+//! 4. receipts signed and verified off-chain against raw ed25519, and a group's FROST signing
+//!    round ([`offchain`]);
 //! 5. one claim against 1, 100 and 2,000 providers in its epoch ([`claims`]);
-//! 6. the worker's metering overhead (not built yet).
+//! 6. the worker's metering overhead: a round of the built-in workload against what the worker
+//!    adds to publish and record it, and a pending receipt's write to its store ([`metering`]).
 //!
 //! Order matters: the test bank and the embedded ledger each install the program's syscall
 //! stubs for the whole process, once, and the embedded ledger's replace the bank's. So every
@@ -18,6 +21,7 @@
 pub mod claims;
 pub mod footprint;
 pub mod ledger;
+pub mod metering;
 pub mod network;
 pub mod offchain;
 pub mod report;
@@ -39,7 +43,7 @@ fn progress(started: Instant, what: &str) {
     eprintln!("[{:>6.1} s] {what}", started.elapsed().as_secs_f64());
 }
 
-/// Measures everything, then prints the six tables to stdout.
+/// Measures everything, then prints the tables to stdout.
 pub fn run() -> Result<()> {
     let started = Instant::now();
     progress(started, "starting the test bank");
@@ -54,9 +58,14 @@ pub fn run() -> Result<()> {
     let claim_samples = claims::measure(&mut bank, CLAIMS_NETWORK)?;
     drop(bank);
 
-    progress(started, "table 4: receipts off-chain");
+    progress(
+        started,
+        "table 4: receipts off-chain and group signing rounds",
+    );
     let comparisons = offchain::measure()?;
     let encodes_per_second = offchain::encodes_per_second()?;
+    progress(started, "table 6: worker metering overhead");
+    let metered = metering::measure()?;
 
     // Last, see the module documentation.
     progress(started, "table 3: throughput on the embedded ledger");
@@ -73,7 +82,8 @@ pub fn run() -> Result<()> {
         report::throughput_rounds(&bank_throughput, &embedded_throughput),
         report::offchain(&comparisons, encodes_per_second),
         report::claims(&claim_samples),
-        report::metering(),
+        report::metering(&metered),
+        report::pending_writes(&metered),
     ];
     println!(
         "## Tessera benchmarks ({} cores available to this process)\n",

@@ -1,14 +1,18 @@
 //! Table 4: receipts built, signed and verified by the client library on one core, against
-//! ed25519-dalek signing and verifying the same 247 bytes directly.
+//! ed25519-dalek signing and verifying the same 247 bytes directly; and a group's signing
+//! round (FROST through `tessera-attest`), every member and the coordinator in one thread,
+//! against one key's signature of the same bytes.
 
 use anyhow::{Context, Result};
 use ed25519_dalek::{Signer as _, SigningKey};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
+use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tessera::state::UnitKind;
+use tessera_attest::group::{self, ShareFile};
 use tessera_client::flows;
 use tessera_client::receipt::{Receipt, SignedReceipt};
 
@@ -18,13 +22,23 @@ pub const ITERATIONS: u32 = 10_000;
 pub const ROUNDS: usize = 5;
 /// Operations run before each timed loop, untimed.
 pub const WARM_UP: u32 = 1_000;
+/// Signing rounds per timed loop of a group, and untimed before each: a round takes
+/// hundreds of single signatures' time.
+pub const GROUP_ITERATIONS: u32 = 200;
+pub const GROUP_WARM_UP: u32 = 20;
+/// The groups whose signing round is timed, as (threshold, members).
+pub const GROUPS: [(u16, u16); 2] = [(3, 5), (7, 10)];
 /// The worker's secret key: the library and the raw signer use the same key.
 const WORKER_SEED: [u8; 32] = [7; 32];
 
 /// One operation timed through the library and directly: the median of `ROUNDS` loops of
-/// `ITERATIONS` each.
+/// `iterations` each.
 pub struct Comparison {
-    pub operation: &'static str,
+    pub operation: String,
+    /// For a group's signing round, the group as (threshold, members).
+    pub group: Option<(u16, u16)>,
+    /// Operations per timed loop.
+    pub iterations: u32,
     pub library: Duration,
     pub raw: Duration,
 }
@@ -37,18 +51,21 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 /// Times `library` and `raw` in alternating loops and keeps each side's median loop.
 fn compare(
-    operation: &'static str,
+    operation: impl Into<String>,
+    (iterations, warm_up): (u32, u32),
     mut library: impl FnMut(u32) -> Result<()>,
     mut raw: impl FnMut(u32) -> Result<()>,
 ) -> Result<Comparison> {
     let mut library_times = Vec::with_capacity(ROUNDS);
     let mut raw_times = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
-        library_times.push(time(&mut library)?);
-        raw_times.push(time(&mut raw)?);
+        library_times.push(time(&mut library, iterations, warm_up)?);
+        raw_times.push(time(&mut raw, iterations, warm_up)?);
     }
     Ok(Comparison {
-        operation,
+        operation: operation.into(),
+        group: None,
+        iterations,
         library: median(library_times),
         raw: median(raw_times),
     })
@@ -57,12 +74,12 @@ fn compare(
 impl Comparison {
     /// Operations per second through the library, on one core.
     pub fn library_per_second(&self) -> f64 {
-        f64::from(ITERATIONS) / self.library.as_secs_f64()
+        f64::from(self.iterations) / self.library.as_secs_f64()
     }
 
     /// Operations per second directly with ed25519-dalek, on one core.
     pub fn raw_per_second(&self) -> f64 {
-        f64::from(ITERATIONS) / self.raw.as_secs_f64()
+        f64::from(self.iterations) / self.raw.as_secs_f64()
     }
 
     /// How many times longer the library takes than the raw operation.
@@ -92,13 +109,17 @@ fn receipt(worker: &Pubkey, cumulative_units: u64) -> Receipt {
     )
 }
 
-/// Runs `operation` `WARM_UP` times untimed, then `ITERATIONS` times timed.
-fn time(mut operation: impl FnMut(u32) -> Result<()>) -> Result<Duration> {
-    for i in 0..WARM_UP {
+/// Runs `operation` `warm_up` times untimed, then `iterations` times timed.
+fn time(
+    mut operation: impl FnMut(u32) -> Result<()>,
+    iterations: u32,
+    warm_up: u32,
+) -> Result<Duration> {
+    for i in 0..warm_up {
         operation(i)?;
     }
     let started = Instant::now();
-    for i in 0..ITERATIONS {
+    for i in 0..iterations {
         operation(i)?;
     }
     Ok(started.elapsed())
@@ -111,6 +132,7 @@ fn sign(worker: &Keypair, raw_key: &SigningKey) -> Result<Comparison> {
     let bytes = receipt(&worker_key, 1).to_bytes();
     compare(
         "build + encode + sign (worker)",
+        (ITERATIONS, WARM_UP),
         |i| {
             let mut signed = SignedReceipt::new(receipt(&worker_key, u64::from(i)));
             signed.sign(worker).context("the worker signs")?;
@@ -134,6 +156,7 @@ fn verify(worker: &Keypair, raw_key: &SigningKey) -> Result<Comparison> {
     let verifying_key = raw_key.verifying_key();
     compare(
         "verify (one signature)",
+        (ITERATIONS, WARM_UP),
         |_| {
             black_box(&signed)
                 .verify()
@@ -156,12 +179,65 @@ pub fn encodes_per_second() -> Result<f64> {
         Ok(())
     };
     let times = (0..ROUNDS)
-        .map(|_| time(&mut encode))
+        .map(|_| time(&mut encode, ITERATIONS, WARM_UP))
         .collect::<Result<Vec<_>>>()?;
     Ok(f64::from(ITERATIONS) / median(times).as_secs_f64())
 }
 
-/// Signing and verifying, each through the library and directly, with one key.
+/// The group's Ed25519 signature of `message` by `signers` (at least the threshold), as a
+/// coordinator gets it: each member commits to fresh nonces, the coordinator sends them the
+/// signing package, each member signs its share, the coordinator aggregates them (and checks
+/// the result under the group key).
+pub fn group_signature(signers: &[ShareFile], message: &[u8]) -> Result<[u8; 64]> {
+    let mut nonces = BTreeMap::new();
+    let mut commitments = BTreeMap::new();
+    for share in signers {
+        let (member_nonces, member_commitments) = group::commit(share);
+        nonces.insert(share.identifier(), member_nonces);
+        commitments.insert(share.identifier(), member_commitments);
+    }
+    let package = group::signing_package(commitments, message);
+    let mut shares = BTreeMap::new();
+    for share in signers {
+        let identifier = share.identifier();
+        let share = group::sign(share, &nonces[&identifier], &package)?;
+        shares.insert(identifier, share);
+    }
+    let first = signers
+        .first()
+        .context("a group signs with one member or more")?;
+    Ok(group::aggregate(
+        &package,
+        &shares,
+        &first.public_key_package,
+    )?)
+}
+
+/// One signing round of a dealer-made `threshold`-of-`members` group over a receipt's bytes,
+/// against ed25519-dalek signing the same bytes with one key.
+fn group_round((threshold, members): (u16, u16), raw_key: &SigningKey) -> Result<Comparison> {
+    let shares = group::dealer(threshold, members)
+        .with_context(|| format!("a dealer makes a {threshold}-of-{members} group"))?;
+    let signers = &shares[..usize::from(threshold)];
+    let bytes = receipt(&Pubkey::new_from_array([6; 32]), 1).to_bytes();
+    let mut comparison = compare(
+        format!("group signing round, {threshold}-of-{members}"),
+        (GROUP_ITERATIONS, GROUP_WARM_UP),
+        |_| {
+            black_box(group_signature(signers, black_box(&bytes))?);
+            Ok(())
+        },
+        |_| {
+            black_box(raw_key.sign(black_box(&bytes)));
+            Ok(())
+        },
+    )?;
+    comparison.group = Some((threshold, members));
+    Ok(comparison)
+}
+
+/// Signing and verifying, each through the library and directly, with one key; then a
+/// group's signing round for each of [`GROUPS`].
 pub fn measure() -> Result<Vec<Comparison>> {
     let worker = Keypair::new_from_array(WORKER_SEED);
     let raw_key = SigningKey::from_bytes(&WORKER_SEED);
@@ -170,5 +246,9 @@ pub fn measure() -> Result<Vec<Comparison>> {
         worker.pubkey().to_bytes(),
         "the library and the raw signer must use the same key"
     );
-    Ok(vec![sign(&worker, &raw_key)?, verify(&worker, &raw_key)?])
+    let mut comparisons = vec![sign(&worker, &raw_key)?, verify(&worker, &raw_key)?];
+    for group in GROUPS {
+        comparisons.push(group_round(group, &raw_key)?);
+    }
+    Ok(comparisons)
 }

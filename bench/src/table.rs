@@ -41,13 +41,6 @@ impl Table {
         self
     }
 
-    /// A row whose first cell names something not built yet and whose other cells say why.
-    pub fn not_built(&mut self, name: &str, why: &str) -> &mut Self {
-        let mut cells = vec![name.to_string()];
-        cells.extend((1..self.header.len()).map(|_| why.to_string()));
-        self.row(cells)
-    }
-
     fn widths(&self) -> Vec<usize> {
         let mut widths: Vec<usize> = self
             .header
