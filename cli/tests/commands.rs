@@ -238,7 +238,7 @@ fn a_crash_mid_command_leaves_a_consistent_ledger_and_commands_take_turns() {
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["violations"], serde_json::json!([]), "{report}");
     assert!(
-        report["networks"].as_u64().unwrap() >= 1,
+        !report["networks"].as_array().unwrap().is_empty(),
         "the crash came after the network: {report}"
     );
     assert!(second.status.success(), "{}", text(&second).1);
