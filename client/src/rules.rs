@@ -137,7 +137,8 @@ pub struct Finding {
     pub network: Option<Pubkey>,
     /// The figure compared, in words ("vault balance", "staked"); amounts in base units.
     pub what: String,
-    /// What the books say the figure must be.
+    /// What the books say the figure must be. A rule with no figure (a flag, a pair of fields
+    /// that go together) reports 1 expected and 0 found: it should hold and does not.
     pub expected: u128,
     pub comparison: Comparison,
     /// What the ledger holds.

@@ -173,6 +173,11 @@ pub fn run(ledger: &Ledger) -> Result<Report> {
     check(&read.books, &read.mints)
 }
 
+/// The sum of `amounts`, at most `u64::MAX`.
+fn sum(amounts: impl Iterator<Item = u64>) -> u64 {
+    amounts.fold(0, u64::saturating_add)
+}
+
 /// Checks `books` and sums each network up.
 fn check(
     books: &Books,
@@ -213,8 +218,9 @@ fn check(
                 .filter(|record| record.network == *address)
                 .count(),
             open_disputes: jobs.iter().filter(|job| job.dispute_open).count(),
-            staked: format_amount(providers.iter().map(|p| p.stake).sum(), decimals),
-            unbonding: format_amount(providers.iter().map(|p| p.unbonding_amount).sum(), decimals),
+            // Saturating: corrupt books must still print.
+            staked: format_amount(sum(providers.iter().map(|p| p.stake)), decimals),
+            unbonding: format_amount(sum(providers.iter().map(|p| p.unbonding_amount)), decimals),
             emitted: format_amount(network.totals.emitted, decimals),
             violations: violations.iter().filter(of_network).count(),
             information: information.iter().filter(of_network).count(),
