@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::Output;
 
 /// A port on 127.0.0.1 nothing listens on right now.
+#[allow(dead_code)] // not every test file starts a localnet
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("a port on 127.0.0.1")
