@@ -90,7 +90,7 @@ impl Ledger {
 
     /// Starts a co-signing service signing with `identity` (`--key FILE` or `--share FILE`);
     /// returns it and its URL.
-    fn service(&self, identity: [&str; 2]) -> (Process, String) {
+    fn service(&self, identity: &[&str]) -> (Process, String) {
         let mut child = self
             .command(&["attest", "serve", "--listen", "127.0.0.1:0"])
             .args(identity)
@@ -108,7 +108,7 @@ impl Ledger {
         (1..=count)
             .map(|i| {
                 let share = self.folder.join(format!("{name}-share-{i}.json"));
-                self.service(["--share", share.to_str().unwrap()])
+                self.service(&["--share", share.to_str().unwrap()])
             })
             .collect()
     }
@@ -369,7 +369,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
         .collect();
     let services: Vec<(Process, String)> = keys
         .iter()
-        .map(|(path, _)| ledger.service(["--key", path.to_str().unwrap()]))
+        .map(|(path, _)| ledger.service(&["--key", path.to_str().unwrap()]))
         .collect();
     let urls: Vec<String> = services.iter().map(|(_, url)| url.clone()).collect();
     let mut set = vec!["network", "set-attestors", "--threshold", "2"];
@@ -595,7 +595,7 @@ fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
     let services: Vec<(Process, String)> = (1..=3)
         .map(|i| {
             let share = shares.join(format!("share-{i}.json"));
-            ledger.service(["--share", share.to_str().unwrap()])
+            ledger.service(&["--share", share.to_str().unwrap()])
         })
         .collect();
     ledger.json(&[
@@ -666,4 +666,76 @@ fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
     ledger.json(&["ledger", "warp", "--by", "601"]);
     let claimed = ledger.json(&["claim", "--provider", &provider]);
     assert_eq!(claimed["epochs"], serde_json::json!([0]), "{claimed}");
+}
+
+#[test]
+fn a_clients_service_co_signs_its_own_jobs_on_its_word_and_nothing_else() {
+    let ledger = Ledger::start("client");
+    let (owner, _) = ledger.key("owner");
+    let (worker, worker_key) = ledger.key("worker");
+    let (client, _) = ledger.key("client");
+    let provider = ledger.network_with_provider(&worker_key, &owner);
+    let (_service, url) = ledger.service(&["--key", client.to_str().unwrap(), "--client"]);
+
+    // A command job: no evidence a service could check; the client co-signs on its word.
+    let spec = ledger.folder.join("hi.json");
+    std::fs::write(
+        &spec,
+        r#"{"format":"tessera-spec/v1","workload":{"kind":"command","program":"/bin/sh","args":["-c","printf hi"]}}"#,
+    )
+    .unwrap();
+    let mint = ledger.json(&[
+        "token",
+        "create-mint",
+        "--keypair",
+        client.to_str().unwrap(),
+    ]);
+    let job = ledger.json(&[
+        "job",
+        "create",
+        "--mint",
+        &text(&mint["mint"]),
+        "--price",
+        "1",
+        "--max-units",
+        "5",
+        "--provider",
+        &provider,
+        "--unit",
+        "cpu-seconds",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--keypair",
+        client.to_str().unwrap(),
+    ]);
+    let job = text(&job["address"]);
+    let output = ledger.run(&[
+        "worker",
+        "run",
+        "--once",
+        "--keypair",
+        owner.to_str().unwrap(),
+        "--worker-key",
+        worker.to_str().unwrap(),
+        "--allow-command",
+        "/bin/sh",
+        "--attestor",
+        &url,
+    ]);
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let shown = ledger.json(&["job", "show", &job]);
+    assert_eq!(shown["status"], "Completed", "{:?}", texts(&output));
+    assert_eq!(shown["settled_units"], 1);
+    // Paid, not attested: the client's word earns no emission.
+    assert_eq!(shown["last_attested_at"], 0, "{shown}");
+
+    // A service receipt is not the client's to vouch for.
+    let (receipt, evidence) = ledger.service_receipt("service", &provider, &worker, 2);
+    let request = serde_json::json!({
+        "receipt": serde_json::from_str::<Value>(&std::fs::read_to_string(&receipt).unwrap()).unwrap(),
+        "evidence": serde_json::from_str::<Value>(&std::fs::read_to_string(&evidence).unwrap()).unwrap(),
+    });
+    let (status, body) = post(&url, "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 403"), "{status}");
+    assert!(body.contains("co-signs its jobs"), "{body}");
 }

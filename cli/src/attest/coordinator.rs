@@ -49,21 +49,72 @@ impl Coordinator {
     }
 
     /// `signed` (by the worker) with the co-signatures `network`'s attestor set takes, from
-    /// the services, given `evidence` of the work.
+    /// the services, given `evidence` of the work; or, for a job whose `client` runs one of
+    /// the services, with the client's signature (payment only) when the attestors do not
+    /// sign.
     pub fn cosign(
         &self,
         signed: &SignedReceipt,
         evidence: &Evidence,
         network: &Network,
+        client: Option<Pubkey>,
     ) -> Result<SignedReceipt> {
         let request = CosignRequest {
             receipt: ReceiptFile::from_signed(signed),
             evidence: evidence.clone(),
         };
-        match network.attestors.mode {
-            AttestorMode::Keys => self.per_key(signed, &request, network),
+        let by_attestors = match network.attestors.mode {
+            AttestorMode::Keys if network.attestors.threshold > 0 => {
+                self.per_key(signed, &request, network)
+            }
+            AttestorMode::Keys => Err(anyhow!("the network names no attestors")),
             AttestorMode::Group => self.as_group(signed, &request, network),
+        };
+        match (by_attestors, client) {
+            (Ok(cosigned), _) => Ok(cosigned),
+            (Err(error), Some(client)) => {
+                self.by_client(signed, &request, client)
+                    .map_err(|by_client| {
+                        anyhow!("{error:#}; and the client did not sign: {by_client:#}")
+                    })
+            }
+            (Err(error), None) => Err(error),
         }
+    }
+
+    /// The worker's receipt with the signature of the job's `client`, from the service it runs.
+    fn by_client(
+        &self,
+        signed: &SignedReceipt,
+        request: &CosignRequest,
+        client: Pubkey,
+    ) -> Result<SignedReceipt> {
+        let mut declined = Vec::new();
+        for service in &self.services {
+            let answer = match self.post::<_, Cosigned>(service, "/v1/cosign", request) {
+                Ok(answer) => answer,
+                Err(declined_by) => {
+                    declined.push(declined_by);
+                    continue;
+                }
+            };
+            match signature_by(&answer, signed, |key| *key == client) {
+                Ok(signature) => {
+                    let mut cosigned = signed.clone();
+                    cosigned.signatures.push(signature);
+                    return Ok(cosigned);
+                }
+                Err(reason) => declined.push(Declined {
+                    service: service.clone(),
+                    reason,
+                }),
+            }
+        }
+        let reasons: Vec<String> = declined.iter().map(ToString::to_string).collect();
+        bail!(
+            "no service signed as the client {client}: {}",
+            reasons.join("; ")
+        )
     }
 
     fn per_key(
@@ -82,13 +133,15 @@ impl Coordinator {
                 break;
             }
             match self.post::<_, Cosigned>(service, "/v1/cosign", request) {
-                Ok(answer) => match attestor_signature(&answer, signed, network) {
-                    Ok(signature) => cosigned.signatures.push(signature),
-                    Err(reason) => declined.push(Declined {
-                        service: service.clone(),
-                        reason,
-                    }),
-                },
+                Ok(answer) => {
+                    match signature_by(&answer, signed, |key| network.attestors.contains(key)) {
+                        Ok(signature) => cosigned.signatures.push(signature),
+                        Err(reason) => declined.push(Declined {
+                            service: service.clone(),
+                            reason,
+                        }),
+                    }
+                }
                 Err(declined_by) => declined.push(declined_by),
             }
         }
@@ -272,20 +325,18 @@ fn answer<T: DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|error| declined(format!("bad answer: {error}")))
 }
 
-/// The attestor signature in `answer`, checked: a key of the set, over the receipt bytes.
-fn attestor_signature(
+/// The signature in `answer`, checked: by a key `expected` takes, over the receipt bytes.
+fn signature_by(
     answer: &Cosigned,
     signed: &SignedReceipt,
-    network: &Network,
+    expected: impl Fn(&Pubkey) -> bool,
 ) -> Result<(Pubkey, [u8; 64]), String> {
     let key: Pubkey = answer
         .key
         .parse()
         .map_err(|_| format!("answered with {:?}, not a key", answer.key))?;
-    if !network.attestors.contains(&key) {
-        return Err(format!(
-            "its key {key} is not one of the network's attestors"
-        ));
+    if !expected(&key) {
+        return Err(format!("its key {key} is not one this receipt takes"));
     }
     let signature: [u8; 64] = hex::decode(&answer.signature)
         .ok()

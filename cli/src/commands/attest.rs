@@ -7,6 +7,7 @@ use crate::ledger::{self, Ledger};
 use anyhow::{ensure, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
+use solana_signer::Signer;
 use std::fmt;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -40,6 +41,10 @@ pub struct ServeArgs {
     /// takes part in a key generation (`tessera attest dkg`) and writes it there (mode 0600).
     #[arg(long)]
     pub share: Option<PathBuf>,
+    /// Run by a job's client with its own --key: co-sign only the jobs that key funded
+    /// (payment, no emission), and sign on the client's word where there is no evidence.
+    #[arg(long, requires = "key")]
+    pub client: bool,
 }
 
 /// `attest dkg`'s flags.
@@ -74,8 +79,13 @@ pub fn serve(
     network: anchor_lang::prelude::Pubkey,
     args: &ServeArgs,
 ) -> Result<()> {
+    let mut client = None;
     let identity = match (&args.key, &args.share) {
-        (Some(path), _) => Identity::Key(ledger::read_keypair(path)?),
+        (Some(path), _) => {
+            let keypair = ledger::read_keypair(path)?;
+            client = args.client.then(|| keypair.pubkey());
+            Identity::Key(keypair)
+        }
         (None, Some(path)) if path.exists() => Identity::Group {
             share: Some(Box::new(ShareFile::load(path)?)),
             path: path.clone(),
@@ -96,6 +106,7 @@ pub fn serve(
         identity,
         network,
         rpc_url,
+        client,
     };
     server::serve(config, |address| {
         let line = serde_json::json!({ "listening": format!("http://{address}") });

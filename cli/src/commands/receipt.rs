@@ -511,8 +511,13 @@ pub fn cosign_by_services(
         }
         None => published_evidence(session, &signed)?,
     };
+    let client = if signed.receipt.subject == signed.receipt.provider {
+        None
+    } else {
+        Some(session.job(&signed.receipt.subject)?.client)
+    };
     let coordinator = crate::attest::coordinator::Coordinator::new(services)?;
-    let cosigned = coordinator.cosign(&signed, &evidence, &network)?;
+    let cosigned = coordinator.cosign(&signed, &evidence, &network, client)?;
     write(file, &cosigned, true)?;
     Ok(ServicesCosigned {
         receipt: ReceiptView::of(&cosigned),

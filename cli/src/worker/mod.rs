@@ -697,7 +697,12 @@ impl<'a> Worker<'a> {
             }
         } else {
             let cosigned = self.evidence(address, job, &signed).and_then(|evidence| {
-                Coordinator::new(&self.config.attestors)?.cosign(&signed, &evidence, network)
+                Coordinator::new(&self.config.attestors)?.cosign(
+                    &signed,
+                    &evidence,
+                    network,
+                    Some(job.client),
+                )
             });
             match cosigned {
                 Ok(ready) => ready,
