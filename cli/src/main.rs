@@ -206,6 +206,9 @@ fn default_folders(cli: &mut Cli) {
             results.get_or_insert_with(|| cli.data_dir.join("results"));
             specs.get_or_insert_with(|| cli.data_dir.join("specs"));
         }
+        Command::Receipt(ReceiptCommand::Cosign { folders, .. }) => {
+            *folders = Some((cli.data_dir.join("specs"), cli.data_dir.join("results")))
+        }
         _ => {}
     }
 }

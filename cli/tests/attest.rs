@@ -449,6 +449,15 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
         "the file is left as it was"
     );
 
+    // Without --evidence, nothing is published for this job in --data-dir: no evidence.
+    let bare = sign("bare", "1", result_hash);
+    let mut args = vec!["receipt", "cosign", bare.to_str().unwrap()];
+    for url in &urls {
+        args.extend(["--attestor", url.as_str()]);
+    }
+    let stderr = texts(&ledger.run(&args)).1;
+    assert!(stderr.contains("no evidence"), "{stderr}");
+
     // Past max units: a receipt the worker signed for 4 of the job's 3 units.
     let (right, result_hash) = matmul_evidence(12, (3, 3), None);
     let receipt = sign("past-max", "3", result_hash);

@@ -49,6 +49,10 @@ pub enum ReceiptCommand {
         /// built-in workload results, else none.
         #[arg(long, requires = "attestors")]
         evidence: Option<PathBuf>,
+        /// Folders of spec documents and of published results the evidence is read from when
+        /// --evidence is not given: specs/ and results/ in --data-dir (not a flag).
+        #[arg(skip)]
+        folders: Option<(PathBuf, PathBuf)>,
     },
     /// Checks every signature of a receipt file, offline, and prints what it says.
     Verify {
@@ -78,13 +82,16 @@ impl ReceiptCommand {
                 file,
                 attestors,
                 evidence,
+                folders,
                 ..
-            } if !attestors.is_empty() => Outcome::view(&cosign_by_services(
-                session,
-                file,
-                attestors,
-                evidence.as_deref(),
-            )?),
+            } if !attestors.is_empty() => {
+                let evidence = match (evidence, folders) {
+                    (Some(path), _) => EvidenceFrom::File(path),
+                    (None, Some((specs, results))) => EvidenceFrom::Published { specs, results },
+                    (None, None) => EvidenceFrom::Nothing,
+                };
+                Outcome::view(&cosign_by_services(session, file, attestors, evidence)?)
+            }
             ReceiptCommand::Cosign {
                 file,
                 yes,
@@ -483,39 +490,57 @@ pub fn cosign(session: &Session, file: &Path, yes: bool) -> Result<Cosigned> {
     add_signature(file, signed, session.keypair(), review)
 }
 
+/// Where `receipt cosign --attestor` takes the evidence of the work from.
+pub enum EvidenceFrom<'a> {
+    /// An evidence file (JSON).
+    File(&'a Path),
+    /// A job's published built-in workload results, when there are any.
+    Published { specs: &'a Path, results: &'a Path },
+    /// None.
+    Nothing,
+}
+
 /// `receipt cosign --attestor URL…`: the services' signatures, as the network's attestor set
 /// takes them, added to the file.
 pub fn cosign_by_services(
     session: &Session,
     file: &Path,
     services: &[String],
-    evidence: Option<&Path>,
+    evidence: EvidenceFrom,
 ) -> Result<ServicesCosigned> {
     let signed = read(file)?;
     signed
         .verify()
         .context("the receipt's signatures do not verify: it was altered")?;
     let (network_key, network) = session.network()?;
+    let r = &signed.receipt;
     ensure!(
-        signed.receipt.network == network_key,
+        r.network == network_key,
         "the receipt is for network {}, not --network {} ({network_key})",
-        signed.receipt.network,
+        r.network,
         network.network_id
     );
-    let evidence = match evidence {
-        Some(path) => {
+    let job = (r.subject != r.provider)
+        .then(|| session.job(&r.subject))
+        .transpose()?;
+    let evidence = match (evidence, &job) {
+        (EvidenceFrom::File(path), _) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the evidence file {}", path.display()))?;
             serde_json::from_str(&text)
                 .with_context(|| format!("{} is not an evidence file", path.display()))?
         }
-        None => published_evidence(session, &signed)?,
+        (EvidenceFrom::Published { specs, results }, Some(job)) => Evidence::published_matmul(
+            specs,
+            results,
+            &r.subject.to_string(),
+            &job.spec_hash,
+            &r.result_hash,
+        )
+        .unwrap_or(Evidence::None),
+        _ => Evidence::None,
     };
-    let client = if signed.receipt.subject == signed.receipt.provider {
-        None
-    } else {
-        Some(session.job(&signed.receipt.subject)?.client)
-    };
+    let client = job.map(|job| job.client);
     let coordinator = crate::attest::coordinator::Coordinator::new(services)?;
     let cosigned = coordinator.cosign(&signed, &evidence, &network, client)?;
     write(file, &cosigned, true)?;
@@ -523,25 +548,6 @@ pub fn cosign_by_services(
         receipt: ReceiptView::of(&cosigned),
         file: file.to_path_buf(),
     })
-}
-
-/// A job's published built-in workload results as evidence, if the receipt is for such a job
-/// and they are in the default folders; otherwise none.
-fn published_evidence(session: &Session, signed: &SignedReceipt) -> Result<Evidence> {
-    let r = &signed.receipt;
-    if r.subject == r.provider {
-        return Ok(Evidence::None);
-    }
-    let job = session.job(&r.subject)?;
-    let (specs, results) = (Path::new(".tessera/specs"), Path::new(".tessera/results"));
-    Ok(Evidence::published_matmul(
-        specs,
-        results,
-        &r.subject.to_string(),
-        &job.spec_hash,
-        &r.result_hash,
-    )
-    .unwrap_or(Evidence::None))
 }
 
 /// `receipt cosign --attestor`: the receipt with the services' signatures.
