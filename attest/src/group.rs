@@ -245,31 +245,35 @@ pub fn aggregate(
         .map_err(|_| GroupError::OutOfOrder("an Ed25519 signature is 64 bytes"))
 }
 
+/// The group's Ed25519 signature of `message` by `signers` (at least the threshold), every
+/// member in this one process: each commits to fresh nonces, signs its share of the signing
+/// package, and the shares are aggregated and checked under the group key. For local
+/// ledgers, tests and benchmarks; across machines the coordinator runs the same two rounds
+/// over HTTP.
+pub fn sign_together(signers: &[ShareFile], message: &[u8]) -> Result<[u8; 64], GroupError> {
+    let first = signers.first().ok_or(GroupError::OutOfOrder(
+        "a group signs with one member or more",
+    ))?;
+    let mut nonces = BTreeMap::new();
+    let mut commitments = BTreeMap::new();
+    for share in signers {
+        let (member_nonces, member_commitments) = commit(share);
+        nonces.insert(share.identifier(), member_nonces);
+        commitments.insert(share.identifier(), member_commitments);
+    }
+    let package = signing_package(commitments, message);
+    let mut shares = BTreeMap::new();
+    for share in signers {
+        let identifier = share.identifier();
+        shares.insert(identifier, sign(share, &nonces[&identifier], &package)?);
+    }
+    aggregate(&package, &shares, &first.public_key_package)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use tessera_client::receipt::{SignedReceipt, RECEIPT_DOMAIN};
-
-    /// Signs `message` with the first `t` of `shares`, as a coordinator would.
-    fn threshold_sign(shares: &[ShareFile], t: usize, message: &[u8]) -> [u8; 64] {
-        let signers = &shares[..t];
-        let mut nonces = BTreeMap::new();
-        let mut commitments = BTreeMap::new();
-        for share in signers {
-            let (n, c) = commit(share);
-            nonces.insert(share.identifier(), n);
-            commitments.insert(share.identifier(), c);
-        }
-        let package = signing_package(commitments, message);
-        let partials = signers
-            .iter()
-            .map(|share| {
-                let id = share.identifier();
-                (id, sign(share, &nonces[&id], &package).unwrap())
-            })
-            .collect();
-        aggregate(&package, &partials, &signers[0].public_key_package).unwrap()
-    }
 
     fn dkg(members: u16, threshold: u16) -> Vec<ShareFile> {
         let mut started: Vec<(DkgMember, dkg_round1::Package)> = (1..=members)
@@ -308,7 +312,7 @@ mod tests {
         receipt.domain = RECEIPT_DOMAIN;
         let message = receipt.to_bytes();
         for signers in [&shares[..3], &shares[2..]] {
-            let signature = threshold_sign(signers, 3, &message);
+            let signature = sign_together(signers, &message).unwrap();
             let mut signed = SignedReceipt::new(receipt);
             signed.signatures.push((group_key, signature));
             // ed25519-dalek's strict check, the rule the precompile applies.

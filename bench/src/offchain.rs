@@ -8,11 +8,10 @@ use ed25519_dalek::{Signer as _, SigningKey};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tessera::state::UnitKind;
-use tessera_attest::group::{self, ShareFile};
+use tessera_attest::group;
 use tessera_client::flows;
 use tessera_client::receipt::{Receipt, SignedReceipt};
 
@@ -184,35 +183,6 @@ pub fn encodes_per_second() -> Result<f64> {
     Ok(f64::from(ITERATIONS) / median(times).as_secs_f64())
 }
 
-/// The group's Ed25519 signature of `message` by `signers` (at least the threshold), as a
-/// coordinator gets it: each member commits to fresh nonces, the coordinator sends them the
-/// signing package, each member signs its share, the coordinator aggregates them (and checks
-/// the result under the group key).
-pub fn group_signature(signers: &[ShareFile], message: &[u8]) -> Result<[u8; 64]> {
-    let mut nonces = BTreeMap::new();
-    let mut commitments = BTreeMap::new();
-    for share in signers {
-        let (member_nonces, member_commitments) = group::commit(share);
-        nonces.insert(share.identifier(), member_nonces);
-        commitments.insert(share.identifier(), member_commitments);
-    }
-    let package = group::signing_package(commitments, message);
-    let mut shares = BTreeMap::new();
-    for share in signers {
-        let identifier = share.identifier();
-        let share = group::sign(share, &nonces[&identifier], &package)?;
-        shares.insert(identifier, share);
-    }
-    let first = signers
-        .first()
-        .context("a group signs with one member or more")?;
-    Ok(group::aggregate(
-        &package,
-        &shares,
-        &first.public_key_package,
-    )?)
-}
-
 /// One signing round of a dealer-made `threshold`-of-`members` group over a receipt's bytes,
 /// against ed25519-dalek signing the same bytes with one key.
 fn group_round((threshold, members): (u16, u16), raw_key: &SigningKey) -> Result<Comparison> {
@@ -224,7 +194,7 @@ fn group_round((threshold, members): (u16, u16), raw_key: &SigningKey) -> Result
         format!("group signing round, {threshold}-of-{members}"),
         (GROUP_ITERATIONS, GROUP_WARM_UP),
         |_| {
-            black_box(group_signature(signers, black_box(&bytes))?);
+            black_box(group::sign_together(signers, black_box(&bytes))?);
             Ok(())
         },
         |_| {

@@ -2,7 +2,6 @@
 //! the receipt's signatures, then `settle_receipt`) for each way a receipt can be vouched for,
 //! built as a real legacy transaction, and whether it settles on the test bank.
 
-use crate::offchain::group_signature;
 use anyhow::{anyhow, Context, Result};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -119,7 +118,7 @@ async fn group_signed(
         "set_attestor_group",
     )?;
     let receipt = fixture.receipt(job, provider, cumulative_units).await;
-    let signature = group_signature(&shares[..usize::from(threshold)], &receipt.to_bytes())?;
+    let signature = group::sign_together(&shares[..usize::from(threshold)], &receipt.to_bytes())?;
     let mut signed = SignedReceipt::new(receipt);
     signed.sign(&provider.worker).context("the worker signs")?;
     signed.signatures.push((group_key, signature));

@@ -4,7 +4,8 @@
 //! The story, in ledger time: a network is created and configured; a provider registers and
 //! stakes; a client's job is created and accepted; it settles twice (a receipt the client
 //! co-signed, then an attested one that opens the epoch's records) and the provider records
-//! service beside it; the client disputes the attested work and the authority slashes; the job
+//! service beside it; the network's attestors become a FROST group that signs as one key, and
+//! the group attests more service; the client disputes the attested work and the authority slashes; the job
 //! completes. A second job is topped up and cancelled unaccepted. A day later the provider
 //! claims the epoch's emission; after the dispute window the first job closes; after unbonding
 //! the provider withdraws and deregisters; last, treasury and authority change hands.
@@ -15,11 +16,13 @@ use anyhow::{ensure, Result};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tessera::instructions::{CreateJobArgs, InitializeNetworkArgs, RegisterProviderArgs};
+use tessera::state::AttestorMode;
 use tessera::state::{
     Dispute, EmissionSchedule, Epoch, Job, JobRequirement, JobStatus, Network, PauseFlags,
     Provider, ProviderClass, ProviderSpec, UnitKind, WorkRecord,
 };
 use tessera::TesseraError;
+use tessera_attest::group;
 use tessera_client::flows::{self, Metered, NetworkRef, Payee};
 use tessera_client::instructions::{self as ix, MintRef};
 use tessera_client::pda;
@@ -98,6 +101,7 @@ impl Scenario {
         let provider = self.provider_registered_and_staked()?;
         let client = self.job_created_and_accepted(&provider)?;
         self.job_settled(&provider, &client)?;
+        self.service_attested_by_a_group(&provider)?;
         self.work_disputed(&provider, &client)?;
         self.job_completed(&provider, &client)?;
         self.unaccepted_job_cancelled()?;
@@ -361,6 +365,22 @@ impl Scenario {
         ))
     }
 
+    /// The service receipt `provider`'s worker issues now for `cumulative_units` of service.
+    fn service_receipt(&self, provider: &StakedProvider, cumulative_units: u64) -> Result<Receipt> {
+        let network = self.network_state()?;
+        let state: Provider = self.ledger.decode(&provider.address)?;
+        Ok(flows::service_receipt(
+            NetworkRef {
+                address: self.network,
+                state: &network,
+            },
+            provider.address,
+            &state,
+            UnitKind::GpuSeconds,
+            self.metered(cumulative_units, [0; 32]),
+        ))
+    }
+
     fn metered(&self, cumulative_units: u64, result_hash: [u8; 32]) -> Metered {
         Metered {
             cumulative_units,
@@ -432,18 +452,7 @@ impl Scenario {
         )?;
 
         // Service beside the job, attested, into the same records.
-        let network = self.network_state()?;
-        let state: Provider = self.ledger.decode(&provider.address)?;
-        let service = flows::service_receipt(
-            NetworkRef {
-                address: self.network,
-                state: &network,
-            },
-            provider.address,
-            &state,
-            UnitKind::GpuSeconds,
-            self.metered(25, [0; 32]),
-        );
+        let service = self.service_receipt(provider, 25)?;
         let signed = signed_by(service, &provider.worker, &self.attestor)?;
         let instructions = flows::settle_service(self.ledger.payer(), &signed, epoch);
         self.ledger.send("settle_service", &instructions, &[])?;
@@ -453,6 +462,56 @@ impl Scenario {
         ensure!(
             work.units == 45,
             "service units recorded, got {}",
+            work.units
+        );
+        Ok(())
+    }
+
+    /// The attestors become a 2-of-3 group (`set_attestor_group`, a new set version); two
+    /// members sign a service receipt as the group key, which the Ed25519 precompile checks
+    /// like any key, and the program records it as attested by the set.
+    /// A receipt the old set's attestor signed before the change no longer attests.
+    fn service_attested_by_a_group(&mut self, provider: &StakedProvider) -> Result<()> {
+        let epoch = self.epoch_now()?;
+        let before = self.service_receipt(provider, 35)?;
+        let stale = signed_by(before, &provider.worker, &self.attestor)?;
+
+        let shares = group::dealer(2, 3)?;
+        let group_key = shares[0].group_key()?;
+        let authority = self.authority.pubkey();
+        let set = ix::set_attestor_group(&authority, &self.network, group_key, 2, 3);
+        self.authority_sends("set_attestor_group", set)?;
+        let network = self.network_state()?;
+        ensure!(
+            network.attestors.mode == AttestorMode::Group
+                && network.attestors.keys[0] == group_key
+                && (network.attestors.threshold, network.attestors.count) == (2, 3)
+                && network.attestors.version == 2,
+            "the group is the attestor set"
+        );
+
+        let instructions = flows::settle_service(self.ledger.payer(), &stale, epoch);
+        self.ledger.send_refused(
+            "settle_service (attested by the old set)",
+            &instructions,
+            &[],
+            TesseraError::StaleAttestorSet,
+        )?;
+
+        let service = self.service_receipt(provider, 35)?;
+        let mut signed = SignedReceipt::new(service);
+        signed.sign(&provider.worker)?;
+        let signature = group::sign_together(&shares[1..], &signed.receipt.to_bytes())?;
+        signed.signatures.push((group_key, signature));
+        let instructions = flows::settle_service(self.ledger.payer(), &signed, epoch);
+        self.ledger
+            .send("settle_service (group-attested)", &instructions, &[])?;
+        let work: WorkRecord = self
+            .ledger
+            .decode(&pda::work_record(&provider.address, epoch))?;
+        ensure!(
+            work.units == 55,
+            "group-attested service units recorded, got {}",
             work.units
         );
         Ok(())
