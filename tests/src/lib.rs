@@ -16,7 +16,7 @@ use solana_instruction::error::InstructionError;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_program_pack::Pack;
-use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
@@ -176,8 +176,11 @@ impl TestFixture {
     /// A bank with the program and the token programs, no network yet.
     pub async fn bare() -> Self {
         quiet_runtime_logs();
-        let mut program_test =
-            ProgramTest::new("tessera", tessera::ID, processor!(tessera_processor));
+        let mut program_test = ProgramTest::new(
+            "tessera",
+            tessera::ID,
+            stubs::tessera_builtin!(tessera_processor),
+        );
         program_test.prefer_bpf(false);
         let context = program_test.start_with_context().await;
         stubs::bridge_syscalls();
@@ -287,6 +290,45 @@ impl TestFixture {
 
     /// Signs with the fixture's payer and `signers`, sends, and waits for the result.
     pub async fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        let transaction = self.next_slot_transaction(instructions, signers).await;
+        self.context
+            .banks_client
+            .process_transaction(transaction)
+            .await
+    }
+
+    /// As [`Self::send`], and the transaction's log as a cluster writes it (`Program log:`,
+    /// `Program data: <base64>` for each event, ...), whether it succeeded or not.
+    pub async fn send_for_logs(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> (TxResult, Vec<String>) {
+        let transaction = self.next_slot_transaction(instructions, signers).await;
+        let outcome = self
+            .context
+            .banks_client
+            .process_transaction_with_metadata(transaction)
+            .await
+            .expect("the test bank answers");
+        let logs = outcome
+            .metadata
+            .map(|metadata| metadata.log_messages)
+            .unwrap_or_default();
+        let result = match outcome.result {
+            Ok(()) => Ok(()),
+            Err(error) => Err(BanksClientError::TransactionError(error)),
+        };
+        (result, logs)
+    }
+
+    /// A transaction of `instructions` signed by the payer and `signers`, in a new slot with
+    /// the fixture's clock.
+    async fn next_slot_transaction(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Transaction {
         let slot = self
             .context
             .banks_client
@@ -307,16 +349,12 @@ impl TestFixture {
         let payer = self.context.payer.insecure_clone();
         let mut all_signers: Vec<&Keypair> = vec![&payer];
         all_signers.extend_from_slice(signers);
-        let transaction = Transaction::new_signed_with_payer(
+        Transaction::new_signed_with_payer(
             instructions,
             Some(&payer.pubkey()),
             &all_signers,
             blockhash,
-        );
-        self.context
-            .banks_client
-            .process_transaction(transaction)
-            .await
+        )
     }
 
     /// Sends without moving to a new slot first: faster, for bulk set-up where every transaction
@@ -1197,6 +1235,27 @@ pub fn impersonate(
 
 /// Panics with the transaction error unless `result` succeeded.
 #[track_caller]
+/// The events of type `E` in a transaction's log, in order: each `Program data:` line whose
+/// bytes (base64) start with `E`'s discriminator, the rest borsh, as Anchor's event parser
+/// reads them.
+pub fn events<E: anchor_lang::Event + anchor_lang::AnchorDeserialize + Discriminator>(
+    logs: &[String],
+) -> Vec<E> {
+    use base64::Engine as _;
+    logs.iter()
+        .filter_map(|line| line.strip_prefix("Program data: "))
+        .map(|data| {
+            base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .expect("a Program data line is base64")
+        })
+        .filter(|bytes| bytes.starts_with(E::DISCRIMINATOR))
+        .map(|bytes| {
+            E::deserialize(&mut &bytes[E::DISCRIMINATOR.len()..]).expect("the event decodes")
+        })
+        .collect()
+}
+
 pub fn assert_ok(result: TxResult) {
     if let Err(error) = result {
         panic!("transaction failed: {error:?}");

@@ -6,6 +6,12 @@
 //! instruction's invoke context, into 4.x. Without a bridge, `Clock::get` fails with
 //! `UnsupportedSysvar` and a CPI silently does nothing. The bridge takes the test bank's stubs
 //! out of 4.x once and serves both versions from them.
+//!
+//! The test bank's stubs leave one syscall to solana-sysvar's default, which prints to stdout:
+//! `sol_log_data`, through which the program emits its events. The fixture registers the
+//! program with [`tessera_builtin!`] instead of solana-program-test's `processor!`: the same
+//! builtin, which also keeps the running instruction's log collector at hand, so that an event
+//! becomes a `Program data: <base64>` line of the transaction's log, as on a cluster.
 
 use anchor_lang::solana_program::account_info::AccountInfo;
 use anchor_lang::solana_program::entrypoint::ProgramResult;
@@ -13,7 +19,86 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::pubkey::Pubkey;
 use solana_sysvar::program_stubs::SyscallStubs as StubsV3;
 use solana_sysvar_v4::program_stubs::SyscallStubs as StubsV4;
+use std::cell::RefCell;
 use std::sync::{Arc, Once};
+
+/// Writes one `Program data:` line to the running instruction's log.
+pub(crate) type DataLog = Box<dyn Fn(&[&[u8]])>;
+
+thread_local! {
+    /// The log of the instruction the program is running on this thread, if it runs one.
+    static DATA_LOG: RefCell<Option<DataLog>> = const { RefCell::new(None) };
+}
+
+/// Runs `body` with `log` as the running instruction's data log.
+pub(crate) fn with_data_log<T>(log: DataLog, body: impl FnOnce() -> T) -> T {
+    DATA_LOG.with(|slot| *slot.borrow_mut() = Some(log));
+    let result = body();
+    DATA_LOG.with(|slot| *slot.borrow_mut() = None);
+    result
+}
+
+/// Writes `fields` to the running instruction's log; false outside an instruction.
+fn log_data(fields: &[&[u8]]) -> bool {
+    DATA_LOG.with(|slot| match slot.borrow().as_ref() {
+        Some(log) => {
+            log(fields);
+            true
+        }
+        None => false,
+    })
+}
+
+/// solana-program-test's `processor!` for `$entry`, with the instruction's log collector kept
+/// for `sol_log_data` while it runs.
+macro_rules! tessera_builtin {
+    ($entry:expr) => {{
+        use solana_program_test::{
+            BuiltinFunctionDefinition, EncryptedHostAddressToEbpfVm, InvokeContext,
+        };
+        struct Builtin;
+        impl BuiltinFunctionDefinition<InvokeContext<'_, '_>> for Builtin {
+            type Error = Box<dyn std::error::Error>;
+            fn rust(
+                _: &mut InvokeContext<'_, '_>,
+                _: u64,
+                _: u64,
+                _: u64,
+                _: u64,
+                _: u64,
+            ) -> Result<u64, Box<dyn std::error::Error>> {
+                unreachable!("registered as a VM builtin")
+            }
+            fn vm(
+                mut vm: EncryptedHostAddressToEbpfVm<InvokeContext>,
+                _: u64,
+                _: u64,
+                _: u64,
+                _: u64,
+                _: u64,
+            ) {
+                // SAFETY: as in solana-program-test's `processor!`: the VM is the one the
+                // runtime hands this builtin, used only inside this call.
+                unsafe {
+                    vm.with_vm(|vm| {
+                        let collector = vm.context().get_log_collector();
+                        let log: $crate::stubs::DataLog = Box::new(move |fields: &[&[u8]]| {
+                            solana_program_runtime::stable_log::program_data(&collector, fields)
+                        });
+                        let result = $crate::stubs::with_data_log(log, || {
+                            solana_program_test::invoke_builtin_function($entry, vm.context())
+                        });
+                        vm.program_result = result
+                            .map_err(solana_program_test::EbpfError::SyscallError)
+                            .into();
+                    });
+                }
+            }
+        }
+        Some(<Builtin as BuiltinFunctionDefinition<_>>::register)
+    }};
+}
+pub(crate) use tessera_builtin;
 
 /// The test bank's stubs, shared by both versions' entries.
 struct Bank(Arc<dyn StubsV4>);
@@ -108,7 +193,9 @@ macro_rules! forward {
                 self.0.sol_set_return_data(data)
             }
             fn sol_log_data(&self, fields: &[&[u8]]) {
-                self.0.sol_log_data(fields)
+                if !log_data(fields) {
+                    self.0.sol_log_data(fields)
+                }
             }
             fn sol_get_processed_sibling_instruction(&self, index: usize) -> Option<Instruction> {
                 self.0.sol_get_processed_sibling_instruction(index)

@@ -1,5 +1,5 @@
 //! Property run: random sequences of instructions from several clients, providers and
-//! attestors, with every account invariant checked after every step, and no token created or
+//! attestors (a set of keys or a group key, replaced now and then), with every account invariant checked after every step, and no token created or
 //! destroyed outside settlement, fees, slashing and emission. The economic rules are checked
 //! too: a provider's stake stays slashable over every open dispute window of its attested work,
 //! its running jobs are what its accounts say and never more than its stake covers when it
@@ -268,11 +268,8 @@ impl World {
                 }
                 let by_attestors = rng.gen_bool(0.4);
                 let signed = if by_attestors {
-                    let (a, b) = (
-                        self.fixture.attestors[0].insecure_clone(),
-                        self.fixture.attestors[2].insecure_clone(),
-                    );
-                    TestFixture::sign(receipt, &provider.worker, &[&a, &b])
+                    // The current set's quorum: keys one by one, or the group's one key.
+                    self.fixture.attested(receipt, provider).await
                 } else {
                     TestFixture::sign(
                         receipt,
@@ -549,6 +546,16 @@ impl World {
                 let result = self.fixture.send(&[claim], &[]).await;
                 self.record("claim_emission", &result);
                 format!("claim epoch {epoch} for provider {p}")
+            }
+            94..=95 if rng.gen_bool(0.5) => {
+                // A new attestor set: receipts signed under the old one go stale.
+                if rng.gen_bool(0.5) {
+                    self.fixture.set_attestors(3, 2).await;
+                    "new attestor set: 2 of 3 keys".into()
+                } else {
+                    self.fixture.set_attestor_group(2, 3).await;
+                    "new attestor set: a 2-of-3 group key".into()
+                }
             }
             94..=95 => {
                 let authority = self.fixture.authority.insecure_clone();

@@ -74,6 +74,34 @@ async fn client_cosigned_receipt_pays_the_provider() {
     assert_eq!(fixture.network_account().await.totals.settled_units, 100);
 }
 
+/// The program's event reaches the transaction's log as a `Program data:` line, as on a
+/// cluster, and says what the settlement did.
+#[tokio::test]
+async fn a_settlement_logs_its_event() {
+    let (mut fixture, client, provider, job) = setup().await;
+    let receipt = fixture.receipt(&job, &provider, 100).await;
+    let signed = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
+    let instructions = fixture
+        .settle_now_instructions(&job, &provider, &signed)
+        .await;
+    let (result, logs) = fixture.send_for_logs(&instructions, &[]).await;
+    assert_ok(result);
+    let settled: Vec<tessera::events::ReceiptSettled> = events(&logs);
+    assert_eq!(settled.len(), 1, "{logs:#?}");
+    let event = &settled[0];
+    assert_eq!((event.job, event.provider), (job.address, provider.address));
+    assert_eq!((event.units, event.cumulative_units), (100, 100));
+    assert_eq!(
+        (event.payment, event.fee),
+        (100 * ONE - fee_on(100), fee_on(100))
+    );
+    assert!(event.attestation.by_client && !event.attestation.by_attestors);
+    assert_eq!(
+        event.weighted_units, 0,
+        "co-signed by the client: no emission units"
+    );
+}
+
 #[tokio::test]
 async fn attestor_quorum_receipt_pays_and_opens_the_dispute_window() {
     let (mut fixture, _client, provider, job) = setup().await;
