@@ -4,19 +4,22 @@
 //! does nothing. Every step is planned (and checked) before the first one is sent.
 
 use super::network::{
-    check_adoptable, check_attestors, check_params, default_stake_per_job, initialize, RewardMint,
-    DEFAULT_START_TIMEOUT_SECS,
+    check_adoptable, check_attestor_group, check_attestors, check_params, default_stake_per_job,
+    initialize, RewardMint, DEFAULT_START_TIMEOUT_SECS,
 };
 use super::{Outcome, Session};
 use crate::tokens::parse_amount;
 use crate::view::{as_text, Indented};
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
 use anyhow::{ensure, Context, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use tessera::state::{ClassParams, EmissionSchedule, Network, NetworkParams};
+use tessera::state::{
+    AttestorMode, AttestorSet, ClassParams, EmissionSchedule, Network, NetworkParams,
+};
 use tessera_client::{instructions as ix, pda};
 
 /// A migration config, and whether to only say what it would do.
@@ -45,6 +48,7 @@ pub struct Config {
     pub version: u32,
     pub network_id: u64,
     /// Fee recipient (default: the signer).
+    #[serde(default, deserialize_with = "base58::optional")]
     pub treasury: Option<Pubkey>,
     pub reward_mint: RewardMintConfig,
     pub params: ParamsConfig,
@@ -58,6 +62,7 @@ pub struct Config {
 pub struct RewardMintConfig {
     /// Adopt this mint, whose mint authority must be the signer (it passes to the network);
     /// otherwise create one.
+    #[serde(default, deserialize_with = "base58::optional")]
     pub address: Option<Pubkey>,
     #[serde(default = "six")]
     pub decimals: u8,
@@ -111,11 +116,95 @@ pub struct EmissionConfig {
     pub supply_cap: String,
 }
 
+/// Public keys in a config are base58 text, as `tessera` and the Solana CLI print them.
+mod base58 {
+    use anchor_lang::prelude::Pubkey;
+    use serde::de::{Deserialize, Deserializer, Error};
+
+    fn parse<E: Error>(text: &str) -> Result<Pubkey, E> {
+        text.parse()
+            .map_err(|_| E::custom(format!("{text:?} is not a base58 public key")))
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(from: D) -> Result<Option<Pubkey>, D::Error> {
+        Option::<String>::deserialize(from)?
+            .map(|text| parse(&text))
+            .transpose()
+    }
+
+    pub fn list<'de, D: Deserializer<'de>>(from: D) -> Result<Vec<Pubkey>, D::Error> {
+        Vec::<String>::deserialize(from)?
+            .iter()
+            .map(|text| parse(text))
+            .collect()
+    }
+}
+
+/// The attestor set: `keys` that sign one by one, `threshold` of them per receipt; or a group
+/// key (`tessera attest dkg`) that `members` attestors hold shares of, `threshold` of them
+/// signing together. A set is one or the other.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttestorsConfig {
+    #[serde(default, deserialize_with = "base58::list")]
     pub keys: Vec<Pubkey>,
     pub threshold: u8,
+    #[serde(default, deserialize_with = "base58::optional")]
+    pub group_key: Option<Pubkey>,
+    pub members: Option<u8>,
+}
+
+impl AttestorsConfig {
+    /// Refuses a set the program would refuse, naming the config's keys.
+    fn check(&self) -> Result<()> {
+        match (self.group_key, self.members) {
+            (None, None) => check_attestors(&self.keys, self.threshold)
+                .context("in [attestors] (keys, threshold)"),
+            (Some(group_key), Some(members)) => {
+                ensure!(
+                    self.keys.is_empty(),
+                    "[attestors] names keys and a group_key: a set is keys that sign one by \
+                     one or a group key, not both"
+                );
+                check_attestor_group(&group_key, self.threshold, members)
+                    .context("in [attestors] (group_key, members, threshold)")
+            }
+            (Some(_), None) => {
+                anyhow::bail!("[attestors] group_key needs members: how many hold a share of it")
+            }
+            (None, Some(_)) => anyhow::bail!("[attestors] members is for a group: add group_key"),
+        }
+    }
+
+    /// The set as the program stores it (its version aside).
+    fn wanted(&self) -> AttestorSet {
+        let mut set = AttestorSet {
+            threshold: self.threshold,
+            ..AttestorSet::default()
+        };
+        match (self.group_key, self.members) {
+            (Some(group_key), Some(members)) => {
+                set.mode = AttestorMode::Group;
+                set.count = members;
+                set.keys[0] = group_key;
+            }
+            _ => {
+                set.count = self.keys.len() as u8;
+                set.keys[..self.keys.len()].copy_from_slice(&self.keys);
+            }
+        }
+        set
+    }
+
+    /// The instruction that makes the set the config's.
+    fn instruction(&self, authority: &Pubkey, network: &Pubkey) -> Instruction {
+        match (self.group_key, self.members) {
+            (Some(group_key), Some(members)) => {
+                ix::set_attestor_group(authority, network, group_key, self.threshold, members)
+            }
+            _ => ix::set_attestors(authority, network, self.keys.clone(), self.threshold),
+        }
+    }
 }
 
 impl Config {
@@ -248,7 +337,7 @@ impl Plan {
         };
         let params = config.params(decimals)?;
         let emission = config.emission(decimals)?;
-        check_attestors(&config.attestors.keys, config.attestors.threshold)?;
+        config.attestors.check()?;
         let mut plan = Self {
             address,
             decimals,
@@ -264,7 +353,11 @@ impl Plan {
             }
         };
         plan.push(StepId::Network, network_step);
-        plan.push(StepId::Attestors, attestors_step(config, existing.as_ref()));
+        let current = existing.as_ref().map(|network| &network.attestors);
+        plan.push(
+            StepId::Attestors,
+            attestors_step(&config.attestors, current),
+        );
         let current_params = existing.as_ref().map_or(params, |n| n.params);
         let params_step = (current_params != params)
             .then(|| "update the network parameters to the config's".to_string());
@@ -384,9 +477,7 @@ impl Plan {
                 )?;
             }
             StepId::Attestors => {
-                let keys = config.attestors.keys.clone();
-                let threshold = config.attestors.threshold;
-                session.send(&[ix::set_attestors(&signer, &self.address, keys, threshold)])?;
+                session.send(&[config.attestors.instruction(&signer, &self.address)])?;
             }
             StepId::Parameters => {
                 session.send(&[ix::update_parameters(&signer, &self.address, self.params)])?;
@@ -415,20 +506,23 @@ impl Plan {
     }
 }
 
-/// What the attestor step will do: nothing when the set on chain is the config's.
-fn attestors_step(config: &Config, existing: Option<&Network>) -> Option<String> {
-    let current_keys: Vec<Pubkey> =
-        existing.map_or_else(Vec::new, |n| n.attestors.members().to_vec());
-    let current_threshold = existing.map_or(0, |n| n.attestors.threshold);
-    let wanted = &config.attestors;
-    // A group (`network set-attestors --group-key`) is never the config's keys.
-    let group = existing.is_some_and(|n| n.attestors.group_key().is_some());
-    (group || current_keys != wanted.keys || current_threshold != wanted.threshold).then(|| {
-        format!(
+/// What the attestor step will do: nothing when the set on chain (`current`) is the config's.
+fn attestors_step(wanted: &AttestorsConfig, current: Option<&AttestorSet>) -> Option<String> {
+    let set = wanted.wanted();
+    let in_place = current.is_some_and(|current| {
+        (current.mode, current.threshold, current.count, current.keys)
+            == (set.mode, set.threshold, set.count, set.keys)
+    });
+    let empty = current.is_none() && set == AttestorSet::default();
+    (!in_place && !empty).then(|| match set.mode {
+        AttestorMode::Keys => format!(
             "set the attestor set to {} of {} keys",
-            wanted.threshold,
-            wanted.keys.len()
-        )
+            set.threshold, set.count
+        ),
+        AttestorMode::Group => format!(
+            "set the attestor set to group key {} ({} of {} members sign)",
+            set.keys[0], set.threshold, set.count
+        ),
     })
 }
 
@@ -532,5 +626,84 @@ mod tests {
             .err()
             .unwrap();
         assert!(error.to_string().contains("--stake-per-job"), "{error}");
+    }
+
+    #[test]
+    fn keys_are_read_as_base58_text() {
+        let treasury = Pubkey::new_unique();
+        let text = std::fs::read_to_string(committed("localnet"))
+            .unwrap()
+            .replace(
+                "# treasury = \"<pubkey>\"",
+                &format!("treasury = \"{treasury}\""),
+            );
+        let config: Config = toml::from_str(&text).unwrap();
+        assert_eq!(config.treasury, Some(treasury));
+    }
+
+    fn attestors(text: &str) -> Result<AttestorsConfig> {
+        let config: AttestorsConfig = toml::from_str(text)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    #[test]
+    fn an_attestor_group_is_planned_once_and_refused_when_incomplete() {
+        let group_key = Pubkey::new_unique();
+        let group = attestors(&format!(
+            "group_key = \"{group_key}\"\nmembers = 5\nthreshold = 3"
+        ))
+        .unwrap();
+        let step = attestors_step(&group, None).unwrap();
+        assert!(
+            step.contains(&group_key.to_string()) && step.contains("3 of 5"),
+            "{step}"
+        );
+
+        // Planned against a per-key set, in place once the group is the set.
+        let keys = attestors(&format!(
+            "keys = [\"{}\"]\nthreshold = 1",
+            Pubkey::new_unique()
+        ))
+        .unwrap();
+        let mut on_chain = keys.wanted();
+        on_chain.version = 4;
+        assert!(attestors_step(&keys, Some(&on_chain)).is_none());
+        assert!(attestors_step(&group, Some(&on_chain)).is_some());
+        let mut on_chain = group.wanted();
+        on_chain.version = 5;
+        assert!(attestors_step(&group, Some(&on_chain)).is_none());
+        assert!(attestors_step(&keys, Some(&on_chain)).is_some());
+        let other = attestors(&format!(
+            "group_key = \"{group_key}\"\nmembers = 5\nthreshold = 4"
+        ))
+        .unwrap();
+        assert!(attestors_step(&other, Some(&on_chain)).is_some());
+
+        for (text, says) in [
+            (
+                "group_key = \"not-a-key\"\nmembers = 5\nthreshold = 3".to_string(),
+                "\"not-a-key\" is not a base58 public key",
+            ),
+            (
+                format!("group_key = \"{group_key}\"\nthreshold = 3"),
+                "needs members",
+            ),
+            ("members = 5\nthreshold = 3".to_string(), "add group_key"),
+            (
+                format!("group_key = \"{group_key}\"\nmembers = 2\nthreshold = 3"),
+                "between 1 and the --members 2",
+            ),
+            (
+                format!(
+                    "keys = [\"{}\"]\ngroup_key = \"{group_key}\"\nmembers = 2\nthreshold = 1",
+                    Pubkey::new_unique()
+                ),
+                "not both",
+            ),
+        ] {
+            let error = format!("{:#}", attestors(&text).err().unwrap());
+            assert!(error.contains(says), "{text}: {error}");
+        }
     }
 }
