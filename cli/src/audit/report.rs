@@ -208,6 +208,22 @@ fn drawn<T, E: std::fmt::Display>(result: std::result::Result<T, E>) -> Result<T
 const SIZE: (u32, u32) = (760, 340);
 
 /// Axis labels at whole numbers only (epochs).
+/// An axis amount of tokens: whole tokens with thousands separators (two decimals below 10).
+fn token_label(y: &f64) -> String {
+    if y.abs() < 10.0 {
+        return format!("{y:.2}");
+    }
+    let digits = format!("{}", y.round().abs() as u64);
+    let mut label = String::from(if *y < 0.0 { "-" } else { "" });
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            label.push(',');
+        }
+        label.push(digit);
+    }
+    label
+}
+
 fn whole_numbers(x: &f64) -> String {
     if (x - x.round()).abs() < 1e-9 && *x >= 0.0 {
         format!("{}", x.round() as i64)
@@ -277,6 +293,7 @@ fn emission_chart(
                 .x_label_formatter(&whole_numbers)
                 .x_desc("epoch")
                 .y_desc("reward tokens")
+                .y_label_formatter(&token_label)
                 .draw(),
         )?;
         let bars = minted
@@ -403,6 +420,7 @@ fn escrow_chart(events: &[Event], read: &Ledgered) -> Result<String> {
                 .configure_mesh()
                 .x_desc("seconds since the network's first event")
                 .y_desc("payment tokens")
+                .y_label_formatter(&token_label)
                 .draw(),
         )?;
         let held_color = RGBColor(0, 137, 123);
@@ -512,6 +530,7 @@ fn earnings_chart(events: &[Event], read: &Ledgered, reward_decimals: u8) -> Res
                     }
                 })
                 .y_desc("tokens")
+                .y_label_formatter(&token_label)
                 .draw(),
         )?;
         let paid_color = RGBColor(216, 27, 96);
@@ -547,4 +566,19 @@ fn earnings_chart(events: &[Event], read: &Ledgered, reward_decimals: u8) -> Res
         drawn(root.present())?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_label;
+
+    #[test]
+    fn axis_amounts_read_as_tokens() {
+        assert_eq!(token_label(&0.0), "0.00");
+        assert_eq!(token_label(&2.5), "2.50");
+        assert_eq!(token_label(&10.0), "10");
+        assert_eq!(token_label(&9_999.999_998), "10,000");
+        assert_eq!(token_label(&1_234_567.0), "1,234,567");
+        assert_eq!(token_label(&-1_500.0), "-1,500");
+    }
 }
