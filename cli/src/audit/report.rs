@@ -208,9 +208,10 @@ fn drawn<T, E: std::fmt::Display>(result: std::result::Result<T, E>) -> Result<T
 const SIZE: (u32, u32) = (760, 340);
 
 /// Axis labels at whole numbers only (epochs).
-/// An axis amount of tokens: whole tokens with thousands separators (two decimals below 10).
+/// An axis amount of tokens: whole tokens with thousands separators (two decimals below 10,
+/// unless whole).
 fn token_label(y: &f64) -> String {
-    if y.abs() < 10.0 {
+    if y.abs() < 10.0 && y.fract() != 0.0 {
         return format!("{y:.2}");
     }
     let digits = format!("{}", y.round().abs() as u64);
@@ -574,7 +575,8 @@ mod tests {
 
     #[test]
     fn axis_amounts_read_as_tokens() {
-        assert_eq!(token_label(&0.0), "0.00");
+        assert_eq!(token_label(&0.0), "0");
+        assert_eq!(token_label(&3.0), "3");
         assert_eq!(token_label(&2.5), "2.50");
         assert_eq!(token_label(&10.0), "10");
         assert_eq!(token_label(&9_999.999_998), "10,000");
