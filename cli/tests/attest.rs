@@ -151,6 +151,39 @@ impl Ledger {
 
     /// A service receipt for `units` of the built-in workload, signed by `worker`, with its
     /// evidence; the receipt file and the evidence file.
+    /// A job `client` funds in a mint of its own for `provider`, `max_units` cpu-seconds at
+    /// `price`, for the workload `workload` names (`--matmul NxR` or `--spec FILE`); its
+    /// address.
+    fn job(
+        &self,
+        client: &Path,
+        provider: &str,
+        (price, max_units): (&str, &str),
+        workload: [&str; 2],
+    ) -> String {
+        let client = client.to_str().unwrap();
+        let mint = self.json(&["token", "create-mint", "--keypair", client]);
+        let job = self.json(&[
+            "job",
+            "create",
+            "--mint",
+            &text(&mint["mint"]),
+            "--price",
+            price,
+            "--max-units",
+            max_units,
+            "--provider",
+            provider,
+            "--unit",
+            "cpu-seconds",
+            workload[0],
+            workload[1],
+            "--keypair",
+            client,
+        ]);
+        text(&job["address"])
+    }
+
     fn service_receipt(
         &self,
         name: &str,
@@ -380,32 +413,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     ledger.json(&set);
 
     // A job for the built-in workload, accepted by the provider.
-    let mint = ledger.json(&[
-        "token",
-        "create-mint",
-        "--keypair",
-        client.to_str().unwrap(),
-    ]);
-    let mint = text(&mint["mint"]);
-    let job = ledger.json(&[
-        "job",
-        "create",
-        "--mint",
-        &mint,
-        "--price",
-        "0.5",
-        "--max-units",
-        "3",
-        "--provider",
-        &provider,
-        "--unit",
-        "cpu-seconds",
-        "--matmul",
-        "12x3",
-        "--keypair",
-        client.to_str().unwrap(),
-    ]);
-    let job = text(&job["address"]);
+    let job = ledger.job(&client, &provider, ("0.5", "3"), ["--matmul", "12x3"]);
     ledger.json(&["job", "accept", &job, "--keypair", owner.to_str().unwrap()]);
 
     let sign = |name: &str, units: &str, result_hash: [u8; 32]| {
@@ -618,31 +626,7 @@ fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
         "3",
     ]);
 
-    let mint = ledger.json(&[
-        "token",
-        "create-mint",
-        "--keypair",
-        client.to_str().unwrap(),
-    ]);
-    let job = ledger.json(&[
-        "job",
-        "create",
-        "--mint",
-        &text(&mint["mint"]),
-        "--price",
-        "0.5",
-        "--max-units",
-        "20",
-        "--provider",
-        &provider,
-        "--unit",
-        "cpu-seconds",
-        "--matmul",
-        "16x4",
-        "--keypair",
-        client.to_str().unwrap(),
-    ]);
-    let job = text(&job["address"]);
+    let job = ledger.job(&client, &provider, ("0.5", "20"), ["--matmul", "16x4"]);
 
     // The first service is down: the worker asks the next ones.
     let mut args = vec![
@@ -693,31 +677,12 @@ fn a_clients_service_co_signs_its_own_jobs_on_its_word_and_nothing_else() {
         r#"{"format":"tessera-spec/v1","workload":{"kind":"command","program":"/bin/sh","args":["-c","printf hi"]}}"#,
     )
     .unwrap();
-    let mint = ledger.json(&[
-        "token",
-        "create-mint",
-        "--keypair",
-        client.to_str().unwrap(),
-    ]);
-    let job = ledger.json(&[
-        "job",
-        "create",
-        "--mint",
-        &text(&mint["mint"]),
-        "--price",
-        "1",
-        "--max-units",
-        "5",
-        "--provider",
+    let job = ledger.job(
+        &client,
         &provider,
-        "--unit",
-        "cpu-seconds",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--keypair",
-        client.to_str().unwrap(),
-    ]);
-    let job = text(&job["address"]);
+        ("1", "5"),
+        ["--spec", spec.to_str().unwrap()],
+    );
     let output = ledger.run(&[
         "worker",
         "run",
