@@ -184,6 +184,21 @@ impl Ledger {
         text(&job["address"])
     }
 
+    /// One pass of the worker (`worker run --once`) for `owner` with `worker`, and `extra`.
+    fn worker_once(&self, owner: &Path, worker: &Path, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "worker",
+            "run",
+            "--once",
+            "--keypair",
+            owner.to_str().unwrap(),
+            "--worker-key",
+            worker.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
     fn service_receipt(
         &self,
         name: &str,
@@ -630,13 +645,6 @@ fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
 
     // The first service is down: the worker asks the next ones.
     let mut args = vec![
-        "worker",
-        "run",
-        "--once",
-        "--keypair",
-        owner.to_str().unwrap(),
-        "--worker-key",
-        worker.to_str().unwrap(),
         "--settle-every",
         "2",
         "--output",
@@ -647,7 +655,7 @@ fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
     for (_, url) in &services {
         args.extend(["--attestor", url.as_str()]);
     }
-    let output = ledger.run(&args);
+    let output = ledger.worker_once(&owner, &worker, &args);
     let (stdout, stderr) = texts(&output);
     assert!(output.status.success(), "{stdout}\n{stderr}");
     let shown = ledger.json(&["job", "show", &job]);
@@ -683,19 +691,11 @@ fn a_clients_service_co_signs_its_own_jobs_on_its_word_and_nothing_else() {
         ("1", "5"),
         ["--spec", spec.to_str().unwrap()],
     );
-    let output = ledger.run(&[
-        "worker",
-        "run",
-        "--once",
-        "--keypair",
-        owner.to_str().unwrap(),
-        "--worker-key",
-        worker.to_str().unwrap(),
-        "--allow-command",
-        "/bin/sh",
-        "--attestor",
-        &url,
-    ]);
+    let output = ledger.worker_once(
+        &owner,
+        &worker,
+        &["--allow-command", "/bin/sh", "--attestor", &url],
+    );
     assert!(output.status.success(), "{:?}", texts(&output));
     let shown = ledger.json(&["job", "show", &job]);
     assert_eq!(shown["status"], "Completed", "{:?}", texts(&output));
