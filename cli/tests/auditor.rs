@@ -8,8 +8,7 @@
 mod common;
 
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::{AccountDeserialize, AccountSerialize, AnchorDeserialize, Discriminator};
-use base64::Engine;
+use anchor_lang::{AccountDeserialize, AccountSerialize};
 use common::free_port;
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
@@ -364,8 +363,8 @@ fn network_2_has_running_jobs_attested_work_and_a_dispute(auditor: &Auditor) -> 
     }
 }
 
-/// What Anchor's event parser does with a transaction of the job: the `Program data:` line
-/// under the program's invocation, base64, discriminator, borsh.
+/// A settlement's event, read through JSON-RPC from its `Program data:` line (base64,
+/// discriminator, borsh: `tessera_client::events::decode`, as Anchor's event parser reads it).
 fn a_settlements_event_is_read_from_its_program_data_line(auditor: &Auditor, busy: &Busy) {
     let rpc = auditor.rpc();
     let signatures = rpc.get_signatures_for_address(&busy.running).unwrap();
@@ -378,21 +377,17 @@ fn a_settlements_event_is_read_from_its_program_data_line(auditor: &Auditor, bus
                 json!([entry.signature, {"encoding": "json", "maxSupportedTransactionVersion": 0}]),
             )
             .unwrap();
-        let logs = transaction["meta"]["logMessages"].as_array().unwrap();
-        for line in logs.iter().filter_map(Value::as_str) {
-            if line.starts_with("Program log: ") {
-                program_logs.push(line.to_string());
-            }
-            let Some(data) = line.strip_prefix("Program data: ") else {
-                continue;
-            };
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(data)
-                .unwrap();
-            if bytes[..8] == *ReceiptSettled::DISCRIMINATOR {
-                settled.push(ReceiptSettled::deserialize(&mut &bytes[8..]).unwrap());
-            }
-        }
+        let logs: Vec<String> = transaction["meta"]["logMessages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|line| line.as_str().map(String::from))
+            .collect();
+        settled.extend(tessera_client::events::decode::<ReceiptSettled>(&logs).unwrap());
+        program_logs.extend(
+            logs.into_iter()
+                .filter(|line| line.starts_with("Program log: ")),
+        );
     }
     assert_eq!(settled.len(), 1, "one settlement on the job");
     let event = &settled[0];

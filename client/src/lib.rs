@@ -2,9 +2,10 @@
 //! instruction layouts. The CLI, the worker, the tests and the migrations all build their
 //! transactions through [`pda`] and [`instructions`], each shared flow (a receipt, its
 //! settlement, a claim) through [`flows`], and list accounts by the keys they hold through
-//! [`filters`].
+//! [`filters`]; [`events`] reads the program's events from a transaction's log.
 
 pub mod codec_checks;
+pub mod events;
 pub mod filters;
 pub mod flows;
 pub mod instructions;

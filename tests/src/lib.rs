@@ -1235,27 +1235,6 @@ pub fn impersonate(
 
 /// Panics with the transaction error unless `result` succeeded.
 #[track_caller]
-/// The events of type `E` in a transaction's log, in order: each `Program data:` line whose
-/// bytes (base64) start with `E`'s discriminator, the rest borsh, as Anchor's event parser
-/// reads them.
-pub fn events<E: anchor_lang::Event + anchor_lang::AnchorDeserialize + Discriminator>(
-    logs: &[String],
-) -> Vec<E> {
-    use base64::Engine as _;
-    logs.iter()
-        .filter_map(|line| line.strip_prefix("Program data: "))
-        .map(|data| {
-            base64::engine::general_purpose::STANDARD
-                .decode(data)
-                .expect("a Program data line is base64")
-        })
-        .filter(|bytes| bytes.starts_with(E::DISCRIMINATOR))
-        .map(|bytes| {
-            E::deserialize(&mut &bytes[E::DISCRIMINATOR.len()..]).expect("the event decodes")
-        })
-        .collect()
-}
-
 pub fn assert_ok(result: TxResult) {
     if let Err(error) = result {
         panic!("transaction failed: {error:?}");

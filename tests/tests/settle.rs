@@ -86,7 +86,8 @@ async fn a_settlement_logs_its_event() {
         .await;
     let (result, logs) = fixture.send_for_logs(&instructions, &[]).await;
     assert_ok(result);
-    let settled: Vec<tessera::events::ReceiptSettled> = events(&logs);
+    let settled: Vec<tessera::events::ReceiptSettled> =
+        tessera_client::events::decode(&logs).expect("events decode");
     assert_eq!(settled.len(), 1, "{logs:#?}");
     let event = &settled[0];
     assert_eq!((event.job, event.provider), (job.address, provider.address));
