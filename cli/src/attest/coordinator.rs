@@ -89,26 +89,9 @@ impl Coordinator {
         request: &CosignRequest,
         client: Pubkey,
     ) -> Result<SignedReceipt> {
-        let mut declined = Vec::new();
-        for service in &self.services {
-            let answer = match self.post::<_, Cosigned>(service, "/v1/cosign", request) {
-                Ok(answer) => answer,
-                Err(declined_by) => {
-                    declined.push(declined_by);
-                    continue;
-                }
-            };
-            match signature_by(&answer, signed, |key| *key == client) {
-                Ok(signature) => {
-                    let mut cosigned = signed.clone();
-                    cosigned.signatures.push(signature);
-                    return Ok(cosigned);
-                }
-                Err(reason) => declined.push(Declined {
-                    service: service.clone(),
-                    reason,
-                }),
-            }
+        let (cosigned, declined) = self.collect(signed, request, 1, |key| *key == client);
+        if cosigned.signatures.len() > signed.signatures.len() {
+            return Ok(cosigned);
         }
         let reasons: Vec<String> = declined.iter().map(ToString::to_string).collect();
         bail!(
@@ -126,27 +109,50 @@ impl Coordinator {
         let attestors = &network.attestors;
         let needed = attestors.threshold as usize;
         ensure!(needed > 0, "the network names no attestors");
+        let (cosigned, declined) =
+            self.collect(signed, request, needed, |key| attestors.contains(key));
+        enough(
+            cosigned.signatures.len() - signed.signatures.len(),
+            needed,
+            &declined,
+        )?;
+        Ok(cosigned)
+    }
+
+    /// Asks the services in order (`/v1/cosign`) until `needed` distinct keys that `takes`
+    /// accepts have signed: the receipt with their signatures, and who declined and why.
+    fn collect(
+        &self,
+        signed: &SignedReceipt,
+        request: &CosignRequest,
+        needed: usize,
+        takes: impl Fn(&Pubkey) -> bool,
+    ) -> (SignedReceipt, Vec<Declined>) {
         let mut cosigned = signed.clone();
         let mut declined = Vec::new();
         for service in &self.services {
-            if cosigned.signatures.len() > needed {
+            if cosigned.signatures.len() - signed.signatures.len() >= needed {
                 break;
             }
-            match self.post::<_, Cosigned>(service, "/v1/cosign", request) {
-                Ok(answer) => {
-                    match signature_by(&answer, signed, |key| network.attestors.contains(key)) {
-                        Ok(signature) => cosigned.signatures.push(signature),
-                        Err(reason) => declined.push(Declined {
-                            service: service.clone(),
-                            reason,
-                        }),
-                    }
+            let answer = match self.post::<_, Cosigned>(service, "/v1/cosign", request) {
+                Ok(answer) => answer,
+                Err(declined_by) => {
+                    declined.push(declined_by);
+                    continue;
                 }
-                Err(declined_by) => declined.push(declined_by),
+            };
+            let new = |key: &Pubkey| {
+                takes(key) && !cosigned.signatures.iter().any(|(signer, _)| signer == key)
+            };
+            match signature_by(&answer, signed, new) {
+                Ok(signature) => cosigned.signatures.push(signature),
+                Err(reason) => declined.push(Declined {
+                    service: service.clone(),
+                    reason,
+                }),
             }
         }
-        enough(cosigned.signatures.len() - 1, needed, &declined)?;
-        Ok(cosigned)
+        (cosigned, declined)
     }
 
     fn as_group(
@@ -336,7 +342,7 @@ fn signature_by(
         .parse()
         .map_err(|_| format!("answered with {:?}, not a key", answer.key))?;
     if !expected(&key) {
-        return Err(format!("its key {key} is not one this receipt takes"));
+        return Err(format!("its key {key} is not one this receipt still takes"));
     }
     let signature: [u8; 64] = hex::decode(&answer.signature)
         .ok()
