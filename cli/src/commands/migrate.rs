@@ -182,13 +182,13 @@ impl AttestorsConfig {
             threshold: self.threshold,
             ..AttestorSet::default()
         };
-        match (self.group_key, self.members) {
-            (Some(group_key), Some(members)) => {
+        match self.group_key.zip(self.members) {
+            Some((group_key, members)) => {
                 set.mode = AttestorMode::Group;
                 set.count = members;
                 set.keys[0] = group_key;
             }
-            _ => {
+            None => {
                 set.count = self.keys.len() as u8;
                 set.keys[..self.keys.len()].copy_from_slice(&self.keys);
             }
@@ -198,11 +198,11 @@ impl AttestorsConfig {
 
     /// The instruction that makes the set the config's.
     fn instruction(&self, authority: &Pubkey, network: &Pubkey) -> Instruction {
-        match (self.group_key, self.members) {
-            (Some(group_key), Some(members)) => {
+        match self.group_key.zip(self.members) {
+            Some((group_key, members)) => {
                 ix::set_attestor_group(authority, network, group_key, self.threshold, members)
             }
-            _ => ix::set_attestors(authority, network, self.keys.clone(), self.threshold),
+            None => ix::set_attestors(authority, network, self.keys.clone(), self.threshold),
         }
     }
 }
@@ -509,12 +509,13 @@ impl Plan {
 /// What the attestor step will do: nothing when the set on chain (`current`) is the config's.
 fn attestors_step(wanted: &AttestorsConfig, current: Option<&AttestorSet>) -> Option<String> {
     let set = wanted.wanted();
-    let in_place = current.is_some_and(|current| {
-        (current.mode, current.threshold, current.count, current.keys)
-            == (set.mode, set.threshold, set.count, set.keys)
-    });
-    let empty = current.is_none() && set == AttestorSet::default();
-    (!in_place && !empty).then(|| match set.mode {
+    // The set on chain, or the empty one a new network starts with; its version aside.
+    let current = current.copied().unwrap_or_default();
+    let in_place = AttestorSet {
+        version: current.version,
+        ..set
+    } == current;
+    (!in_place).then(|| match set.mode {
         AttestorMode::Keys => format!(
             "set the attestor set to {} of {} keys",
             set.threshold, set.count
