@@ -176,11 +176,7 @@ impl TestFixture {
     /// A bank with the program and the token programs, no network yet.
     pub async fn bare() -> Self {
         quiet_runtime_logs();
-        let mut program_test = ProgramTest::new(
-            "tessera",
-            tessera::ID,
-            stubs::tessera_builtin!(tessera_processor),
-        );
+        let mut program_test = ProgramTest::new("tessera", tessera::ID, stubs::tessera_builtin());
         program_test.prefer_bpf(false);
         let context = program_test.start_with_context().await;
         stubs::bridge_syscalls();

@@ -9,7 +9,7 @@
 //!
 //! The test bank's stubs leave one syscall to solana-sysvar's default, which prints to stdout:
 //! `sol_log_data`, through which the program emits its events. The fixture registers the
-//! program with [`tessera_builtin!`] instead of solana-program-test's `processor!`: the same
+//! program with [`tessera_builtin`] instead of solana-program-test's `processor!`: the same
 //! builtin, which also keeps the running instruction's log collector at hand, so that an event
 //! becomes a `Program data: <base64>` line of the transaction's log, as on a cluster.
 
@@ -17,13 +17,19 @@ use anchor_lang::solana_program::account_info::AccountInfo;
 use anchor_lang::solana_program::entrypoint::ProgramResult;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::pubkey::Pubkey;
+use solana_program_runtime::invoke_context::BuiltinFunctionRegisterer;
+use solana_program_runtime::stable_log;
+use solana_program_test::{
+    invoke_builtin_function, BuiltinFunctionDefinition, EbpfError, EncryptedHostAddressToEbpfVm,
+    InvokeContext,
+};
 use solana_sysvar::program_stubs::SyscallStubs as StubsV3;
 use solana_sysvar_v4::program_stubs::SyscallStubs as StubsV4;
 use std::cell::RefCell;
 use std::sync::{Arc, Once};
 
 /// Writes one `Program data:` line to the running instruction's log.
-pub(crate) type DataLog = Box<dyn Fn(&[&[u8]])>;
+type DataLog = Box<dyn Fn(&[&[u8]])>;
 
 thread_local! {
     /// The log of the instruction the program is running on this thread, if it runs one.
@@ -31,7 +37,7 @@ thread_local! {
 }
 
 /// Runs `body` with `log` as the running instruction's data log.
-pub(crate) fn with_data_log<T>(log: DataLog, body: impl FnOnce() -> T) -> T {
+fn with_data_log<T>(log: DataLog, body: impl FnOnce() -> T) -> T {
     DATA_LOG.with(|slot| *slot.borrow_mut() = Some(log));
     let result = body();
     DATA_LOG.with(|slot| *slot.borrow_mut() = None);
@@ -49,56 +55,48 @@ fn log_data(fields: &[&[u8]]) -> bool {
     })
 }
 
-/// solana-program-test's `processor!` for `$entry`, with the instruction's log collector kept
-/// for `sol_log_data` while it runs.
-macro_rules! tessera_builtin {
-    ($entry:expr) => {{
-        use solana_program_test::{
-            BuiltinFunctionDefinition, EncryptedHostAddressToEbpfVm, InvokeContext,
-        };
-        struct Builtin;
-        impl BuiltinFunctionDefinition<InvokeContext<'_, '_>> for Builtin {
-            type Error = Box<dyn std::error::Error>;
-            fn rust(
-                _: &mut InvokeContext<'_, '_>,
-                _: u64,
-                _: u64,
-                _: u64,
-                _: u64,
-                _: u64,
-            ) -> Result<u64, Box<dyn std::error::Error>> {
-                unreachable!("registered as a VM builtin")
-            }
-            fn vm(
-                mut vm: EncryptedHostAddressToEbpfVm<InvokeContext>,
-                _: u64,
-                _: u64,
-                _: u64,
-                _: u64,
-                _: u64,
-            ) {
-                // SAFETY: as in solana-program-test's `processor!`: the VM is the one the
-                // runtime hands this builtin, used only inside this call.
-                unsafe {
-                    vm.with_vm(|vm| {
-                        let collector = vm.context().get_log_collector();
-                        let log: $crate::stubs::DataLog = Box::new(move |fields: &[&[u8]]| {
-                            solana_program_runtime::stable_log::program_data(&collector, fields)
-                        });
-                        let result = $crate::stubs::with_data_log(log, || {
-                            solana_program_test::invoke_builtin_function($entry, vm.context())
-                        });
-                        vm.program_result = result
-                            .map_err(solana_program_test::EbpfError::SyscallError)
-                            .into();
+/// The program as the test bank's builtin: what solana-program-test's `processor!` makes of
+/// Tessera's entry, keeping the instruction's log collector for `sol_log_data` while it runs.
+pub fn tessera_builtin() -> Option<BuiltinFunctionRegisterer> {
+    struct Builtin;
+    impl BuiltinFunctionDefinition<InvokeContext<'_, '_>> for Builtin {
+        type Error = Box<dyn std::error::Error>;
+        fn rust(
+            _: &mut InvokeContext<'_, '_>,
+            _: u64,
+            _: u64,
+            _: u64,
+            _: u64,
+            _: u64,
+        ) -> Result<u64, Box<dyn std::error::Error>> {
+            unreachable!("registered as a VM builtin")
+        }
+        fn vm(
+            mut vm: EncryptedHostAddressToEbpfVm<InvokeContext>,
+            _: u64,
+            _: u64,
+            _: u64,
+            _: u64,
+            _: u64,
+        ) {
+            // SAFETY: as in solana-program-test's `processor!`: the VM is the one the runtime
+            // hands this builtin, used only inside this call.
+            unsafe {
+                vm.with_vm(|vm| {
+                    let collector = vm.context().get_log_collector();
+                    let log: DataLog = Box::new(move |fields: &[&[u8]]| {
+                        stable_log::program_data(&collector, fields)
                     });
-                }
+                    let result = with_data_log(log, || {
+                        invoke_builtin_function(crate::tessera_processor, vm.context())
+                    });
+                    vm.program_result = result.map_err(EbpfError::SyscallError).into();
+                });
             }
         }
-        Some(<Builtin as BuiltinFunctionDefinition<_>>::register)
-    }};
+    }
+    Some(<Builtin as BuiltinFunctionDefinition<_>>::register)
 }
-pub(crate) use tessera_builtin;
 
 /// The test bank's stubs, shared by both versions' entries.
 struct Bank(Arc<dyn StubsV4>);
