@@ -5,10 +5,11 @@
 //! stakes; a client's job is created and accepted; it settles twice (a receipt the client
 //! co-signed, then an attested one that opens the epoch's records) and the provider records
 //! service beside it; the network's attestors become a FROST group that signs as one key, and
-//! the group attests more service; the client disputes the attested work and the authority slashes; the job
-//! completes. A second job is topped up and cancelled unaccepted. A day later the provider
-//! claims the epoch's emission; after the dispute window the first job closes; after unbonding
-//! the provider withdraws and deregisters; last, treasury and authority change hands.
+//! the group attests more service; the client disputes the attested work and the authority
+//! slashes; the job completes. A second job is topped up and cancelled unaccepted. A day later
+//! the provider claims the epoch's emission; after the dispute window the first job closes;
+//! after unbonding the provider withdraws and deregisters; last, treasury and authority change
+//! hands.
 
 use crate::ledger::{SbfLedger, DECIMALS, ONE};
 use anchor_lang::prelude::Pubkey;
@@ -16,7 +17,6 @@ use anyhow::{ensure, Result};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tessera::instructions::{CreateJobArgs, InitializeNetworkArgs, RegisterProviderArgs};
-use tessera::state::AttestorMode;
 use tessera::state::{
     Dispute, EmissionSchedule, Epoch, Job, JobRequirement, JobStatus, Network, PauseFlags,
     Provider, ProviderClass, ProviderSpec, UnitKind, WorkRecord,
@@ -469,8 +469,8 @@ impl Scenario {
 
     /// The attestors become a 2-of-3 group (`set_attestor_group`, a new set version); two
     /// members sign a service receipt as the group key, which the Ed25519 precompile checks
-    /// like any key, and the program records it as attested by the set.
-    /// A receipt the old set's attestor signed before the change no longer attests.
+    /// like any key, and the program records it as attested by the set. A receipt the old set's
+    /// attestor signed before the change no longer attests.
     fn service_attested_by_a_group(&mut self, provider: &StakedProvider) -> Result<()> {
         let epoch = self.epoch_now()?;
         let before = self.service_receipt(provider, 35)?;
@@ -483,8 +483,7 @@ impl Scenario {
         self.authority_sends("set_attestor_group", set)?;
         let network = self.network_state()?;
         ensure!(
-            network.attestors.mode == AttestorMode::Group
-                && network.attestors.keys[0] == group_key
+            network.attestors.group_key() == Some(group_key)
                 && (network.attestors.threshold, network.attestors.count) == (2, 3)
                 && network.attestors.version == 2,
             "the group is the attestor set"
