@@ -30,6 +30,8 @@ pub enum GroupError {
     File { path: String, reason: String },
     #[error("the DKG is not at this step: {0}")]
     OutOfOrder(&'static str),
+    #[error("a group signs with one member or more; none was given")]
+    NoSigners,
 }
 
 /// The format tag of a share file.
@@ -251,9 +253,7 @@ pub fn aggregate(
 /// ledgers, tests and benchmarks; across machines the coordinator runs the same two rounds
 /// over HTTP.
 pub fn sign_together(signers: &[ShareFile], message: &[u8]) -> Result<[u8; 64], GroupError> {
-    let first = signers.first().ok_or(GroupError::OutOfOrder(
-        "a group signs with one member or more",
-    ))?;
+    let first = signers.first().ok_or(GroupError::NoSigners)?;
     let mut nonces = BTreeMap::new();
     let mut commitments = BTreeMap::new();
     for share in signers {
@@ -318,6 +318,14 @@ mod tests {
             // ed25519-dalek's strict check, the rule the precompile applies.
             signed.verify().unwrap();
         }
+    }
+
+    #[test]
+    fn nobody_signs_for_a_group_of_no_members() {
+        assert!(matches!(
+            sign_together(&[], b"receipt bytes"),
+            Err(GroupError::NoSigners)
+        ));
     }
 
     #[test]
