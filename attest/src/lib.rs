@@ -10,3 +10,6 @@
 pub mod group;
 pub mod review;
 pub mod wire;
+
+/// The random number generators a review draws its samples and Freivalds vectors from.
+pub use rand;

@@ -9,7 +9,7 @@ use anchor_lang::prelude::Pubkey;
 use tessera::state::{Job, Network, Provider};
 use tessera_client::receipt::SignedReceipt;
 use tessera_worker::matmul::{self, Matrix};
-use tessera_worker::spec::{self, Spec, Workload};
+use tessera_worker::spec::{Spec, Workload};
 
 /// Why a receipt is refused, and the HTTP status that says so.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -149,52 +149,171 @@ fn review_job(r: &tessera_client::receipt::Receipt, job: &Job) -> Result<(), Ref
     Ok(())
 }
 
-/// Checks the evidence of the built-in workload: the spec is the job's (when `spec_hash` is
-/// given), every product passes Freivalds' test against the inputs the spec derives, and the
-/// products chain to the receipt's result hash. Relay evidence is checked by the service
-/// itself (it takes a network transfer).
+/// What a receipt's work is checked against, as the ledger has it.
+pub enum Work<'a> {
+    /// A job: the spec its client fixed (by hash; the document must be the one that hashes
+    /// to it) and the units it has already settled.
+    Job {
+        spec_hash: &'a [u8; 32],
+        settled_units: u64,
+    },
+    /// A provider's service work: always [`Spec::service`], its inputs bound to the provider
+    /// and its registration nonce, from the provider's first service round on; and the
+    /// service units the provider has already recorded.
+    Service {
+        provider: &'a Pubkey,
+        registration_nonce: u64,
+        recorded_units: u64,
+    },
+}
+
+/// How many of the rounds a request brings a reviewer checks with Freivalds' test. Every
+/// round's digest is chained to the receipt's result hash either way, so the worker is bound
+/// to every product before the reviewer draws its sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// Every round.
+    Every,
+    /// This many rounds (or every round, if there are fewer), drawn at random. When `w` of the
+    /// `m` new rounds are wrong, a request passes with probability C(m-w, k) / C(m, k) (one
+    /// wrong round: 1 - k/m), times a negligible chance that Freivalds misses (at most p^-2
+    /// per round checked).
+    Rounds(u32),
+}
+
+/// The chance that a request whose `m` new rounds include `wrong` wrong ones passes a check
+/// of `sampled` rounds drawn at random: C(m - wrong, k) / C(m, k), with k = min(sampled, m),
+/// ignoring Freivalds' own error.
+pub fn pass_chance(m: u32, wrong: u32, sampled: u32) -> f64 {
+    let k = sampled.min(m);
+    (0..k)
+        .map(|i| (m.saturating_sub(wrong + i)) as f64 / (m - i) as f64)
+        .product()
+}
+
+/// Checks the evidence of `signed`'s work against `work` and returns the units it supports;
+/// refuses evidence that does not check, and a receipt that states more units than the
+/// evidence supports, with both figures.
+///
+/// The built-in workload's evidence is the spec document, the digests of the rounds already
+/// paid for (at most the rounds the settled units cover: vouching for them adds nothing) and
+/// the products of every round after them. The reviewer chains all of them to the receipt's
+/// result hash, checks the products (all, or a sample) with Freivalds' test against the
+/// inputs the spec derives, and supports floor(rounds × n³ / 2^27) units. Anything else is
+/// refused: a relay's bytes are seen only by the provider, and no evidence is no evidence.
 pub fn check_evidence(
     signed: &SignedReceipt,
     evidence: &Evidence,
-    spec_hash: Option<&[u8; 32]>,
-) -> Result<(), Refused> {
-    match evidence {
-        Evidence::None => Err(refuse(
+    work: &Work,
+    sampling: Sampling,
+    rng: &mut impl rand::Rng,
+) -> Result<u64, Refused> {
+    let supported = match evidence {
+        Evidence::None => {
+            return Err(refuse(
+                422,
+                "no evidence: this service vouches only for work it can check (the built-in \
+                 workload's products)",
+            ))
+        }
+        Evidence::Relay { .. } => {
+            return Err(refuse(
+                422,
+                "relay evidence is refused: the bytes a relay carries are counted only by its \
+                 provider, and an attestor vouches only for what it saw; a bandwidth job's \
+                 client co-signs its bytes (see docs/design.md)",
+            ))
+        }
+        Evidence::Matmul {
+            spec,
+            digests,
+            products,
+        } => check_matmul(signed, (spec, digests, products), work, sampling, rng)?,
+    };
+    let stated = signed.receipt.cumulative_units;
+    if stated > supported {
+        return Err(refuse(
             422,
-            "no evidence: this service vouches only for work it can check (the built-in \
-             workload's products, a relay it can time)",
-        )),
-        Evidence::Relay { .. } => Ok(()),
-        Evidence::Matmul { spec, products } => check_matmul(signed, spec, products, spec_hash),
+            format!(
+                "the receipt states {stated} units, but its evidence supports {supported}: sign \
+                 one for at most {supported}"
+            ),
+        ));
     }
+    Ok(supported)
 }
 
+/// Checks the built-in workload's evidence (see [`check_evidence`]); returns the units the
+/// rounds it covers are worth.
 fn check_matmul(
     signed: &SignedReceipt,
-    document: &str,
-    products: &[String],
-    spec_hash: Option<&[u8; 32]>,
-) -> Result<(), Refused> {
+    (document, digests, products): (&str, &[String], &[String]),
+    work: &Work,
+    sampling: Sampling,
+    rng: &mut impl rand::Rng,
+) -> Result<u64, Refused> {
     let bytes = document.as_bytes();
-    let parsed = match spec_hash {
-        Some(hash) => Spec::parse_for(bytes, hash),
-        None => Spec::parse(bytes),
-    }
-    .map_err(|error| refuse(422, format!("the evidence's spec: {error}")))?;
+    let (parsed, seed, paid_units) = match work {
+        Work::Job {
+            spec_hash,
+            settled_units,
+        } => {
+            let parsed = Spec::parse_for(bytes, spec_hash)
+                .map_err(|error| refuse(422, format!("the evidence's spec: {error}")))?;
+            (parsed, **spec_hash, *settled_units)
+        }
+        Work::Service {
+            provider,
+            registration_nonce,
+            recorded_units,
+        } => {
+            let service = Spec::service();
+            if bytes != service.to_bytes().as_slice() {
+                return Err(refuse(
+                    422,
+                    format!(
+                        "a service receipt's work is the network's service workload, {}; the \
+                         evidence names another spec",
+                        String::from_utf8_lossy(&service.to_bytes())
+                    ),
+                ));
+            }
+            let seed = matmul::service_seed(&provider.to_bytes(), *registration_nonce);
+            (service, seed, *recorded_units)
+        }
+    };
     let Workload::Matmul { n, rounds } = parsed.workload else {
         return Err(refuse(
             422,
             "the evidence's spec is not the built-in workload",
         ));
     };
-    if products.is_empty() || products.len() > rounds as usize {
+    let paid_rounds = matmul::rounds_within(n, paid_units);
+    let first = u32::try_from(digests.len()).unwrap_or(u32::MAX);
+    if first > paid_rounds {
         return Err(refuse(
             422,
             format!(
-                "the evidence has {} products; the spec has {rounds} rounds",
-                products.len()
+                "the evidence gives {first} rounds by their digests alone; only the {paid_rounds} \
+                 rounds the {paid_units} units already settled cover may be, the rest need \
+                 their products"
             ),
         ));
+    }
+    let total = first.saturating_add(u32::try_from(products.len()).unwrap_or(u32::MAX));
+    if total > rounds {
+        return Err(refuse(
+            422,
+            format!("the evidence has {total} rounds; the spec has {rounds}"),
+        ));
+    }
+    let mut link = [0u8; 32];
+    for text in digests {
+        let digest: [u8; 32] = hex::decode(text)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| refuse(400, "a round digest is not 64 hex digits"))?;
+        link = matmul::chain_digest(&link, &digest);
     }
     let matrices = products
         .iter()
@@ -206,12 +325,231 @@ fn check_matmul(
         .collect::<Option<Vec<Matrix>>>()
         .filter(|matrices| matrices.iter().all(|m| m.n() == n as usize))
         .ok_or_else(|| refuse(400, format!("the products are not {n} x {n} matrices")))?;
-    let spec_hash = spec::hash(bytes);
-    matmul::check_result(
-        &spec_hash,
-        &matrices,
-        &signed.receipt.result_hash,
-        &mut rand::thread_rng(),
-    )
-    .map_err(|failure| refuse(422, format!("the evidence does not check: {failure}")))
+    for product in &matrices {
+        link = matmul::chain(&link, product);
+    }
+    if link != signed.receipt.result_hash {
+        return Err(refuse(
+            422,
+            "the evidence does not check: its rounds do not chain to the receipt's result hash",
+        ));
+    }
+    let checked: Vec<usize> = match sampling {
+        Sampling::Rounds(k) if (k as usize) < matrices.len() => {
+            rand::seq::index::sample(rng, matrices.len(), k as usize).into_vec()
+        }
+        _ => (0..matrices.len()).collect(),
+    };
+    for index in checked {
+        let round = first + index as u32;
+        if !matmul::check_round(&seed, round, &matrices[index], rng) {
+            return Err(refuse(
+                422,
+                format!(
+                    "the evidence does not check: the product of round {round} is not the \
+                     product of that round's inputs"
+                ),
+            ));
+        }
+    }
+    Ok(matmul::units_for(n, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+    use tessera_client::codec_checks::sample_receipt;
+    use tessera_worker::spec;
+
+    /// A job of `rounds` rounds of side `n`: its spec document and hash, and the products of
+    /// its first `done` rounds, `wrong` of them tampered with.
+    fn job(n: u32, (rounds, done): (u32, u32), wrong: &[u32]) -> (String, [u8; 32], Vec<Matrix>) {
+        let document = Spec::matmul(n, rounds).to_bytes();
+        let spec_hash = spec::hash(&document);
+        let products = (0..done)
+            .map(|round| {
+                let product = matmul::run_round(&spec_hash, round, n as usize).product;
+                if !wrong.contains(&round) {
+                    return product;
+                }
+                let mut bytes = product.to_bytes();
+                bytes[4] ^= 1;
+                Matrix::from_bytes(&bytes).unwrap()
+            })
+            .collect();
+        (String::from_utf8(document).unwrap(), spec_hash, products)
+    }
+
+    /// A receipt for `units` whose result hash chains `products`, and the evidence giving the
+    /// first `by_digest` of them by digest.
+    fn receipt_and_evidence(
+        document: &str,
+        products: &[Matrix],
+        units: u64,
+        by_digest: usize,
+    ) -> (SignedReceipt, Evidence) {
+        let mut receipt = sample_receipt(1, units);
+        receipt.result_hash = products
+            .iter()
+            .fold([0; 32], |link, p| matmul::chain(&link, p));
+        let (paid, new) = products.split_at(by_digest);
+        let evidence = Evidence::Matmul {
+            spec: document.to_string(),
+            digests: paid.iter().map(|p| hex::encode(p.digest())).collect(),
+            products: new.iter().map(|p| hex::encode(p.to_bytes())).collect(),
+        };
+        (SignedReceipt::new(receipt), evidence)
+    }
+
+    #[test]
+    fn a_receipt_may_state_only_the_units_its_checked_rounds_are_worth() {
+        let (document, spec_hash, products) = job(256, (24, 16), &[]);
+        let work = Work::Job {
+            spec_hash: &spec_hash,
+            settled_units: 0,
+        };
+        let mut rng = StdRng::seed_from_u64(1);
+        // 16 rounds of side 256 are two units: two pass, three are refused with both figures.
+        let (two, evidence) = receipt_and_evidence(&document, &products, 2, 0);
+        assert_eq!(
+            check_evidence(&two, &evidence, &work, Sampling::Every, &mut rng),
+            Ok(2)
+        );
+        let (three, evidence) = receipt_and_evidence(&document, &products, 3, 0);
+        let refused = check_evidence(&three, &evidence, &work, Sampling::Every, &mut rng);
+        assert_eq!(
+            refused.unwrap_err().reason,
+            "the receipt states 3 units, but its evidence supports 2: sign one for at most 2"
+        );
+    }
+
+    #[test]
+    fn rounds_already_paid_for_may_come_as_digests_and_no_others() {
+        let (document, spec_hash, products) = job(256, (24, 24), &[]);
+        let mut rng = StdRng::seed_from_u64(2);
+        // One unit settled covers 15 rounds (15 x 2^24 < 2 x 2^27): they may be digests.
+        let paid = Work::Job {
+            spec_hash: &spec_hash,
+            settled_units: 1,
+        };
+        let (signed, evidence) = receipt_and_evidence(&document, &products, 3, 15);
+        assert_eq!(
+            check_evidence(&signed, &evidence, &paid, Sampling::Every, &mut rng),
+            Ok(3)
+        );
+        // Sixteen digests are one round too many: its product was never shown.
+        let (signed, evidence) = receipt_and_evidence(&document, &products, 3, 16);
+        let refused = check_evidence(&signed, &evidence, &paid, Sampling::Every, &mut rng);
+        assert!(
+            refused
+                .unwrap_err()
+                .reason
+                .contains("16 rounds by their digests alone"),
+            "refused for another reason"
+        );
+        // A digest that is not the round's breaks the chain.
+        let (signed, mut evidence) = receipt_and_evidence(&document, &products, 3, 15);
+        if let Evidence::Matmul { digests, .. } = &mut evidence {
+            digests[3] = hex::encode([7u8; 32]);
+        }
+        let refused = check_evidence(&signed, &evidence, &paid, Sampling::Every, &mut rng);
+        assert!(refused.unwrap_err().reason.contains("do not chain"));
+    }
+
+    #[test]
+    fn a_service_receipt_is_checked_against_the_networks_workload_bound_to_its_provider() {
+        let provider = Pubkey::new_from_array([5; 32]);
+        let seed = matmul::service_seed(&provider.to_bytes(), 3);
+        let n = matmul::SERVICE_N;
+        let products: Vec<Matrix> = (0..8)
+            .map(|round| matmul::run_round(&seed, round, n as usize).product)
+            .collect();
+        let document = String::from_utf8(Spec::service().to_bytes()).unwrap();
+        let work = Work::Service {
+            provider: &provider,
+            registration_nonce: 3,
+            recorded_units: 0,
+        };
+        let mut rng = StdRng::seed_from_u64(3);
+        let (signed, evidence) = receipt_and_evidence(&document, &products, 1, 0);
+        assert_eq!(
+            check_evidence(&signed, &evidence, &work, Sampling::Every, &mut rng),
+            Ok(1)
+        );
+        // The same products for another registration of the provider are not its work.
+        let later = Work::Service {
+            provider: &provider,
+            registration_nonce: 4,
+            recorded_units: 0,
+        };
+        let refused = check_evidence(&signed, &evidence, &later, Sampling::Every, &mut rng);
+        assert!(refused.unwrap_err().reason.contains("round 0"));
+        // A spec the requester picked is not the service workload.
+        let (tiny_document, _, tiny) = job(1, (100, 3), &[]);
+        let (signed, evidence) = receipt_and_evidence(&tiny_document, &tiny, 1, 0);
+        let refused = check_evidence(&signed, &evidence, &work, Sampling::Every, &mut rng);
+        assert!(refused
+            .unwrap_err()
+            .reason
+            .contains("the network's service workload"));
+    }
+
+    #[test]
+    fn relay_evidence_and_no_evidence_are_refused() {
+        let signed = SignedReceipt::new(sample_receipt(2, 1_000_000_000_000));
+        let work = Work::Job {
+            spec_hash: &[0; 32],
+            settled_units: 0,
+        };
+        let mut rng = StdRng::seed_from_u64(4);
+        let relay = Evidence::Relay {
+            address: "127.0.0.1:9".into(),
+        };
+        for (evidence, says) in [
+            (relay, "relay evidence is refused"),
+            (Evidence::None, "no evidence"),
+        ] {
+            let refused = check_evidence(&signed, &evidence, &work, Sampling::Every, &mut rng);
+            assert!(refused.unwrap_err().reason.contains(says), "{says}");
+        }
+    }
+
+    #[test]
+    fn a_sampled_review_lets_a_wrong_round_through_as_often_as_stated() {
+        // Ten rounds, one wrong, three checked: it passes with probability 1 - 3/10.
+        let (document, spec_hash, products) = job(16, (10, 10), &[4]);
+        let (signed, evidence) = receipt_and_evidence(&document, &products, 0, 0);
+        let work = Work::Job {
+            spec_hash: &spec_hash,
+            settled_units: 0,
+        };
+        let stated = pass_chance(10, 1, 3);
+        assert!((stated - 0.7).abs() < 1e-12, "{stated}");
+        let mut rng = StdRng::seed_from_u64(5);
+        let trials = 1_000;
+        let passed = (0..trials)
+            .filter(|_| {
+                check_evidence(&signed, &evidence, &work, Sampling::Rounds(3), &mut rng).is_ok()
+            })
+            .count();
+        let observed = passed as f64 / trials as f64;
+        // Binomial(1000, 0.7) has a standard deviation of 0.0145: five of them either side.
+        assert!(
+            (observed - stated).abs() < 0.075,
+            "passed {observed}, stated {stated}"
+        );
+        // Checking every round, it never passes.
+        assert!(check_evidence(&signed, &evidence, &work, Sampling::Every, &mut rng).is_err());
+        // The figures the --sample help gives.
+        assert!((pass_chance(40, 1, 10) - 0.75).abs() < 1e-12);
+        assert_eq!(pass_chance(40, 0, 10), 1.0);
+        assert_eq!(pass_chance(5, 5, 1), 0.0);
+        assert_eq!(
+            pass_chance(3, 1, 8),
+            0.0,
+            "a sample larger than the rounds checks them all"
+        );
+    }
 }

@@ -19,6 +19,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tessera_client::receipt::ReceiptFile;
 
+/// Largest request a co-signing service takes: a receipt and its evidence.
+pub const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
+
+/// Room for the products in one request, leaving the rest for the digests and the receipt.
+const PRODUCT_BUDGET_BYTES: usize = 24 * 1024 * 1024;
+
+/// How many rounds of side `n` one request can bring as products (hex of `4 + 4n²` bytes
+/// each), at least one: a worker signs a receipt before more rounds than this are unpaid.
+pub fn rounds_per_request(n: u32) -> u32 {
+    let product_hex = 2 * (4 + 4 * (n as usize).pow(2));
+    (PRODUCT_BUDGET_BYTES / product_hex).clamp(1, u32::MAX as usize) as u32
+}
+
 /// A receipt to co-sign and the evidence of its work.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CosignRequest {
@@ -32,44 +45,54 @@ pub struct CosignRequest {
 pub enum Evidence {
     /// Nothing: only a job's client may co-sign on its own word.
     None,
-    /// The built-in workload: the spec document (JSON text) and every round's product so far
-    /// (hex of the published form), which chain to the receipt's result hash.
-    Matmul { spec: String, products: Vec<String> },
-    /// A bandwidth provider's relay, which the service times a transfer through.
+    /// The built-in workload: the spec document (JSON text), the digests (hex) of the first
+    /// rounds, which the units the job already settled cover, and the product (hex of the
+    /// published form) of every round after them; all of them chain to the receipt's result
+    /// hash.
+    Matmul {
+        spec: String,
+        #[serde(default)]
+        digests: Vec<String>,
+        products: Vec<String>,
+    },
+    /// A bandwidth provider's relay. No reviewer accepts it: the bytes are counted by the
+    /// provider alone (kept so that such a request is refused with that reason).
     Relay { address: String },
 }
 
 impl Evidence {
     /// The built-in workload's evidence for a receipt whose result hash is `result_hash`,
-    /// from the spec and results folders: the spec document, and the products of the rounds
-    /// whose chain reaches that hash (the worker may have published more since it signed).
+    /// from the spec and results folders: the spec document, and the rounds whose chain
+    /// reaches that hash (the worker may have published more since it signed): the rounds
+    /// the job's `settled_units` cover (`matmul::rounds_within`) by digest, the rest by
+    /// product.
     pub fn published_matmul(
         specs: &std::path::Path,
         results: &std::path::Path,
         job: &str,
-        spec_hash: &[u8; 32],
-        result_hash: &[u8; 32],
+        (spec_hash, result_hash): (&[u8; 32], &[u8; 32]),
+        settled_units: u64,
     ) -> Result<Self, String> {
         use tessera_worker::{matmul, publish, spec::Workload};
         let path = publish::spec_path(specs, spec_hash);
         let spec = std::fs::read_to_string(&path)
             .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
         let parsed = publish::load_spec(specs, spec_hash).map_err(|error| error.to_string())?;
-        let Workload::Matmul { rounds, .. } = parsed.workload else {
+        let Workload::Matmul { n, rounds } = parsed.workload else {
             return Err("the job's spec is not the built-in workload".into());
         };
+        let paid_rounds = matmul::rounds_within(n, settled_units) as usize;
         let products =
             publish::load_products(results, job, rounds).map_err(|error| error.to_string())?;
         let mut link = [0; 32];
         for (done, product) in products.iter().enumerate() {
             link = matmul::chain(&link, product);
             if link == *result_hash {
+                let (paid, new) = products[..=done].split_at(paid_rounds.min(done));
                 return Ok(Evidence::Matmul {
                     spec,
-                    products: products[..=done]
-                        .iter()
-                        .map(|product| hex::encode(product.to_bytes()))
-                        .collect(),
+                    digests: paid.iter().map(|p| hex::encode(p.digest())).collect(),
+                    products: new.iter().map(|p| hex::encode(p.to_bytes())).collect(),
                 });
             }
         }

@@ -106,12 +106,13 @@ fn rounds_at(n: usize, results: &Path, store: &Store) -> Result<RoundCosts> {
         published.context("the worker publishes its product")?;
         let (chained, chain) = timed(|| matmul::chain(&result_hash, &done.product));
         result_hash = chained;
-        let units = matmul::billed_seconds(done.cpu_time);
+        let units = matmul::units_for(n as u32, round + 1);
         let (recorded, record) = timed(|| {
             store.update::<anyhow::Error>(&job_key, |stored| {
                 let mut stored = stored.context("the job's record vanished")?;
                 stored.rounds_done = round + 1;
-                stored.units_metered += units;
+                stored.units_metered = units;
+                stored.measured_ms += done.cpu_time.as_millis() as u64;
                 stored.result_hash = result_hash;
                 Ok(stored)
             })

@@ -209,6 +209,9 @@ fn default_folders(cli: &mut Cli) {
         Command::Receipt(ReceiptCommand::Cosign { folders, .. }) => {
             *folders = Some((cli.data_dir.join("specs"), cli.data_dir.join("results")))
         }
+        Command::Attest(AttestCommand::Serve(args)) if args.specs.is_none() => {
+            args.specs = under("specs")
+        }
         _ => {}
     }
 }

@@ -230,7 +230,7 @@ impl<'a> Scene<'a> {
             let args = CreateArgs {
                 mint: self.clients[client].mint,
                 price: price.into(),
-                max_units,
+                max_units: Some(max_units),
                 provider: Some(self.actors[actor].address),
                 class: None,
                 unit: None,

@@ -199,14 +199,20 @@ impl Ledger {
         self.run(&args)
     }
 
+    /// A service receipt for `units` of the network's service workload, signed by `worker`,
+    /// with its evidence (the rounds the provider's recorded service units cover by digest);
+    /// the receipt file and the evidence file.
     fn service_receipt(
         &self,
         name: &str,
         provider: &str,
         worker: &Path,
-        rounds: u32,
+        units: u64,
     ) -> (PathBuf, PathBuf) {
-        let (evidence, result_hash) = matmul_evidence(12, (rounds, rounds), None);
+        let fields = self.json(&["inspect", provider])["fields"].clone();
+        let (nonce, recorded) = (number(&fields["nonce"]), number(&fields["service_units"]));
+        let provider: Pubkey = provider.parse().unwrap();
+        let (evidence, result_hash) = service_evidence(&provider, nonce, (recorded, units));
         let evidence_file = self.folder.join(format!("{name}-evidence.json"));
         std::fs::write(&evidence_file, serde_json::to_string(&evidence).unwrap()).unwrap();
         let receipt = self.folder.join(format!("{name}.json"));
@@ -214,9 +220,9 @@ impl Ledger {
             "receipt",
             "sign",
             "--service",
-            provider,
+            &provider.to_string(),
             "--units",
-            &rounds.to_string(),
+            &units.to_string(),
             "--unit",
             "cpu-seconds",
             "--result-hash",
@@ -276,7 +282,56 @@ fn matmul_evidence(
         products.push(hex::encode(bytes));
     }
     let spec = String::from_utf8(document).unwrap();
-    (Evidence::Matmul { spec, products }, link)
+    let digests = Vec::new();
+    (
+        Evidence::Matmul {
+            spec,
+            digests,
+            products,
+        },
+        link,
+    )
+}
+
+/// Evidence of a provider's first `units` units of service work (the network's service
+/// workload, inputs bound to the provider and its registration `nonce`), the rounds its
+/// `recorded` units cover by digest; and the result hash they chain to.
+fn service_evidence(
+    provider: &Pubkey,
+    nonce: u64,
+    (recorded, units): (u64, u64),
+) -> (Evidence, [u8; 32]) {
+    let seed = matmul::service_seed(&provider.to_bytes(), nonce);
+    let n = matmul::SERVICE_N;
+    let rounds = (0..).find(|r| matmul::units_for(n, *r) >= units).unwrap();
+    let paid = matmul::rounds_within(n, recorded).min(rounds);
+    let (mut link, mut digests, mut products) = ([0; 32], Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let product = matmul::run_round(&seed, round, n as usize).product;
+        link = matmul::chain(&link, &product);
+        if round < paid {
+            digests.push(hex::encode(product.digest()));
+        } else {
+            products.push(hex::encode(product.to_bytes()));
+        }
+    }
+    let spec = String::from_utf8(Spec::service().to_bytes()).unwrap();
+    (
+        Evidence::Matmul {
+            spec,
+            digests,
+            products,
+        },
+        link,
+    )
+}
+
+/// A JSON number, or a number written as text (how `inspect` shows a u64).
+fn number(value: &Value) -> u64 {
+    value
+        .as_u64()
+        .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+        .unwrap_or_else(|| panic!("not a number: {value}"))
 }
 
 fn read_receipt(path: &Path) -> SignedReceipt {
@@ -427,8 +482,9 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     }
     ledger.json(&set);
 
-    // A job for the built-in workload, accepted by the provider.
-    let job = ledger.job(&client, &provider, ("0.5", "3"), ["--matmul", "12x3"]);
+    // A job for the built-in workload, accepted by the provider: 24 rounds of side 256,
+    // eight to a unit.
+    let job = ledger.job(&client, &provider, ("0.5", "3"), ["--matmul", "256x24"]);
     ledger.json(&["job", "accept", &job, "--keypair", owner.to_str().unwrap()]);
 
     let sign = |name: &str, units: &str, result_hash: [u8; 32]| {
@@ -456,7 +512,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     };
 
     // A wrong product: every service refuses, and the coordinator says who and why.
-    let (wrong, result_hash) = matmul_evidence(12, (3, 2), Some(1));
+    let (wrong, result_hash) = matmul_evidence(256, (24, 16), Some(9));
     let receipt = sign("wrong", "2", result_hash);
     let output = ledger.cosign(&receipt, &urls, &evidence_file("wrong", &wrong));
     let stderr = texts(&output).1;
@@ -465,7 +521,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     for url in &urls {
         assert!(stderr.contains(url.as_str()), "{url} not named: {stderr}");
     }
-    assert!(stderr.contains("round 1"), "{stderr}");
+    assert!(stderr.contains("round 9"), "{stderr}");
     assert_eq!(
         read_receipt(&receipt).signatures.len(),
         1,
@@ -481,8 +537,20 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     let stderr = texts(&ledger.run(&args)).1;
     assert!(stderr.contains("no evidence"), "{stderr}");
 
+    // One unit of right work does not vouch for three: the units are what the rounds are
+    // worth, and the refusal gives both figures.
+    let (one_unit, result_hash) = matmul_evidence(256, (24, 8), None);
+    let receipt = sign("inflated", "3", result_hash);
+    let output = ledger.cosign(&receipt, &urls, &evidence_file("one-unit", &one_unit));
+    let stderr = texts(&output).1;
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("states 3 units, but its evidence supports 1"),
+        "{stderr}"
+    );
+
     // Past max units: a receipt the worker signed for 4 of the job's 3 units.
-    let (right, result_hash) = matmul_evidence(12, (3, 3), None);
+    let (right, result_hash) = matmul_evidence(256, (24, 24), None);
     let receipt = sign("past-max", "3", result_hash);
     let mut past = read_receipt(&receipt);
     past.receipt.cumulative_units = 4;
@@ -539,8 +607,50 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(body.contains("this service attests network"), "{body}");
 
+    // A service receipt's work is the network's service workload, not a spec its requester
+    // picks (a 1 x 1 matrix is worth nothing, however many rounds).
+    let (tiny, tiny_hash) = matmul_evidence(1, (u32::MAX, 2), None);
+    let service = ledger.folder.join("tiny-service.json");
+    ledger.json(&[
+        "receipt",
+        "sign",
+        "--service",
+        &provider,
+        "--units",
+        "1000",
+        "--unit",
+        "cpu-seconds",
+        "--result-hash",
+        &hex::encode(tiny_hash),
+        "--keypair",
+        worker.to_str().unwrap(),
+        "--out",
+        service.to_str().unwrap(),
+    ]);
+    let receipt_json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&service).unwrap()).unwrap();
+    let request = serde_json::json!({ "receipt": receipt_json, "evidence": tiny });
+    let (status, body) = post(&urls[0], "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 422"), "{status}");
+    assert!(body.contains("the network's service workload"), "{body}");
+
+    // Relay evidence is nobody's but the provider's: refused, and the service connects to no
+    // address its caller names.
+    let bait = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    bait.set_nonblocking(true).unwrap();
+    let relay =
+        serde_json::json!({ "kind": "relay", "address": bait.local_addr().unwrap().to_string() });
+    let request = serde_json::json!({ "receipt": receipt_json, "evidence": relay });
+    let (status, body) = post(&urls[0], "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 422"), "{status}");
+    assert!(body.contains("relay evidence is refused"), "{body}");
+    assert!(
+        bait.accept().is_err(),
+        "the service connected to the address in the request"
+    );
+
     // An oversized request is refused.
-    let (status, _) = post(&urls[0], "/v1/cosign", &vec![b' '; 9 * 1024 * 1024]);
+    let (status, _) = post(&urls[0], "/v1/cosign", &vec![b' '; 33 * 1024 * 1024]);
     assert!(status.starts_with("HTTP/1.1 413"), "{status}");
 
     // The right evidence: two of three attestors sign, and the job settles.
@@ -641,7 +751,7 @@ fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
         "3",
     ]);
 
-    let job = ledger.job(&client, &provider, ("0.5", "20"), ["--matmul", "16x4"]);
+    let job = ledger.job(&client, &provider, ("0.5", "4"), ["--matmul", "256x32"]);
 
     // The first service is down: the worker asks the next ones.
     let mut args = vec![
@@ -660,8 +770,7 @@ fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
     assert!(output.status.success(), "{stdout}\n{stderr}");
     let shown = ledger.json(&["job", "show", &job]);
     assert_eq!(shown["status"], "Completed", "{stdout}");
-    let settled = shown["settled_units"].as_u64().unwrap();
-    assert!(settled >= 4, "{shown}");
+    assert_eq!(shown["settled_units"], 4, "32 rounds of side 256: {shown}");
     // Attested work: the job's last attested settlement is recorded, and emission is due.
     assert_ne!(shown["last_attested_at"], 0, "{shown}");
     ledger.json(&["ledger", "warp", "--by", "601"]);
@@ -670,7 +779,7 @@ fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
 }
 
 #[test]
-fn a_clients_service_co_signs_its_own_jobs_on_its_word_and_nothing_else() {
+fn a_clients_service_co_signs_its_own_jobs_within_its_clock_and_nothing_else() {
     let ledger = Ledger::start("client");
     let (owner, _) = ledger.key("owner");
     let (worker, worker_key) = ledger.key("worker");
@@ -702,6 +811,66 @@ fn a_clients_service_co_signs_its_own_jobs_on_its_word_and_nothing_else() {
     assert_eq!(shown["settled_units"], 1);
     // Paid, not attested: the client's word earns no emission.
     assert_eq!(shown["last_attested_at"], 0, "{shown}");
+
+    // A built-in job has evidence to give: without it the client's service signs nothing,
+    // not even for a job with no round published.
+    let built_in = ledger.job(&client, &provider, ("1", "2"), ["--matmul", "256x16"]);
+    ledger.json(&[
+        "job",
+        "accept",
+        &built_in,
+        "--keypair",
+        owner.to_str().unwrap(),
+    ]);
+    let sign = |name: &str, job: &str, units: &str| {
+        let file = ledger.folder.join(format!("{name}.json"));
+        ledger.json(&[
+            "receipt",
+            "sign",
+            "--job",
+            job,
+            "--units",
+            units,
+            "--keypair",
+            worker.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ]);
+        serde_json::from_str::<Value>(&std::fs::read_to_string(&file).unwrap()).unwrap()
+    };
+    let no_evidence = serde_json::json!({ "kind": "none" });
+    let request =
+        serde_json::json!({ "receipt": sign("all", &built_in, "2"), "evidence": no_evidence });
+    let (status, body) = post(&url, "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 422"), "{status}");
+    assert!(body.contains("has some to give"), "{body}");
+
+    // A command's device-time is bounded by the client's own clock since acceptance: on one
+    // device, a receipt for 5000 units a few seconds in is refused with both figures.
+    let long = ledger.job(
+        &client,
+        &provider,
+        ("1", "5000"),
+        ["--spec", spec.to_str().unwrap()],
+    );
+    ledger.json(&["job", "accept", &long, "--keypair", owner.to_str().unwrap()]);
+    let inflated = sign("long", &long, "5000");
+    let request = serde_json::json!({ "receipt": inflated, "evidence": no_evidence });
+    let (status, body) = post(&url, "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 422"), "{status}");
+    assert!(
+        body.contains("states 5000 units") && body.contains("on 1 devices: at most"),
+        "{body}"
+    );
+    // A client that trusts its provider says so, and its service signs.
+    let (_trusting, trusting_url) = ledger.service(&[
+        "--key",
+        client.to_str().unwrap(),
+        "--client",
+        "--trust-provider",
+    ]);
+    let (status, body) = post(&trusting_url, "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 200"), "{status} {body}");
 
     // A service receipt is not the client's to vouch for.
     let (receipt, evidence) = ledger.service_receipt("service", &provider, &worker, 2);

@@ -342,7 +342,8 @@ fn net_pay(units: u64, price: u64) -> u64 {
 #[test]
 fn a_funded_job_is_run_settled_in_three_receipts_completed_checked_and_its_emission_claimed() {
     let scene = Scene::new("e2e", "edge");
-    let job = scene.job("cpu-seconds", "0.5", "100", &["--matmul", "48x6"]);
+    // 48 rounds of side 256 are 48 x 2^24 multiply-adds: 6 units of 2^27.
+    let job = scene.job("cpu-seconds", "0.5", "6", &["--matmul", "256x48"]);
     let events = scene.work_to_completion(&job);
 
     assert_eq!(of_kind(&events, "accepted").len(), 1, "{events:#?}");
@@ -357,11 +358,13 @@ fn a_funded_job_is_run_settled_in_three_receipts_completed_checked_and_its_emiss
         .collect();
     assert!(units.windows(2).all(|pair| pair[0] < pair[1]), "{units:?}");
 
-    // Every round is billed at least one CPU-second: six rounds, six units or more.
+    // The units are the work, whatever time it took here: exactly 6, though 48 rounds were
+    // run (billed by the second, at least one a round, they were 48 or more).
     let shown = scene.show_job(&job);
     let settled_units = shown["settled_units"].as_u64().unwrap();
-    assert!(settled_units >= 6, "{shown}");
+    assert_eq!(settled_units, 6, "{shown}");
     assert_eq!(settled_units, *units.last().unwrap());
+    assert_eq!(units, [2, 4, 6], "every two units, as --settle-every says");
     let owner = scene.owner.pubkey.clone();
     assert_eq!(
         scene.balance(&scene.payment_mint, &owner),
@@ -370,7 +373,11 @@ fn a_funded_job_is_run_settled_in_three_receipts_completed_checked_and_its_emiss
 
     let checked = scene.json(&["job", "check-result", &job]);
     assert_eq!(checked["failure"], Value::Null, "{checked}");
-    assert_eq!(checked["rounds"], 6);
+    assert_eq!(checked["rounds"], 48);
+    assert_eq!(
+        checked["units"], 6,
+        "check-result recomputes the units: {checked}"
+    );
 
     // A product tampered with after the fact no longer checks.
     let product = scene
@@ -402,7 +409,7 @@ fn a_funded_job_is_run_settled_in_three_receipts_completed_checked_and_its_emiss
 #[test]
 fn a_worker_killed_between_signing_and_submitting_or_mid_job_resumes_and_is_paid_once() {
     let scene = Scene::new("crash", "edge");
-    let job = scene.job("cpu-seconds", "0.5", "100", &["--matmul", "40x6"]);
+    let job = scene.job("cpu-seconds", "0.5", "6", &["--matmul", "256x48"]);
 
     // Killed right after a round was recorded: the store says three rounds are done.
     let mut worker = scene.spawn_worker(&["--once"], Some("after-round:2"));
@@ -440,7 +447,8 @@ fn a_worker_killed_between_signing_and_submitting_or_mid_job_resumes_and_is_paid
         Some(settled_units),
         "{status}"
     );
-    assert_eq!(status[0]["rounds_done"], 6);
+    assert_eq!(status[0]["rounds_done"], 48);
+    assert_eq!(status[0]["units_metered"], 6);
     assert_eq!(
         scene.balance(&scene.payment_mint, &scene.owner.pubkey),
         net_pay(settled_units, 500_000),
@@ -588,6 +596,50 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
     ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(texts(&output).1.contains("1 <= n"), "{:?}", texts(&output));
+
+    // A built-in job's deposit is what its rounds are worth, never more.
+    let create = |matmul: &str, max_units: Option<&str>| {
+        let mut args = vec![
+            "job",
+            "create",
+            "--mint",
+            &scene.payment_mint,
+            "--price",
+            "1",
+            "--provider",
+            &scene.provider,
+            "--matmul",
+            matmul,
+            "--keypair",
+            scene.client.arg(),
+        ];
+        if let Some(max_units) = max_units {
+            args.extend(["--max-units", max_units]);
+        }
+        scene.run(&args)
+    };
+    let output = create("128x40", None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        texts(&output).1.contains("worth no unit"),
+        "{:?}",
+        texts(&output)
+    );
+    let output = create("256x16", Some("3"));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = texts(&output).1;
+    assert!(
+        stderr.contains("--max-units 3 is more than") && stderr.contains("(2 units"),
+        "{stderr}"
+    );
+    let output = create("16x100000", None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        texts(&output).1.contains("too small to attest"),
+        "{:?}",
+        texts(&output)
+    );
+    assert_eq!(scene.json(&["job", "list"]).as_array().unwrap().len(), 3);
 }
 
 #[test]
@@ -618,11 +670,17 @@ fn an_allowed_command_runs_once_metered_in_wall_time_times_its_devices() {
     }
     let finished = of_kind(&seen, "command-finished");
     assert_eq!(finished.len(), 1, "{seen:#?}");
-    // Well under a second of wall time, billed as one second on each of two devices.
-    assert_eq!(finished[0]["units"], 2);
+    // Its device-time over the whole run (wall time on two devices), rounded up once: well
+    // under a second of wall time is one or two units, not a second for each device.
+    let device_ms = 2 * finished[0]["wall_ms"].as_u64().unwrap();
+    let units = finished[0]["units"].as_u64().unwrap();
+    assert!(
+        units == device_ms.div_ceil(1_000) || units == (device_ms + 1).div_ceil(1_000),
+        "{device_ms} ms of device-time billed as {units} units"
+    );
     // SHA-256 of "hello", the command's output.
     let hello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
     assert_eq!(finished[0]["result_hash"], hello);
-    assert_eq!(scene.show_job(&job)["settled_units"], 2);
+    assert_eq!(scene.show_job(&job)["settled_units"], units);
     assert_eq!(scene.json(&["worker", "status"])[0]["result_hash"], hello);
 }

@@ -834,7 +834,8 @@ mod tests {
             start_timeout_secs: 3_600,
             paused_secs_at_end: 0,
             no_show: false,
-            reserved: [0; 47],
+            paused_secs_at_accept: 0,
+            reserved: [0; 39],
         }
     }
 

@@ -10,6 +10,11 @@
 //! u32 LE), each output a u64 reduced mod p. Digest of a matrix: SHA-256 of the domain, `n` as
 //! u32 LE and its entries as u32 LE in row-major order. The job's result hash chains the
 //! rounds: `h_0` = 32 zero bytes, `h_{r+1}` = SHA-256(`h_r` ‖ digest(C_r)).
+//!
+//! Units: a round of side `n` is `n³` multiply-adds modulo p, and one unit (a CPU-second, or a
+//! GPU-second for a GPU job) is [`MULTIPLY_ADDS_PER_UNIT`] of them, so `r` rounds are worth
+//! `floor(r·n³ / 2^27)` units ([`units_for`]) on every machine: the work, not the time a
+//! machine took, is what a receipt states and what a co-signer recomputes.
 
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -146,23 +151,35 @@ pub fn run_round(spec_hash: &[u8; 32], round: u32, n: usize) -> Round {
     }
 }
 
-/// The units a round is billed: its CPU time in whole seconds, rounded up, at least one (per
-/// second with a one-second minimum, as clouds bill).
-pub fn billed_seconds(cpu_time: Duration) -> u64 {
-    let whole = cpu_time.as_secs();
-    let billed = if cpu_time.subsec_nanos() > 0 {
-        whole + 1
-    } else {
-        whole
-    };
-    billed.max(1)
+/// Multiply-adds modulo p in one unit of the built-in workload: 2^27, about what one core does
+/// in a second with this crate's loop (docs/benchmarks.md has the figure measured here). A
+/// faster machine does more units a second; each unit is the same work everywhere.
+pub const MULTIPLY_ADDS_PER_UNIT: u64 = 1 << 27;
+
+/// Units that `rounds` rounds of side `n` are worth: `floor(rounds × n³ / 2^27)`.
+pub fn units_for(n: u32, rounds: u32) -> u64 {
+    let work = rounds as u128 * (n as u128).pow(3);
+    (work / MULTIPLY_ADDS_PER_UNIT as u128) as u64
+}
+
+/// The most rounds of side `n` whose units do not pass `units` (so `units_for(n, r) <= units`):
+/// the rounds a job that has settled `units` has surely been paid for.
+pub fn rounds_within(n: u32, units: u64) -> u32 {
+    let work = (units as u128 + 1) * MULTIPLY_ADDS_PER_UNIT as u128 - 1;
+    let rounds = work / (n.max(1) as u128).pow(3);
+    rounds.min(u32::MAX as u128) as u32
 }
 
 /// The next link of the result hash chain (see the module docs).
 pub fn chain(previous: &[u8; 32], product: &Matrix) -> [u8; 32] {
+    chain_digest(previous, &product.digest())
+}
+
+/// The next link of the result hash chain from a product's digest alone.
+pub fn chain_digest(previous: &[u8; 32], digest: &[u8; 32]) -> [u8; 32] {
     Sha256::new()
         .chain_update(previous)
-        .chain_update(product.digest())
+        .chain_update(digest)
         .finalize()
         .into()
 }
@@ -179,6 +196,31 @@ pub fn freivalds(a: &Matrix, b: &Matrix, c: &Matrix, trials: u32, rng: &mut impl
     })
 }
 
+/// Whether `product` is round `round`'s product of the inputs `seed` derives (a job's spec
+/// hash, or a provider's [`service_seed`]): Freivalds' test, twice.
+pub fn check_round(seed: &[u8; 32], round: u32, product: &Matrix, rng: &mut impl Rng) -> bool {
+    let a = Matrix::derived(seed, b"A", round, product.n);
+    let b = Matrix::derived(seed, b"B", round, product.n);
+    freivalds(&a, &b, product, 2, rng)
+}
+
+/// Side of the rounds of a provider's service work (service receipts), fixed for every
+/// network so that no requester picks what a service unit is.
+pub const SERVICE_N: u32 = 256;
+
+/// What a provider's service rounds derive their inputs from, in place of a spec hash:
+/// SHA-256(`"tessera/service/v1"` ‖ provider ‖ registration nonce as u64 LE). Bound to the
+/// provider and its registration, so no provider can present another's products, or its own
+/// from before it registered again.
+pub fn service_seed(provider: &[u8; 32], registration_nonce: u64) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"tessera/service/v1")
+        .chain_update(provider)
+        .chain_update(registration_nonce.to_le_bytes())
+        .finalize()
+        .into()
+}
+
 /// Checks a published job result: each round's product against the inputs the spec hash
 /// derives (Freivalds), and the chain of their digests against the job's `result_hash`.
 /// Returns the first round that fails, if any; `Err(rounds)` when the chain does not match.
@@ -190,9 +232,7 @@ pub fn check_result(
 ) -> Result<(), CheckFailure> {
     let mut link = [0; 32];
     for (round, product) in products.iter().enumerate() {
-        let a = Matrix::derived(spec_hash, b"A", round as u32, product.n);
-        let b = Matrix::derived(spec_hash, b"B", round as u32, product.n);
-        if !freivalds(&a, &b, product, 2, rng) {
+        if !check_round(spec_hash, round as u32, product, rng) {
             return Err(CheckFailure::WrongProduct(round as u32));
         }
         link = chain(&link, product);
@@ -257,11 +297,25 @@ mod tests {
     }
 
     #[test]
-    fn a_round_is_billed_in_whole_seconds_rounded_up_at_least_one() {
-        assert_eq!(billed_seconds(Duration::ZERO), 1);
-        assert_eq!(billed_seconds(Duration::from_millis(3)), 1);
-        assert_eq!(billed_seconds(Duration::from_secs(2)), 2);
-        assert_eq!(billed_seconds(Duration::from_millis(2_001)), 3);
+    fn units_are_the_work_of_the_rounds_and_rounds_within_inverts_them() {
+        // 2^27 multiply-adds a unit: a round of side 512 is one, of 256 an eighth.
+        assert_eq!(units_for(512, 1), 1);
+        assert_eq!(units_for(256, 7), 0);
+        assert_eq!(units_for(256, 8), 1);
+        assert_eq!(units_for(256, 40), 5);
+        assert_eq!(units_for(128, 40), 0, "a 128x40 job is 1/64 unit a round");
+        assert_eq!(rounds_within(256, 0), 7);
+        assert_eq!(rounds_within(512, 1), 1);
+        assert_eq!(units_for(1024, u32::MAX), 8 * u32::MAX as u64);
+        for n in [1, 7, 128, 256, 300, 1024] {
+            for units in [0, 1, 2, 5, 77] {
+                let rounds = rounds_within(n, units);
+                assert!(units_for(n, rounds) <= units, "n {n}, {units} units");
+                if rounds < u32::MAX {
+                    assert!(units_for(n, rounds + 1) > units, "n {n}, {units} units");
+                }
+            }
+        }
     }
 
     #[test]

@@ -44,8 +44,14 @@ pub struct JobRecord {
     pub spec_hash: [u8; 32],
     /// Rounds of the workload done and published.
     pub rounds_done: u32,
-    /// Units metered so far.
+    /// Units metered so far: for the built-in workload the rounds' worth, the same on every
+    /// machine; for a command its device-time; for a relay its bytes.
     pub units_metered: u64,
+    /// Milliseconds the work took on this machine (CPU time of the built-in workload's
+    /// rounds, or their wall time on a GPU-second job; a command's device-time), beside the
+    /// units as information: it is not what the receipts state.
+    #[serde(default)]
+    pub measured_ms: u64,
     /// The result hash chained over the rounds done.
     pub result_hash: [u8; 32],
     /// The receipt in flight, if any.
@@ -66,6 +72,7 @@ impl JobRecord {
             spec_hash,
             rounds_done: 0,
             units_metered: 0,
+            measured_ms: 0,
             result_hash: [0; 32],
             pending: None,
             units_settled: 0,

@@ -22,12 +22,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tessera::state::{Job, Network, Provider};
 use tessera_attest::group::{self, DkgMember, ShareFile, SigningNonces};
-use tessera_attest::review::{self, Attesting, Refused, Subject};
+use tessera_attest::review::{self, Attesting, Refused, Sampling, Subject, Work};
 use tessera_attest::wire::*;
 use tessera_client::receipt::SignedReceipt;
+use tessera_worker::spec::Workload;
 
 /// Largest request body: a receipt and its evidence.
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = MAX_REQUEST_BYTES;
 /// Longest a request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Requests a caller may burst, and how many it regains each second.
@@ -35,8 +36,6 @@ const BURST: f64 = 40.0;
 const PER_SECOND: f64 = 4.0;
 /// How long round-one nonces wait for round two.
 const SESSION_LIFETIME: Duration = Duration::from_secs(120);
-/// Bytes timed through a provider's relay.
-const RELAY_PROBE_BYTES: usize = 64 * 1024;
 
 /// Who the service signs as.
 pub enum Identity {
@@ -58,14 +57,23 @@ pub struct ServeConfig {
     /// JSON-RPC of the ledger it reads.
     pub rpc_url: String,
     /// Run by a client for its own jobs: it co-signs only jobs this key funded, and on the
-    /// client's own word where there is no evidence to check.
+    /// client's own word, within its clock, where a workload has no evidence to check.
     pub client: Option<Pubkey>,
+    /// The client trusts its providers: signs without evidence, past the clock's bound.
+    pub trust_provider: bool,
+    /// How many of a request's new rounds it checks with Freivalds' test.
+    pub sampling: Sampling,
+    /// Where the client's jobs' spec documents are (to read an external command's devices).
+    pub specs: PathBuf,
 }
 
 struct Service {
     identity: Mutex<Identity>,
     network: Pubkey,
     client: Option<Pubkey>,
+    trust_provider: bool,
+    sampling: Sampling,
+    specs: PathBuf,
     rpc: RpcClient,
     http: reqwest::Client,
     sessions: Mutex<HashMap<String, Signing>>,
@@ -133,6 +141,9 @@ pub fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> 
             identity: Mutex::new(config.identity),
             network: config.network,
             client: config.client,
+            trust_provider: config.trust_provider,
+            sampling: config.sampling,
+            specs: config.specs,
             rpc: RpcClient::new(config.rpc_url),
             http: reqwest::Client::builder()
                 .timeout(REQUEST_TIMEOUT)
@@ -239,7 +250,7 @@ impl Service {
         };
         review::check_binding(&signed, &on)?;
         let provider: Provider = self.account(&r.provider, "provider").await?;
-        let spec_hash = if r.subject == r.provider {
+        let job = if r.subject == r.provider {
             if self.client.is_some() {
                 return Err(Refused {
                     status: 403,
@@ -273,47 +284,92 @@ impl Service {
                     provider: &provider,
                 },
             )?;
-            Some(job.spec_hash)
+            Some(job)
         };
-        if self.client.is_some() && matches!(request.evidence, Evidence::None) {
-            // The client vouches for its own job on its own word.
-            return Ok(signed);
+        if let (Some(job), Some(_)) = (&job, self.client) {
+            if self.trust_provider {
+                // The client said it trusts its providers: the review above is all.
+                return Ok(signed);
+            }
+            if let Evidence::None = request.evidence {
+                self.on_clients_word(&signed, job)?;
+                return Ok(signed);
+            }
         }
         let checked = signed.clone();
         let evidence = request.evidence.clone();
+        let sampling = self.sampling;
+        let (provider_key, registration_nonce, recorded_units) =
+            (r.provider, provider.nonce, provider.service_units);
+        let job_terms = job.as_ref().map(|job| (job.spec_hash, job.settled_units));
         tokio::task::spawn_blocking(move || {
-            review::check_evidence(&checked, &evidence, spec_hash.as_ref())
+            let work = match &job_terms {
+                Some((spec_hash, settled_units)) => Work::Job {
+                    spec_hash,
+                    settled_units: *settled_units,
+                },
+                None => Work::Service {
+                    provider: &provider_key,
+                    registration_nonce,
+                    recorded_units,
+                },
+            };
+            review::check_evidence(
+                &checked,
+                &evidence,
+                &work,
+                sampling,
+                &mut tessera_attest::rand::thread_rng(),
+            )
         })
         .await
         .map_err(|_| Refused {
             status: 500,
             reason: "the evidence check failed".into(),
         })??;
-        if let Evidence::Relay { address } = &request.evidence {
-            time_relay(address).await?;
-        }
         Ok(signed)
     }
-}
 
-/// Sends a probe through the provider's relay and times it; refuses a relay that does not
-/// carry it.
-async fn time_relay(address: &str) -> Result<(), Refused> {
-    use tokio::io::AsyncWriteExt;
-    let refuse = |reason: String| Refused {
-        status: 422,
-        reason: format!("the relay at {address} did not carry a timed transfer: {reason}"),
-    };
-    let transfer = async {
-        let mut stream = tokio::net::TcpStream::connect(address).await?;
-        stream.write_all(&vec![0u8; RELAY_PROBE_BYTES]).await?;
-        stream.shutdown().await
-    };
-    tokio::time::timeout(Duration::from_secs(10), transfer)
-        .await
-        .map_err(|_| refuse("it took over 10 s".into()))?
-        .map_err(|error| refuse(error.to_string()))?;
-    Ok(())
+    /// A client's service, asked to sign a receipt of its job without evidence: only for an
+    /// external command (a workload with no evidence to give), and at most the device-time its
+    /// own clock has seen since the job was accepted.
+    fn on_clients_word(&self, signed: &SignedReceipt, job: &Job) -> Result<(), Refused> {
+        let refuse = |reason: String| Refused {
+            status: 422,
+            reason,
+        };
+        let spec =
+            tessera_worker::publish::load_spec(&self.specs, &job.spec_hash).map_err(|error| {
+                refuse(format!(
+                    "no evidence, and this service cannot read the job's spec to know its \
+                     workload ({error}): pass --specs, or --trust-provider to sign on the \
+                     provider's word"
+                ))
+            })?;
+        let Workload::Command { devices, .. } = spec.workload else {
+            return Err(refuse(
+                "no evidence: the job's workload has some to give (the built-in workload's \
+                 products); a bandwidth job's bytes are signed only with --trust-provider"
+                    .into(),
+            ));
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs() as i64);
+        // Ledger times are whole seconds: the second in progress counts, as the worker rounds
+        // a run's device-time up once.
+        let elapsed = now.saturating_sub(job.accepted_at).max(0) as u64 + 1;
+        let allowed = elapsed.saturating_mul(devices as u64);
+        let stated = signed.receipt.cumulative_units;
+        if stated > allowed {
+            return Err(refuse(format!(
+                "the receipt states {stated} units, but the job was accepted {elapsed} s ago \
+                 (counting the second in progress), on {devices} devices: at most {allowed} \
+                 (--trust-provider signs past this bound)"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The FROST identifier of member `index`.

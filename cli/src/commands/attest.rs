@@ -13,6 +13,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tessera_attest::group::{self, ShareFile};
+use tessera_attest::review::Sampling;
 
 #[derive(Subcommand)]
 pub enum AttestCommand {
@@ -42,9 +43,26 @@ pub struct ServeArgs {
     #[arg(long)]
     pub share: Option<PathBuf>,
     /// Run by a job's client with its own --key: co-sign only the jobs that key funded
-    /// (payment, no emission), and sign on the client's word where there is no evidence.
+    /// (payment, no emission). It checks evidence where a workload has some (the built-in
+    /// workload); for an external command, which has none, it signs at most the device-time
+    /// its own clock allows since the job was accepted (seconds x the spec's devices), the
+    /// spec read from --specs. Anything else without evidence is refused.
     #[arg(long, requires = "key")]
     pub client: bool,
+    /// With --client: sign whatever units a receipt of the client's jobs states, up to the
+    /// job's max units, even without evidence or past the clock's bound: the client trusts
+    /// the provider (its own machine, or one it has a contract with).
+    #[arg(long, requires = "client")]
+    pub trust_provider: bool,
+    /// Check this many rounds of each request's new rounds with Freivalds' test, drawn at
+    /// random, instead of every one (every round's digest is still chained). With w wrong
+    /// rounds among m, a request passes with probability C(m-w, k) / C(m, k): one wrong round
+    /// in 40 passes a sample of 10 three times in four. Default: every round.
+    #[arg(long, value_name = "K")]
+    pub sample: Option<u32>,
+    /// Folder of the spec documents of the client's jobs (default: specs/ in --data-dir).
+    #[arg(long, env = "TESSERA_SPECS")]
+    pub specs: Option<PathBuf>,
 }
 
 /// `attest dkg`'s flags.
@@ -107,6 +125,15 @@ pub fn serve(
         network,
         rpc_url,
         client,
+        trust_provider: args.trust_provider,
+        sampling: match args.sample {
+            Some(rounds) if rounds > 0 => Sampling::Rounds(rounds),
+            _ => Sampling::Every,
+        },
+        specs: args
+            .specs
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".tessera/specs")),
     };
     server::serve(config, |address| {
         let line = serde_json::json!({ "listening": format!("http://{address}") });

@@ -19,8 +19,8 @@ use tessera::state::{
 };
 use tessera_client::instructions::{self as ix, CloseJobAccounts, ResolveDisputeAccounts};
 use tessera_client::{filters, pda};
-use tessera_worker::publish;
 use tessera_worker::spec::{Spec, Workload};
+use tessera_worker::{matmul, publish};
 
 #[derive(Subcommand)]
 pub enum JobCommand {
@@ -127,9 +127,10 @@ pub struct CreateArgs {
     /// Price of one unit, in the mint's tokens (e.g. 0.25).
     #[arg(long)]
     pub price: String,
-    /// Units the deposit pays for.
+    /// Units the deposit pays for. With --matmul (or a --spec of the built-in workload) it is
+    /// at most what the rounds are worth, floor(rounds x n^3 / 2^27), and that by default.
     #[arg(long)]
-    pub max_units: u64,
+    pub max_units: Option<u64>,
     /// Only this provider account may accept (otherwise any provider of --class).
     #[arg(long)]
     pub provider: Option<Pubkey>,
@@ -232,6 +233,40 @@ impl JobSpecArgs {
     }
 }
 
+/// The units a job's deposit pays for: `--max-units`, which for the built-in workload may not
+/// pass what its rounds are worth (a deposit no work could earn), and is that by default.
+fn max_units(document: Option<&[u8]>, asked: Option<u64>) -> Result<u64> {
+    let workload = document
+        .map(Spec::parse)
+        .transpose()?
+        .map(|spec| spec.workload);
+    let Some(Workload::Matmul { n, rounds }) = workload else {
+        return asked.context(
+            "--max-units is needed: how many units the deposit pays for (only a --matmul job \
+             has a default, what its rounds are worth)",
+        );
+    };
+    let worth = matmul::units_for(n, rounds);
+    ensure!(
+        worth > 0,
+        "{rounds} rounds of side {n} are worth no unit: a unit is 2^27 multiply-adds and a round \
+         n^3, so ask for more rounds or a larger n (256x8 is one unit, 512x1 one, 1024x1 eight)"
+    );
+    ensure!(
+        matmul::units_for(n, tessera_attest::wire::rounds_per_request(n)) > 0,
+        "rounds of side {n} are too small to attest: the products one co-signing request can \
+         carry are worth no unit; use n of 64 or more"
+    );
+    let max_units = asked.unwrap_or(worth);
+    ensure!(
+        max_units <= worth,
+        "--max-units {max_units} is more than the {rounds} rounds of side {n} are worth \
+         ({worth} units, floor(rounds x n^3 / 2^27)): the rest of the deposit could never be \
+         earned; pass --max-units {worth} or less, or leave it out"
+    );
+    Ok(max_units)
+}
+
 /// Refuses a spec whose workload is not metered in the job's unit.
 fn ensure_spec_counts(document: &[u8], unit_kind: UnitKind) -> Result<()> {
     let spec = Spec::parse(document)?;
@@ -303,7 +338,7 @@ impl JobTimes {
         Ok(Self {
             start_timeout_ends: job
                 .was_accepted()
-                .then(|| job.start_timeout_ends())
+                .then(|| job.start_timeout_ends(paused_secs))
                 .transpose()?,
             settlement_window_ends: job
                 .has_ended()
@@ -329,7 +364,7 @@ impl CreateArgs {
         class: ProviderClass,
         unit_kind: UnitKind,
         price_per_unit: u64,
-        spec_hash: [u8; 32],
+        (max_units, spec_hash): (u64, [u8; 32]),
         now: i64,
     ) -> CreateJobArgs {
         CreateJobArgs {
@@ -343,7 +378,7 @@ impl CreateArgs {
             },
             unit_kind,
             price_per_unit,
-            max_units: self.max_units,
+            max_units,
             spec_hash,
             accept_by: now + self.accept_within,
             deadline: now + self.deadline_in,
@@ -359,13 +394,6 @@ pub fn create(session: &Session, args: &CreateArgs) -> Result<JobReport> {
     let me = session.signer();
     let mint = ledger.mint(&args.mint)?;
     let price = mint.parse_amount(&args.price).context("--price")?;
-    ensure!(
-        price > 0 && args.max_units > 0,
-        "--price and --max-units must both be above 0"
-    );
-    let deposit = price
-        .checked_mul(args.max_units)
-        .context("--price x --max-units overflows a token amount")?;
     let class = accepting_class(session, args)?;
     let unit_kind = args.unit.map_or(default_unit(class), Into::into);
     ensure_measures(class, unit_kind, "--unit")?;
@@ -373,6 +401,14 @@ pub fn create(session: &Session, args: &CreateArgs) -> Result<JobReport> {
     if let Some(document) = &document {
         ensure_spec_counts(document, unit_kind)?;
     }
+    let max_units = max_units(document.as_deref(), args.max_units)?;
+    ensure!(
+        price > 0 && max_units > 0,
+        "--price and --max-units must both be above 0"
+    );
+    let deposit = price
+        .checked_mul(max_units)
+        .context("--price x --max-units overflows a token amount")?;
     let spec_hash = document
         .as_deref()
         .map(tessera_worker::spec::hash)
@@ -393,7 +429,14 @@ pub fn create(session: &Session, args: &CreateArgs) -> Result<JobReport> {
         !ledger.exists(&address)?,
         "job {job_id} of {me} already exists at {address}: pick another --job-id"
     );
-    let job = args.job(job_id, class, unit_kind, price, spec_hash, ledger.now()?);
+    let job = args.job(
+        job_id,
+        class,
+        unit_kind,
+        price,
+        (max_units, spec_hash),
+        ledger.now()?,
+    );
     session.send(&[ix::create_job(&me, &network_key, mint.key, &source, job)])?;
     let mut verb = format!("created, {} in escrow", mint.format(deposit));
     if let Some(document) = document {
@@ -617,7 +660,8 @@ fn ensure_cancellable(job: &Pubkey, state: &Job, network: &Network, now: i64) ->
                 _ => String::new(),
             };
             ensure!(
-                now > state.deadline || state.is_no_show_at(now)?,
+                now > state.deadline
+                    || state.is_no_show_at(now, network.settlement_pauses.paused_secs_at(now)?)?,
                 "job {job} is running until its deadline {}: its client may cancel it \
                  {}{no_show_hint}",
                 state.deadline,
@@ -703,7 +747,7 @@ pub fn check_result(
     let specs = specs.unwrap_or_else(|| PathBuf::from(".tessera/specs"));
     let results = results.unwrap_or_else(|| PathBuf::from(".tessera/results"));
     let spec = publish::load_spec(&specs, &state.spec_hash)?;
-    let Workload::Matmul { rounds, .. } = spec.workload else {
+    let Workload::Matmul { n, rounds } = spec.workload else {
         bail!("job {job} does not run the built-in workload: only its results can be checked")
     };
     ensure!(
@@ -718,12 +762,26 @@ pub fn check_result(
         rounds,
         &state.result_hash,
     );
+    let rounds_checked = *checked.as_ref().unwrap_or(&0);
+    let units = matmul::units_for(n, rounds_checked);
+    // The result checks only if what the job paid for is what its published rounds are worth.
+    let failure = match checked {
+        Err(error) => Some(error.to_string()),
+        Ok(_) if state.settled_units > units => Some(format!(
+            "the job settled {} units, but its {rounds_checked} published rounds of side {n} \
+             are worth {units}",
+            state.settled_units
+        )),
+        Ok(_) => None,
+    };
     Ok(ResultChecked {
         job: *job,
-        rounds: *checked.as_ref().unwrap_or(&0),
+        rounds: rounds_checked,
         of_rounds: rounds,
+        units,
+        settled_units: state.settled_units,
         result_hash: hex::encode(state.result_hash),
-        failure: checked.err().map(|error| error.to_string()),
+        failure,
     })
 }
 
@@ -736,6 +794,11 @@ pub struct ResultChecked {
     pub rounds: u32,
     /// Rounds the spec asks for (a job that reached its max units stops earlier).
     pub of_rounds: u32,
+    /// Units the rounds checked are worth: floor(rounds × n³ / 2^27), what every co-signer
+    /// computes from the same published results.
+    pub units: u64,
+    /// Units the job settled; the result fails the check if they are more than `units`.
+    pub settled_units: u64,
     pub result_hash: String,
     /// Why the result does not check, if it does not.
     pub failure: Option<String>,
@@ -747,8 +810,14 @@ impl fmt::Display for ResultChecked {
             None => write!(
                 f,
                 "job {}: the published result checks: {} of {} rounds, each product passes \
-                 Freivalds' test, and they chain to the result hash {}",
-                self.job, self.rounds, self.of_rounds, self.result_hash
+                 Freivalds' test, and they chain to the result hash {}; they are worth {} \
+                 units, and the job settled {}",
+                self.job,
+                self.rounds,
+                self.of_rounds,
+                self.result_hash,
+                self.units,
+                self.settled_units
             ),
             Some(failure) => write!(f, "job {}: the published result does not check", self.job)
                 .and_then(|_| write!(f, ": {failure}")),

@@ -534,8 +534,8 @@ pub fn cosign_by_services(
             specs,
             results,
             &r.subject.to_string(),
-            &job.spec_hash,
-            &r.result_hash,
+            (&job.spec_hash, &r.result_hash),
+            job.settled_units,
         )
         .unwrap_or(Evidence::None),
         _ => Evidence::None,

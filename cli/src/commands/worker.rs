@@ -145,6 +145,7 @@ pub fn status(path: &Path) -> Result<WorkerStatus> {
             },
             rounds_done: record.rounds_done,
             units_metered: record.units_metered,
+            measured_ms: record.measured_ms,
             units_settled: record.units_settled,
             pending_units: record.pending.map(|pending| pending.cumulative_units),
             result_hash: hex::encode(record.result_hash),
@@ -169,7 +170,10 @@ pub struct JobStatusView {
     pub reason: Option<String>,
     /// Rounds of the built-in workload done and published.
     pub rounds_done: u32,
+    /// Units of the work done: what receipts state.
     pub units_metered: u64,
+    /// Milliseconds the work took on this machine, as information.
+    pub measured_ms: u64,
     pub units_settled: u64,
     /// Units of the receipt signed and not yet seen settled.
     pub pending_units: Option<u64>,
@@ -193,8 +197,14 @@ impl fmt::Display for WorkerStatus {
                     .as_ref()
                     .map_or(String::new(), |reason| format!(": {reason}"));
                 format!(
-                    "{} {}{reason}: {} units metered ({} rounds), {} settled{pending}",
-                    job.job, job.state, job.units_metered, job.rounds_done, job.units_settled
+                    "{} {}{reason}: {} units metered ({} rounds, {} ms here), {} \
+                     settled{pending}",
+                    job.job,
+                    job.state,
+                    job.units_metered,
+                    job.rounds_done,
+                    job.measured_ms,
+                    job.units_settled
                 )
             })
             .collect();

@@ -1,6 +1,6 @@
 //! The external-command workload: the program a spec names (a script, or `docker run …`),
-//! run once with its arguments, metered in wall time times the devices it holds (whole
-//! seconds, rounded up, at least one), its standard output kept in the job's results folder
+//! run once with its arguments, metered in wall time times the devices it holds (device-time
+//! summed over the whole run, then rounded up to a whole second once), its standard output kept in the job's results folder
 //! and its SHA-256 taken as the result hash. Only programs the operator allows
 //! (`--allow-command`) run: a client's spec never chooses what runs on a provider's machine.
 
@@ -8,6 +8,13 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// What a run of `wall_time` on `devices` devices is billed: the device-time of the whole run
+/// in seconds, rounded up once (a run is billed less than a second more than it used).
+pub fn billed_units(wall_time: Duration, devices: u32) -> u64 {
+    let device_nanos = wall_time.as_nanos().saturating_mul(devices as u128);
+    device_nanos.div_ceil(1_000_000_000).min(u64::MAX as u128) as u64
+}
 
 /// A command running for a job; dropping it kills the command.
 pub struct Running {
@@ -69,5 +76,20 @@ impl Drop for Running {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_is_billed_its_device_time_rounded_up_once() {
+        assert_eq!(billed_units(Duration::from_millis(44), 1), 1);
+        assert_eq!(billed_units(Duration::from_millis(1_500), 2), 3);
+        assert_eq!(billed_units(Duration::from_millis(1_250), 4), 5);
+        assert_eq!(billed_units(Duration::from_millis(2_001), 1), 3);
+        assert_eq!(billed_units(Duration::from_secs(2), 1), 2);
+        assert_eq!(billed_units(Duration::ZERO, 8), 0);
     }
 }

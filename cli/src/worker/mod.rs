@@ -420,7 +420,7 @@ impl<'a> Worker<'a> {
             return self.sign(address, &record, now).map(|_| true);
         }
         if !self.work_done(&spec, &record, job)
-            && self.may_run_ahead(&record)
+            && self.may_run_ahead(&spec, &record)
             && self.work(address, job, &spec, &record)?
         {
             return Ok(true);
@@ -451,6 +451,7 @@ impl<'a> Worker<'a> {
             return false;
         }
         self.work_done(spec, record, job)
+            || evidence_full(spec, record)
             || match self.config.settle_every {
                 SettleEvery::Units(units) => unsettled >= units,
                 SettleEvery::Seconds(seconds) => now - record.last_receipt_at >= seconds,
@@ -459,8 +460,12 @@ impl<'a> Worker<'a> {
 
     /// Whether the worker may do more work before its earlier work is paid: at most two
     /// settlement intervals of units stay unsettled, which bounds what a client who never
-    /// co-signs gets for free.
-    fn may_run_ahead(&self, record: &JobRecord) -> bool {
+    /// co-signs gets for free, and no more unpaid rounds than one co-signing request can
+    /// bring as evidence.
+    fn may_run_ahead(&self, spec: &Spec, record: &JobRecord) -> bool {
+        if evidence_full(spec, record) {
+            return false;
+        }
         match self.config.settle_every {
             SettleEvery::Units(units) => {
                 record.units_metered.saturating_sub(record.units_settled) < units.saturating_mul(2)
@@ -518,8 +523,7 @@ impl<'a> Worker<'a> {
             let reason = format!("{failure}; its output is in {}", output.display());
             return self.set_aside(address, reason).map(|_| true);
         }
-        let units = matmul::billed_seconds(finished.wall_time)
-            .saturating_mul(devices as u64)
+        let units = command::billed_units(finished.wall_time, devices)
             .saturating_add(record.units_metered)
             .min(job.max_units);
         self.store
@@ -527,6 +531,8 @@ impl<'a> Worker<'a> {
                 let mut stored = stored.context("the job's record vanished")?;
                 stored.rounds_done = 1;
                 stored.units_metered = units;
+                stored.measured_ms =
+                    (finished.wall_time.as_millis() as u64).saturating_mul(devices as u64);
                 stored.result_hash = finished.output_hash;
                 Ok(stored)
             })?;
@@ -558,23 +564,22 @@ impl<'a> Worker<'a> {
             round,
             &done.product,
         )?;
-        // No GPU is read here (no NVML): GPU-second jobs of the built-in workload are metered
-        // in wall time, CPU-second ones in this thread's CPU time.
-        let spent = match job.unit_kind {
+        // The rounds' work, not the time they took, is what they are worth (`units_for`); the
+        // CPU time is reported beside it.
+        let units = matmul::units_for(n, round + 1).min(job.max_units);
+        let measured = match job.unit_kind {
             UnitKind::GpuSeconds => done.wall_time,
             _ => done.cpu_time,
         };
-        let billed = matmul::billed_seconds(spent);
-        let units = record
-            .units_metered
-            .saturating_add(billed)
-            .min(job.max_units);
         let result_hash = matmul::chain(&record.result_hash, &done.product);
         self.store
             .update::<anyhow::Error>(&address.to_bytes(), |stored| {
                 let mut stored = stored.context("the job's record vanished")?;
                 stored.rounds_done = round + 1;
                 stored.units_metered = units;
+                stored.measured_ms = stored
+                    .measured_ms
+                    .saturating_add(measured.as_millis() as u64);
                 stored.result_hash = result_hash;
                 Ok(stored)
             })?;
@@ -729,17 +734,13 @@ impl<'a> Worker<'a> {
                 &self.config.paths.specs,
                 &self.config.paths.results,
                 &address.to_string(),
-                &job.spec_hash,
-                &signed.receipt.result_hash,
+                (&job.spec_hash, &signed.receipt.result_hash),
+                job.settled_units,
             )
             .map_err(anyhow::Error::msg)?,
-            Workload::Relay { .. } => match self.relays.get(&address) {
-                Some(relay) => Evidence::Relay {
-                    address: relay.address().to_string(),
-                },
-                None => Evidence::None,
-            },
-            Workload::Command { .. } => Evidence::None,
+            // A relay's bytes and a command's time are the worker's own count: nothing a
+            // service could check (the job's client signs them on its word).
+            Workload::Relay { .. } | Workload::Command { .. } => Evidence::None,
         })
     }
 
@@ -874,6 +875,20 @@ impl<'a> Worker<'a> {
         });
         Ok(true)
     }
+}
+
+/// Whether a built-in job's unpaid rounds (done, and not covered by the units settled) fill
+/// one co-signing request's evidence while they are worth a unit: then a receipt is due and no
+/// more rounds run until it settles.
+fn evidence_full(spec: &Spec, record: &JobRecord) -> bool {
+    let Workload::Matmul { n, .. } = spec.workload else {
+        return false;
+    };
+    let unpaid = record
+        .rounds_done
+        .saturating_sub(matmul::rounds_within(n, record.units_settled));
+    record.units_metered > record.units_settled
+        && unpaid >= tessera_attest::wire::rounds_per_request(n)
 }
 
 /// The signed receipt a pending record holds.

@@ -1,15 +1,16 @@
 //! Voiding receipts the client already co-signed: the client cancels one second after the
-//! deadline, or waits out a settlement pause, so that the worker's unsettled receipts can no
-//! longer settle and the whole escrow comes back to the client.
+//! deadline, waits out a settlement pause, or cancels as a no-show while a pause keeps the
+//! provider from settling, so that the worker's unsettled receipts can no longer settle and the
+//! whole escrow comes back to the client.
 
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
-use tessera::state::{Job, PauseFlags};
+use tessera::state::{Job, PauseFlags, Provider};
 use tessera::TesseraError;
 use tessera_client::instructions::{self as ix, CloseJobAccounts};
 use tessera_tests::*;
 
-use crate::{scene, Scene};
+use crate::{scene, Scene, FUNDS};
 
 /// Sends `close_job` for the scene's job.
 async fn close(scene: &mut Scene, treasury_token: Pubkey) -> TxResult {
@@ -141,5 +142,56 @@ async fn a_receipt_that_expired_before_the_pause_gains_nothing() {
             .settle(&scene.job, &scene.provider, &cosigned)
             .await,
         TesseraError::ReceiptExpired,
+    );
+}
+
+#[tokio::test]
+async fn a_settlement_pause_cannot_make_a_provider_a_no_show() {
+    let mut fixture = TestFixture::new().await;
+    let (client, provider, job) = fixture.accepted_job(FUNDS, 1_000).await;
+    let timeout = fixture.decode::<Job>(&job.address).await.start_timeout_secs;
+    let receipt = fixture.receipt(&job, &provider, 50).await;
+    let cosigned = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
+
+    // The provider has its co-signed receipt a minute after accepting, but settlements are
+    // paused before it submits, for longer than the whole start timeout.
+    fixture.advance(60).await;
+    set_settlements_paused(&mut fixture, true).await;
+    fixture.advance(timeout + 600).await;
+    assert_err(
+        fixture.cancel(&client, &job, Some(&provider)).await,
+        TesseraError::CancelTooEarly,
+    );
+    set_settlements_paused(&mut fixture, false).await;
+
+    // The pause did not count: the provider settles as soon as it ends.
+    assert_ok(fixture.settle(&job, &provider, &cosigned).await);
+    assert_eq!(fixture.decode::<Job>(&job.address).await.settled_units, 50);
+
+    // A job accepted during a pause starts its count when the pause ends, and then runs out
+    // as usual: the client cancels it as a no-show one second after.
+    let mut args = fixture.job_args(Some(provider.address));
+    args.deadline = fixture.now + 30 * 86_400;
+    let (created, idle) = fixture.create_job(&client, job.mint, args).await;
+    assert_ok(created);
+    set_settlements_paused(&mut fixture, true).await;
+    assert_ok(fixture.accept(&provider, &idle).await);
+    fixture.advance(2 * timeout).await;
+    set_settlements_paused(&mut fixture, false).await;
+    fixture.advance(timeout).await;
+    assert_err(
+        fixture.cancel(&client, &idle, Some(&provider)).await,
+        TesseraError::CancelTooEarly,
+    );
+    fixture.advance(1).await;
+    assert_ok(fixture.cancel(&client, &idle, Some(&provider)).await);
+    let idle_job: Job = fixture.decode(&idle.address).await;
+    assert!(
+        idle_job.no_show,
+        "settled nothing in its own time: a no-show"
+    );
+    assert_eq!(
+        fixture.decode::<Provider>(&provider.address).await.no_shows,
+        1
     );
 }

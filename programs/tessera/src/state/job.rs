@@ -140,8 +140,11 @@ pub struct Job {
     /// Cancelled because the provider settled nothing within the start timeout: nothing can
     /// settle on it afterwards and it may close at once.
     pub no_show: bool,
+    /// The network's settlement-pause seconds when a provider accepted the job (0 before):
+    /// pauses after that lengthen its start timeout by as much, as they do its other windows.
+    pub paused_secs_at_accept: i64,
     /// Room for later fields.
-    pub reserved: [u8; 47],
+    pub reserved: [u8; 39],
 }
 
 /// The seeds a job account signs with (for its escrow vault), owning their bytes so that they
@@ -236,17 +239,25 @@ impl Job {
     }
 
     /// When the provider's time to settle a first receipt ends: `start_timeout_secs` after it
-    /// accepted.
-    pub fn start_timeout_ends(&self) -> Result<i64> {
-        math::add_secs(self.accepted_at, self.start_timeout_secs)
+    /// accepted, plus every second settlements were paused since (`paused_secs_now`, the
+    /// network's pause seconds now): a provider cannot settle during a pause, so a pause cannot
+    /// make it a no-show.
+    pub fn start_timeout_ends(&self, paused_secs_now: i64) -> Result<i64> {
+        let paused_since_accept = paused_secs_now
+            .checked_sub(self.paused_secs_at_accept)
+            .ok_or_else(|| error!(TesseraError::MathOverflow))?;
+        math::add_secs(
+            math::add_secs(self.accepted_at, self.start_timeout_secs)?,
+            paused_since_accept,
+        )
     }
 
     /// Whether the client may cancel a Running job now as a no-show: nothing settled and the
-    /// start timeout since acceptance is over.
-    pub fn is_no_show_at(&self, now: i64) -> Result<bool> {
+    /// start timeout since acceptance, pauses not counted, is over.
+    pub fn is_no_show_at(&self, now: i64, paused_secs_now: i64) -> Result<bool> {
         Ok(self.status == JobStatus::Running
             && self.settled_units == 0
-            && now > self.start_timeout_ends()?)
+            && now > self.start_timeout_ends(paused_secs_now)?)
     }
 
     /// Marks the job ended at `now`, when the network had been paused `paused_secs` seconds.
@@ -382,7 +393,8 @@ mod tests {
             start_timeout_secs: 3_600,
             paused_secs_at_end: 0,
             no_show: false,
-            reserved: [0; 47],
+            paused_secs_at_accept: 0,
+            reserved: [0; 39],
         }
     }
 

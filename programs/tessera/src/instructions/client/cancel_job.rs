@@ -29,7 +29,8 @@ impl CancelJob<'_> {
                 Ok(false)
             }
             JobStatus::Running => {
-                let no_show = job.is_no_show_at(now)?;
+                let paused_secs = self.network.settlement_pauses.paused_secs_at(now)?;
+                let no_show = job.is_no_show_at(now, paused_secs)?;
                 require!(now > job.deadline || no_show, TesseraError::CancelTooEarly);
                 let provider_key = self.provider.as_ref().map(|provider| provider.key());
                 require!(

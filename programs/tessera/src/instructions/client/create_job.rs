@@ -147,7 +147,8 @@ pub(crate) fn handler(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()
         start_timeout_secs: network.params.start_timeout_secs,
         paused_secs_at_end: 0,
         no_show: false,
-        reserved: [0; 47],
+        paused_secs_at_accept: 0,
+        reserved: [0; 39],
     });
 
     ctx.accounts.vault.reload()?;

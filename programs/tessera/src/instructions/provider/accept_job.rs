@@ -56,10 +56,12 @@ impl AcceptJob<'_> {
     }
 }
 
-/// Binds the job to this provider for good and starts it; its start timeout runs from now.
+/// Binds the job to this provider for good and starts it; its start timeout runs from now,
+/// settlement pauses not counted.
 pub(crate) fn handler(ctx: Context<AcceptJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     ctx.accounts.validate(now)?;
+    let paused_secs = ctx.accounts.network.settlement_pauses.paused_secs_at(now)?;
     let provider = &mut ctx.accounts.provider;
     provider.active_jobs = provider
         .active_jobs
@@ -69,6 +71,7 @@ pub(crate) fn handler(ctx: Context<AcceptJob>) -> Result<()> {
     job.provider = provider.key();
     job.status = JobStatus::Running;
     job.accepted_at = now;
+    job.paused_secs_at_accept = paused_secs;
     crate::events::emit(JobAccepted {
         job: job.key(),
         provider: provider.key(),
