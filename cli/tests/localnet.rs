@@ -560,6 +560,18 @@ impl Scenario {
         self.refused(authority, "network set-params --epoch-secs 60", "epoch length of a running network is fixed");
         self.refused(authority, "network set-params --unbonding-secs 5", "shorter than --dispute-window-secs");
         assert_eq!(self.ok(authority, "network set-params --fee-bps 300")["protocol_fee_bps"], 300);
+
+        // An emission price floor: the authority's alone, in reward tokens, shown per class.
+        let stranger = &self.cast.stranger;
+        self.refused(stranger, "network set-emission-floor --class inference --price 0.25", "may do this");
+        self.refused(authority, "network set-emission-floor --class inference --price 0.1234567", "decimals");
+        let set = self.ok(authority, "network set-emission-floor --class inference --price 0.25");
+        assert_eq!(set["classes"][1]["class"], "Inference");
+        assert_eq!(set["classes"][1]["emission_price_floor"], "0.250000");
+        assert_eq!(set["classes"][0]["emission_price_floor"], "0.000000");
+        let shown = self.ok(stranger, "network show --only");
+        assert_eq!(shown[0]["params"]["classes"][1]["emission_price_floor"], "0.250000", "{shown}");
+        self.ok(authority, "network set-emission-floor --class inference --price 0");
     }
 
     /// More stake, a new worker key, then everything out and the provider closed.

@@ -133,6 +133,19 @@ pub fn set_pause(authority: &Pubkey, network: &Pubkey, pause: PauseFlags) -> Ins
     )
 }
 
+/// `set_emission_floors`, signed by the authority: per class (`ProviderClass::index()`), the
+/// least price per unit, in reward-mint base units, of a job whose attested units earn
+/// emission (0: no floor).
+pub fn set_emission_floors(authority: &Pubkey, network: &Pubkey, floors: [u64; 4]) -> Instruction {
+    build(
+        accounts::SetEmissionFloors {
+            authority: *authority,
+            network: *network,
+        },
+        instruction::SetEmissionFloors { floors },
+    )
+}
+
 /// `set_attestors`, signed by the authority: attestors who sign one by one, `threshold` of
 /// `keys` on each receipt.
 pub fn set_attestors(

@@ -199,6 +199,15 @@ impl Scenario {
             "set_pause",
             ix::set_pause(&authority.pubkey(), &self.network, open),
         )?;
+        // A floor set and lifted: every job earns emission in the flows that follow.
+        for floors in [[0, 1, 0, 0], [0; 4]] {
+            let set = ix::set_emission_floors(&authority.pubkey(), &self.network, floors);
+            self.authority_sends("set_emission_floors", set)?;
+            ensure!(
+                self.network_state()?.emission_price_floors == floors,
+                "emission floors set"
+            );
+        }
         let network = self.network_state()?;
         ensure!(
             network.attestors.count == 1 && network.attestors.version == 1,

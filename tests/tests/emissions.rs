@@ -273,3 +273,98 @@ async fn claim_cost_does_not_grow_with_two_thousand_providers() {
     assert_eq!(fixture.balance(&first_account).await - before, share);
     assert_eq!(fixture.balance(&last_account).await, share);
 }
+
+/// A client of `mint` (the reward mint included: its tokens come from the faucet), and its
+/// job of 100 units at `price` base units a unit, accepted by `provider`.
+async fn job_at(
+    fixture: &mut TestFixture,
+    provider: &TestProvider,
+    mint: Option<tessera_client::instructions::MintRef>,
+    price: u64,
+) -> (TestClient, TestJob) {
+    let (client, mint) = match mint {
+        Some(mint) => (fixture.client(mint, 1_000 * ONE).await, mint),
+        None => {
+            let wallet = fixture.wallet().await;
+            let token_account = fixture.reward_tokens(&wallet.pubkey(), 1_000 * ONE).await;
+            let client = TestClient {
+                wallet,
+                token_account,
+            };
+            (client, fixture.reward_mint)
+        }
+    };
+    let mut args = fixture.job_args(Some(provider.address));
+    args.price_per_unit = price;
+    let (created, job) = fixture.create_job(&client, mint, args).await;
+    assert_ok(created);
+    assert_ok(fixture.accept(provider, &job).await);
+    (client, job)
+}
+
+#[tokio::test]
+async fn an_emission_floor_keeps_self_dealt_cheap_jobs_from_earning() {
+    let mut fixture = TestFixture::new().await;
+    fixture.set_attestors(3, 2).await;
+    let provider = fixture.staked_provider(ProviderClass::Inference).await;
+    let authority = fixture.authority.insecure_clone();
+
+    // Only the authority sets floors.
+    let floors = [0, ONE / 2, 0, 0];
+    let stranger = fixture.wallet().await;
+    let instruction = ix::set_emission_floors(&stranger.pubkey(), &fixture.network, floors);
+    assert_err(
+        fixture.send(&[instruction], &[&stranger]).await,
+        TesseraError::NotAuthority,
+    );
+    let instruction = ix::set_emission_floors(&authority.pubkey(), &fixture.network, floors);
+    let (result, logs) = fixture.send_for_logs(&[instruction], &[&authority]).await;
+    assert_ok(result);
+    let set: Vec<tessera::events::EmissionFloorsSet> =
+        tessera_client::events::decode(&logs).expect("events decode");
+    assert_eq!(set.len(), 1);
+    assert_eq!(set[0].floors, floors);
+    assert_eq!(
+        fixture.network_account().await.emission_price_floors,
+        floors
+    );
+
+    // Inference jobs: in the provider's own cheap mint, in the reward mint below the floor,
+    // and in the reward mint at the floor. All three are paid; only the last earns emission.
+    let own_mint = fixture.create_mint(TOKEN).await;
+    let (_, foreign) = job_at(&mut fixture, &provider, Some(own_mint), ONE).await;
+    let (_, cheap) = job_at(&mut fixture, &provider, None, ONE / 2 - 1).await;
+    let (_, fair) = job_at(&mut fixture, &provider, None, ONE / 2).await;
+    let mut weighted = Vec::new();
+    for job in [&foreign, &cheap, &fair] {
+        let receipt = fixture.receipt(job, &provider, 40).await;
+        let signed = fixture.attested(receipt, &provider).await;
+        let instructions = fixture
+            .settle_now_instructions(job, &provider, &signed)
+            .await;
+        let (result, logs) = fixture.send_for_logs(&instructions, &[]).await;
+        assert_ok(result);
+        let settled: Vec<tessera::events::ReceiptSettled> =
+            tessera_client::events::decode(&logs).expect("events decode");
+        weighted.push(settled[0].weighted_units);
+        assert_eq!(
+            fixture
+                .decode::<tessera::state::Job>(&job.address)
+                .await
+                .settled_units,
+            40
+        );
+    }
+    assert_eq!(weighted, [0, 0, 40], "only the job at the floor earns");
+    let epoch: Epoch = fixture.decode(&pda::epoch(&fixture.network, 0)).await;
+    assert_eq!(epoch.total_units, 40);
+
+    // A floor of 0 lets every job earn again, from the next settlement on.
+    let instruction = ix::set_emission_floors(&authority.pubkey(), &fixture.network, [0; 4]);
+    assert_ok(fixture.send(&[instruction], &[&authority]).await);
+    let receipt = fixture.receipt(&foreign, &provider, 50).await;
+    let signed = fixture.attested(receipt, &provider).await;
+    assert_ok(fixture.settle(&foreign, &provider, &signed).await);
+    let epoch: Epoch = fixture.decode(&pda::epoch(&fixture.network, 0)).await;
+    assert_eq!(epoch.total_units, 50);
+}

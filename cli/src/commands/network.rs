@@ -43,6 +43,10 @@ pub enum NetworkCommand {
     Pause(PauseArgs),
     /// Lifts a pause (authority only); with no flag, all three.
     Unpause(PauseArgs),
+    /// Sets a class's emission price floor (authority only): the attested units of a job of
+    /// that class earn emission only if it pays in the reward mint at least this price per
+    /// unit. 0 removes the floor (every job earns).
+    SetEmissionFloor(EmissionFloorArgs),
     /// Proposes a new treasury, the owner of the fee accounts (authority only); it takes over
     /// once it runs `tessera network accept-treasury`.
     ProposeTreasury(ProposeTreasuryArgs),
@@ -59,6 +63,9 @@ impl NetworkCommand {
             NetworkCommand::SetAttestors(args) => Outcome::view(&set_attestors(session, args)?),
             NetworkCommand::Pause(flags) => Outcome::view(&set_pause(session, flags, true)?),
             NetworkCommand::Unpause(flags) => Outcome::view(&set_pause(session, flags, false)?),
+            NetworkCommand::SetEmissionFloor(args) => {
+                Outcome::view(&set_emission_floor(session, args)?)
+            }
             NetworkCommand::ProposeTreasury(args) => {
                 Outcome::view(&propose_treasury(session, args)?)
             }
@@ -84,6 +91,19 @@ pub struct AttestorsArgs {
     /// --group-key, the members it takes to sign (1..=--members).
     #[arg(long)]
     pub threshold: u8,
+}
+
+/// One class's emission price floor.
+#[derive(Args)]
+pub struct EmissionFloorArgs {
+    /// The provider class whose jobs the floor applies to.
+    #[arg(long, value_enum)]
+    pub class: ClassArg,
+    /// Least price per unit, in reward tokens (e.g. 0.05), of a job whose attested units earn
+    /// emission; 0 removes the floor. Jobs paid in any other mint earn no emission while the
+    /// class has a floor: their price cannot be compared with what an emission is worth.
+    #[arg(long)]
+    pub price: String,
 }
 
 /// A treasury proposal, or its withdrawal.
@@ -599,7 +619,7 @@ pub fn set_params(session: &Session, args: &ParamsArgs) -> Result<ParamsUpdated>
     session.send(&[ix::update_parameters(&session.signer(), &address, params)])?;
     Ok(ParamsUpdated {
         network_id: network.network_id,
-        params: ParamsView::of(&params, &reward),
+        params: ParamsView::of(&params, &network.emission_price_floors, &reward),
     })
 }
 
@@ -668,6 +688,21 @@ pub fn set_pause(session: &Session, flags: &PauseArgs, pausing: bool) -> Result<
     Ok(PauseSet {
         network_id: network.network_id,
         pause: pause.into(),
+    })
+}
+
+/// `network set-emission-floor`: the authority sets one class's emission price floor.
+pub fn set_emission_floor(session: &Session, args: &EmissionFloorArgs) -> Result<ParamsUpdated> {
+    let (address, network) = session.network()?;
+    ensure_authority(session, &network)?;
+    let reward = session.reward_mint(&network)?;
+    let floor = reward.parse_amount(&args.price).context("--price")?;
+    let mut floors = network.emission_price_floors;
+    floors[ProviderClass::from(args.class).index()] = floor;
+    session.send(&[ix::set_emission_floors(&session.signer(), &address, floors)])?;
+    Ok(ParamsUpdated {
+        network_id: network.network_id,
+        params: ParamsView::of(&network.params, &floors, &reward),
     })
 }
 
@@ -829,7 +864,7 @@ impl NetworkView {
             reward_mint: network.reward_mint,
             genesis_at: network.genesis_at,
             genesis_supply: reward.format(network.genesis_supply),
-            params: ParamsView::of(&network.params, reward),
+            params: ParamsView::of(&network.params, &network.emission_price_floors, reward),
             attestors: network.attestors.members().to_vec(),
             attestor_threshold: network.attestors.threshold,
             attestor_version: network.attestors.version,
@@ -914,8 +949,9 @@ pub struct ParamsView {
 }
 
 impl ParamsView {
-    /// The view of `params`, whose amounts are in `reward`'s decimals.
-    pub fn of(params: &NetworkParams, reward: &Mint) -> Self {
+    /// The view of `params` and the emission price `floors`, whose amounts are in `reward`'s
+    /// decimals.
+    pub fn of(params: &NetworkParams, floors: &[u64; ProviderClass::COUNT], reward: &Mint) -> Self {
         Self {
             epoch_length_secs: params.epoch_length_secs,
             unbonding_period_secs: params.unbonding_period_secs,
@@ -928,7 +964,7 @@ impl ParamsView {
                 .classes
                 .iter()
                 .zip(CLASSES)
-                .map(|(class, label)| ClassView::of(label, class, reward))
+                .map(|(class, label)| ClassView::of(label, class, floors[label.index()], reward))
                 .collect(),
         }
     }
@@ -942,15 +978,19 @@ pub struct ClassView {
     pub min_stake: String,
     pub stake_per_job: String,
     pub emission_weight_bps: u32,
+    /// Least price per unit, in reward tokens, of a job whose attested units earn emission
+    /// ("0": no floor).
+    pub emission_price_floor: String,
 }
 
 impl ClassView {
-    fn of(class: ProviderClass, params: &ClassParams, reward: &Mint) -> Self {
+    fn of(class: ProviderClass, params: &ClassParams, floor: u64, reward: &Mint) -> Self {
         Self {
             class,
             min_stake: reward.format(params.min_stake),
             stake_per_job: reward.format(params.stake_per_job),
             emission_weight_bps: params.emission_weight_bps,
+            emission_price_floor: reward.format(floor),
         }
     }
 }
@@ -961,7 +1001,15 @@ impl fmt::Display for ClassView {
             f,
             "{:?}: min stake {}, {} per running job, weight {} bps",
             self.class, self.min_stake, self.stake_per_job, self.emission_weight_bps
-        )
+        )?;
+        match self.emission_price_floor.trim_start_matches(['0', '.']) {
+            "" => Ok(()),
+            _ => write!(
+                f,
+                ", emission only for jobs paying at least {} reward tokens a unit",
+                self.emission_price_floor
+            ),
+        }
     }
 }
 

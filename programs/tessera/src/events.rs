@@ -75,6 +75,15 @@ pub struct PauseSet {
     pub pause: PauseFlags,
 }
 
+/// The emission price floors changed.
+#[event]
+pub struct EmissionFloorsSet {
+    pub network: Pubkey,
+    /// Per class (`ProviderClass::index()`), the least price per unit of a job whose attested
+    /// units earn emission, in reward-mint base units; 0 is no floor.
+    pub floors: [u64; 4],
+}
+
 /// The attestor set was replaced by attestors that sign one by one.
 #[event]
 pub struct AttestorsSet {

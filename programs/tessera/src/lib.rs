@@ -122,6 +122,12 @@ pub mod tessera {
         instructions::admin::set_pause::handler(ctx, pause)
     }
 
+    /// Authority: sets, per provider class, the least price per unit (in the reward mint) of
+    /// a job whose attested units earn emission (0: every job earns).
+    pub fn set_emission_floors(ctx: Context<SetEmissionFloors>, floors: [u64; 4]) -> Result<()> {
+        instructions::admin::set_emission_floors::handler(ctx, floors)
+    }
+
     /// Authority: replaces the attestor set with up to 8 keys that sign one by one, and bumps its
     /// version.
     pub fn set_attestors(ctx: Context<SetAttestors>, args: SetAttestorsArgs) -> Result<()> {

@@ -358,8 +358,13 @@ pub struct Network {
     pub pending_treasury: Pubkey,
     /// When settlements were paused.
     pub settlement_pauses: SettlementPauses,
+    /// Per class (indexed by `ProviderClass::index()`), the least price per unit, in
+    /// reward-mint base units, of a job whose attested units earn emission; 0 lets every job
+    /// earn. Only a job paid in the reward mint can meet a floor above 0: a price in another
+    /// mint cannot be compared with what an emission is worth. Set by `set_emission_floors`.
+    pub emission_price_floors: [u64; ProviderClass::COUNT],
     /// Room for later fields.
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 32],
 }
 
 /// The seeds of a network's mint authority PDA, owning their bytes.
@@ -389,6 +394,20 @@ impl Network {
     }
     /// Current layout version.
     pub const VERSION: u8 = 3;
+
+    /// Whether the attested units of a job of `class`, paid in `payment_mint` at
+    /// `price_per_unit` base units, earn emission: the class has no floor, or the job pays in
+    /// the reward mint at the floor or above. A provider that funds its own jobs to farm
+    /// emission then pays at least the protocol fee on the floor price for each unit.
+    pub fn job_earns_emission(
+        &self,
+        class: ProviderClass,
+        payment_mint: &Pubkey,
+        price_per_unit: u64,
+    ) -> bool {
+        let floor = self.emission_price_floors[class.index()];
+        floor == 0 || (*payment_mint == self.reward_mint && price_per_unit >= floor)
+    }
 
     /// The network's parameters and schedule are in range and emissions stayed under the cap.
     pub fn invariant(&self) -> Result<()> {

@@ -2,7 +2,7 @@ use crate::errors::TesseraError;
 use crate::events::NetworkInitialized;
 use crate::state::{
     AttestorSet, EmissionSchedule, Network, NetworkParams, NetworkTotals, PauseFlags,
-    SettlementPauses, MINT_AUTHORITY_SEED,
+    ProviderClass, SettlementPauses, MINT_AUTHORITY_SEED,
 };
 use crate::token::require_supported_mint;
 use anchor_lang::prelude::*;
@@ -117,7 +117,8 @@ pub(crate) fn handler(ctx: Context<InitializeNetwork>, args: InitializeNetworkAr
         mint_authority_bump: ctx.bumps.mint_authority,
         pending_treasury: Pubkey::default(),
         settlement_pauses: SettlementPauses::default(),
-        reserved: [0; 64],
+        emission_price_floors: [0; ProviderClass::COUNT],
+        reserved: [0; 32],
     });
     network.invariant()?;
 

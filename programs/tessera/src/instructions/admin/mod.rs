@@ -8,6 +8,7 @@ pub mod propose_treasury;
 pub mod resolve_dispute;
 pub mod set_attestor_group;
 pub mod set_attestors;
+pub mod set_emission_floors;
 pub mod set_pause;
 pub mod update_parameters;
 
@@ -19,5 +20,6 @@ pub use propose_treasury::*;
 pub use resolve_dispute::*;
 pub use set_attestor_group::*;
 pub use set_attestors::*;
+pub use set_emission_floors::*;
 pub use set_pause::*;
 pub use update_parameters::*;

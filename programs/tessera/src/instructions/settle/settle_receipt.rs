@@ -130,8 +130,14 @@ pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<
     let network = &mut ctx.accounts.settlement.network;
     network.totals.settled_units = network.totals.settled_units.saturating_add(units as u128);
 
-    // Only work the attestors vouched for earns emissions (see `record_work`).
-    let weighted_units = if attestation.by_attestors {
+    // Only work the attestors vouched for earns emissions (see `record_work`), and only on a
+    // job priced at the class's emission floor or above (see `Network::job_earns_emission`).
+    let earns = ctx.accounts.settlement.network.job_earns_emission(
+        ctx.accounts.settlement.provider.class,
+        &ctx.accounts.job.payment_mint,
+        ctx.accounts.job.price_per_unit,
+    );
+    let weighted_units = if attestation.by_attestors && earns {
         let bumps = &ctx.bumps.settlement;
         ctx.accounts.settlement.record(bumps, args.epoch, units)?
     } else {
