@@ -199,7 +199,7 @@ pub fn pass_chance(m: u32, wrong: u32, sampled: u32) -> f64 {
 /// paid for (at most the rounds the settled units cover: vouching for them adds nothing) and
 /// the products of every round after them. The reviewer chains all of them to the receipt's
 /// result hash, checks the products (all, or a sample) with Freivalds' test against the
-/// inputs the spec derives, and supports floor(rounds × n³ / 2^27) units. Anything else is
+/// inputs the spec derives, and supports floor(rounds × n³ / 2^29) units. Anything else is
 /// refused: a relay's bytes are seen only by the provider, and no evidence is no evidence.
 pub fn check_evidence(
     signed: &SignedReceipt,
@@ -405,13 +405,13 @@ mod tests {
 
     #[test]
     fn a_receipt_may_state_only_the_units_its_checked_rounds_are_worth() {
-        let (document, spec_hash, products) = job(256, (24, 16), &[]);
+        let (document, spec_hash, products) = job(512, (12, 8), &[]);
         let work = Work::Job {
             spec_hash: &spec_hash,
             settled_units: 0,
         };
         let mut rng = StdRng::seed_from_u64(1);
-        // 16 rounds of side 256 are two units: two pass, three are refused with both figures.
+        // 8 rounds of side 512 are two units: two pass, three are refused with both figures.
         let (two, evidence) = receipt_and_evidence(&document, &products, 2, 0);
         assert_eq!(
             check_evidence(&two, &evidence, &work, Sampling::Every, &mut rng),
@@ -427,30 +427,30 @@ mod tests {
 
     #[test]
     fn rounds_already_paid_for_may_come_as_digests_and_no_others() {
-        let (document, spec_hash, products) = job(256, (24, 24), &[]);
+        let (document, spec_hash, products) = job(512, (12, 12), &[]);
         let mut rng = StdRng::seed_from_u64(2);
-        // One unit settled covers 15 rounds (15 x 2^24 < 2 x 2^27): they may be digests.
+        // One unit settled covers 7 rounds (7 x 2^27 < 2 x 2^29): they may be digests.
         let paid = Work::Job {
             spec_hash: &spec_hash,
             settled_units: 1,
         };
-        let (signed, evidence) = receipt_and_evidence(&document, &products, 3, 15);
+        let (signed, evidence) = receipt_and_evidence(&document, &products, 3, 7);
         assert_eq!(
             check_evidence(&signed, &evidence, &paid, Sampling::Every, &mut rng),
             Ok(3)
         );
-        // Sixteen digests are one round too many: its product was never shown.
-        let (signed, evidence) = receipt_and_evidence(&document, &products, 3, 16);
+        // Eight digests are one round too many: its product was never shown.
+        let (signed, evidence) = receipt_and_evidence(&document, &products, 3, 8);
         let refused = check_evidence(&signed, &evidence, &paid, Sampling::Every, &mut rng);
         assert!(
             refused
                 .unwrap_err()
                 .reason
-                .contains("16 rounds by their digests alone"),
+                .contains("8 rounds by their digests alone"),
             "refused for another reason"
         );
         // A digest that is not the round's breaks the chain.
-        let (signed, mut evidence) = receipt_and_evidence(&document, &products, 3, 15);
+        let (signed, mut evidence) = receipt_and_evidence(&document, &products, 3, 7);
         if let Evidence::Matmul { digests, .. } = &mut evidence {
             digests[3] = hex::encode([7u8; 32]);
         }
@@ -463,7 +463,7 @@ mod tests {
         let provider = Pubkey::new_from_array([5; 32]);
         let seed = matmul::service_seed(&provider.to_bytes(), 3);
         let n = matmul::SERVICE_N;
-        let products: Vec<Matrix> = (0..8)
+        let products: Vec<Matrix> = (0..4)
             .map(|round| matmul::run_round(&seed, round, n as usize).product)
             .collect();
         let document = String::from_utf8(Spec::service().to_bytes()).unwrap();

@@ -392,7 +392,7 @@ fn a_group_made_by_dkg_attests_3_of_5_and_7_of_10_in_transactions_of_one_size() 
         "5",
     ]);
 
-    let (first, evidence) = ledger.service_receipt("first", &provider, &worker, 3);
+    let (first, evidence) = ledger.service_receipt("first", &provider, &worker, 1);
     let output = ledger.cosign(&first, &urls, &evidence);
     assert!(output.status.success(), "{:?}", texts(&output));
     let three_of_five = read_receipt(&first);
@@ -401,7 +401,7 @@ fn a_group_made_by_dkg_attests_3_of_5_and_7_of_10_in_transactions_of_one_size() 
     ledger.json(&["receipt", "submit", first.to_str().unwrap()]);
 
     // A receipt co-signed by the 3-of-5 group, kept while the set rotates.
-    let (stale, evidence) = ledger.service_receipt("stale", &provider, &worker, 4);
+    let (stale, evidence) = ledger.service_receipt("stale", &provider, &worker, 2);
     let output = ledger.cosign(&stale, &urls, &evidence);
     assert!(output.status.success(), "{:?}", texts(&output));
 
@@ -433,7 +433,7 @@ fn a_group_made_by_dkg_attests_3_of_5_and_7_of_10_in_transactions_of_one_size() 
         texts(&output)
     );
 
-    let (second, evidence) = ledger.service_receipt("second", &provider, &worker, 5);
+    let (second, evidence) = ledger.service_receipt("second", &provider, &worker, 3);
     let output = ledger.cosign(&second, &urls, &evidence);
     assert!(output.status.success(), "{:?}", texts(&output));
     let seven_of_ten = read_receipt(&second);
@@ -482,9 +482,9 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     }
     ledger.json(&set);
 
-    // A job for the built-in workload, accepted by the provider: 24 rounds of side 256,
-    // eight to a unit.
-    let job = ledger.job(&client, &provider, ("0.5", "3"), ["--matmul", "256x24"]);
+    // A job for the built-in workload, accepted by the provider: 12 rounds of side 512,
+    // four to a unit.
+    let job = ledger.job(&client, &provider, ("0.5", "3"), ["--matmul", "512x12"]);
     ledger.json(&["job", "accept", &job, "--keypair", owner.to_str().unwrap()]);
 
     let sign = |name: &str, units: &str, result_hash: [u8; 32]| {
@@ -512,7 +512,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     };
 
     // A wrong product: every service refuses, and the coordinator says who and why.
-    let (wrong, result_hash) = matmul_evidence(256, (24, 16), Some(9));
+    let (wrong, result_hash) = matmul_evidence(512, (12, 8), Some(5));
     let receipt = sign("wrong", "2", result_hash);
     let output = ledger.cosign(&receipt, &urls, &evidence_file("wrong", &wrong));
     let stderr = texts(&output).1;
@@ -521,7 +521,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     for url in &urls {
         assert!(stderr.contains(url.as_str()), "{url} not named: {stderr}");
     }
-    assert!(stderr.contains("round 9"), "{stderr}");
+    assert!(stderr.contains("round 5"), "{stderr}");
     assert_eq!(
         read_receipt(&receipt).signatures.len(),
         1,
@@ -539,7 +539,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
 
     // One unit of right work does not vouch for three: the units are what the rounds are
     // worth, and the refusal gives both figures.
-    let (one_unit, result_hash) = matmul_evidence(256, (24, 8), None);
+    let (one_unit, result_hash) = matmul_evidence(512, (12, 4), None);
     let receipt = sign("inflated", "3", result_hash);
     let output = ledger.cosign(&receipt, &urls, &evidence_file("one-unit", &one_unit));
     let stderr = texts(&output).1;
@@ -550,7 +550,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     );
 
     // Past max units: a receipt the worker signed for 4 of the job's 3 units.
-    let (right, result_hash) = matmul_evidence(256, (24, 24), None);
+    let (right, result_hash) = matmul_evidence(512, (12, 12), None);
     let receipt = sign("past-max", "3", result_hash);
     let mut past = read_receipt(&receipt);
     past.receipt.cumulative_units = 4;
@@ -751,7 +751,7 @@ fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
         "3",
     ]);
 
-    let job = ledger.job(&client, &provider, ("0.5", "4"), ["--matmul", "256x32"]);
+    let job = ledger.job(&client, &provider, ("0.5", "2"), ["--matmul", "512x8"]);
 
     // The first service is down: the worker asks the next ones.
     let mut args = vec![
@@ -770,7 +770,7 @@ fn the_worker_gets_its_receipts_attested_by_a_dealer_made_group() {
     assert!(output.status.success(), "{stdout}\n{stderr}");
     let shown = ledger.json(&["job", "show", &job]);
     assert_eq!(shown["status"], "Completed", "{stdout}");
-    assert_eq!(shown["settled_units"], 4, "32 rounds of side 256: {shown}");
+    assert_eq!(shown["settled_units"], 2, "8 rounds of side 512: {shown}");
     // Attested work: the job's last attested settlement is recorded, and emission is due.
     assert_ne!(shown["last_attested_at"], 0, "{shown}");
     ledger.json(&["ledger", "warp", "--by", "601"]);
@@ -814,7 +814,7 @@ fn a_clients_service_co_signs_its_own_jobs_within_its_clock_and_nothing_else() {
 
     // A built-in job has evidence to give: without it the client's service signs nothing,
     // not even for a job with no round published.
-    let built_in = ledger.job(&client, &provider, ("1", "2"), ["--matmul", "256x16"]);
+    let built_in = ledger.job(&client, &provider, ("1", "2"), ["--matmul", "512x8"]);
     ledger.json(&[
         "job",
         "accept",
@@ -873,7 +873,7 @@ fn a_clients_service_co_signs_its_own_jobs_within_its_clock_and_nothing_else() {
     assert!(status.starts_with("HTTP/1.1 200"), "{status} {body}");
 
     // A service receipt is not the client's to vouch for.
-    let (receipt, evidence) = ledger.service_receipt("service", &provider, &worker, 2);
+    let (receipt, evidence) = ledger.service_receipt("service", &provider, &worker, 1);
     let request = serde_json::json!({
         "receipt": serde_json::from_str::<Value>(&std::fs::read_to_string(&receipt).unwrap()).unwrap(),
         "evidence": serde_json::from_str::<Value>(&std::fs::read_to_string(&evidence).unwrap()).unwrap(),

@@ -342,8 +342,8 @@ fn net_pay(units: u64, price: u64) -> u64 {
 #[test]
 fn a_funded_job_is_run_settled_in_three_receipts_completed_checked_and_its_emission_claimed() {
     let scene = Scene::new("e2e", "edge");
-    // 48 rounds of side 256 are 48 x 2^24 multiply-adds: 6 units of 2^27.
-    let job = scene.job("cpu-seconds", "0.5", "6", &["--matmul", "256x48"]);
+    // 24 rounds of side 512 are 24 x 2^27 multiply-adds: 6 units of 2^29.
+    let job = scene.job("cpu-seconds", "0.5", "6", &["--matmul", "512x24"]);
     let events = scene.work_to_completion(&job);
 
     assert_eq!(of_kind(&events, "accepted").len(), 1, "{events:#?}");
@@ -358,8 +358,8 @@ fn a_funded_job_is_run_settled_in_three_receipts_completed_checked_and_its_emiss
         .collect();
     assert!(units.windows(2).all(|pair| pair[0] < pair[1]), "{units:?}");
 
-    // The units are the work, whatever time it took here: exactly 6, though 48 rounds were
-    // run (billed by the second, at least one a round, they were 48 or more).
+    // The units are the work, whatever time it took here: exactly 6, though 24 rounds were
+    // run (billed by the second, at least one a round, they were 24 or more).
     let shown = scene.show_job(&job);
     let settled_units = shown["settled_units"].as_u64().unwrap();
     assert_eq!(settled_units, 6, "{shown}");
@@ -373,7 +373,7 @@ fn a_funded_job_is_run_settled_in_three_receipts_completed_checked_and_its_emiss
 
     let checked = scene.json(&["job", "check-result", &job]);
     assert_eq!(checked["failure"], Value::Null, "{checked}");
-    assert_eq!(checked["rounds"], 48);
+    assert_eq!(checked["rounds"], 24);
     assert_eq!(
         checked["units"], 6,
         "check-result recomputes the units: {checked}"
@@ -409,7 +409,7 @@ fn a_funded_job_is_run_settled_in_three_receipts_completed_checked_and_its_emiss
 #[test]
 fn a_worker_killed_between_signing_and_submitting_or_mid_job_resumes_and_is_paid_once() {
     let scene = Scene::new("crash", "edge");
-    let job = scene.job("cpu-seconds", "0.5", "6", &["--matmul", "256x48"]);
+    let job = scene.job("cpu-seconds", "0.5", "6", &["--matmul", "512x24"]);
 
     // Killed right after a round was recorded: the store says three rounds are done.
     let mut worker = scene.spawn_worker(&["--once"], Some("after-round:2"));
@@ -447,7 +447,7 @@ fn a_worker_killed_between_signing_and_submitting_or_mid_job_resumes_and_is_paid
         Some(settled_units),
         "{status}"
     );
-    assert_eq!(status[0]["rounds_done"], 48);
+    assert_eq!(status[0]["rounds_done"], 24);
     assert_eq!(status[0]["units_metered"], 6);
     assert_eq!(
         scene.balance(&scene.payment_mint, &scene.owner.pubkey),
@@ -625,14 +625,14 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
         "{:?}",
         texts(&output)
     );
-    let output = create("256x16", Some("3"));
+    let output = create("512x8", Some("3"));
     assert_eq!(output.status.code(), Some(2));
     let stderr = texts(&output).1;
     assert!(
         stderr.contains("--max-units 3 is more than") && stderr.contains("(2 units"),
         "{stderr}"
     );
-    let output = create("16x100000", None);
+    let output = create("64x1000000", None);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         texts(&output).1.contains("too small to attest"),

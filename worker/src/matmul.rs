@@ -13,7 +13,7 @@
 //!
 //! Units: a round of side `n` is `n³` multiply-adds modulo p, and one unit (a CPU-second, or a
 //! GPU-second for a GPU job) is [`MULTIPLY_ADDS_PER_UNIT`] of them, so `r` rounds are worth
-//! `floor(r·n³ / 2^27)` units ([`units_for`]) on every machine: the work, not the time a
+//! `floor(r·n³ / 2^29)` units ([`units_for`]) on every machine: the work, not the time a
 //! machine took, is what a receipt states and what a co-signer recomputes.
 
 use rand::{Rng, RngCore, SeedableRng};
@@ -151,12 +151,13 @@ pub fn run_round(spec_hash: &[u8; 32], round: u32, n: usize) -> Round {
     }
 }
 
-/// Multiply-adds modulo p in one unit of the built-in workload: 2^27, about what one core does
-/// in a second with this crate's loop (docs/benchmarks.md has the figure measured here). A
-/// faster machine does more units a second; each unit is the same work everywhere.
-pub const MULTIPLY_ADDS_PER_UNIT: u64 = 1 << 27;
+/// Multiply-adds modulo p in one unit of the built-in workload: 2^29 (537 million), about what
+/// one core of a current server does in a second with this crate's loop (one of the 2-core
+/// machine docs/benchmarks.md describes takes 0.7 to 0.9 s). A faster machine does more units
+/// a second; each unit is the same work everywhere.
+pub const MULTIPLY_ADDS_PER_UNIT: u64 = 1 << 29;
 
-/// Units that `rounds` rounds of side `n` are worth: `floor(rounds × n³ / 2^27)`.
+/// Units that `rounds` rounds of side `n` are worth: `floor(rounds × n³ / 2^29)`.
 pub fn units_for(n: u32, rounds: u32) -> u64 {
     let work = rounds as u128 * (n as u128).pow(3);
     (work / MULTIPLY_ADDS_PER_UNIT as u128) as u64
@@ -206,7 +207,7 @@ pub fn check_round(seed: &[u8; 32], round: u32, product: &Matrix, rng: &mut impl
 
 /// Side of the rounds of a provider's service work (service receipts), fixed for every
 /// network so that no requester picks what a service unit is.
-pub const SERVICE_N: u32 = 256;
+pub const SERVICE_N: u32 = 512;
 
 /// What a provider's service rounds derive their inputs from, in place of a spec hash:
 /// SHA-256(`"tessera/service/v1"` ‖ provider ‖ registration nonce as u64 LE). Bound to the
@@ -298,15 +299,17 @@ mod tests {
 
     #[test]
     fn units_are_the_work_of_the_rounds_and_rounds_within_inverts_them() {
-        // 2^27 multiply-adds a unit: a round of side 512 is one, of 256 an eighth.
-        assert_eq!(units_for(512, 1), 1);
-        assert_eq!(units_for(256, 7), 0);
-        assert_eq!(units_for(256, 8), 1);
-        assert_eq!(units_for(256, 40), 5);
-        assert_eq!(units_for(128, 40), 0, "a 128x40 job is 1/64 unit a round");
-        assert_eq!(rounds_within(256, 0), 7);
-        assert_eq!(rounds_within(512, 1), 1);
-        assert_eq!(units_for(1024, u32::MAX), 8 * u32::MAX as u64);
+        // 2^29 multiply-adds a unit: a round of side 1024 is two, of 512 a quarter.
+        assert_eq!(units_for(1024, 1), 2);
+        assert_eq!(units_for(512, 3), 0);
+        assert_eq!(units_for(512, 4), 1);
+        assert_eq!(units_for(512, 40), 10);
+        assert_eq!(units_for(256, 40), 1, "a 256x40 job is 1/32 unit a round");
+        assert_eq!(units_for(128, 40), 0, "a 128x40 job is 1/256 unit a round");
+        assert_eq!(rounds_within(512, 0), 3);
+        assert_eq!(rounds_within(512, 1), 7);
+        assert_eq!(rounds_within(1024, 1), 0);
+        assert_eq!(units_for(1024, u32::MAX), 2 * u32::MAX as u64);
         for n in [1, 7, 128, 256, 300, 1024] {
             for units in [0, 1, 2, 5, 77] {
                 let rounds = rounds_within(n, units);

@@ -76,7 +76,7 @@ impl Spec {
     }
 
     /// The workload of every provider's service work: rounds of side
-    /// [`crate::matmul::SERVICE_N`], as many as the provider runs, their inputs derived from
+    /// [`crate::matmul::SERVICE_N`] (a quarter unit each), as many as the provider runs, their inputs derived from
     /// [`crate::matmul::service_seed`] instead of this document's hash.
     pub fn service() -> Self {
         Self::matmul(crate::matmul::SERVICE_N, u32::MAX)

@@ -128,7 +128,7 @@ pub struct CreateArgs {
     #[arg(long)]
     pub price: String,
     /// Units the deposit pays for. With --matmul (or a --spec of the built-in workload) it is
-    /// at most what the rounds are worth, floor(rounds x n^3 / 2^27), and that by default.
+    /// at most what the rounds are worth, floor(rounds x n^3 / 2^29), and that by default.
     #[arg(long)]
     pub max_units: Option<u64>,
     /// Only this provider account may accept (otherwise any provider of --class).
@@ -249,19 +249,19 @@ fn max_units(document: Option<&[u8]>, asked: Option<u64>) -> Result<u64> {
     let worth = matmul::units_for(n, rounds);
     ensure!(
         worth > 0,
-        "{rounds} rounds of side {n} are worth no unit: a unit is 2^27 multiply-adds and a round \
-         n^3, so ask for more rounds or a larger n (256x8 is one unit, 512x1 one, 1024x1 eight)"
+        "{rounds} rounds of side {n} are worth no unit: a unit is 2^29 multiply-adds and a round \
+         n^3, so ask for more rounds or a larger n (512x4 is one unit, 1024x1 two)"
     );
     ensure!(
         matmul::units_for(n, tessera_attest::wire::rounds_per_request(n)) > 0,
         "rounds of side {n} are too small to attest: the products one co-signing request can \
-         carry are worth no unit; use n of 64 or more"
+         carry are worth no unit; use n of 256 or more"
     );
     let max_units = asked.unwrap_or(worth);
     ensure!(
         max_units <= worth,
         "--max-units {max_units} is more than the {rounds} rounds of side {n} are worth \
-         ({worth} units, floor(rounds x n^3 / 2^27)): the rest of the deposit could never be \
+         ({worth} units, floor(rounds x n^3 / 2^29)): the rest of the deposit could never be \
          earned; pass --max-units {worth} or less, or leave it out"
     );
     Ok(max_units)
@@ -794,7 +794,7 @@ pub struct ResultChecked {
     pub rounds: u32,
     /// Rounds the spec asks for (a job that reached its max units stops earlier).
     pub of_rounds: u32,
-    /// Units the rounds checked are worth: floor(rounds × n³ / 2^27), what every co-signer
+    /// Units the rounds checked are worth: floor(rounds × n³ / 2^29), what every co-signer
     /// computes from the same published results.
     pub units: u64,
     /// Units the job settled; the result fails the check if they are more than `units`.
