@@ -115,6 +115,11 @@ impl Ledger {
 
     /// Network 1 with an edge provider whose worker key is `worker`; the provider's address.
     fn network_with_provider(&self, worker: &Pubkey, owner: &Path) -> String {
+        self.network_with(worker, owner, "edge")
+    }
+
+    /// Network 1 with a provider of `class` whose worker key is `worker`; its address.
+    fn network_with(&self, worker: &Pubkey, owner: &Path, class: &str) -> String {
         let network = self.json(&[
             "network",
             "init",
@@ -138,11 +143,13 @@ impl Ledger {
             "provider",
             "register",
             "--class",
-            "edge",
+            class,
             "--worker",
             &worker.to_string(),
             "--stake",
             "200",
+            "--bandwidth-mbps",
+            "100",
             "--keypair",
             owner.to_str().unwrap(),
         ]);
@@ -881,4 +888,122 @@ fn a_clients_service_co_signs_its_own_jobs_within_its_clock_and_nothing_else() {
     let (status, body) = post(&url, "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 403"), "{status}");
     assert!(body.contains("co-signs its jobs"), "{body}");
+}
+
+#[test]
+fn a_bandwidth_job_is_paid_for_the_bytes_its_clients_far_end_received_and_no_more() {
+    let ledger = Ledger::start("bandwidth");
+    let (owner, _) = ledger.key("owner");
+    let (worker, worker_key) = ledger.key("worker");
+    let (client, _) = ledger.key("client");
+    let provider = ledger.network_with(&worker_key, &owner, "bandwidth");
+    let client_arg = client.to_str().unwrap();
+
+    // The client's service runs the job's far end: the relay's target is its address.
+    let far_end = format!("127.0.0.1:{}", free_port());
+    let (_service, url) = ledger.service(&["--key", client_arg, "--client", "--far-end", &far_end]);
+    let mint = ledger.json(&["token", "create-mint", "--keypair", client_arg]);
+    let job = ledger.json(&[
+        "job",
+        "create",
+        "--mint",
+        &text(&mint["mint"]),
+        "--price",
+        "0.001",
+        "--max-units",
+        "10000",
+        "--provider",
+        &provider,
+        "--unit",
+        "bytes",
+        "--relay",
+        &far_end,
+        "--keypair",
+        client_arg,
+    ]);
+    let job = text(&job["address"]);
+
+    // The worker relays 6,000 bytes to the far end and gets its receipt signed there.
+    let mut running = Process(
+        ledger
+            .command(&[
+                "worker",
+                "run",
+                "--keypair",
+                owner.to_str().unwrap(),
+                "--worker-key",
+                worker.to_str().unwrap(),
+                "--attestor",
+                &url,
+                "--settle-every",
+                "1000",
+                "--poll-secs",
+                "1",
+                "--output",
+                "json",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the worker starts"),
+    );
+    let mut events = BufReader::new(running.0.stdout.take().unwrap());
+    let relay = loop {
+        let mut line = String::new();
+        assert!(
+            events.read_line(&mut line).unwrap() > 0,
+            "the worker exited"
+        );
+        let event: Value = serde_json::from_str(&line).unwrap();
+        if event["event"] == "listening" {
+            break text(&event["address"]);
+        }
+    };
+    let mut stream = std::net::TcpStream::connect(&relay).unwrap();
+    stream.write_all(&[7u8; 6_000]).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let settled = (0..120).find_map(|_| {
+        let shown = ledger.json(&["job", "show", &job]);
+        if shown["settled_units"] == 6_000 {
+            return Some(shown);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        None
+    });
+    let settled = settled.expect("the relayed bytes settle within a minute");
+    assert_eq!(
+        settled["last_attested_at"], 0,
+        "the client's word: payment, no emission"
+    );
+    drop(running);
+
+    // A receipt for more bytes than arrived is refused with both figures.
+    let inflated = ledger.folder.join("inflated.json");
+    ledger.json(&[
+        "receipt",
+        "sign",
+        "--job",
+        &job,
+        "--units",
+        "10000",
+        "--keypair",
+        worker.to_str().unwrap(),
+        "--out",
+        inflated.to_str().unwrap(),
+    ]);
+    let receipt: Value =
+        serde_json::from_str(&std::fs::read_to_string(&inflated).unwrap()).unwrap();
+    let request = serde_json::json!({ "receipt": receipt, "evidence": { "kind": "none" } });
+    let (status, body) = post(&url, "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 422"), "{status}");
+    assert!(
+        body.contains("states 10000 bytes, but 6000 arrived at the far end"),
+        "{body}"
+    );
+
+    // A client's service that runs no far end signs no bytes.
+    let (_plain, plain_url) = ledger.service(&["--key", client_arg, "--client"]);
+    let (status, body) = post(&plain_url, "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 422"), "{status}");
+    assert!(body.contains("running the job's far end"), "{body}");
 }

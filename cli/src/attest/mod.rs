@@ -3,4 +3,5 @@
 //! ([`coordinator`]), for `tessera receipt cosign --attestors` and the worker.
 
 pub mod coordinator;
+pub mod far_end;
 pub mod server;

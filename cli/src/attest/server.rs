@@ -4,6 +4,7 @@
 //! a distributed key generation, which writes its share to disk (mode 0600). The key never
 //! leaves the process. Requests are limited in size, in rate per caller and in time.
 
+use crate::attest::far_end::FarEnd;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use anyhow::{Context, Result};
@@ -20,7 +21,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tessera::state::{Job, Network, Provider};
+use tessera::state::{Job, Network, Provider, UnitKind};
 use tessera_attest::group::{self, DkgMember, ShareFile, SigningNonces};
 use tessera_attest::review::{self, Attesting, Refused, Sampling, Subject, Work};
 use tessera_attest::wire::*;
@@ -63,8 +64,12 @@ pub struct ServeConfig {
     pub trust_provider: bool,
     /// How many of a request's new rounds it checks with Freivalds' test.
     pub sampling: Sampling,
-    /// Where the client's jobs' spec documents are (to read an external command's devices).
+    /// Where the client's jobs' spec documents are (to read an external command's devices and
+    /// a bandwidth job's relay target).
     pub specs: PathBuf,
+    /// A client's far end for its bandwidth jobs: the relay target it listens on and counts
+    /// bytes at.
+    pub far_end: Option<SocketAddr>,
 }
 
 struct Service {
@@ -74,6 +79,7 @@ struct Service {
     trust_provider: bool,
     sampling: Sampling,
     specs: PathBuf,
+    far_end: Option<FarEnd>,
     rpc: RpcClient,
     http: reqwest::Client,
     sessions: Mutex<HashMap<String, Signing>>,
@@ -126,8 +132,12 @@ fn refused<T>(status: u16, reason: impl Into<String>) -> Answer<T> {
     .into())
 }
 
-/// Serves until the process is stopped; `ready` is told the address it listens on.
-pub fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+/// Serves until the process is stopped; `ready` is told the address it listens on, and its
+/// far end's.
+pub fn serve(
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr, Option<SocketAddr>),
+) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -136,7 +146,18 @@ pub fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> 
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        ready(listener.local_addr()?);
+        let far_end = match config.far_end {
+            Some(address) => Some(
+                FarEnd::start(address)
+                    .await
+                    .with_context(|| format!("cannot listen on {address} as the far end"))?,
+            ),
+            None => None,
+        };
+        ready(
+            listener.local_addr()?,
+            far_end.as_ref().map(|far_end| far_end.address),
+        );
         let service = Arc::new(Service {
             identity: Mutex::new(config.identity),
             network: config.network,
@@ -144,6 +165,7 @@ pub fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> 
             trust_provider: config.trust_provider,
             sampling: config.sampling,
             specs: config.specs,
+            far_end,
             rpc: RpcClient::new(config.rpc_url),
             http: reqwest::Client::builder()
                 .timeout(REQUEST_TIMEOUT)
@@ -291,6 +313,10 @@ impl Service {
                 // The client said it trusts its providers: the review above is all.
                 return Ok(signed);
             }
+            if job.unit_kind == UnitKind::Bytes {
+                self.bytes_received(&signed, job).await?;
+                return Ok(signed);
+            }
             if let Evidence::None = request.evidence {
                 self.on_clients_word(&signed, job)?;
                 return Ok(signed);
@@ -328,6 +354,104 @@ impl Service {
             reason: "the evidence check failed".into(),
         })??;
         Ok(signed)
+    }
+
+    /// A client's service, asked to sign a bandwidth receipt of its job: only when it runs the
+    /// job's far end (its relay target), and for at most the bytes that arrived there, less
+    /// what the client's other jobs with the same far end have settled.
+    async fn bytes_received(&self, signed: &SignedReceipt, job: &Job) -> Result<(), Refused> {
+        let refuse = |reason: String| Refused {
+            status: 422,
+            reason,
+        };
+        let Some(far_end) = &self.far_end else {
+            return Err(refuse(
+                "a bandwidth job's bytes are signed only by its client's service running the \
+                 job's far end (--far-end, the relay target), which counts what arrives, or \
+                 trusting its provider (--trust-provider)"
+                    .into(),
+            ));
+        };
+        let target = self.relay_target(job).map_err(refuse)?;
+        if target != far_end.address {
+            return Err(refuse(format!(
+                "the job relays to {target}; this service's far end is {}",
+                far_end.address
+            )));
+        }
+        let received = far_end.received();
+        let mut others = 0u64;
+        for (address, other) in self.jobs_of(job.client).await? {
+            let same_end = self.relay_target(&other).ok() == Some(far_end.address);
+            if address != signed.receipt.subject && other.unit_kind == UnitKind::Bytes && same_end {
+                others = others.saturating_add(other.settled_units);
+            }
+        }
+        let allowed = received.saturating_sub(others);
+        let stated = signed.receipt.cumulative_units;
+        if stated > allowed {
+            return Err(refuse(format!(
+                "the receipt states {stated} bytes, but {received} arrived at the far end {} \
+                 since this service started ({others} of them settled by other jobs): at most \
+                 {allowed}",
+                far_end.address
+            )));
+        }
+        Ok(())
+    }
+
+    /// The relay target of a bandwidth job, from its spec document in --specs.
+    fn relay_target(&self, job: &Job) -> Result<SocketAddr, String> {
+        let spec = tessera_worker::publish::load_spec(&self.specs, &job.spec_hash)
+            .map_err(|error| format!("cannot read the job's spec: {error}"))?;
+        let Workload::Relay { target } = spec.workload else {
+            return Err("the job's spec is not a relay".into());
+        };
+        target
+            .parse()
+            .map_err(|_| format!("the job's relay target {target:?} is not an address"))
+    }
+
+    /// Every job `client` funded on this service's network, as the ledger has them.
+    async fn jobs_of(&self, client: Pubkey) -> Result<Vec<(Pubkey, Job)>, Refused> {
+        use solana_account_decoder_client_types::UiAccountEncoding;
+        use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+        use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+        let mut filters = vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+            0,
+            Job::DISCRIMINATOR.to_vec(),
+        ))];
+        filters.extend(
+            tessera_client::filters::jobs_of_client(self.network, client)
+                .into_iter()
+                .map(|(offset, key)| {
+                    RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, key.to_bytes().to_vec()))
+                }),
+        );
+        let config = RpcProgramAccountsConfig {
+            filters: Some(filters),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                commitment: Some(self.rpc.commitment()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let accounts = self
+            .rpc
+            .get_program_ui_accounts_with_config(&tessera_client::program_id(), config)
+            .await
+            .map_err(|error| Refused {
+                status: 503,
+                reason: format!("cannot read the ledger: {error}"),
+            })?;
+        Ok(accounts
+            .into_iter()
+            .filter_map(|(address, account)| {
+                let data = account.data.decode()?;
+                Some((address, Job::try_deserialize(&mut data.as_slice()).ok()?))
+            })
+            .collect())
     }
 
     /// A client's service, asked to sign a receipt of its job without evidence: only for an

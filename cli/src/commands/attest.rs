@@ -63,6 +63,13 @@ pub struct ServeArgs {
     /// Folder of the spec documents of the client's jobs (default: specs/ in --data-dir).
     #[arg(long, env = "TESSERA_SPECS")]
     pub specs: Option<PathBuf>,
+    /// With --client: run the far end of the client's bandwidth jobs here (the address their
+    /// spec names as the relay's target, `job create --relay ADDR`): it takes and counts every
+    /// byte that arrives, and the service signs a bandwidth receipt for at most the bytes
+    /// that arrived since it started (less what the client's other jobs to the same address
+    /// settled). Without it, a client's service signs bandwidth only with --trust-provider.
+    #[arg(long, value_name = "ADDR", requires = "client")]
+    pub far_end: Option<SocketAddr>,
 }
 
 /// `attest dkg`'s flags.
@@ -134,9 +141,13 @@ pub fn serve(
             .specs
             .clone()
             .unwrap_or_else(|| PathBuf::from(".tessera/specs")),
+        far_end: args.far_end,
     };
-    server::serve(config, |address| {
-        let line = serde_json::json!({ "listening": format!("http://{address}") });
+    server::serve(config, |address, far_end| {
+        let mut line = serde_json::json!({ "listening": format!("http://{address}") });
+        if let Some(far_end) = far_end {
+            line["far_end"] = far_end.to_string().into();
+        }
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "{line}");
         let _ = stdout.flush();
