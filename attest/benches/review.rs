@@ -70,8 +70,8 @@ fn main() {
 
     println!("### 7. An attestor's review of a job's evidence\n");
     println!(
-        "One job of the built-in workload, {ROUNDS} rounds of side {N} ({} units of 2^29 \
-         multiply-adds), all its products sent as evidence: a request of {} bytes of JSON. \
+        "One job of the built-in workload, {ROUNDS} rounds of side {N} (worth {} unit(s) of \
+         2^29 multiply-adds), all its products sent as evidence: a request of {} bytes of JSON. \
          `review::check_evidence` chains every product's digest to the receipt's result hash \
          and checks the sampled rounds with Freivalds' test (deriving that round's inputs from \
          the spec hash, two trials); it runs on one thread. Median of {REPEATS} reviews after one \

@@ -30,9 +30,9 @@ pub fn serve(target: &Target, rpc_port: u16, ws_port: u16, json: bool) -> Result
         data_dir: data_dir.clone(),
     };
     if json {
-        println!("{}", serde_json::to_string(&serving)?);
+        crate::view::print_line(&serde_json::to_string(&serving)?)?;
     } else {
-        println!("{serving}");
+        crate::view::print_line(&serving.to_string())?;
     }
     std::io::stdout().flush()?;
     // From here on, what the natively run program logs (`msg!` prints to stdout) goes to

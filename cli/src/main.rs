@@ -14,6 +14,7 @@ use tessera_cli::commands::emissions::EmissionsCommand;
 use tessera_cli::commands::history::{self, HistoryArgs};
 use tessera_cli::commands::inspect::{self, InspectArgs};
 use tessera_cli::commands::job::{DisputeCommand, JobCommand};
+use tessera_cli::commands::key::KeyCommand;
 use tessera_cli::commands::ledger::LedgerCommand;
 use tessera_cli::commands::migrate::MigrateArgs;
 use tessera_cli::commands::network::NetworkCommand;
@@ -134,6 +135,9 @@ enum Command {
     /// Attestation: a co-signing service, and an attestor group's key.
     #[command(subcommand)]
     Attest(AttestCommand),
+    /// Keypair files in the Solana CLI's format, for owners, workers, clients and attestors.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// The provider's worker: runs jobs, meters them, settles receipts, claims emissions.
     #[command(subcommand)]
     Worker(WorkerCommand),
@@ -178,6 +182,7 @@ fn run(mut cli: Cli) -> Result<()> {
         }
         Command::Worker(WorkerCommand::Run(args)) => return run_worker(&cli, &target, args),
         Command::Attest(AttestCommand::Dkg(args)) => Outcome::view(&attest::dkg(args)?)?,
+        Command::Key(command) => Outcome::view(&command.run()?)?,
         Command::Attest(AttestCommand::Serve(args)) => {
             let ledger = Ledger::open(&target, cli.keypair.as_deref(), cli.commitment.into())?;
             let network = tessera_client::pda::network(cli.network);
@@ -284,8 +289,8 @@ fn dispatch(session: &Session, command: &Command, output: Output) -> Result<Outc
         Command::Migrate(args) => args.run(session),
         Command::Token(command) => command.run(session),
         Command::Ledger(command) => command.run(session),
-        Command::Localnet { .. } | Command::Worker(_) | Command::Attest(_) => {
-            unreachable!("localnet and worker commands run before a ledger is opened")
+        Command::Localnet { .. } | Command::Worker(_) | Command::Attest(_) | Command::Key(_) => {
+            unreachable!("localnet, worker, attest and key commands run before a ledger is opened")
         }
     }
 }

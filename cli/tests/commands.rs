@@ -26,6 +26,7 @@ fn quickstart_then_list_show_and_audit_the_same_ledger() {
     let _ = std::fs::remove_dir_all(&data_dir);
     quickstart_registers_a_provider_of_each_class_and_audits_clean(&data_dir);
     provider_list_and_audit_find_the_four_providers(&data_dir);
+    a_reader_that_stops_early_ends_the_output_quietly(&data_dir);
     an_unknown_account_is_refused_and_the_ledger_stays_as_it_was(&data_dir);
     let clock = the_clock_moves_forward_on_demand_and_stays_there(&data_dir);
     the_saved_clock_is_a_floor_for_the_next_start(&data_dir, clock);
@@ -43,6 +44,29 @@ fn quickstart_registers_a_provider_of_each_class_and_audits_clean(data_dir: &Pat
     assert!(stdout.contains("audit clean"), "{stdout}");
     for class in ["Training", "Inference", "Edge", "Bandwidth"] {
         assert!(stdout.contains(class), "{class} missing from\n{stdout}");
+    }
+}
+
+/// `tessera --output json network show | head -c 100`: the reader goes away before the
+/// output is written, and the command still ends quietly and successfully.
+fn a_reader_that_stops_early_ends_the_output_quietly(data_dir: &Path) {
+    for args in [
+        &["--output", "json", "network", "show"][..],
+        &["job", "list"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("tessera runs");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let (_, stderr) = text(&output);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?} wrote to stderr: {stderr}");
     }
 }
 

@@ -151,10 +151,10 @@ pub fn run_round(spec_hash: &[u8; 32], round: u32, n: usize) -> Round {
     }
 }
 
-/// Multiply-adds modulo p in one unit of the built-in workload: 2^29 (537 million), about what
-/// one core of a current server does in a second with this crate's loop (one of the 2-core
-/// machine docs/benchmarks.md describes takes 0.7 to 0.9 s). A faster machine does more units
-/// a second; each unit is the same work everywhere.
+/// Multiply-adds modulo p in one unit of the built-in workload: 2^29 (537 million). A unit is a
+/// fixed amount of work, not of time: one core of the 2-core machine docs/benchmarks.md
+/// describes does one in about 0.45 s with this crate's loop (a round of side 512, a quarter
+/// unit, takes it 110 ms of CPU), a slower core in more. Each unit is the same work everywhere.
 pub const MULTIPLY_ADDS_PER_UNIT: u64 = 1 << 29;
 
 /// Units that `rounds` rounds of side `n` are worth: `floor(rounds × n³ / 2^29)`.

@@ -17,6 +17,7 @@ pub mod emissions;
 pub mod history;
 pub mod inspect;
 pub mod job;
+pub mod key;
 pub mod ledger;
 pub mod migrate;
 pub mod network;
