@@ -289,7 +289,7 @@ impl Ledger {
                 Err(SendFailure::Refused(error)) if error.contains("Blockhash not found") => {
                     last_error = Some(error)
                 }
-                Err(SendFailure::Refused(error)) => return Err(anyhow!(explain(&error))),
+                Err(SendFailure::Refused(error)) => return Err(explain(&error)),
                 Err(SendFailure::Unconfirmed(error)) => return Err(Unconfirmed(error).into()),
             }
         }
@@ -590,10 +590,44 @@ impl SendFailure {
     }
 }
 
-/// Turns a program error number in an RPC error into the program's own message.
-fn explain(error: &str) -> String {
+/// The program refused a transaction with one of its errors (or Anchor's on its behalf):
+/// the error, typed, for callers that act on which one it was.
+#[derive(Debug, thiserror::Error)]
+#[error("the program refused: {} ({}, error {})", .0.message, .0.name, .0.code)]
+pub struct ProgramRefused(pub crate::errors::ProgramError);
+
+/// What can make a refused transaction succeed later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Remedy {
+    /// Build it again: it named an epoch that has passed (`WrongEpoch`).
+    Rebuild,
+    /// Wait: the authority paused what it does (`SettlementsPaused`, `ClaimsPaused`,
+    /// `NewJobsPaused`).
+    Wait,
+    /// Sign the receipt again: it expired, or names a replaced attestor set
+    /// (`ReceiptExpired`, `StaleAttestorSet`).
+    SignAgain,
+    /// Nothing that can change by itself: the job or the receipt is wrong for the program.
+    None,
+}
+
+impl ProgramRefused {
+    /// What can make the same work succeed later.
+    pub fn remedy(&self) -> Remedy {
+        match self.0.name.as_str() {
+            "WrongEpoch" => Remedy::Rebuild,
+            "SettlementsPaused" | "ClaimsPaused" | "NewJobsPaused" => Remedy::Wait,
+            "ReceiptExpired" | "StaleAttestorSet" => Remedy::SignAgain,
+            _ => Remedy::None,
+        }
+    }
+}
+
+/// Turns an RPC error into the program's own error ([`ProgramRefused`]) when it carries a
+/// program error number, or into a message that says what to do.
+fn explain(error: &str) -> anyhow::Error {
     if error.contains("found no record of a prior credit") || error.contains("AccountNotFound") {
-        return format!(
+        return anyhow!(
             "the fee payer (--keypair) has no SOL on this ledger: fund it first ({error})"
         );
     }
@@ -602,16 +636,14 @@ fn explain(error: &str) -> String {
             .chars()
             .take_while(|c| c.is_ascii_hexdigit())
             .collect();
-        if let Ok(code) = u32::from_str_radix(&hex, 16) {
-            if let Some(known) = crate::errors::lookup(code) {
-                return format!(
-                    "the program refused: {} ({}, error {code})",
-                    known.message, known.name
-                );
-            }
+        if let Some(known) = u32::from_str_radix(&hex, 16)
+            .ok()
+            .and_then(crate::errors::lookup)
+        {
+            return ProgramRefused(known).into();
         }
     }
-    error.to_string()
+    anyhow!("{error}")
 }
 
 pub fn read_keypair(path: &Path) -> Result<Keypair> {
@@ -670,4 +702,49 @@ pub fn default_keypair_path() -> Result<PathBuf> {
         }
     }
     Ok(home.join(".config/solana/id.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The program error named `name`, as an RPC error would carry it.
+    fn refused(name: &str) -> ProgramRefused {
+        let code = (6000..7000)
+            .find(|code| crate::errors::lookup(*code).is_some_and(|error| error.name == name))
+            .unwrap_or_else(|| panic!("no program error named {name}"));
+        let error = explain(&format!(
+            "Error processing Instruction 1: custom program error: 0x{code:x}"
+        ));
+        match error.downcast::<ProgramRefused>() {
+            Ok(refused) => refused,
+            Err(other) => panic!("{name} was not typed: {other}"),
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_typed_with_its_code_and_says_what_can_make_it_pass() {
+        let wrong_epoch = refused("WrongEpoch");
+        assert_eq!(wrong_epoch.0.code, 6067);
+        assert!(wrong_epoch.to_string().starts_with("the program refused: "));
+        assert_eq!(wrong_epoch.remedy(), Remedy::Rebuild);
+        for name in ["SettlementsPaused", "ClaimsPaused", "NewJobsPaused"] {
+            assert_eq!(refused(name).remedy(), Remedy::Wait, "{name}");
+        }
+        for name in ["ReceiptExpired", "StaleAttestorSet"] {
+            assert_eq!(refused(name).remedy(), Remedy::SignAgain, "{name}");
+        }
+        for name in [
+            "JobNotSettleable",
+            "UnitsExceedMax",
+            "ReceiptNotNewer",
+            "MissingCosignature",
+        ] {
+            assert_eq!(refused(name).remedy(), Remedy::None, "{name}");
+        }
+        // Anything else stays an error with its own words.
+        let other = explain("connection reset");
+        assert!(other.downcast_ref::<ProgramRefused>().is_none());
+        assert_eq!(other.to_string(), "connection reset");
+    }
 }

@@ -181,6 +181,10 @@ fn run(mut cli: Cli) -> Result<()> {
             Outcome::view(&worker::status(&store)?)?
         }
         Command::Worker(WorkerCommand::Run(args)) => return run_worker(&cli, &target, args),
+        Command::Worker(WorkerCommand::Retry { job, store }) => {
+            let store = store.clone().unwrap_or(cli.data_dir.join("worker.redb"));
+            Outcome::view(&worker::retry(&store, job)?)?
+        }
         Command::Attest(AttestCommand::Dkg(args)) => Outcome::view(&attest::dkg(args)?)?,
         Command::Key(command) => Outcome::view(&command.run()?)?,
         Command::Attest(AttestCommand::Serve(args)) => {

@@ -34,6 +34,139 @@ fn quickstart_then_list_show_and_audit_the_same_ledger() {
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 
+#[test]
+fn readme_provider_path_after_the_quickstart() {
+    let data_dir = std::env::temp_dir().join(format!("tessera-readme-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    quickstart_registers_a_provider_of_each_class_and_audits_clean(&data_dir);
+    the_readme_provider_path_works_with_an_epoch_between_the_workers_passes(&data_dir);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// Runs a command that must succeed; its JSON.
+fn json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
+    let output = tessera(data_dir, &[args, &["--output", "json"]].concat());
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success(),
+        "{args:?} failed:\n{stdout}\n{stderr}"
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{args:?}: not JSON: {stdout}"))
+}
+
+/// README's "A provider's path", command by command, on the quickstart's ledger (epochs of
+/// 20 s), with a pause longer than an epoch between the worker's passes: the job settles,
+/// completes, checks, and pays exactly units x price less the 2.5% fee.
+fn the_readme_provider_path_works_with_an_epoch_between_the_workers_passes(data_dir: &Path) {
+    let keys = data_dir.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let (owner_file, worker_file) = (keys.join("owner.json"), keys.join("worker.json"));
+    let (owner_file, worker_file) = (owner_file.to_str().unwrap(), worker_file.to_str().unwrap());
+    let owner = json(data_dir, &["key", "new", "--out", owner_file])["pubkey"].clone();
+    let worker = json(data_dir, &["key", "new", "--out", worker_file])["pubkey"].clone();
+    let (owner, worker) = (owner.as_str().unwrap(), worker.as_str().unwrap());
+    let reward_mint = json(data_dir, &["network", "show"])[0]["reward_mint"].clone();
+    json(
+        data_dir,
+        &[
+            "token",
+            "transfer",
+            "--mint",
+            reward_mint.as_str().unwrap(),
+            "--to",
+            owner,
+            "200",
+        ],
+    );
+    let provider = json(
+        data_dir,
+        &[
+            "provider",
+            "register",
+            "--class",
+            "edge",
+            "--worker",
+            worker,
+            "--stake",
+            "200",
+            "--keypair",
+            owner_file,
+        ],
+    )["address"]
+        .clone();
+    let mint = json(data_dir, &["token", "create-mint"])["mint"].clone();
+    let mint = mint.as_str().unwrap();
+    let job = json(
+        data_dir,
+        &[
+            "job",
+            "create",
+            "--mint",
+            mint,
+            "--price",
+            "0.01",
+            "--provider",
+            provider.as_str().unwrap(),
+            "--matmul",
+            "512x8",
+        ],
+    )["address"]
+        .clone();
+    let job = job.as_str().unwrap();
+    let worker_run = [
+        "worker",
+        "run",
+        "--once",
+        "--keypair",
+        owner_file,
+        "--worker-key",
+        worker_file,
+        "--settle-every",
+        "120s",
+    ];
+    let output = tessera(data_dir, &worker_run);
+    assert!(output.status.success(), "{:?}", text(&output));
+    let waiting = data_dir.join("cosign").join(format!("{job}.json"));
+    json(
+        data_dir,
+        &["receipt", "cosign", waiting.to_str().unwrap(), "--yes"],
+    );
+
+    // Longer than an epoch later, anyone submits the co-signed receipt in the epoch the
+    // program is in (the command's clock is the program's), and the worker's next pass
+    // completes the job.
+    // More than an epoch after the clock the ledger saved when it last stopped (which a warp
+    // could have moved ahead of the wall clock), so that it restarts on the wall clock, an
+    // epoch or more after its last block.
+    let saved_secs: u64 = std::fs::read_to_string(data_dir.join("clock"))
+        .map(|millis| millis.trim().parse::<u64>().unwrap_or(0) / 1_000)
+        .unwrap_or(0);
+    let wall_secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let wait = saved_secs.saturating_sub(wall_secs) + 21;
+    println!("waiting {wait} s, past the ledger's saved clock and an epoch");
+    std::thread::sleep(std::time::Duration::from_secs(wait));
+    json(data_dir, &["receipt", "submit", waiting.to_str().unwrap()]);
+    let output = tessera(data_dir, &worker_run);
+    assert!(output.status.success(), "{:?}", text(&output));
+    let shown = json(data_dir, &["job", "show", job]);
+    assert_eq!(shown["status"], "Completed", "{shown}\n{:?}", text(&output));
+    assert_eq!(shown["settled_units"], 2);
+    let checked = json(data_dir, &["job", "check-result", job]);
+    assert_eq!(
+        (checked["failure"].clone(), checked["units"].clone()),
+        (serde_json::Value::Null, 2.into())
+    );
+    let paid = json(
+        data_dir,
+        &["token", "balance", "--mint", mint, "--owner", owner],
+    );
+    // 2 units x 0.01, less the 2.5% fee.
+    assert_eq!(paid["balance"], "0.019500", "{paid}");
+}
+
 fn quickstart_registers_a_provider_of_each_class_and_audits_clean(data_dir: &Path) {
     let output = tessera(data_dir, &["quickstart"]);
     let (stdout, stderr) = text(&output);

@@ -684,3 +684,69 @@ fn an_allowed_command_runs_once_metered_in_wall_time_times_its_devices() {
     assert_eq!(scene.show_job(&job)["settled_units"], units);
     assert_eq!(scene.json(&["worker", "status"])[0]["result_hash"], hello);
 }
+
+#[test]
+fn a_settlement_pause_is_waited_out_and_a_set_aside_job_taken_back_with_worker_retry() {
+    let scene = Scene::new("pause", "edge");
+    let job = scene.job("cpu-seconds", "0.5", "2", &["--matmul", "512x8"]);
+    let events = scene.worker_once();
+    assert_eq!(of_kind(&events, "awaiting").len(), 1, "{events:#?}");
+    assert_eq!(scene.cosign_waiting(&scene.attestor, false), 1);
+
+    // Settlements paused: refused before sending; the worker waits and keeps the job.
+    scene.json(&["network", "pause", "--settlements"]);
+    let events = scene.worker_once();
+    let retrying = of_kind(&events, "retrying");
+    assert!(
+        retrying
+            .iter()
+            .any(|event| text(&event["error"]).contains("paused for settlements")),
+        "{events:#?}"
+    );
+    assert!(of_kind(&events, "set-aside").is_empty(), "{events:#?}");
+    assert_eq!(scene.json(&["worker", "status"])[0]["state"], "running");
+
+    // Lifted: the next pass settles the same receipt and completes the job.
+    scene.json(&["network", "unpause", "--settlements"]);
+    let events = scene.work_to_completion(&job);
+    assert!(!of_kind(&events, "completed").is_empty(), "{events:#?}");
+    assert_eq!(scene.show_job(&job)["settled_units"], 2);
+
+    // A set-aside job comes back with `worker retry`, which a running job refuses.
+    let store_path = scene.data_dir().join("worker.redb");
+    let other = "11111111111111111111111111111112";
+    {
+        let store = tessera_worker::store::Store::open(&store_path).unwrap();
+        let key = other
+            .parse::<anchor_lang::prelude::Pubkey>()
+            .unwrap()
+            .to_bytes();
+        store
+            .update::<anyhow::Error>(&key, |_| {
+                let mut record = tessera_worker::store::JobRecord::new([1; 32]);
+                record.state = tessera_worker::store::JobState::SetAside {
+                    reason: "a co-signing service was down".into(),
+                    retry_helps: true,
+                };
+                Ok(record)
+            })
+            .unwrap();
+    }
+    let status = scene.json(&["worker", "status"]);
+    let set_aside = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|job| job["job"] == other)
+        .unwrap();
+    assert_eq!(set_aside["retry_helps"], true, "{status}");
+    let retried = scene.json(&["worker", "retry", other]);
+    assert_eq!(retried["was"], "a co-signing service was down");
+    let output = scene.run(&["worker", "retry", other]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        texts(&output).1.contains("is not set aside"),
+        "{:?}",
+        texts(&output)
+    );
+}

@@ -21,8 +21,15 @@ pub enum JobState {
     Running,
     /// All work settled and the job completed on the ledger.
     Completed,
-    /// Refused by the program or unrunnable; not retried.
-    SetAside { reason: String },
+    /// Refused by the program or unrunnable; not tried again until `tessera worker retry`.
+    SetAside {
+        reason: String,
+        /// Whether trying again can help without a change to the job (a check that failed
+        /// for a while: a co-signing service down, the ledger's answer missing), as opposed
+        /// to a refusal that stays true (the job cancelled, a spec this worker cannot run).
+        #[serde(default)]
+        retry_helps: bool,
+    },
 }
 
 /// A receipt signed and stored, not yet seen settled.

@@ -182,15 +182,21 @@ pub fn ensure_open(network: &Network, activity: Activity) -> Result<()> {
         Activity::Claims => (pause.claims, "claims"),
     };
     if paused {
-        bail!(
+        return Err(Paused(format!(
             "network {} is paused for {what}: wait for its authority ({}) to run `tessera \
              network unpause`",
-            network.network_id,
-            network.authority
-        );
+            network.network_id, network.authority
+        ))
+        .into());
     }
     Ok(())
 }
+
+/// What a command refused to send because the network's authority paused it: waiting can
+/// make it pass (the worker waits it out).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Paused(pub String);
 
 /// A 32-byte hash typed as 64 hex digits (clap value parser).
 pub fn parse_hash(text: &str) -> Result<[u8; 32], String> {

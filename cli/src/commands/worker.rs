@@ -6,7 +6,7 @@ use crate::ledger;
 use crate::worker::events::Events;
 use crate::worker::{self, Config, Paths, Policy, SettleEvery};
 use anchor_lang::prelude::Pubkey;
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use solana_keypair::Keypair;
@@ -26,6 +26,16 @@ pub enum WorkerCommand {
     /// Prints each job's state from the worker's store (no ledger needed; works beside a
     /// running worker).
     Status {
+        /// The worker's store (default: worker.redb in --data-dir).
+        #[arg(long, env = "TESSERA_WORKER_STORE")]
+        store: Option<PathBuf>,
+    },
+    /// Takes a set-aside job back: the next `worker run` works on it again from where its
+    /// record stands. `worker status` says for each set-aside job whether that can help.
+    /// Needs the store to itself (stop a running worker first).
+    Retry {
+        /// The job account.
+        job: Pubkey,
         /// The worker's store (default: worker.redb in --data-dir).
         #[arg(long, env = "TESSERA_WORKER_STORE")]
         store: Option<PathBuf>,
@@ -139,8 +149,12 @@ pub fn status(path: &Path) -> Result<WorkerStatus> {
                 JobState::Completed => "completed".into(),
                 JobState::SetAside { .. } => "set-aside".into(),
             },
+            retry_helps: match &record.state {
+                JobState::SetAside { retry_helps, .. } => Some(*retry_helps),
+                _ => None,
+            },
             reason: match record.state {
-                JobState::SetAside { reason } => Some(reason),
+                JobState::SetAside { reason, .. } => Some(reason),
                 _ => None,
             },
             rounds_done: record.rounds_done,
@@ -168,6 +182,10 @@ pub struct JobStatusView {
     /// Why a job was set aside.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a set-aside job: whether `worker retry` can help as things stand (a check that
+    /// failed for a while), or only once what refused it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_helps: Option<bool>,
     /// Rounds of the built-in workload done and published.
     pub rounds_done: u32,
     /// Units of the work done: what receipts state.
@@ -192,10 +210,17 @@ impl fmt::Display for WorkerStatus {
                 let pending = job.pending_units.map_or(String::new(), |units| {
                     format!(", receipt for {units} pending")
                 });
-                let reason = job
-                    .reason
-                    .as_ref()
-                    .map_or(String::new(), |reason| format!(": {reason}"));
+                let reason = match (&job.reason, job.retry_helps) {
+                    (Some(reason), Some(true)) => {
+                        format!(": {reason} (`tessera worker retry {}` may help)", job.job)
+                    }
+                    (Some(reason), _) => format!(
+                        ": {reason} (retrying helps only once that changes: `tessera worker \
+                         retry {}`)",
+                        job.job
+                    ),
+                    (None, _) => String::new(),
+                };
                 format!(
                     "{} {}{reason}: {} units metered ({} rounds, {} ms here), {} \
                      settled{pending}",
@@ -209,5 +234,47 @@ impl fmt::Display for WorkerStatus {
             })
             .collect();
         write!(f, "{}", lines.join("\n"))
+    }
+}
+
+/// `worker retry JOB`: the set-aside job is running again in the store.
+pub fn retry(store_path: &Path, job: &Pubkey) -> Result<Retried> {
+    let store = store::Store::open(store_path)?;
+    let record = store.job(&job.to_bytes())?.with_context(|| {
+        format!(
+            "the worker's store {} has no job {job}: `tessera worker status` lists its jobs",
+            store_path.display()
+        )
+    })?;
+    let JobState::SetAside { reason, .. } = record.state else {
+        bail!("job {job} is not set aside: nothing to retry");
+    };
+    store.update::<anyhow::Error>(&job.to_bytes(), |stored| {
+        let mut stored = stored.context("the job's record vanished")?;
+        stored.state = JobState::Running;
+        Ok(stored)
+    })?;
+    Ok(Retried {
+        job: *job,
+        was: reason,
+    })
+}
+
+/// `worker retry`: the job taken back, and why it had been set aside.
+#[derive(Serialize)]
+pub struct Retried {
+    #[serde(serialize_with = "crate::view::as_text")]
+    pub job: Pubkey,
+    /// Why it had been set aside.
+    pub was: String,
+}
+
+impl fmt::Display for Retried {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "job {} is running again for the next `tessera worker run` (it had been set aside: {})",
+            self.job, self.was
+        )
     }
 }

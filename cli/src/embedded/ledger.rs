@@ -257,18 +257,25 @@ pub fn read_clock(data_dir: &Path) -> Option<u64> {
         .ok()
 }
 
-/// Moves a freshly opened ledger's clock up to the saved one when the saved one is later.
+/// Sets a freshly opened ledger's clock: the wall clock surfpool started from, or the saved one
+/// when a warp moved it later ([`ledger_clock_millis`], the clock [`super::store::Store`]
+/// predicts for reads). The clock sysvar is set too: surfpool sets it at each slot, not at
+/// start, so until the first slot the program would read the clock of the last run, an epoch
+/// or more behind the one a command computed.
 fn restore_clock(svm: &mut SurfnetSvm, data_dir: &Path) {
-    let Some(saved) = read_clock(data_dir) else {
-        return;
-    };
-    if saved <= svm.updated_at {
-        return;
-    }
-    svm.updated_at = saved + SLOT_MILLIS;
+    svm.updated_at = ledger_clock_millis(svm.updated_at, read_clock(data_dir));
     let mut clock: solana_clock::Clock = svm.inner.svm.get_sysvar();
     clock.unix_timestamp = (svm.updated_at / 1_000) as i64;
     svm.inner.set_sysvar(&clock);
+}
+
+/// The clock a ledger starting at wall time `wall` (milliseconds) runs on: `wall`, or just
+/// after the `saved` clock when a warp moved that later.
+pub fn ledger_clock_millis(wall: u64, saved: Option<u64>) -> u64 {
+    match saved {
+        Some(saved) if saved >= wall => saved + SLOT_MILLIS,
+        _ => wall,
+    }
 }
 
 /// Keeps the store from growing with every start and every transaction. Surfpool 1.6.1 writes,

@@ -7,7 +7,7 @@
 //! server to start. What the store does not hold (programs, sysvars, the native mint: surfpool
 //! keeps them in memory) is reported missing; callers then ask the started ledger.
 
-use super::ledger::{read_clock, DATABASE_FILE, SLOT_MILLIS, SURFNET_ID};
+use super::ledger::{ledger_clock_millis, read_clock, DATABASE_FILE, SURFNET_ID};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, Result};
 use solana_account::{Account, AccountSharedData};
@@ -20,8 +20,8 @@ pub struct Store {
     accounts: Box<dyn Storage<String, AccountSharedData>>,
     accounts_by_owner: Box<dyn Storage<String, Vec<String>>>,
     backend: StorageBackend,
-    /// The clock the ledger would start with now, in milliseconds.
-    clock_millis: u64,
+    /// The clock the ledger saved when it last stopped (milliseconds), if any.
+    saved_clock: Option<u64>,
 }
 
 impl Store {
@@ -41,21 +41,11 @@ impl Store {
         let accounts_by_owner = backend
             .open_store("accounts_by_owner")
             .map_err(unreadable)?;
-        // What `EmbeddedLedger::start` would set: the wall clock, or the saved clock when a
-        // warp moved it further.
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_millis() as u64)
-            .unwrap_or_default();
-        let clock_millis = match read_clock(data_dir) {
-            Some(saved) if saved > wall => saved + SLOT_MILLIS,
-            _ => wall,
-        };
         Ok(Some(Self {
             accounts,
             accounts_by_owner,
             backend,
-            clock_millis,
+            saved_clock: read_clock(data_dir),
         }))
     }
 
@@ -91,9 +81,16 @@ impl Store {
         Ok(owned)
     }
 
-    /// Unix seconds on the ledger's clock, as the program would read them if it ran now.
+    /// Unix seconds on the ledger's clock, as the program would read them if the ledger
+    /// started now: what `EmbeddedLedger::start` sets, from the wall clock at this call (a
+    /// long-running command's reads follow time), or the saved clock when a warp moved it
+    /// later.
     pub fn unix_timestamp(&self) -> i64 {
-        (self.clock_millis / 1_000) as i64
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_millis() as u64)
+            .unwrap_or_default();
+        (ledger_clock_millis(wall, self.saved_clock) / 1_000) as i64
     }
 }
 

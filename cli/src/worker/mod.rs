@@ -19,8 +19,9 @@ use crate::attest::coordinator::Coordinator;
 use crate::commands::claim::{self, ClaimArgs};
 use crate::commands::job;
 use crate::commands::receipt::{self, WorkArgs};
+use crate::commands::Paused;
 use crate::commands::Session;
-use crate::ledger::Unconfirmed;
+use crate::ledger::{ProgramRefused, Remedy, Unconfirmed};
 use crate::signals;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{ensure, Context, Result};
@@ -402,7 +403,11 @@ impl<'a> Worker<'a> {
         }
         let spec = match self.runnable(job) {
             Ok(spec) => spec,
-            Err(reason) => return self.set_aside(address, format!("{reason:#}")).map(|_| true),
+            Err(reason) => {
+                return self
+                    .set_aside(address, format!("{reason:#}"), false)
+                    .map(|_| true)
+            }
         };
         if let Some(pending) = &record.pending {
             if job.settled_units >= pending.cumulative_units {
@@ -521,7 +526,7 @@ impl<'a> Worker<'a> {
         self.commands.remove(&address);
         if let Some(failure) = finished.failure {
             let reason = format!("{failure}; its output is in {}", output.display());
-            return self.set_aside(address, reason).map(|_| true);
+            return self.set_aside(address, reason, false).map(|_| true);
         }
         let units = command::billed_units(finished.wall_time, devices)
             .saturating_add(record.units_metered)
@@ -744,29 +749,76 @@ impl<'a> Worker<'a> {
         })
     }
 
-    /// Decides what a failed submission means: a refusal by the program sets the job aside;
-    /// anything else is tried again later, a check that keeps failing only a few times.
+    /// Decides what a failed submission means, by what failed, not by its words: a refusal
+    /// the program would not repeat is rebuilt at once (an epoch that passed), waited out (a
+    /// pause) or signed again (an expired receipt, a replaced attestor set); one it would
+    /// repeat sets the job aside; a ledger out of reach is tried again with backoff, and a
+    /// check that keeps failing sets the job aside after a few tries.
     fn failed(&mut self, address: Pubkey, error: anyhow::Error) -> Result<bool> {
         let text = format!("{error:#}");
         let unreachable = error.chain().any(|cause| cause.is::<Unconfirmed>());
+        let paused = error.chain().any(|cause| cause.is::<Paused>());
+        let remedy = error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<ProgramRefused>())
+            .map(ProgramRefused::remedy)
+            .or(paused.then_some(Remedy::Wait));
         let backoff = self.backoff.entry(address).or_insert(Backoff {
             failures: 0,
             next_try: Instant::now(),
         });
         backoff.failures += 1;
-        let refused = text.contains("the program refused");
-        if refused || (!unreachable && backoff.failures >= MAX_CHECK_FAILURES) {
-            self.set_aside(address, text)?;
-            return Ok(true);
+        let failures = backoff.failures;
+        match remedy {
+            Some(Remedy::None) => {
+                self.set_aside(address, text, false)?;
+                return Ok(true);
+            }
+            Some(Remedy::SignAgain) => {
+                // The next pass signs a fresh receipt for the same units.
+                self.store
+                    .update::<anyhow::Error>(&address.to_bytes(), |stored| {
+                        let mut stored = stored.context("the job's record vanished")?;
+                        stored.pending = None;
+                        // Due at once, whatever --settle-every says.
+                        stored.last_receipt_at = 0;
+                        Ok(stored)
+                    })?;
+                self.backoff.remove(&address);
+                self.emit(Event::Retrying {
+                    job: address.to_string(),
+                    error: format!("{text}; signing a fresh receipt"),
+                    in_secs: 0,
+                });
+                return Ok(true);
+            }
+            // An epoch that keeps being wrong is a clock out of step, not a passing epoch.
+            Some(Remedy::Rebuild) if failures >= MAX_CHECK_FAILURES => {
+                self.set_aside(address, text, true)?;
+                return Ok(true);
+            }
+            Some(Remedy::Rebuild) | Some(Remedy::Wait) => {}
+            None if !unreachable && failures >= MAX_CHECK_FAILURES => {
+                self.set_aside(address, text, true)?;
+                return Ok(true);
+            }
+            None => {}
         }
-        let wait = Duration::from_secs((1u64 << backoff.failures.min(6)).min(60));
-        backoff.next_try = Instant::now() + wait;
+        // A transaction for the new epoch can be built at once; anything else waits.
+        let rebuild = remedy == Some(Remedy::Rebuild);
+        let wait = match rebuild {
+            true => Duration::ZERO,
+            false => Duration::from_secs((1u64 << failures.min(6)).min(60)),
+        };
+        if let Some(backoff) = self.backoff.get_mut(&address) {
+            backoff.next_try = Instant::now() + wait;
+        }
         self.emit(Event::Retrying {
             job: address.to_string(),
             error: text,
             in_secs: wait.as_secs(),
         });
-        Ok(false)
+        Ok(rebuild)
     }
 
     /// Records what the ledger settled on the job and drops the pending receipt it covers.
@@ -815,12 +867,15 @@ impl<'a> Worker<'a> {
     }
 
     /// Sets the job aside: the worker does nothing more for it.
-    fn set_aside(&mut self, address: Pubkey, reason: String) -> Result<()> {
+    fn set_aside(&mut self, address: Pubkey, reason: String, retry_helps: bool) -> Result<()> {
         let why = reason.clone();
         self.store
             .update::<anyhow::Error>(&address.to_bytes(), |stored| {
                 let mut stored = stored.context("the job's record vanished")?;
-                stored.state = JobState::SetAside { reason: why };
+                stored.state = JobState::SetAside {
+                    reason: why,
+                    retry_helps,
+                };
                 Ok(stored)
             })?;
         self.relays.remove(&address);
@@ -844,7 +899,7 @@ impl<'a> Worker<'a> {
                 let status = on_ledger.map_or("closed".to_string(), |(_, job)| {
                     format!("{:?}", job.status).to_lowercase()
                 });
-                self.set_aside(address, format!("the job is {status} on the ledger"))?;
+                self.set_aside(address, format!("the job is {status} on the ledger"), false)?;
                 progressed = true;
             }
         }
