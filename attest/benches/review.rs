@@ -30,8 +30,10 @@ fn milliseconds(time: Duration) -> String {
 fn main() {
     let document = Spec::matmul(N, ROUNDS).to_bytes();
     let spec_hash = spec::hash(&document);
+    let job = tessera_client::pda::job(&[1; 32].into(), &[2; 32].into(), 7);
+    let seed = matmul::job_seed(&spec_hash, &job.to_bytes(), 1);
     let products: Vec<matmul::Matrix> = (0..ROUNDS)
-        .map(|round| matmul::run_round(&spec_hash, round, N as usize).product)
+        .map(|round| matmul::run_round(&seed, round, N as usize).product)
         .collect();
     let mut receipt = sample_receipt(1, matmul::units_for(N, ROUNDS));
     receipt.result_hash = products
@@ -53,6 +55,8 @@ fn main() {
     .expect("a request serializes");
     let work = Work::Job {
         spec_hash: &spec_hash,
+        job: &job,
+        nonce: 1,
         settled_units: 0,
     };
     let mut rng = StdRng::seed_from_u64(7);

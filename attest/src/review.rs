@@ -152,9 +152,12 @@ fn review_job(r: &tessera_client::receipt::Receipt, job: &Job) -> Result<(), Ref
 /// What a receipt's work is checked against, as the ledger has it.
 pub enum Work<'a> {
     /// A job: the spec its client fixed (by hash; the document must be the one that hashes
-    /// to it) and the units it has already settled.
+    /// to it), the job's address and nonce (its rounds' inputs are bound to them,
+    /// `matmul::job_seed`) and the units it has already settled.
     Job {
         spec_hash: &'a [u8; 32],
+        job: &'a Pubkey,
+        nonce: u64,
         settled_units: u64,
     },
     /// A provider's service work: always [`Spec::service`], its inputs bound to the provider
@@ -256,11 +259,14 @@ fn check_matmul(
     let (parsed, seed, paid_units) = match work {
         Work::Job {
             spec_hash,
+            job,
+            nonce,
             settled_units,
         } => {
             let parsed = Spec::parse_for(bytes, spec_hash)
                 .map_err(|error| refuse(422, format!("the evidence's spec: {error}")))?;
-            (parsed, **spec_hash, *settled_units)
+            let seed = matmul::job_seed(spec_hash, &job.to_bytes(), *nonce);
+            (parsed, seed, *settled_units)
         }
         Work::Service {
             provider,
@@ -288,7 +294,7 @@ fn check_matmul(
             "the evidence's spec is not the built-in workload",
         ));
     };
-    let paid_rounds = matmul::rounds_within(n, paid_units);
+    let paid_rounds = matmul::rounds_for(n, paid_units);
     let first = u32::try_from(digests.len()).unwrap_or(u32::MAX);
     if first > paid_rounds {
         return Err(refuse(
@@ -363,6 +369,10 @@ mod tests {
     use tessera_client::codec_checks::sample_receipt;
     use tessera_worker::spec;
 
+    /// The job the tests' rounds are bound to.
+    const JOB: Pubkey = Pubkey::new_from_array([8; 32]);
+    const NONCE: u64 = 5;
+
     /// A job of `rounds` rounds of side `n`: its spec document and hash, and the products of
     /// its first `done` rounds, `wrong` of them tampered with.
     fn job(n: u32, (rounds, done): (u32, u32), wrong: &[u32]) -> (String, [u8; 32], Vec<Matrix>) {
@@ -370,7 +380,8 @@ mod tests {
         let spec_hash = spec::hash(&document);
         let products = (0..done)
             .map(|round| {
-                let product = matmul::run_round(&spec_hash, round, n as usize).product;
+                let seed = matmul::job_seed(&spec_hash, &JOB.to_bytes(), NONCE);
+                let product = matmul::run_round(&seed, round, n as usize).product;
                 if !wrong.contains(&round) {
                     return product;
                 }
@@ -408,6 +419,8 @@ mod tests {
         let (document, spec_hash, products) = job(512, (12, 8), &[]);
         let work = Work::Job {
             spec_hash: &spec_hash,
+            job: &JOB,
+            nonce: NONCE,
             settled_units: 0,
         };
         let mut rng = StdRng::seed_from_u64(1);
@@ -426,31 +439,68 @@ mod tests {
     }
 
     #[test]
+    fn one_jobs_products_are_not_another_jobs_work_even_of_the_same_spec() {
+        let (document, spec_hash, products) = job(512, (12, 4), &[]);
+        let (signed, evidence) = receipt_and_evidence(&document, &products, 1, 0);
+        let mut rng = StdRng::seed_from_u64(6);
+        let other = Pubkey::new_from_array([9; 32]);
+        for (job, nonce) in [(&other, NONCE), (&JOB, NONCE + 1)] {
+            let work = Work::Job {
+                spec_hash: &spec_hash,
+                job,
+                nonce,
+                settled_units: 0,
+            };
+            let refused = check_evidence(&signed, &evidence, &work, Sampling::Every, &mut rng);
+            assert!(
+                refused.unwrap_err().reason.contains("round 0"),
+                "{job} {nonce}"
+            );
+        }
+    }
+
+    #[test]
     fn rounds_already_paid_for_may_come_as_digests_and_no_others() {
         let (document, spec_hash, products) = job(512, (12, 12), &[]);
         let mut rng = StdRng::seed_from_u64(2);
-        // One unit settled covers 7 rounds (7 x 2^27 < 2 x 2^29): they may be digests.
+        // One unit settled surely covers 4 rounds (4 x 2^27 = 2^29): they may be digests.
         let paid = Work::Job {
             spec_hash: &spec_hash,
+            job: &JOB,
+            nonce: NONCE,
             settled_units: 1,
         };
-        let (signed, evidence) = receipt_and_evidence(&document, &products, 3, 7);
+        let (signed, evidence) = receipt_and_evidence(&document, &products, 3, 4);
         assert_eq!(
             check_evidence(&signed, &evidence, &paid, Sampling::Every, &mut rng),
             Ok(3)
         );
-        // Eight digests are one round too many: its product was never shown.
-        let (signed, evidence) = receipt_and_evidence(&document, &products, 3, 8);
+        // Five digests are one round too many: its product was never shown.
+        let (signed, evidence) = receipt_and_evidence(&document, &products, 3, 5);
         let refused = check_evidence(&signed, &evidence, &paid, Sampling::Every, &mut rng);
         assert!(
             refused
                 .unwrap_err()
                 .reason
-                .contains("8 rounds by their digests alone"),
+                .contains("5 rounds by their digests alone"),
             "refused for another reason"
         );
+        // With nothing settled, no round comes by digest: three made-up digests and one real
+        // round are not a unit.
+        let unpaid = Work::Job {
+            spec_hash: &spec_hash,
+            job: &JOB,
+            nonce: NONCE,
+            settled_units: 0,
+        };
+        let (signed, evidence) = receipt_and_evidence(&document, &products[..4], 1, 3);
+        let refused = check_evidence(&signed, &evidence, &unpaid, Sampling::Every, &mut rng);
+        assert!(refused
+            .unwrap_err()
+            .reason
+            .contains("3 rounds by their digests alone"));
         // A digest that is not the round's breaks the chain.
-        let (signed, mut evidence) = receipt_and_evidence(&document, &products, 3, 7);
+        let (signed, mut evidence) = receipt_and_evidence(&document, &products, 3, 4);
         if let Evidence::Matmul { digests, .. } = &mut evidence {
             digests[3] = hex::encode([7u8; 32]);
         }
@@ -501,6 +551,8 @@ mod tests {
         let signed = SignedReceipt::new(sample_receipt(2, 1_000_000_000_000));
         let work = Work::Job {
             spec_hash: &[0; 32],
+            job: &JOB,
+            nonce: NONCE,
             settled_units: 0,
         };
         let mut rng = StdRng::seed_from_u64(4);
@@ -523,6 +575,8 @@ mod tests {
         let (signed, evidence) = receipt_and_evidence(&document, &products, 0, 0);
         let work = Work::Job {
             spec_hash: &spec_hash,
+            job: &JOB,
+            nonce: NONCE,
             settled_units: 0,
         };
         let stated = pass_chance(10, 1, 3);

@@ -64,7 +64,7 @@ impl Evidence {
     /// The built-in workload's evidence for a receipt whose result hash is `result_hash`,
     /// from the spec and results folders: the spec document, and the rounds whose chain
     /// reaches that hash (the worker may have published more since it signed): the rounds
-    /// the job's `settled_units` cover (`matmul::rounds_within`) by digest, the rest by
+    /// the job's `settled_units` surely cover (`matmul::rounds_for`) by digest, the rest by
     /// product.
     pub fn published_matmul(
         specs: &std::path::Path,
@@ -81,7 +81,7 @@ impl Evidence {
         let Workload::Matmul { n, rounds } = parsed.workload else {
             return Err("the job's spec is not the built-in workload".into());
         };
-        let paid_rounds = matmul::rounds_within(n, settled_units) as usize;
+        let paid_rounds = matmul::rounds_for(n, settled_units) as usize;
         let products =
             publish::load_products(results, job, rounds).map_err(|error| error.to_string())?;
         let mut link = [0; 32];

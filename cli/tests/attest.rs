@@ -267,19 +267,21 @@ fn first_line(child: &mut Child) -> String {
     line
 }
 
-/// Evidence of the first `done` rounds of the spec `n`x`rounds` (one of them wrong with
-/// `wrong_round`), and the result hash they chain to.
+/// Evidence of the first `done` rounds of the spec `n`x`rounds` for the job at `job` with
+/// nonce `nonce` (one of them wrong with `wrong_round`), and the result hash they chain to.
 fn matmul_evidence(
     n: u32,
     (rounds, done): (u32, u32),
     wrong_round: Option<u32>,
+    (job, nonce): (&Pubkey, u64),
 ) -> (Evidence, [u8; 32]) {
     let document = Spec::matmul(n, rounds).to_bytes();
     let spec_hash = spec::hash(&document);
+    let seed = matmul::job_seed(&spec_hash, &job.to_bytes(), nonce);
     let mut link = [0; 32];
     let mut products = Vec::new();
     for round in 0..done {
-        let product = matmul::run_round(&spec_hash, round, n as usize).product;
+        let product = matmul::run_round(&seed, round, n as usize).product;
         let mut bytes = product.to_bytes();
         if wrong_round == Some(round) {
             bytes[4] ^= 1;
@@ -311,7 +313,7 @@ fn service_evidence(
     let seed = matmul::service_seed(&provider.to_bytes(), nonce);
     let n = matmul::SERVICE_N;
     let rounds = (0..).find(|r| matmul::units_for(n, *r) >= units).unwrap();
-    let paid = matmul::rounds_within(n, recorded).min(rounds);
+    let paid = matmul::rounds_for(n, recorded).min(rounds);
     let (mut link, mut digests, mut products) = ([0; 32], Vec::new(), Vec::new());
     for round in 0..rounds {
         let product = matmul::run_round(&seed, round, n as usize).product;
@@ -519,7 +521,12 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     };
 
     // A wrong product: every service refuses, and the coordinator says who and why.
-    let (wrong, result_hash) = matmul_evidence(512, (12, 8), Some(5));
+    let job_key: Pubkey = job.parse().unwrap();
+    let bound = (
+        &job_key,
+        number(&ledger.json(&["inspect", &job])["fields"]["nonce"]),
+    );
+    let (wrong, result_hash) = matmul_evidence(512, (12, 8), Some(5), bound);
     let receipt = sign("wrong", "2", result_hash);
     let output = ledger.cosign(&receipt, &urls, &evidence_file("wrong", &wrong));
     let stderr = texts(&output).1;
@@ -546,7 +553,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
 
     // One unit of right work does not vouch for three: the units are what the rounds are
     // worth, and the refusal gives both figures.
-    let (one_unit, result_hash) = matmul_evidence(512, (12, 4), None);
+    let (one_unit, result_hash) = matmul_evidence(512, (12, 4), None, bound);
     let receipt = sign("inflated", "3", result_hash);
     let output = ledger.cosign(&receipt, &urls, &evidence_file("one-unit", &one_unit));
     let stderr = texts(&output).1;
@@ -557,7 +564,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     );
 
     // Past max units: a receipt the worker signed for 4 of the job's 3 units.
-    let (right, result_hash) = matmul_evidence(512, (12, 12), None);
+    let (right, result_hash) = matmul_evidence(512, (12, 12), None, bound);
     let receipt = sign("past-max", "3", result_hash);
     let mut past = read_receipt(&receipt);
     past.receipt.cumulative_units = 4;
@@ -616,7 +623,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
 
     // A service receipt's work is the network's service workload, not a spec its requester
     // picks (a 1 x 1 matrix is worth nothing, however many rounds).
-    let (tiny, tiny_hash) = matmul_evidence(1, (u32::MAX, 2), None);
+    let (tiny, tiny_hash) = matmul_evidence(1, (u32::MAX, 2), None, bound);
     let service = ledger.folder.join("tiny-service.json");
     ledger.json(&[
         "receipt",
@@ -659,6 +666,25 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     // An oversized request is refused.
     let (status, _) = post(&urls[0], "/v1/cosign", &vec![b' '; 33 * 1024 * 1024]);
     assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+
+    // A service that samples one round a request: once it catches a wrong product, it signs
+    // nothing more of the job, so asking again for a luckier draw gets nowhere.
+    let (_sampling, sampling_url) =
+        ledger.service(&["--key", keys[0].0.to_str().unwrap(), "--sample", "1"]);
+    let (caught, caught_hash) = matmul_evidence(512, (12, 1), Some(0), bound);
+    let caught_receipt = sign("caught", "1", caught_hash);
+    let as_json = |path: &Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let request = serde_json::json!({ "receipt": as_json(&caught_receipt), "evidence": caught });
+    let (status, body) = post(&sampling_url, "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 422"), "{status}");
+    assert!(body.contains("round 0 is not the product"), "{body}");
+    let good = sign("good", "3", result_hash);
+    let request = serde_json::json!({ "receipt": as_json(&good), "evidence": right });
+    let (status, body) = post(&sampling_url, "/v1/cosign", request.to_string().as_bytes());
+    assert!(status.starts_with("HTTP/1.1 422"), "{status}");
+    assert!(body.contains("held a wrong product before"), "{body}");
 
     // The right evidence: two of three attestors sign, and the job settles.
     let receipt = sign("right", "3", result_hash);

@@ -1,13 +1,15 @@
 //! The built-in workload: products of square integer matrices over the prime field of
-//! [`MODULUS`] (2^31 - 1). Each round's two inputs are derived from the job's spec hash, so
-//! anyone can recompute them; the product of a round is published, and anyone can check it
+//! [`MODULUS`] (2^31 - 1). Each round's two inputs are derived from a seed bound to the job (its
+//! spec hash, its address and its nonce: [`job_seed`]), so anyone can recompute them and no
+//! two jobs share them; the product of a round is published, and anyone can check it
 //! against the inputs with Freivalds' test in O(n²) instead of redoing the O(n³) product: for
 //! a uniformly random vector `r`, `A(Br) = Cr` holds for a wrong `C` with probability at most
 //! 1/p per trial.
 //!
 //! Inputs: entry `(i, j)` of round `r`'s matrix `A` (or `B`) is the `i·n + j`-th output of
-//! ChaCha20 seeded with SHA-256(`"tessera/matmul/v1"` ‖ spec hash ‖ `"A"` (or `"B"`) ‖ `r` as
-//! u32 LE), each output a u64 reduced mod p. Digest of a matrix: SHA-256 of the domain, `n` as
+//! ChaCha20 seeded with SHA-256(`"tessera/matmul/v1"` ‖ seed ‖ `"A"` (or `"B"`) ‖ `r` as u32
+//! LE), each output a u64 reduced mod p, where the seed is [`job_seed`] for a job and
+//! [`service_seed`] for a provider's service work. Digest of a matrix: SHA-256 of the domain, `n` as
 //! u32 LE and its entries as u32 LE in row-major order. The job's result hash chains the
 //! rounds: `h_0` = 32 zero bytes, `h_{r+1}` = SHA-256(`h_r` ‖ digest(C_r)).
 //!
@@ -116,7 +118,7 @@ impl Matrix {
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let n = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
         let body = bytes.get(4..)?;
-        if body.len() != 4 * n.checked_mul(n)? {
+        if body.len() != n.checked_mul(n)?.checked_mul(4)? {
             return None;
         }
         let entries: Vec<u64> = body
@@ -138,11 +140,12 @@ pub struct Round {
     pub wall_time: Duration,
 }
 
-/// Computes round `round` of the job whose spec hashes to `spec_hash`.
-pub fn run_round(spec_hash: &[u8; 32], round: u32, n: usize) -> Round {
+/// Computes round `round` of side `n` of the work whose inputs `seed` derives ([`job_seed`],
+/// [`service_seed`]).
+pub fn run_round(seed: &[u8; 32], round: u32, n: usize) -> Round {
     let (started, wall) = (thread_cpu_time(), std::time::Instant::now());
-    let a = Matrix::derived(spec_hash, b"A", round, n);
-    let b = Matrix::derived(spec_hash, b"B", round, n);
+    let a = Matrix::derived(seed, b"A", round, n);
+    let b = Matrix::derived(seed, b"B", round, n);
     let product = a.product(&b);
     Round {
         product,
@@ -163,11 +166,12 @@ pub fn units_for(n: u32, rounds: u32) -> u64 {
     (work / MULTIPLY_ADDS_PER_UNIT as u128) as u64
 }
 
-/// The most rounds of side `n` whose units do not pass `units` (so `units_for(n, r) <= units`):
-/// the rounds a job that has settled `units` has surely been paid for.
-pub fn rounds_within(n: u32, units: u64) -> u32 {
-    let work = (units as u128 + 1) * MULTIPLY_ADDS_PER_UNIT as u128 - 1;
-    let rounds = work / (n.max(1) as u128).pow(3);
+/// The fewest rounds of side `n` worth `units` (so `units_for(n, r) >= units`): the rounds a
+/// job that has settled `units` surely had checked. Any round past them may not have been,
+/// even when it adds no whole unit, so a co-signer sees its product.
+pub fn rounds_for(n: u32, units: u64) -> u32 {
+    let work = units as u128 * MULTIPLY_ADDS_PER_UNIT as u128;
+    let rounds = work.div_ceil((n.max(1) as u128).pow(3));
     rounds.min(u32::MAX as u128) as u32
 }
 
@@ -205,6 +209,21 @@ pub fn check_round(seed: &[u8; 32], round: u32, product: &Matrix, rng: &mut impl
     freivalds(&a, &b, product, 2, rng)
 }
 
+/// What a job's rounds derive their inputs from: SHA-256(`"tessera/matmul/job/v1"` ‖ spec
+/// hash ‖ job address ‖ job nonce as u64 LE). Bound to the job, so two jobs of one spec (every
+/// `--matmul 512x40` job has the same spec document) have different inputs: no provider bills
+/// one computation twice or presents another's published products, and a job created again at
+/// the same address (a new nonce) starts afresh.
+pub fn job_seed(spec_hash: &[u8; 32], job: &[u8; 32], job_nonce: u64) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(b"tessera/matmul/job/v1")
+        .chain_update(spec_hash)
+        .chain_update(job)
+        .chain_update(job_nonce.to_le_bytes())
+        .finalize()
+        .into()
+}
+
 /// Side of the rounds of a provider's service work (service receipts), fixed for every
 /// network so that no requester picks what a service unit is.
 pub const SERVICE_N: u32 = 512;
@@ -222,18 +241,18 @@ pub fn service_seed(provider: &[u8; 32], registration_nonce: u64) -> [u8; 32] {
         .into()
 }
 
-/// Checks a published job result: each round's product against the inputs the spec hash
-/// derives (Freivalds), and the chain of their digests against the job's `result_hash`.
+/// Checks a published job result: each round's product against the inputs `seed` derives
+/// ([`job_seed`]; Freivalds), and the chain of their digests against the job's `result_hash`.
 /// Returns the first round that fails, if any; `Err(rounds)` when the chain does not match.
 pub fn check_result(
-    spec_hash: &[u8; 32],
+    seed: &[u8; 32],
     products: &[Matrix],
     result_hash: &[u8; 32],
     rng: &mut impl Rng,
 ) -> Result<(), CheckFailure> {
     let mut link = [0; 32];
     for (round, product) in products.iter().enumerate() {
-        if !check_round(spec_hash, round as u32, product, rng) {
+        if !check_round(seed, round as u32, product, rng) {
             return Err(CheckFailure::WrongProduct(round as u32));
         }
         link = chain(&link, product);
@@ -298,7 +317,7 @@ mod tests {
     }
 
     #[test]
-    fn units_are_the_work_of_the_rounds_and_rounds_within_inverts_them() {
+    fn units_are_the_work_of_the_rounds_and_rounds_for_inverts_them() {
         // 2^29 multiply-adds a unit: a round of side 1024 is two, of 512 a quarter.
         assert_eq!(units_for(1024, 1), 2);
         assert_eq!(units_for(512, 3), 0);
@@ -306,16 +325,22 @@ mod tests {
         assert_eq!(units_for(512, 40), 10);
         assert_eq!(units_for(256, 40), 1, "a 256x40 job is 1/32 unit a round");
         assert_eq!(units_for(128, 40), 0, "a 128x40 job is 1/256 unit a round");
-        assert_eq!(rounds_within(512, 0), 3);
-        assert_eq!(rounds_within(512, 1), 7);
-        assert_eq!(rounds_within(1024, 1), 0);
+        assert_eq!(rounds_for(512, 0), 0);
+        assert_eq!(rounds_for(512, 1), 4);
+        assert_eq!(rounds_for(512, 3), 12);
+        assert_eq!(rounds_for(1024, 2), 1);
+        assert_eq!(rounds_for(1024, 3), 2);
         assert_eq!(units_for(1024, u32::MAX), 2 * u32::MAX as u64);
         for n in [1, 7, 128, 256, 300, 1024] {
             for units in [0, 1, 2, 5, 77] {
-                let rounds = rounds_within(n, units);
-                assert!(units_for(n, rounds) <= units, "n {n}, {units} units");
-                if rounds < u32::MAX {
-                    assert!(units_for(n, rounds + 1) > units, "n {n}, {units} units");
+                let rounds = rounds_for(n, units);
+                if rounds == u32::MAX {
+                    // More rounds than a spec can have: capped.
+                    continue;
+                }
+                assert!(units_for(n, rounds) >= units, "n {n}, {units} units");
+                if rounds > 0 {
+                    assert!(units_for(n, rounds - 1) < units, "n {n}, {units} units");
                 }
             }
         }

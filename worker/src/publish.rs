@@ -109,13 +109,14 @@ pub fn load_products(results: &Path, job: &str, rounds: u32) -> Result<Vec<Matri
     Ok(products)
 }
 
-/// Checks the result `job` published in `results` for the built-in workload `spec_hash`
-/// describes (`n`, at most `rounds` rounds) against its on-chain `result_hash`: every round's
-/// product by Freivalds' test, and their chain. Returns the number of rounds checked.
+/// Checks the result `job` published in `results` for the built-in workload (at most `rounds`
+/// rounds, their inputs from `seed`, the job's `matmul::job_seed`) against its on-chain
+/// `result_hash`: every round's product by Freivalds' test, and their chain. Returns the
+/// number of rounds checked.
 pub fn check_published(
     results: &Path,
     job: &str,
-    spec_hash: &[u8; 32],
+    seed: &[u8; 32],
     rounds: u32,
     result_hash: &[u8; 32],
 ) -> Result<u32, CheckError> {
@@ -125,7 +126,7 @@ pub fn check_published(
             folder: job_results(results, job).display().to_string(),
         });
     }
-    crate::matmul::check_result(spec_hash, &products, result_hash, &mut rand::thread_rng())?;
+    crate::matmul::check_result(seed, &products, result_hash, &mut rand::thread_rng())?;
     Ok(products.len() as u32)
 }
 

@@ -80,6 +80,12 @@ struct Service {
     sampling: Sampling,
     specs: PathBuf,
     far_end: Option<FarEnd>,
+    /// Bytes this service has signed for, per bandwidth job: the far end's count is shared by
+    /// the client's jobs to it, and what one was signed for is no other's.
+    bytes_signed: Mutex<HashMap<Pubkey, u64>>,
+    /// With sampling, subjects whose evidence once held a wrong product: nothing more of theirs
+    /// is signed, so a sampled review cannot be beaten by asking again for a new draw.
+    caught: Mutex<std::collections::HashSet<Pubkey>>,
     rpc: RpcClient,
     http: reqwest::Client,
     sessions: Mutex<HashMap<String, Signing>>,
@@ -166,6 +172,8 @@ pub fn serve(
             sampling: config.sampling,
             specs: config.specs,
             far_end,
+            bytes_signed: Mutex::new(HashMap::new()),
+            caught: Mutex::new(std::collections::HashSet::new()),
             rpc: RpcClient::new(config.rpc_url),
             http: reqwest::Client::builder()
                 .timeout(REQUEST_TIMEOUT)
@@ -322,16 +330,30 @@ impl Service {
                 return Ok(signed);
             }
         }
+        let subject = r.subject;
+        if self.caught.lock().expect("caught").contains(&subject) {
+            return Err(Refused {
+                status: 422,
+                reason: format!(
+                    "{subject}'s evidence held a wrong product before: this service vouches for \
+                     nothing more of it"
+                ),
+            });
+        }
         let checked = signed.clone();
         let evidence = request.evidence.clone();
         let sampling = self.sampling;
         let (provider_key, registration_nonce, recorded_units) =
             (r.provider, provider.nonce, provider.service_units);
-        let job_terms = job.as_ref().map(|job| (job.spec_hash, job.settled_units));
+        let job_terms = job
+            .as_ref()
+            .map(|job| (job.spec_hash, r.subject, job.nonce, job.settled_units));
         tokio::task::spawn_blocking(move || {
             let work = match &job_terms {
-                Some((spec_hash, settled_units)) => Work::Job {
+                Some((spec_hash, address, nonce, settled_units)) => Work::Job {
                     spec_hash,
+                    job: address,
+                    nonce: *nonce,
                     settled_units: *settled_units,
                 },
                 None => Work::Service {
@@ -352,7 +374,13 @@ impl Service {
         .map_err(|_| Refused {
             status: 500,
             reason: "the evidence check failed".into(),
-        })??;
+        })?
+        .inspect_err(|refusal| {
+            // Checking every round, asking again cannot pass a wrong one; sampling, it could.
+            if sampling != Sampling::Every && refusal.reason.contains("is not the product") {
+                self.caught.lock().expect("caught").insert(subject);
+            }
+        })?;
         Ok(signed)
     }
 
@@ -379,24 +407,35 @@ impl Service {
                 far_end.address
             )));
         }
+        let subject = signed.receipt.subject;
+        let listed = self.jobs_of(job.client).await?;
         let received = far_end.received();
-        let mut others = 0u64;
-        for (address, other) in self.jobs_of(job.client).await? {
+        // Under the lock from here to the record, so two requests cannot both take the bytes.
+        let mut bytes_signed = self.bytes_signed.lock().expect("bytes signed");
+        let mut claimed: HashMap<Pubkey, u64> = bytes_signed.clone();
+        for (address, other) in listed {
             let same_end = self.relay_target(&other).ok() == Some(far_end.address);
-            if address != signed.receipt.subject && other.unit_kind == UnitKind::Bytes && same_end {
-                others = others.saturating_add(other.settled_units);
+            if other.unit_kind == UnitKind::Bytes && same_end {
+                let taken = claimed.entry(address).or_insert(0);
+                *taken = (*taken).max(other.settled_units);
             }
         }
+        let others = claimed
+            .iter()
+            .filter(|(address, _)| **address != subject)
+            .fold(0u64, |sum, (_, bytes)| sum.saturating_add(*bytes));
         let allowed = received.saturating_sub(others);
         let stated = signed.receipt.cumulative_units;
         if stated > allowed {
             return Err(refuse(format!(
                 "the receipt states {stated} bytes, but {received} arrived at the far end {} \
-                 since this service started ({others} of them settled by other jobs): at most \
-                 {allowed}",
+                 since this service started ({others} of them signed for or settled by other \
+                 jobs): at most {allowed}",
                 far_end.address
             )));
         }
+        let signed_for = bytes_signed.entry(subject).or_insert(0);
+        *signed_for = (*signed_for).max(stated);
         Ok(())
     }
 

@@ -758,7 +758,7 @@ pub fn check_result(
     let checked = publish::check_published(
         &results,
         &job.to_string(),
-        &state.spec_hash,
+        &matmul::job_seed(&state.spec_hash, &job.to_bytes(), state.nonce),
         rounds,
         &state.result_hash,
     );

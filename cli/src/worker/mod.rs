@@ -560,7 +560,8 @@ impl<'a> Worker<'a> {
         record: &JobRecord,
     ) -> Result<()> {
         let round = record.rounds_done;
-        let done = matmul::run_round(&job.spec_hash, round, n as usize);
+        let seed = matmul::job_seed(&job.spec_hash, &address.to_bytes(), job.nonce);
+        let done = matmul::run_round(&seed, round, n as usize);
         // The product is on disk before the store counts the round: a round recorded is
         // always published.
         publish::publish_product(
@@ -784,13 +785,14 @@ impl<'a> Worker<'a> {
                         stored.last_receipt_at = 0;
                         Ok(stored)
                     })?;
-                self.backoff.remove(&address);
                 self.emit(Event::Retrying {
                     job: address.to_string(),
                     error: format!("{text}; signing a fresh receipt"),
                     in_secs: 0,
                 });
-                return Ok(true);
+                // Not progress: the next pass signs again, so a receipt refused at every try
+                // (co-signing slower than a receipt lives) costs a try a poll, not a loop.
+                return Ok(false);
             }
             // An epoch that keeps being wrong is a clock out of step, not a passing epoch.
             Some(Remedy::Rebuild) if failures >= MAX_CHECK_FAILURES => {
@@ -941,7 +943,7 @@ fn evidence_full(spec: &Spec, record: &JobRecord) -> bool {
     };
     let unpaid = record
         .rounds_done
-        .saturating_sub(matmul::rounds_within(n, record.units_settled));
+        .saturating_sub(matmul::rounds_for(n, record.units_settled));
     record.units_metered > record.units_settled
         && unpaid >= tessera_attest::wire::rounds_per_request(n)
 }
