@@ -223,11 +223,25 @@ impl Ledger {
         let evidence_file = self.folder.join(format!("{name}-evidence.json"));
         std::fs::write(&evidence_file, serde_json::to_string(&evidence).unwrap()).unwrap();
         let receipt = self.folder.join(format!("{name}.json"));
+        self.sign_service(&provider.to_string(), units, result_hash, worker, &receipt);
+        (receipt, evidence_file)
+    }
+
+    /// `receipt sign --service PROVIDER` for `units` cpu-seconds chaining to `result_hash`,
+    /// signed by `worker`, written to `out`.
+    fn sign_service(
+        &self,
+        provider: &str,
+        units: u64,
+        result_hash: [u8; 32],
+        worker: &Path,
+        out: &Path,
+    ) {
         self.json(&[
             "receipt",
             "sign",
             "--service",
-            &provider.to_string(),
+            provider,
             "--units",
             &units.to_string(),
             "--unit",
@@ -237,9 +251,8 @@ impl Ledger {
             "--keypair",
             worker.to_str().unwrap(),
             "--out",
-            receipt.to_str().unwrap(),
+            out.to_str().unwrap(),
         ]);
-        (receipt, evidence_file)
     }
 
     /// `receipt cosign FILE --attestor URL… --evidence FILE`.
@@ -625,22 +638,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     // picks (a 1 x 1 matrix is worth nothing, however many rounds).
     let (tiny, tiny_hash) = matmul_evidence(1, (u32::MAX, 2), None, bound);
     let service = ledger.folder.join("tiny-service.json");
-    ledger.json(&[
-        "receipt",
-        "sign",
-        "--service",
-        &provider,
-        "--units",
-        "1000",
-        "--unit",
-        "cpu-seconds",
-        "--result-hash",
-        &hex::encode(tiny_hash),
-        "--keypair",
-        worker.to_str().unwrap(),
-        "--out",
-        service.to_str().unwrap(),
-    ]);
+    ledger.sign_service(&provider, 1000, tiny_hash, &worker, &service);
     let receipt_json: Value =
         serde_json::from_str(&std::fs::read_to_string(&service).unwrap()).unwrap();
     let request = serde_json::json!({ "receipt": receipt_json, "evidence": tiny });
