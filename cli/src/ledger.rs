@@ -437,12 +437,7 @@ impl Ledger {
         &self,
         fields: &[(usize, Pubkey)],
     ) -> Result<Vec<(Pubkey, T)>> {
-        let mut filters = vec![(0, T::DISCRIMINATOR.to_vec())];
-        filters.extend(
-            fields
-                .iter()
-                .map(|(offset, key)| (*offset, key.to_bytes().to_vec())),
-        );
+        let filters = type_filters::<T>(fields);
         let program = tessera_client::program_id();
         let accounts = match self.store() {
             Some(store) => store
@@ -472,22 +467,7 @@ impl Ledger {
         program: &Pubkey,
         filters: Vec<(usize, Vec<u8>)>,
     ) -> Result<Vec<(Pubkey, Vec<u8>)>> {
-        let config = RpcProgramAccountsConfig {
-            filters: Some(
-                filters
-                    .into_iter()
-                    .map(|(offset, bytes)| {
-                        RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes))
-                    })
-                    .collect(),
-            ),
-            account_config: RpcAccountInfoConfig {
-                encoding: Some(UiAccountEncoding::Base64),
-                commitment: Some(self.commitment),
-                ..RpcAccountInfoConfig::default()
-            },
-            ..RpcProgramAccountsConfig::default()
-        };
+        let config = program_accounts_config(filters, self.commitment);
         let accounts = self
             .rpc()?
             .get_program_ui_accounts_with_config(program, config)
@@ -564,6 +544,40 @@ fn airdrop(rpc: &RpcClient, to: &Pubkey, lamports: u64) -> Result<()> {
         std::thread::sleep(CONFIRM_POLL);
     }
     bail!("the airdrop to {to} was not confirmed")
+}
+
+/// The byte filters that pick accounts of type `T` (its discriminator at 0) whose data holds
+/// each `(offset, key)` of `fields`.
+pub fn type_filters<T: Discriminator>(fields: &[(usize, Pubkey)]) -> Vec<(usize, Vec<u8>)> {
+    let mut filters = vec![(0, T::DISCRIMINATOR.to_vec())];
+    filters.extend(
+        fields
+            .iter()
+            .map(|(offset, key)| (*offset, key.to_bytes().to_vec())),
+    );
+    filters
+}
+
+/// The getProgramAccounts request for the accounts `filters` pick (memcmp, so a node sends only
+/// matches), in base64 at `commitment`: what the ledger and a co-signing service ask.
+pub fn program_accounts_config(
+    filters: Vec<(usize, Vec<u8>)>,
+    commitment: CommitmentConfig,
+) -> RpcProgramAccountsConfig {
+    RpcProgramAccountsConfig {
+        filters: Some(
+            filters
+                .into_iter()
+                .map(|(offset, bytes)| RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes)))
+                .collect(),
+        ),
+        account_config: RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            commitment: Some(commitment),
+            ..RpcAccountInfoConfig::default()
+        },
+        ..RpcProgramAccountsConfig::default()
+    }
 }
 
 /// A transaction that may or may not have reached the ledger: the RPC could not be reached,

@@ -156,8 +156,6 @@ impl Ledger {
         text(&provider["address"])
     }
 
-    /// A service receipt for `units` of the built-in workload, signed by `worker`, with its
-    /// evidence; the receipt file and the evidence file.
     /// A job `client` funds in a mint of its own for `provider`, `max_units` cpu-seconds at
     /// `price`, for the workload `workload` names (`--matmul NxR` or `--spec FILE`); its
     /// address.
@@ -166,6 +164,22 @@ impl Ledger {
         client: &Path,
         provider: &str,
         (price, max_units): (&str, &str),
+        workload: [&str; 2],
+    ) -> String {
+        self.job_in(
+            client,
+            provider,
+            (price, max_units, "cpu-seconds"),
+            workload,
+        )
+    }
+
+    /// [`Ledger::job`] counting `unit` (`cpu-seconds`, `bytes`, ...).
+    fn job_in(
+        &self,
+        client: &Path,
+        provider: &str,
+        (price, max_units, unit): (&str, &str, &str),
         workload: [&str; 2],
     ) -> String {
         let client = client.to_str().unwrap();
@@ -182,7 +196,7 @@ impl Ledger {
             "--provider",
             provider,
             "--unit",
-            "cpu-seconds",
+            unit,
             workload[0],
             workload[1],
             "--keypair",
@@ -926,26 +940,12 @@ fn a_bandwidth_job_is_paid_for_the_bytes_its_clients_far_end_received_and_no_mor
     // The client's service runs the job's far end: the relay's target is its address.
     let far_end = format!("127.0.0.1:{}", free_port());
     let (_service, url) = ledger.service(&["--key", client_arg, "--client", "--far-end", &far_end]);
-    let mint = ledger.json(&["token", "create-mint", "--keypair", client_arg]);
-    let job = ledger.json(&[
-        "job",
-        "create",
-        "--mint",
-        &text(&mint["mint"]),
-        "--price",
-        "0.001",
-        "--max-units",
-        "10000",
-        "--provider",
+    let job = ledger.job_in(
+        &client,
         &provider,
-        "--unit",
-        "bytes",
-        "--relay",
-        &far_end,
-        "--keypair",
-        client_arg,
-    ]);
-    let job = text(&job["address"]);
+        ("0.001", "10000", "bytes"),
+        ["--relay", &far_end],
+    );
 
     // The worker relays 6,000 bytes to the far end and gets its receipt signed there.
     let mut running = Process(

@@ -453,29 +453,11 @@ impl Service {
 
     /// Every job `client` funded on this service's network, as the ledger has them.
     async fn jobs_of(&self, client: Pubkey) -> Result<Vec<(Pubkey, Job)>, Refused> {
-        use solana_account_decoder_client_types::UiAccountEncoding;
-        use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
-        use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
-        let mut filters = vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
-            0,
-            Job::DISCRIMINATOR.to_vec(),
-        ))];
-        filters.extend(
-            tessera_client::filters::jobs_of_client(self.network, client)
-                .into_iter()
-                .map(|(offset, key)| {
-                    RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, key.to_bytes().to_vec()))
-                }),
+        let fields = tessera_client::filters::jobs_of_client(self.network, client);
+        let config = crate::ledger::program_accounts_config(
+            crate::ledger::type_filters::<Job>(&fields),
+            self.rpc.commitment(),
         );
-        let config = RpcProgramAccountsConfig {
-            filters: Some(filters),
-            account_config: RpcAccountInfoConfig {
-                encoding: Some(UiAccountEncoding::Base64),
-                commitment: Some(self.rpc.commitment()),
-                ..RpcAccountInfoConfig::default()
-            },
-            ..RpcProgramAccountsConfig::default()
-        };
         let accounts = self
             .rpc
             .get_program_ui_accounts_with_config(&tessera_client::program_id(), config)

@@ -235,12 +235,8 @@ impl JobSpecArgs {
 
 /// The units a job's deposit pays for: `--max-units`, which for the built-in workload may not
 /// pass what its rounds are worth (a deposit no work could earn), and is that by default.
-fn max_units(document: Option<&[u8]>, asked: Option<u64>) -> Result<u64> {
-    let workload = document
-        .map(Spec::parse)
-        .transpose()?
-        .map(|spec| spec.workload);
-    let Some(Workload::Matmul { n, rounds }) = workload else {
+fn max_units(spec: Option<&Spec>, asked: Option<u64>) -> Result<u64> {
+    let Some(&Workload::Matmul { n, rounds }) = spec.map(|spec| &spec.workload) else {
         return asked.context(
             "--max-units is needed: how many units the deposit pays for (only a --matmul job \
              has a default, what its rounds are worth)",
@@ -268,8 +264,7 @@ fn max_units(document: Option<&[u8]>, asked: Option<u64>) -> Result<u64> {
 }
 
 /// Refuses a spec whose workload is not metered in the job's unit.
-fn ensure_spec_counts(document: &[u8], unit_kind: UnitKind) -> Result<()> {
-    let spec = Spec::parse(document)?;
+fn ensure_spec_counts(spec: &Spec, unit_kind: UnitKind) -> Result<()> {
     let fits = match spec.workload {
         Workload::Relay { .. } => unit_kind == UnitKind::Bytes,
         Workload::Matmul { .. } | Workload::Command { .. } => unit_kind != UnitKind::Bytes,
@@ -398,10 +393,11 @@ pub fn create(session: &Session, args: &CreateArgs) -> Result<JobReport> {
     let unit_kind = args.unit.map_or(default_unit(class), Into::into);
     ensure_measures(class, unit_kind, "--unit")?;
     let document = args.spec.document()?;
-    if let Some(document) = &document {
-        ensure_spec_counts(document, unit_kind)?;
+    let spec = document.as_deref().map(Spec::parse).transpose()?;
+    if let Some(spec) = &spec {
+        ensure_spec_counts(spec, unit_kind)?;
     }
-    let max_units = max_units(document.as_deref(), args.max_units)?;
+    let max_units = max_units(spec.as_ref(), args.max_units)?;
     ensure!(
         price > 0 && max_units > 0,
         "--price and --max-units must both be above 0"
