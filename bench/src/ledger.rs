@@ -162,12 +162,13 @@ const RPC_PAYER_LAMPORTS: u64 = 1_000_000_000_000;
 const POLL_EVERY: Duration = Duration::from_millis(50);
 const POLLS: u32 = 400;
 
-/// The embedded ledger over JSON-RPC, in a data folder of its own that is removed when it closes.
+/// The embedded ledger over JSON-RPC: one this process started, in a data folder of its own
+/// that is removed when it closes, or one another process serves ([`RpcLedger::connect`]).
 pub struct RpcLedger {
     rpc: RpcClient,
     payer: Keypair,
     ledger: Option<EmbeddedLedger>,
-    data_dir: PathBuf,
+    data_dir: Option<PathBuf>,
 }
 
 impl RpcLedger {
@@ -188,10 +189,28 @@ impl RpcLedger {
             rpc,
             payer: Keypair::new(),
             ledger: Some(ledger),
-            data_dir,
+            data_dir: Some(data_dir),
         };
         opened.fund_payer()?;
         Ok(opened)
+    }
+
+    /// Reaches a ledger another process serves at `rpc_url` (a `tessera localnet`) and funds a
+    /// payer there by airdrop. Closing it leaves that ledger and its folder alone.
+    pub fn connect(rpc_url: &str) -> Result<Self> {
+        let mut connected = Self {
+            rpc: RpcClient::new_with_commitment(rpc_url.to_string(), CommitmentConfig::processed()),
+            payer: Keypair::new(),
+            ledger: None,
+            data_dir: None,
+        };
+        connected.fund_payer()?;
+        Ok(connected)
+    }
+
+    /// The JSON-RPC client, for calls the [`Ledger`] trait does not make.
+    pub fn rpc(&self) -> &RpcClient {
+        &self.rpc
     }
 
     fn fund_payer(&mut self) -> Result<()> {
@@ -208,13 +227,38 @@ impl RpcLedger {
         bail!("the airdrop to the bench's payer never arrived")
     }
 
-    /// Stops the ledger and removes its data folder.
+    /// Stops the ledger and removes its data folder, if this process started it.
     pub fn close(mut self) -> Result<()> {
         if let Some(ledger) = self.ledger.take() {
             ledger.stop()?;
         }
-        std::fs::remove_dir_all(&self.data_dir)
-            .with_context(|| format!("cannot remove {}", self.data_dir.display()))
+        match self.data_dir.take() {
+            Some(data_dir) => std::fs::remove_dir_all(&data_dir)
+                .with_context(|| format!("cannot remove {}", data_dir.display())),
+            None => Ok(()),
+        }
+    }
+
+    /// Signs and sends `transactions` as [`Ledger::send_timed`] does, and also returns their
+    /// signatures, in order.
+    pub fn send_timed_signatures(
+        &mut self,
+        transactions: &[Unsigned],
+    ) -> Result<(Duration, Vec<Signature>)> {
+        let blockhash = self.blockhash()?;
+        let mut signatures = Vec::with_capacity(transactions.len());
+        let started = Instant::now();
+        for transaction in transactions {
+            let signed = transaction.sign(&self.payer, blockhash);
+            let signature = self
+                .rpc
+                .send_transaction(&signed)
+                .map_err(|error| anyhow!("the embedded ledger refused a transaction: {error}"))?;
+            signatures.push(signature);
+        }
+        let elapsed = started.elapsed();
+        self.confirm_all(&signatures)?;
+        Ok((elapsed, signatures))
     }
 
     fn blockhash(&self) -> Result<solana_hash::Hash> {
@@ -260,7 +304,9 @@ impl Drop for RpcLedger {
         if let Some(ledger) = self.ledger.take() {
             // Best effort on an error path; `close` reports failures.
             let _ = ledger.stop();
-            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
+        if let Some(data_dir) = self.data_dir.take() {
+            let _ = std::fs::remove_dir_all(data_dir);
         }
     }
 }
@@ -285,20 +331,7 @@ impl Ledger for RpcLedger {
     }
 
     fn send_timed(&mut self, transactions: &[Unsigned]) -> Result<Duration> {
-        let blockhash = self.blockhash()?;
-        let mut signatures = Vec::with_capacity(transactions.len());
-        let started = Instant::now();
-        for transaction in transactions {
-            let signed = transaction.sign(&self.payer, blockhash);
-            let signature = self
-                .rpc
-                .send_transaction(&signed)
-                .map_err(|error| anyhow!("the embedded ledger refused a transaction: {error}"))?;
-            signatures.push(signature);
-        }
-        let elapsed = started.elapsed();
-        self.confirm_all(&signatures)?;
-        Ok(elapsed)
+        Ok(self.send_timed_signatures(transactions)?.0)
     }
 
     fn account_data(&mut self, address: &Pubkey) -> Result<Option<Vec<u8>>> {

@@ -12,6 +12,9 @@
 //! 6. the worker's metering overhead: a round of the built-in workload against what the worker
 //!    adds to publish and record it, and a pending receipt's write to its store ([`metering`]).
 //!
+//! Table 8, a long-running `tessera localnet` over 20,000 transactions, is a bench of its own
+//! (`cargo bench -p tessera-bench --bench localnet`, [`localnet`]).
+//!
 //! Order matters: the test bank and the embedded ledger each install the program's syscall
 //! stubs for the whole process, once, and the embedded ledger's replace the bank's. So every
 //! measurement on the bank runs first, the embedded ledger runs last, and the tables are
@@ -21,6 +24,7 @@
 pub mod claims;
 pub mod footprint;
 pub mod ledger;
+pub mod localnet;
 pub mod metering;
 pub mod network;
 pub mod offchain;

@@ -5,6 +5,7 @@ use crate::claims::{ClaimSample, SAMPLES};
 use crate::footprint::{
     rent_exempt, total_bytes, total_rent, AccountSize, NOSANA_JOB_BYTES, NOSANA_RUN_BYTES,
 };
+use crate::localnet::{self, LongRun};
 use crate::metering::{self, median, Metering};
 use crate::offchain::{self, Comparison};
 use crate::settlement::{SettlementRow, PACKET_DATA_SIZE};
@@ -484,5 +485,98 @@ pub fn pending_writes(measured: &Metering) -> Table {
         milliseconds(median(&measured.pending_writes)),
         fastest_slowest(&measured.pending_writes),
     ]);
+    table
+}
+
+/// Table 8: the long-running localnet, block by block.
+pub fn long_run(run: &LongRun) -> Table {
+    let mut table = Table::new(
+        "8. A long-running `tessera localnet`",
+        &[
+            "block",
+            "transactions before",
+            "settle_receipt, tx/s",
+            "block, s",
+            "vs block 1",
+            "heap, MiB",
+            "mapped files, MiB",
+            "store, MiB",
+        ],
+    );
+    table.note(format!(
+        "The localnet's own code in a child process on a fresh folder, reached over JSON-RPC on \
+         127.0.0.1 (`sendTransaction` with preflight). A network with {} open jobs, then blocks \
+         of {} settlements of one job (worker + client receipts), one after the other, all \
+         confirmed successful after the clock stops. Memory is the process's resident set \
+         after the block, anonymous (heap) and file-backed (the sqlite store it maps); the \
+         store is its sqlite file and log.",
+        grouped(localnet::LIVE_JOBS as u64),
+        grouped(localnet::BLOCK as u64)
+    ));
+    let first = run.blocks.first().map(|block| block.settle.elapsed);
+    let mib = |kib: u64| grouped(kib / 1_024);
+    for (number, block) in run.blocks.iter().enumerate() {
+        let vs_first = first.map_or(1.0, |first| {
+            block.settle.elapsed.as_secs_f64() / first.as_secs_f64()
+        });
+        let memory = block.memory.unwrap_or_default();
+        let known = block.memory.is_some();
+        table.row(vec![
+            (number + 1).to_string(),
+            grouped(block.before as u64),
+            rate(block.settle.per_second()),
+            format!("{:.2}", block.settle.elapsed.as_secs_f64()),
+            ratio(vs_first),
+            if known {
+                mib(memory.anonymous_kib)
+            } else {
+                "-".into()
+            },
+            if known {
+                mib(memory.file_kib)
+            } else {
+                "-".into()
+            },
+            format!("{:.1}", block.store_bytes as f64 / (1024.0 * 1024.0)),
+        ]);
+    }
+    table.note(format!(
+        "Last block over first: {} (goal: 1.25x at most). getTransaction answered {} of the \
+         last block's last {} transactions and {} of the first block's first {}.",
+        ratio(run.slowdown()),
+        run.recent.found,
+        run.recent.asked,
+        run.first_block.found,
+        run.first_block.asked
+    ));
+    table
+}
+
+/// Table 8b: settlements as the network's open jobs grow.
+pub fn growth(run: &LongRun) -> Table {
+    let mut table = Table::new(
+        "8b. Settlements as the network grows",
+        &[
+            "open jobs",
+            "create_job, tx/s",
+            "settle_receipt, tx/s",
+            "vs the first step",
+        ],
+    );
+    table.note(format!(
+        "After table 8, on the same localnet: {} `create_job` (a job and its escrow vault each), \
+         then {} settlements of the same job timed, in each step.",
+        grouped(localnet::JOBS_PER_STEP as u64),
+        grouped(localnet::SETTLEMENTS_PER_STEP as u64)
+    ));
+    let first = run.steps.first().map(|step| step.settle.per_second());
+    for step in &run.steps {
+        table.row(vec![
+            grouped(step.live_jobs as u64),
+            rate(step.create_job.per_second()),
+            rate(step.settle.per_second()),
+            ratio(first.map_or(1.0, |first| step.settle.per_second() / first)),
+        ]);
+    }
     table
 }

@@ -625,15 +625,23 @@ pub enum Remedy {
     None,
 }
 
+impl Remedy {
+    /// What can make a transaction the program refused with the error named `error` (its
+    /// name in the IDL) succeed later.
+    pub fn of(error: &str) -> Self {
+        match error {
+            "WrongEpoch" => Self::Rebuild,
+            "SettlementsPaused" | "ClaimsPaused" | "NewJobsPaused" => Self::Wait,
+            "ReceiptExpired" | "StaleAttestorSet" => Self::SignAgain,
+            _ => Self::None,
+        }
+    }
+}
+
 impl ProgramRefused {
     /// What can make the same work succeed later.
     pub fn remedy(&self) -> Remedy {
-        match self.0.name.as_str() {
-            "WrongEpoch" => Remedy::Rebuild,
-            "SettlementsPaused" | "ClaimsPaused" | "NewJobsPaused" => Remedy::Wait,
-            "ReceiptExpired" | "StaleAttestorSet" => Remedy::SignAgain,
-            _ => Remedy::None,
-        }
+        Remedy::of(&self.0.name)
     }
 }
 

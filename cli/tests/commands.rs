@@ -1,6 +1,9 @@
 //! The `tessera` binary as a user runs it: quickstart on a fresh embedded ledger, then other
 //! commands against the same data folder, and bad input refused with a clear message.
 
+mod common;
+
+use common::Localnet;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -41,6 +44,21 @@ fn readme_provider_path_after_the_quickstart() {
     quickstart_registers_a_provider_of_each_class_and_audits_clean(&data_dir);
     the_readme_provider_path_works_with_an_epoch_between_the_workers_passes(&data_dir);
     let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// The same path with the folder served by `tessera localnet`, as README tells a provider to
+/// run it: every command after the quickstart goes through the localnet's JSON-RPC.
+#[test]
+fn readme_provider_path_through_a_localnet() {
+    let data_dir =
+        std::env::temp_dir().join(format!("tessera-readme-localnet-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    quickstart_registers_a_provider_of_each_class_and_audits_clean(&data_dir);
+    let localnet = Localnet::start(&data_dir);
+    the_readme_provider_path_works_with_an_epoch_between_the_workers_passes(&data_dir);
+    localnet.stop();
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let _ = std::fs::remove_file(data_dir.with_extension("log"));
 }
 
 /// Runs a command that must succeed; its JSON.

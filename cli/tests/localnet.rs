@@ -7,82 +7,15 @@
 mod common;
 
 use anchor_lang::prelude::Pubkey;
-use common::free_port;
+use common::Localnet;
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_signer::Signer;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-
-struct Localnet {
-    child: Child,
-    url: String,
-    data_dir: PathBuf,
-}
-
-impl Localnet {
-    fn start(data_dir: &Path) -> Self {
-        let (rpc, ws) = (free_port(), free_port());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args([
-                "localnet",
-                "--rpc-port",
-                &rpc.to_string(),
-                "--ws-port",
-                &ws.to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(data_dir.with_extension("log")).unwrap())
-            .spawn()
-            .expect("tessera localnet starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(
-            line.contains("embedded ledger at"),
-            "localnet said {line:?}"
-        );
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{rpc}"),
-            data_dir: data_dir.to_path_buf(),
-        }
-    }
-
-    /// Stops it as `stop` does and starts it again on the same ledger.
-    fn restart(self) -> Self {
-        let data_dir = self.data_dir.clone();
-        self.stop();
-        Self::start(&data_dir)
-    }
-
-    /// SIGTERM, as a service manager or Ctrl-C would, and a clean exit.
-    fn stop(mut self) {
-        // SAFETY: signals our own child process.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "localnet exited with {status}");
-    }
-
-    fn rpc(&self) -> RpcClient {
-        RpcClient::new_with_commitment(
-            self.url.clone(),
-            solana_commitment_config::CommitmentConfig::confirmed(),
-        )
-    }
-}
-
-impl Drop for Localnet {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
 
 struct Actor {
     keypair: Keypair,
@@ -657,4 +590,53 @@ impl Scenario {
         assert_eq!(s.ok(&s.cast.stranger, "audit")["violations"], serde_json::json!([]));
         s
     }
+}
+
+/// A localnet killed outright has no chance to save the account index it keeps in memory: the
+/// next command that reads the folder starts the ledger, which rebuilds the index from the
+/// accounts, so nothing made through the localnet goes missing.
+#[test]
+fn a_localnet_killed_outright_loses_no_account_from_its_index() {
+    let data_dir =
+        std::env::temp_dir().join(format!("tessera-localnet-killed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let tessera = |args: &[&str]| -> Value {
+        let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(args)
+            .args(["--output", "json"])
+            .output()
+            .expect("tessera runs");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_str(&String::from_utf8_lossy(&output.stdout)).unwrap()
+    };
+    let networks = |shown: &Value| shown.as_array().map_or(0, Vec::len);
+    // Network 1 on the embedded ledger, which saves its index as it stops.
+    tessera(&["network", "init"]);
+    let unsaved = data_dir.join(tessera_cli::embedded::index::UNSAVED_FILE);
+    assert!(!unsaved.exists());
+
+    // Network 2 through a localnet, which is then killed.
+    let mut localnet = Localnet::start(&data_dir);
+    tessera(&["--network", "2", "network", "init"]);
+    assert!(
+        unsaved.exists(),
+        "the running localnet marks its index unsaved"
+    );
+    localnet.child.kill().unwrap();
+    localnet.child.wait().unwrap();
+    drop(localnet);
+
+    // Read without a localnet: the ledger starts for it, rebuilds the index, and saves it as
+    // it stops; a second read answers from the store.
+    assert_eq!(networks(&tessera(&["network", "show"])), 2);
+    assert!(!unsaved.exists(), "the index was saved after the rebuild");
+    assert_eq!(networks(&tessera(&["network", "show"])), 2);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let _ = std::fs::remove_file(data_dir.with_extension("log"));
 }

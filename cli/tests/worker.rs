@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{text, texts};
+use common::{text, texts, Localnet};
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -57,6 +57,11 @@ const EPOCH_SECS: i64 = 600;
 
 impl Scene {
     fn new(name: &str, class: &str) -> Self {
+        Self::with_epochs(name, class, EPOCH_SECS)
+    }
+
+    /// A scene whose network's epochs last `epoch_secs`.
+    fn with_epochs(name: &str, class: &str, epoch_secs: i64) -> Self {
         let folder =
             std::env::temp_dir().join(format!("tessera-worker-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&folder);
@@ -75,7 +80,7 @@ impl Scene {
             "network",
             "init",
             "--epoch-secs",
-            &EPOCH_SECS.to_string(),
+            &epoch_secs.to_string(),
             "--dispute-window-secs",
             "5",
             "--unbonding-secs",
@@ -212,11 +217,14 @@ impl Scene {
         events(&stdout)
     }
 
-    /// Starts `worker run` with the test hook `pause` (if any).
+    /// Starts `worker run` with the test hook `pause` (if any): it pauses there until killed,
+    /// or until [`Scene::resume`].
     fn spawn_worker(&self, extra: &[&str], pause: Option<&str>) -> Running {
         let mut command = self.command(&[&self.worker_args()[..], extra].concat());
         if let Some(point) = pause {
-            command.env("TESSERA_WORKER_TEST_PAUSE", point);
+            command
+                .env("TESSERA_WORKER_TEST_PAUSE", point)
+                .env("TESSERA_WORKER_TEST_RESUME", self.folder.join("resume"));
         }
         let mut child = command
             .stdout(Stdio::piped())
@@ -225,6 +233,11 @@ impl Scene {
             .expect("the worker starts");
         let events = BufReader::new(child.stdout.take().expect("piped"));
         Running { child, events }
+    }
+
+    /// Lets a worker paused by its test hook go on.
+    fn resume(&self) {
+        std::fs::write(self.folder.join("resume"), b"").unwrap();
     }
 
     /// Co-signs every receipt waiting in the worker's cosign folder as `key`; how many.
@@ -733,4 +746,95 @@ fn a_settlement_pause_is_waited_out_and_a_set_aside_job_taken_back_with_worker_r
         "{:?}",
         texts(&output)
     );
+}
+
+#[test]
+fn an_expired_receipt_and_a_replaced_attestor_set_are_signed_again_by_the_worker_itself() {
+    let scene = Scene::new("resign", "edge");
+    let job = scene.job("cpu-seconds", "0.5", "2", &["--matmul", "512x8"]);
+    let mut seen = scene.worker_once();
+    assert_eq!(scene.cosign_waiting(&scene.attestor, false), 1);
+
+    // The co-signed receipt outlives the network's receipt max age (600 s) before it is
+    // submitted: the worker signs a fresh one for the same units and waits for its co-signature.
+    scene.json(&["ledger", "warp", "--by", "601"]);
+    let events = scene.worker_once();
+    assert_eq!(of_kind(&events, "signed").len(), 1, "{events:#?}");
+    assert_eq!(of_kind(&events, "awaiting").len(), 1, "{events:#?}");
+    assert_eq!(scene.show_job(&job)["settled_units"], 0);
+    seen.extend(events);
+    assert_eq!(scene.cosign_waiting(&scene.attestor, false), 1);
+
+    // Co-signed, then the authority replaces the attestor set: the signature no longer counts,
+    // and the worker signs for the new set.
+    let attestor = Key::new(&scene.folder, "new-attestor");
+    scene.json(&[
+        "network",
+        "set-attestors",
+        "--attestor",
+        &attestor.pubkey,
+        "--threshold",
+        "1",
+    ]);
+    let events = scene.worker_once();
+    assert_eq!(of_kind(&events, "signed").len(), 1, "{events:#?}");
+    assert_eq!(of_kind(&events, "awaiting").len(), 1, "{events:#?}");
+    seen.extend(events);
+    assert_eq!(scene.cosign_waiting(&attestor, false), 1);
+    seen.extend(scene.worker_once());
+
+    assert!(of_kind(&seen, "set-aside").is_empty(), "{seen:#?}");
+    assert!(!of_kind(&seen, "completed").is_empty(), "{seen:#?}");
+    assert_eq!(scene.show_job(&job)["settled_units"], 2);
+    assert_eq!(
+        scene.balance(&scene.payment_mint, &scene.owner.pubkey),
+        net_pay(2, 500_000)
+    );
+}
+
+#[test]
+fn a_settlement_refused_because_its_epoch_passed_is_rebuilt_for_the_next_one() {
+    // Epochs shorter than a receipt lives, so that the receipt outlasts the epoch it was
+    // co-signed in; the folder served by a localnet, so that the clock can move while the
+    // worker holds a settlement it built.
+    let scene = Scene::with_epochs("epoch", "edge", 120);
+    let job = scene.job("cpu-seconds", "0.5", "2", &["--matmul", "512x8"]);
+    let localnet = Localnet::start(&scene.data_dir());
+    scene.worker_once();
+    assert_eq!(scene.cosign_waiting(&scene.attestor, false), 1);
+
+    let mut worker = scene.spawn_worker(&["--once"], Some("settlement-built"));
+    worker.wait_for("paused");
+    let warped = scene.json(&["ledger", "warp", "--to-epoch", "1"]);
+    scene.resume();
+    // The program refuses the settlement built for epoch 0, and the worker builds it again
+    // at once for epoch 1, with the same co-signed receipt.
+    let retrying = worker.wait_for("retrying");
+    assert!(
+        text(&retrying["error"]).contains("WrongEpoch"),
+        "{retrying}"
+    );
+    assert_eq!(retrying["in_secs"], 0, "{retrying}");
+    let settled = worker.wait_for("settled");
+    assert_eq!(settled["units"], 2, "{settled}");
+    worker.wait_for("completed");
+    assert!(worker.child.wait().unwrap().success());
+
+    let shown = scene.show_job(&job);
+    assert_eq!(shown["status"], "Completed", "{shown}");
+    assert_eq!(shown["settled_units"], 2);
+    let history = scene.json(&["history", "--job", &job]);
+    let settlements: Vec<&Value> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["event"] == "ReceiptSettled")
+        .collect();
+    assert_eq!(settlements.len(), 1, "{history}");
+    assert_eq!(settlements[0]["fields"]["epoch"], 1, "{history}\n{warped}");
+    assert_eq!(
+        scene.balance(&scene.payment_mint, &scene.owner.pubkey),
+        net_pay(2, 500_000)
+    );
+    localnet.stop();
 }

@@ -34,7 +34,7 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use tessera::state::{Job, Network, Provider, ProviderClass, UnitKind};
+use tessera::state::{Job, Network, PauseFlags, Provider, ProviderClass, UnitKind};
 use tessera_client::pda;
 use tessera_client::receipt::unit_kind_name;
 
@@ -175,28 +175,51 @@ pub enum Activity {
 
 /// Refuses when the network pauses `activity`.
 pub fn ensure_open(network: &Network, activity: Activity) -> Result<()> {
-    let pause = network.pause;
-    let (paused, what) = match activity {
-        Activity::NewJobs => (pause.new_jobs, "new jobs, registrations and stake"),
-        Activity::Settlements => (pause.settlements, "settlements"),
-        Activity::Claims => (pause.claims, "claims"),
-    };
-    if paused {
-        return Err(Paused(format!(
-            "network {} is paused for {what}: wait for its authority ({}) to run `tessera \
-             network unpause`",
-            network.network_id, network.authority
-        ))
+    if let Some((what, error)) = paused(network.pause, activity) {
+        return Err(Foreseen {
+            error,
+            message: format!(
+                "network {} is paused for {what}: wait for its authority ({}) to run `tessera \
+                 network unpause`",
+                network.network_id, network.authority
+            ),
+        }
         .into());
     }
     Ok(())
 }
 
-/// What a command refused to send because the network's authority paused it: waiting can
-/// make it pass (the worker waits it out).
+/// What `pause` stops of `activity`, in words, and the error the program would refuse it with.
+fn paused(pause: PauseFlags, activity: Activity) -> Option<(&'static str, &'static str)> {
+    let (paused, what, error) = match activity {
+        Activity::NewJobs => (
+            pause.new_jobs,
+            "new jobs, registrations and stake",
+            "NewJobsPaused",
+        ),
+        Activity::Settlements => (pause.settlements, "settlements", "SettlementsPaused"),
+        Activity::Claims => (pause.claims, "claims", "ClaimsPaused"),
+    };
+    paused.then_some((what, error))
+}
+
+/// A refusal a command saw coming and did not send: the program would have refused the
+/// transaction with the error named `error` (its name in the IDL). Whoever retries treats it
+/// as the program's own refusal ([`crate::ledger::Remedy::of`]): the worker waits out a pause
+/// and signs an expired receipt again.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Paused(pub String);
+#[error("{message}")]
+pub struct Foreseen {
+    pub error: &'static str,
+    pub message: String,
+}
+
+impl Foreseen {
+    /// What can make the same work succeed later.
+    pub fn remedy(&self) -> crate::ledger::Remedy {
+        crate::ledger::Remedy::of(self.error)
+    }
+}
 
 /// A 32-byte hash typed as 64 hex digits (clap value parser).
 pub fn parse_hash(text: &str) -> Result<[u8; 32], String> {
@@ -294,6 +317,40 @@ pub fn when(at: i64, now: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The program error named `name` in the IDL, if there is one.
+    fn named(name: &str) -> Option<crate::errors::ProgramError> {
+        (6000..7000)
+            .filter_map(crate::errors::lookup)
+            .find(|error| error.name == name)
+    }
+
+    #[test]
+    fn a_foreseen_refusal_names_the_programs_error_and_its_remedy() {
+        use crate::ledger::Remedy;
+        let all = PauseFlags {
+            new_jobs: true,
+            settlements: true,
+            claims: true,
+        };
+        for activity in [Activity::NewJobs, Activity::Settlements, Activity::Claims] {
+            assert_eq!(paused(PauseFlags::default(), activity), None);
+            let (_, error) = paused(all, activity).unwrap();
+            assert!(named(error).is_some(), "{error} is not in the IDL");
+            let foreseen = Foreseen {
+                error,
+                message: String::new(),
+            };
+            assert_eq!(foreseen.remedy(), Remedy::Wait, "{error}");
+        }
+        // The one `receipt` foresees for an expired receipt.
+        assert!(named("ReceiptExpired").is_some());
+        let expired = Foreseen {
+            error: "ReceiptExpired",
+            message: String::new(),
+        };
+        assert_eq!(expired.remedy(), Remedy::SignAgain);
+    }
 
     #[test]
     fn every_class_counts_its_default_unit_and_mismatches_name_the_fitting_ones() {

@@ -2,7 +2,8 @@
 //! co-sign it, anyone verifies it, anyone submits it for settlement.
 
 use super::{
-    default_unit, ensure_measures, ensure_open, parse_hash, Activity, Outcome, Session, UnitArg,
+    default_unit, ensure_measures, ensure_open, parse_hash, Activity, Foreseen, Outcome, Session,
+    UnitArg,
 };
 use crate::tokens::Mint;
 use crate::view::as_text;
@@ -226,11 +227,16 @@ fn ensure_current(r: &Receipt, network: &Network, now: i64) -> Result<()> {
         .settlement_pauses
         .latest_extension(r.issued_at, r.expires_at);
     let expires_at = r.expires_at.saturating_add(paused);
-    ensure!(
-        now <= expires_at,
-        "the receipt expired at {expires_at} (ledger time {now}): ask the worker to sign a \
-         fresh one"
-    );
+    if now > expires_at {
+        return Err(Foreseen {
+            error: "ReceiptExpired",
+            message: format!(
+                "the receipt expired at {expires_at} (ledger time {now}): ask the worker to \
+                 sign a fresh one"
+            ),
+        }
+        .into());
+    }
     Ok(())
 }
 
@@ -615,6 +621,33 @@ pub fn submit(session: &Session, file: &Path) -> Result<Settled> {
 /// Settles `signed` in the current epoch, paid for by the session's signer, once its
 /// signatures verify and the program would take it now.
 pub fn settle(session: &Session, signed: &SignedReceipt) -> Result<Settled> {
+    settlement(session, signed)?.send(session)
+}
+
+/// A settlement built for the epoch it was built in, not sent yet: what [`settle`] sends.
+pub struct Settlement {
+    instructions: Vec<Instruction>,
+    subject: Pubkey,
+    cumulative_units: u64,
+    epoch: u64,
+}
+
+impl Settlement {
+    /// Sends it, paid for by the session's signer.
+    pub fn send(self, session: &Session) -> Result<Settled> {
+        let signature = session.send(&self.instructions)?;
+        Ok(Settled {
+            subject: self.subject,
+            cumulative_units: self.cumulative_units,
+            epoch: self.epoch,
+            signature,
+        })
+    }
+}
+
+/// Builds the settlement of `signed` in the current epoch once its signatures verify and the
+/// program would take it now; refusals the program would make are [`Foreseen`].
+pub fn settlement(session: &Session, signed: &SignedReceipt) -> Result<Settlement> {
     signed.verify()?;
     let r = &signed.receipt;
     let (network_key, network) = session.network()?;
@@ -629,21 +662,20 @@ pub fn settle(session: &Session, signed: &SignedReceipt) -> Result<Settled> {
     ensure_current(r, &network, now)?;
     let epoch = network.epoch_at(now)?;
     let provider = session.provider_at(&r.provider)?;
-    let settle = if r.subject == r.provider {
+    let instructions = if r.subject == r.provider {
         ensure_settles_as_service(r, &provider)?;
-        flows::settle_service(session.signer(), signed, epoch)
+        flows::settle_service(session.signer(), signed, epoch).to_vec()
     } else {
         let job = session.job(&r.subject)?;
         ensure_settles_on_job(r, &job, &provider, &network, now)?;
         ensure_stake_backs(session, &network, signed, &job, &provider)?;
-        job_settlement(session, signed, &job, &provider, epoch)?
+        job_settlement(session, signed, &job, &provider, epoch)?.to_vec()
     };
-    let signature = session.send(&settle)?;
-    Ok(Settled {
+    Ok(Settlement {
+        instructions,
         subject: r.subject,
         cumulative_units: r.cumulative_units,
         epoch,
-        signature,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Starting and stopping surfpool in this process.
 
+use super::index::Indexes;
 use anyhow::{anyhow, bail, Context, Result};
 use crossbeam_channel::{Receiver, Sender};
 use std::net::TcpListener;
@@ -44,6 +45,7 @@ pub struct EmbeddedLedger {
     commands: Sender<SimnetCommand>,
     runloop: Option<JoinHandle<Result<(), String>>>,
     svm: Arc<tokio::sync::RwLock<SurfnetSvm>>,
+    indexes: Indexes,
 }
 
 fn free_port() -> Result<u16> {
@@ -80,7 +82,7 @@ impl EmbeddedLedger {
     }
 
     fn start_on(data_dir: &Path, rpc_port: u16, ws_port: u16) -> Result<Self> {
-        let (svm, events, geyser_events) = open_svm(data_dir)?;
+        let (svm, indexes, events, geyser_events) = open_svm(data_dir)?;
         let locker = SurfnetSvmLocker::new(svm);
         let shared = locker.0.clone();
         let (commands, commands_rx) = crossbeam_channel::unbounded();
@@ -114,6 +116,7 @@ impl EmbeddedLedger {
             commands,
             runloop: Some(runloop),
             svm: shared,
+            indexes,
         })
     }
 
@@ -138,7 +141,7 @@ impl EmbeddedLedger {
         let Some(runloop) = self.runloop.take() else {
             return Ok(());
         };
-        let saved = self.save_clock();
+        let saved = self.save_clock().and(self.indexes.save());
         let _ = self.commands.send(SimnetCommand::Terminate(None));
         runloop
             .join()
@@ -154,9 +157,18 @@ impl Drop for EmbeddedLedger {
     }
 }
 
+/// What [`open_svm`] opens: the SVM, its account indexes and its event channels.
+type Opened = (
+    SurfnetSvm,
+    Indexes,
+    Receiver<SimnetEvent>,
+    Receiver<GeyserEvent>,
+);
+
 /// Opens the store in `data_dir` (created if missing) as surfpool's SVM, with the Tessera
-/// program registered natively, the store kept from growing with starts, and the saved clock.
-fn open_svm(data_dir: &Path) -> Result<(SurfnetSvm, Receiver<SimnetEvent>, Receiver<GeyserEvent>)> {
+/// program registered natively, the store kept from growing with starts, its account indexes
+/// in memory, and the saved clock.
+fn open_svm(data_dir: &Path) -> Result<Opened> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
     let database = data_dir.join(DATABASE_FILE);
@@ -173,11 +185,12 @@ fn open_svm(data_dir: &Path) -> Result<(SurfnetSvm, Receiver<SimnetEvent>, Recei
     let (mut svm, events, geyser_events) = SurfnetSvm::new_with_db(Some(&database), svm_config)
         .map_err(|error| anyhow!("cannot open the ledger in {}: {error}", data_dir.display()))?;
     keep_no_history_but_transactions(&mut svm);
+    let indexes = Indexes::install(&mut svm, data_dir)?;
     svm.inner
         .svm
         .add_builtin(tessera::ID, super::builtin::registerer());
     restore_clock(&mut svm, data_dir);
-    Ok((svm, events, geyser_events))
+    Ok((svm, indexes, events, geyser_events))
 }
 
 /// Surfpool's settings: offline, our slot time, JSON-RPC and WebSocket on 127.0.0.1.

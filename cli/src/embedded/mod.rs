@@ -5,6 +5,7 @@
 
 pub mod builtin;
 pub mod folder;
+pub mod index;
 pub mod ledger;
 pub mod store;
 

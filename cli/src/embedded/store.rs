@@ -25,10 +25,12 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store of the ledger in `data_dir`; `None` when the folder has none yet.
+    /// Opens the store of the ledger in `data_dir`; `None` when the folder has none yet, or
+    /// when its ledger stopped without saving its account index (killed): the ledger then
+    /// answers, and rebuilds the index as it starts.
     pub fn open(data_dir: &Path) -> Result<Option<Self>> {
         let database = data_dir.join(DATABASE_FILE);
-        if !database.exists() {
+        if !database.exists() || !super::index::saved(data_dir) {
             return Ok(None);
         }
         let url = database

@@ -19,7 +19,7 @@ use crate::attest::coordinator::Coordinator;
 use crate::commands::claim::{self, ClaimArgs};
 use crate::commands::job;
 use crate::commands::receipt::{self, WorkArgs};
-use crate::commands::Paused;
+use crate::commands::Foreseen;
 use crate::commands::Session;
 use crate::ledger::{ProgramRefused, Remedy, Unconfirmed};
 use crate::signals;
@@ -721,7 +721,12 @@ impl<'a> Worker<'a> {
             }
         };
         test_hook(&mut self.events, "before-submit");
-        match receipt::settle(&self.owner, &ready) {
+        let sent = receipt::settlement(&self.owner, &ready).and_then(|settlement| {
+            // Between the epoch the settlement names and its arrival, the epoch may pass.
+            test_hook(&mut self.events, "settlement-built");
+            settlement.send(&self.owner)
+        });
+        match sent {
             Ok(_) => {
                 test_hook(&mut self.events, "after-submit");
                 let job = self.owner.job(&address)?;
@@ -758,12 +763,12 @@ impl<'a> Worker<'a> {
     fn failed(&mut self, address: Pubkey, error: anyhow::Error) -> Result<bool> {
         let text = format!("{error:#}");
         let unreachable = error.chain().any(|cause| cause.is::<Unconfirmed>());
-        let paused = error.chain().any(|cause| cause.is::<Paused>());
-        let remedy = error
-            .chain()
-            .find_map(|cause| cause.downcast_ref::<ProgramRefused>())
-            .map(ProgramRefused::remedy)
-            .or(paused.then_some(Remedy::Wait));
+        let remedy = error.chain().find_map(|cause| {
+            cause
+                .downcast_ref::<ProgramRefused>()
+                .map(ProgramRefused::remedy)
+                .or_else(|| cause.downcast_ref::<Foreseen>().map(Foreseen::remedy))
+        });
         let backoff = self.backoff.entry(address).or_insert(Backoff {
             failures: 0,
             next_try: Instant::now(),
@@ -963,13 +968,25 @@ fn workload_name(workload: &Workload) -> &'static str {
     }
 }
 
-/// Tests only: when `TESSERA_WORKER_TEST_PAUSE` names `point`, says so and sleeps until the
-/// process is killed, so a test can kill the worker exactly there.
+/// Tests only: when `TESSERA_WORKER_TEST_PAUSE` names `point`, says so and sleeps there, so
+/// that a test can kill the worker exactly there, or change the world under it. When
+/// `TESSERA_WORKER_TEST_RESUME` names a file, the worker goes on once that file appears (and
+/// removes it), and pauses no more.
 fn test_hook(events: &mut Events, point: &str) {
-    if std::env::var("TESSERA_WORKER_TEST_PAUSE").as_deref() == Ok(point) {
-        events.emit(Event::Paused { at: point.into() });
-        loop {
-            std::thread::sleep(Duration::from_secs(1));
+    static RESUMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if std::env::var("TESSERA_WORKER_TEST_PAUSE").as_deref() != Ok(point)
+        || RESUMED.load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return;
+    }
+    events.emit(Event::Paused { at: point.into() });
+    let resume = std::env::var_os("TESSERA_WORKER_TEST_RESUME").map(PathBuf::from);
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        if let Some(resume) = resume.as_deref().filter(|file| file.exists()) {
+            let _ = std::fs::remove_file(resume);
+            RESUMED.store(true, std::sync::atomic::Ordering::Relaxed);
+            return;
         }
     }
 }

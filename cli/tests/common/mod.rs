@@ -1,8 +1,10 @@
 //! Helpers the `tessera` binary's test files share.
 
+use solana_rpc_client::rpc_client::RpcClient;
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::Output;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 
 /// A port on 127.0.0.1 nothing listens on right now.
 #[allow(dead_code)] // not every test file starts a localnet
@@ -40,4 +42,76 @@ pub fn text(value: &serde_json::Value) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("{value} is not text"))
         .to_string()
+}
+
+/// A `tessera localnet` in a child process, serving `data_dir`; killed if dropped unstopped.
+#[allow(dead_code)] // not every test file starts a localnet
+pub struct Localnet {
+    pub child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+}
+
+#[allow(dead_code)] // not every test file uses every method
+impl Localnet {
+    /// Starts it on free ports and waits for its ready line.
+    pub fn start(data_dir: &Path) -> Self {
+        let (rpc, ws) = (free_port(), free_port());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args([
+                "localnet",
+                "--rpc-port",
+                &rpc.to_string(),
+                "--ws-port",
+                &ws.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(data_dir.with_extension("log")).unwrap())
+            .spawn()
+            .expect("tessera localnet starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.contains("embedded ledger at"),
+            "localnet said {line:?}"
+        );
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{rpc}"),
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    /// Stops it as `stop` does and starts it again on the same ledger.
+    pub fn restart(self) -> Self {
+        let data_dir = self.data_dir.clone();
+        self.stop();
+        Self::start(&data_dir)
+    }
+
+    /// SIGTERM, as a service manager or Ctrl-C would, and a clean exit.
+    pub fn stop(mut self) {
+        // SAFETY: signals our own child process.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "localnet exited with {status}");
+    }
+
+    /// A client of its JSON-RPC.
+    pub fn rpc(&self) -> RpcClient {
+        RpcClient::new_with_commitment(
+            self.url.clone(),
+            solana_commitment_config::CommitmentConfig::confirmed(),
+        )
+    }
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
 }
