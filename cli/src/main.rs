@@ -29,8 +29,8 @@ use tessera_cli::worker::events::{Events, Live};
 use tessera_cli::{audit, localnet, quickstart};
 
 // Surfpool copies its lists of accounts by owner at every account a transaction writes (see
-// `tessera_cli::embedded::index`): with mimalloc, a localnet with 4,000 open jobs settled 96
-// receipts a second instead of 57 (docs/benchmarks.md, table 8b).
+// `tessera_cli::embedded::index`): with mimalloc, a localnet with 4,000 open jobs settled 89
+// receipts a second, against 57 on the system allocator (docs/benchmarks.md, table 8b).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -703,6 +703,12 @@ fn a_settlement_pause_is_waited_out_and_a_set_aside_job_taken_back_with_worker_r
     assert!(of_kind(&events, "set-aside").is_empty(), "{events:#?}");
     assert_eq!(scene.json(&["worker", "status"])[0]["state"], "running");
 
+    // Claims paused too: the worker says it waits, and the pass goes on.
+    scene.json(&["network", "pause", "--claims"]);
+    let events = scene.worker_once();
+    assert_eq!(of_kind(&events, "claims-waiting").len(), 1, "{events:#?}");
+    scene.json(&["network", "unpause", "--claims"]);
+
     // Lifted: the next pass settles the same receipt and completes the job.
     scene.json(&["network", "unpause", "--settlements"]);
     let events = scene.work_to_completion(&job);
@@ -797,7 +803,7 @@ fn a_settlement_refused_because_its_epoch_passed_is_rebuilt_for_the_next_one() {
     // Epochs shorter than a receipt lives, so that the receipt outlasts the epoch it was
     // co-signed in; the folder served by a localnet, so that the clock can move while the
     // worker holds a settlement it built.
-    let scene = Scene::with_epochs("epoch", "edge", 120);
+    let scene = Scene::with_epochs("epoch", "edge", 300);
     let job = scene.job("cpu-seconds", "0.5", "2", &["--matmul", "512x8"]);
     let localnet = Localnet::start(&scene.data_dir());
     scene.worker_once();
@@ -805,7 +811,16 @@ fn a_settlement_refused_because_its_epoch_passed_is_rebuilt_for_the_next_one() {
 
     let mut worker = scene.spawn_worker(&["--once"], Some("settlement-built"));
     worker.wait_for("paused");
+    let genesis_at = scene.json(&["network", "show", "--only"])[0]["genesis_at"]
+        .as_i64()
+        .unwrap();
     let warped = scene.json(&["ledger", "warp", "--to-epoch", "1"]);
+    // The settlement was built in the network's first epoch (300 s leave room for a slow
+    // machine), so the program now sees it a whole epoch late.
+    assert!(
+        warped["from"].as_i64().unwrap() < genesis_at + 300,
+        "{warped}"
+    );
     scene.resume();
     // The program refuses the settlement built for epoch 0, and the worker builds it again
     // at once for epoch 1, with the same co-signed receipt.

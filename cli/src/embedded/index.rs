@@ -11,9 +11,11 @@
 //! the list, and the store gets each changed list once, when the ledger stops
 //! ([`Indexes::save`]).
 //!
-//! A ledger that stops without saving (killed) leaves the file [`UNSAVED_FILE`] in its folder:
-//! the next start rebuilds the four indexes from the accounts themselves, and until then a read
-//! without a ledger ([`super::Store`]) does not trust the store's index.
+//! From its start until it has stopped with every change saved, a ledger keeps the file
+//! [`UNSAVED_FILE`] in its folder. One that was killed leaves it behind: the next start
+//! rebuilds the four indexes from the accounts themselves (and deletes the store's lists that
+//! no account backs), and until then a read without a ledger ([`super::Store`]) does not trust
+//! the store's index.
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, Context, Result};
@@ -21,7 +23,7 @@ use solana_account::ReadableAccount;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use surfpool_core::storage::{Storage, StorageError, StorageResult};
+use surfpool_core::storage::{Storage, StorageResult};
 use surfpool_core::surfnet::locker::is_supported_token_program;
 use surfpool_core::surfnet::svm::SurfnetSvm;
 use surfpool_core::types::TokenAccount;
@@ -83,30 +85,6 @@ impl Index {
 struct Shared {
     indexes: [Index; 4],
     unsaved_file: PathBuf,
-    /// Whether `unsaved_file` exists, as far as this process knows.
-    marked: bool,
-}
-
-impl Shared {
-    /// Marks the store's indexes as behind before the first change after a save.
-    fn mark(&mut self) -> StorageResult<()> {
-        if !self.marked {
-            // Surfpool's errors carry no I/O error of their own; the path and the cause show.
-            write_marker(&self.unsaved_file).map_err(|error| {
-                StorageError::SerializeValueError(
-                    self.unsaved_file.display().to_string(),
-                    serde_json::Error::io(error),
-                )
-            })?;
-            self.marked = true;
-        }
-        Ok(())
-    }
-}
-
-fn write_marker(path: &Path) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
-    file.sync_all()
 }
 
 /// The in-memory indexes of one running ledger. Dropping it saves nothing: call
@@ -116,48 +94,53 @@ pub struct Indexes(Arc<Mutex<Shared>>);
 
 impl Indexes {
     /// Takes the four indexes of `svm` (opened on `data_dir`'s store) into memory, loaded from
-    /// the store, or rebuilt from the accounts when the last run did not save them.
+    /// the store, or rebuilt from the accounts when the last run did not save them, and marks
+    /// them unsaved until [`Indexes::finish`].
     pub fn install(svm: &mut SurfnetSvm, data_dir: &Path) -> Result<Self> {
         let unsaved_file = data_dir.join(UNSAVED_FILE);
         let rebuild = unsaved_file.exists();
+        let unreadable = |error| anyhow!("cannot read the ledger's account index: {error}");
         let load = |table: Box<dyn Storage<String, Vec<String>>>| -> Result<Index> {
-            let lists = if rebuild {
-                Lists::new()
-            } else {
-                table
-                    .into_iter()
-                    .map_err(|error| anyhow!("cannot read the ledger's account index: {error}"))?
-                    .collect()
-            };
+            if rebuild {
+                // Every list the store holds is rewritten, or deleted if no account backs it.
+                let changed = table.keys().map_err(unreadable)?.into_iter().collect();
+                return Ok(Index {
+                    lists: Lists::new(),
+                    changed,
+                    table,
+                });
+            }
+            let lists = table.into_iter().map_err(unreadable)?.collect();
             Ok(Index {
                 lists,
                 changed: HashSet::new(),
                 table,
             })
         };
-        let indexes = [
+        let mut indexes = [
             load(svm.accounts_by_owner.clone_box())?,
             load(svm.token_accounts_by_owner.clone_box())?,
             load(svm.token_accounts_by_mint.clone_box())?,
             load(svm.token_accounts_by_delegate.clone_box())?,
         ];
-        let shared = Arc::new(Mutex::new(Shared {
-            indexes,
-            unsaved_file,
-            marked: rebuild,
-        }));
-        let installed = Self(shared);
         if rebuild {
             let accounts = svm
                 .inner
                 .get_all_accounts()
                 .map_err(|error| anyhow!("cannot read the ledger's accounts: {error}"))?;
-            let rebuilt = rebuilt(&accounts);
-            let mut shared = installed.lock();
-            for (index, lists) in shared.indexes.iter_mut().zip(rebuilt) {
+            for (index, lists) in indexes.iter_mut().zip(rebuilt(&accounts)) {
                 index.replace(lists);
             }
         }
+        // Before surfpool writes anything: it writes an account to the store before it indexes
+        // it, so a kill in between must find the mark already there.
+        std::fs::File::create(&unsaved_file)
+            .and_then(|file| file.sync_all())
+            .with_context(|| format!("cannot write {}", unsaved_file.display()))?;
+        let installed = Self(Arc::new(Mutex::new(Shared {
+            indexes,
+            unsaved_file,
+        })));
         svm.accounts_by_owner = installed.handle(Which::AccountsByOwner);
         svm.token_accounts_by_owner = installed.handle(Which::TokenAccountsByOwner);
         svm.token_accounts_by_mint = installed.handle(Which::TokenAccountsByMint);
@@ -179,8 +162,8 @@ impl Indexes {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Writes every list changed since the last save to the store, then removes the unsaved
-    /// mark. A change after this marks the indexes unsaved again.
+    /// Writes every list changed since the last save to the store. Call it while the ledger
+    /// can still write to its store (before surfpool's own shutdown closes it).
     pub fn save(&self) -> Result<()> {
         let mut shared = self.lock();
         for index in &mut shared.indexes {
@@ -188,16 +171,23 @@ impl Indexes {
                 .save()
                 .map_err(|error| anyhow!("cannot save the ledger's account index: {error}"))?;
         }
-        if shared.marked {
-            std::fs::remove_file(&shared.unsaved_file)
-                .or_else(|error| match error.kind() {
-                    std::io::ErrorKind::NotFound => Ok(()),
-                    _ => Err(error),
-                })
-                .with_context(|| format!("cannot remove {}", shared.unsaved_file.display()))?;
-            shared.marked = false;
-        }
         Ok(())
+    }
+
+    /// Once the ledger has stopped: removes the unsaved mark, unless something changed after
+    /// the last [`Indexes::save`] (a transaction between it and the stop), which the next
+    /// start then rebuilds.
+    pub fn finish(&self) -> Result<()> {
+        let shared = self.lock();
+        if shared.indexes.iter().any(|index| !index.changed.is_empty()) {
+            return Ok(());
+        }
+        std::fs::remove_file(&shared.unsaved_file)
+            .or_else(|error| match error.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(error),
+            })
+            .with_context(|| format!("cannot remove {}", shared.unsaved_file.display()))
     }
 }
 
@@ -248,7 +238,6 @@ impl Handle {
 impl Storage<String, Vec<String>> for Handle {
     fn store(&mut self, key: String, value: Vec<String>) -> StorageResult<()> {
         let mut shared = self.lock();
-        shared.mark()?;
         let index = &mut shared.indexes[self.which as usize];
         index.change(&key);
         index.lists.insert(key, value);
@@ -256,9 +245,7 @@ impl Storage<String, Vec<String>> for Handle {
     }
 
     fn clear(&mut self) -> StorageResult<()> {
-        let mut shared = self.lock();
-        shared.mark()?;
-        shared.indexes[self.which as usize].replace(Lists::new());
+        self.lock().indexes[self.which as usize].replace(Lists::new());
         Ok(())
     }
 
@@ -271,7 +258,6 @@ impl Storage<String, Vec<String>> for Handle {
 
     fn take(&mut self, key: &String) -> StorageResult<Option<Vec<String>>> {
         let mut shared = self.lock();
-        shared.mark()?;
         let index = &mut shared.indexes[self.which as usize];
         index.change(key);
         Ok(index.lists.remove(key))

@@ -141,13 +141,15 @@ impl EmbeddedLedger {
         let Some(runloop) = self.runloop.take() else {
             return Ok(());
         };
+        // The indexes go to the store while it is open; surfpool's stop closes its log.
         let saved = self.save_clock().and(self.indexes.save());
         let _ = self.commands.send(SimnetCommand::Terminate(None));
         runloop
             .join()
             .map_err(|_| anyhow!("the embedded ledger's thread panicked while stopping"))?
             .map_err(|reason| anyhow!("the embedded ledger stopped with an error: {reason}"))?;
-        saved
+        saved?;
+        self.indexes.finish()
     }
 }
 

@@ -1,10 +1,10 @@
 //! Reading the embedded ledger's state without starting it.
 //!
-//! Surfpool writes every account it changes to its sqlite store as it goes, and keeps an index
-//! of accounts by owner there (the one its `getProgramAccounts` reads). A command that only
-//! reads, with the data folder locked so that nothing else writes, answers from those two
-//! tables through surfpool's own storage types: no SVM to build, no programs to compile, no
-//! server to start. What the store does not hold (programs, sysvars, the native mint: surfpool
+//! Surfpool writes every account it changes to its sqlite store as it goes; its index of
+//! accounts by owner (the one its `getProgramAccounts` reads) reaches the store when the ledger
+//! stops ([`super::index`]). A command that only reads, with the data folder locked so that
+//! nothing else writes, answers from those two tables through surfpool's own storage types: no
+//! SVM to build, no programs to compile, no server to start. What the store does not hold (programs, sysvars, the native mint: surfpool
 //! keeps them in memory) is reported missing; callers then ask the started ledger.
 
 use super::ledger::{ledger_clock_millis, read_clock, DATABASE_FILE, SURFNET_ID};

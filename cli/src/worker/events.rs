@@ -79,6 +79,8 @@ pub enum Event {
     },
     /// Emissions claimed for finished epochs.
     Claimed { epochs: Vec<u64>, amount: String },
+    /// Claims are paused on the network; the worker claims again later.
+    ClaimsWaiting { reason: String, in_secs: u64 },
     /// A pass failed (the ledger could not be reached); the worker tries again.
     PassFailed { error: String },
     /// A test hook paused the worker (tests only: `TESSERA_WORKER_TEST_PAUSE`).
@@ -166,6 +168,9 @@ impl fmt::Display for Event {
             ),
             Event::Claimed { epochs, amount } => {
                 write!(f, "claimed {amount} for epochs {epochs:?}")
+            }
+            Event::ClaimsWaiting { reason, in_secs } => {
+                write!(f, "claims wait, again in {in_secs} s: {reason}")
             }
             Event::PassFailed { error } => write!(f, "pass failed, trying again: {error}"),
             Event::Paused { at } => write!(f, "test hook: paused {at}"),

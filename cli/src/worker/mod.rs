@@ -763,12 +763,7 @@ impl<'a> Worker<'a> {
     fn failed(&mut self, address: Pubkey, error: anyhow::Error) -> Result<bool> {
         let text = format!("{error:#}");
         let unreachable = error.chain().any(|cause| cause.is::<Unconfirmed>());
-        let remedy = error.chain().find_map(|cause| {
-            cause
-                .downcast_ref::<ProgramRefused>()
-                .map(ProgramRefused::remedy)
-                .or_else(|| cause.downcast_ref::<Foreseen>().map(Foreseen::remedy))
-        });
+        let remedy = remedy(&error);
         let backoff = self.backoff.entry(address).or_insert(Backoff {
             failures: 0,
             next_try: Instant::now(),
@@ -927,7 +922,18 @@ impl<'a> Worker<'a> {
             provider: Some(self.provider),
             epoch: None,
         };
-        let claimed = claim::claim(&self.owner, &args)?;
+        let claimed = match claim::claim(&self.owner, &args) {
+            Ok(claimed) => claimed,
+            // Paused: waited out like a settlement pause; the next try is a claim period away.
+            Err(error) if remedy(&error) == Some(Remedy::Wait) => {
+                self.emit(Event::ClaimsWaiting {
+                    reason: format!("{error:#}"),
+                    in_secs: CLAIM_EVERY.as_secs(),
+                });
+                return Ok(false);
+            }
+            Err(error) => return Err(error),
+        };
         if claimed.epochs.is_empty() {
             return Ok(false);
         }
@@ -937,6 +943,17 @@ impl<'a> Worker<'a> {
         });
         Ok(true)
     }
+}
+
+/// What can make the work that failed with `error` succeed later, when the program refused it
+/// or a command foresaw that it would.
+fn remedy(error: &anyhow::Error) -> Option<Remedy> {
+    error.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<ProgramRefused>()
+            .map(ProgramRefused::remedy)
+            .or_else(|| cause.downcast_ref::<Foreseen>().map(Foreseen::remedy))
+    })
 }
 
 /// Whether a built-in job's unpaid rounds (done, and not covered by the units settled) fill
