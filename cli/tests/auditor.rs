@@ -9,60 +9,18 @@ mod common;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, AccountSerialize};
-use common::free_port;
+use common::Localnet;
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::request::RpcRequest;
 use solana_signer::Signer;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Output};
 use std::time::Duration;
 use tessera::events::ReceiptSettled;
 use tessera::state::{Epoch, Job, WorkRecord};
 use tessera_client::pda;
-
-/// A `tessera localnet` on free ports, stopped when dropped.
-struct Localnet {
-    child: Child,
-    url: String,
-}
-
-impl Localnet {
-    fn start(data_dir: &Path) -> Self {
-        let (rpc, ws) = (free_port(), free_port());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["localnet", "--rpc-port", &rpc.to_string()])
-            .args(["--ws-port", &ws.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(data_dir.with_extension("log")).unwrap())
-            .spawn()
-            .expect("tessera localnet starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(
-            line.contains("embedded ledger at"),
-            "localnet said {line:?}"
-        );
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{rpc}"),
-        }
-    }
-}
-
-impl Drop for Localnet {
-    fn drop(&mut self) {
-        // SAFETY: signals our own child process.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
 
 /// The test's folder, its localnet, and everyone's keypair files.
 struct Auditor {
