@@ -19,9 +19,9 @@ use solana_rpc_client::api::request::RpcRequest;
 use solana_signature::Signature;
 use std::io::BufRead;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use tessera_cli::embedded::ledger::DATABASE_FILE;
+use tessera_cli::embedded::ledger::store_bytes;
 use tessera_cli::ledger::Target;
 
 /// Open jobs on the network before the timed settlements.
@@ -205,16 +205,6 @@ impl Drop for LocalnetProcess {
             let _ = std::fs::remove_dir_all(base);
         }
     }
-}
-
-/// The sqlite store and its write-ahead log in `data_dir`, in bytes.
-fn store_bytes(data_dir: &Path) -> u64 {
-    let wal = format!("{DATABASE_FILE}-wal");
-    [DATABASE_FILE, wal.as_str()]
-        .iter()
-        .filter_map(|name| std::fs::metadata(data_dir.join(name)).ok())
-        .map(|metadata| metadata.len())
-        .sum()
 }
 
 /// Asks `getTransaction` for each of `signatures` and counts the answers that hold one.

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use tessera_cli::embedded::ledger::store_bytes;
 
 const ROUNDS: usize = 20;
 
@@ -28,14 +29,6 @@ fn tessera(data_dir: &Path, args: &[&str]) -> (Duration, String) {
         elapsed,
         String::from_utf8_lossy(&output.stdout).into_owned(),
     )
-}
-
-fn store_bytes(data_dir: &Path) -> u64 {
-    ["ledger.sqlite", "ledger.sqlite-wal"]
-        .iter()
-        .filter_map(|name| std::fs::metadata(data_dir.join(name)).ok())
-        .map(|metadata| metadata.len())
-        .sum()
 }
 
 fn millis(duration: Duration) -> String {

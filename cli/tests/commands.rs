@@ -3,30 +3,13 @@
 
 mod common;
 
-use common::Localnet;
+use common::{fresh_folder, json, tessera, texts, Localnet};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn tessera(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("tessera runs")
-}
-
-fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use std::process::Command;
 
 #[test]
 fn quickstart_then_list_show_and_audit_the_same_ledger() {
-    let data_dir = std::env::temp_dir().join(format!("tessera-commands-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let data_dir = fresh_folder("commands");
     quickstart_registers_a_provider_of_each_class_and_audits_clean(&data_dir);
     provider_list_and_audit_find_the_four_providers(&data_dir);
     a_reader_that_stops_early_ends_the_output_quietly(&data_dir);
@@ -39,8 +22,7 @@ fn quickstart_then_list_show_and_audit_the_same_ledger() {
 
 #[test]
 fn readme_provider_path_after_the_quickstart() {
-    let data_dir = std::env::temp_dir().join(format!("tessera-readme-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let data_dir = fresh_folder("readme");
     quickstart_registers_a_provider_of_each_class_and_audits_clean(&data_dir);
     the_readme_provider_path_works_with_an_epoch_between_the_workers_passes(&data_dir);
     let _ = std::fs::remove_dir_all(&data_dir);
@@ -50,26 +32,13 @@ fn readme_provider_path_after_the_quickstart() {
 /// run it: every command after the quickstart goes through the localnet's JSON-RPC.
 #[test]
 fn readme_provider_path_through_a_localnet() {
-    let data_dir =
-        std::env::temp_dir().join(format!("tessera-readme-localnet-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let data_dir = fresh_folder("readme-localnet");
     quickstart_registers_a_provider_of_each_class_and_audits_clean(&data_dir);
     let localnet = Localnet::start(&data_dir);
     the_readme_provider_path_works_with_an_epoch_between_the_workers_passes(&data_dir);
     localnet.stop();
     let _ = std::fs::remove_dir_all(&data_dir);
     let _ = std::fs::remove_file(data_dir.with_extension("log"));
-}
-
-/// Runs a command that must succeed; its JSON.
-fn json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
-    let output = tessera(data_dir, &[args, &["--output", "json"]].concat());
-    let (stdout, stderr) = text(&output);
-    assert!(
-        output.status.success(),
-        "{args:?} failed:\n{stdout}\n{stderr}"
-    );
-    serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{args:?}: not JSON: {stdout}"))
 }
 
 /// README's "A provider's path", command by command, on the quickstart's ledger (epochs of
@@ -143,7 +112,7 @@ fn the_readme_provider_path_works_with_an_epoch_between_the_workers_passes(data_
         "120s",
     ];
     let output = tessera(data_dir, &worker_run);
-    assert!(output.status.success(), "{:?}", text(&output));
+    assert!(output.status.success(), "{:?}", texts(&output));
     let waiting = data_dir.join("cosign").join(format!("{job}.json"));
     json(
         data_dir,
@@ -168,9 +137,14 @@ fn the_readme_provider_path_works_with_an_epoch_between_the_workers_passes(data_
     std::thread::sleep(std::time::Duration::from_secs(wait));
     json(data_dir, &["receipt", "submit", waiting.to_str().unwrap()]);
     let output = tessera(data_dir, &worker_run);
-    assert!(output.status.success(), "{:?}", text(&output));
+    assert!(output.status.success(), "{:?}", texts(&output));
     let shown = json(data_dir, &["job", "show", job]);
-    assert_eq!(shown["status"], "Completed", "{shown}\n{:?}", text(&output));
+    assert_eq!(
+        shown["status"],
+        "Completed",
+        "{shown}\n{:?}",
+        texts(&output)
+    );
     assert_eq!(shown["settled_units"], 2);
     let checked = json(data_dir, &["job", "check-result", job]);
     assert_eq!(
@@ -187,7 +161,7 @@ fn the_readme_provider_path_works_with_an_epoch_between_the_workers_passes(data_
 
 fn quickstart_registers_a_provider_of_each_class_and_audits_clean(data_dir: &Path) {
     let output = tessera(data_dir, &["quickstart"]);
-    let (stdout, stderr) = text(&output);
+    let (stdout, stderr) = texts(&output);
     assert!(
         output.status.success(),
         "quickstart failed:\n{stdout}\n{stderr}"
@@ -215,7 +189,7 @@ fn a_reader_that_stops_early_ends_the_output_quietly(data_dir: &Path) {
             .expect("tessera runs");
         drop(child.stdout.take());
         let output = child.wait_with_output().unwrap();
-        let (_, stderr) = text(&output);
+        let (_, stderr) = texts(&output);
         assert!(output.status.success(), "{args:?}: {stderr}");
         assert!(stderr.is_empty(), "{args:?} wrote to stderr: {stderr}");
     }
@@ -223,13 +197,13 @@ fn a_reader_that_stops_early_ends_the_output_quietly(data_dir: &Path) {
 
 fn provider_list_and_audit_find_the_four_providers(data_dir: &Path) {
     let output = tessera(data_dir, &["provider", "list", "--output", "json"]);
-    let (stdout, stderr) = text(&output);
+    let (stdout, stderr) = texts(&output);
     assert!(output.status.success(), "{stderr}");
     let providers: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON alone");
     assert_eq!(providers.as_array().map(Vec::len), Some(4));
 
     let output = tessera(data_dir, &["audit", "--output", "json"]);
-    let (stdout, stderr) = text(&output);
+    let (stdout, stderr) = texts(&output);
     assert!(output.status.success(), "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["networks"][0]["providers"], 4);
@@ -242,11 +216,11 @@ fn an_unknown_account_is_refused_and_the_ledger_stays_as_it_was(data_dir: &Path)
         data_dir,
         &["job", "show", "US517G5965aydkZ46HS38QLi7UQiSojurfbQfKCELFx"],
     );
-    let (_, stderr) = text(&output);
+    let (_, stderr) = texts(&output);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr.contains("no job at"), "{stderr}");
     let output = tessera(data_dir, &["audit", "--output", "json"]);
-    let report: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&texts(&output).0).unwrap();
     assert_eq!(report["networks"][0]["providers"], 4);
 }
 
@@ -257,7 +231,7 @@ fn the_clock_moves_forward_on_demand_and_stays_there(data_dir: &Path) -> i64 {
         data_dir,
         &["ledger", "warp", "--by", "600", "--output", "json"],
     );
-    let (stdout, stderr) = text(&output);
+    let (stdout, stderr) = texts(&output);
     assert!(output.status.success(), "{stderr}");
     let warped: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let reached = warped["to"].as_i64().unwrap();
@@ -269,7 +243,7 @@ fn the_clock_moves_forward_on_demand_and_stays_there(data_dir: &Path) -> i64 {
         data_dir,
         &["ledger", "warp", "--by", "1", "--output", "json"],
     );
-    let again: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
+    let again: serde_json::Value = serde_json::from_str(&texts(&output).0).unwrap();
     assert!(
         again["from"].as_i64().unwrap() >= reached,
         "{again} after {warped}"
@@ -286,7 +260,7 @@ fn the_saved_clock_is_a_floor_for_the_next_start(data_dir: &Path, clock: i64) {
         data_dir,
         &["ledger", "warp", "--by", "1", "--output", "json"],
     );
-    let resumed: serde_json::Value = serde_json::from_str(&text(&output).0).unwrap();
+    let resumed: serde_json::Value = serde_json::from_str(&texts(&output).0).unwrap();
     assert!(
         resumed["from"].as_i64().unwrap() >= floor,
         "{resumed}: started before the saved clock {floor}"
@@ -296,7 +270,7 @@ fn the_saved_clock_is_a_floor_for_the_next_start(data_dir: &Path, clock: i64) {
 /// Unknown network: says how to get one.
 fn an_unknown_network_says_how_to_get_one(data_dir: &Path) {
     let output = tessera(data_dir, &["--network", "9", "provider", "list"]);
-    let (_, stderr) = text(&output);
+    let (_, stderr) = texts(&output);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr.contains("there is no network 9"), "{stderr}");
 }
@@ -358,7 +332,7 @@ fn bad_input_says_what_to_fix() {
     ];
     for (args, expected) in cases {
         let output = tessera(&data_dir, args);
-        let (_, stderr) = text(&output);
+        let (_, stderr) = texts(&output);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
             stderr.contains(expected),
@@ -405,7 +379,7 @@ fn a_crash_mid_command_leaves_a_consistent_ledger_and_commands_take_turns() {
         let second = scope.spawn(|| spawn(&["network", "show", "--output", "json"]).unwrap());
         (first.join().unwrap(), second.join().unwrap())
     });
-    let (stdout, stderr) = text(&first);
+    let (stdout, stderr) = texts(&first);
     assert!(
         first.status.success(),
         "audit after a crash: {stdout}\n{stderr}"
@@ -416,6 +390,6 @@ fn a_crash_mid_command_leaves_a_consistent_ledger_and_commands_take_turns() {
         !report["networks"].as_array().unwrap().is_empty(),
         "the crash came after the network: {report}"
     );
-    assert!(second.status.success(), "{}", text(&second).1);
+    assert!(second.status.success(), "{}", texts(&second).1);
     let _ = std::fs::remove_dir_all(&data_dir);
 }

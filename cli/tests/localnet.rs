@@ -7,7 +7,7 @@
 mod common;
 
 use anchor_lang::prelude::Pubkey;
-use common::Localnet;
+use common::{fresh_folder, json, Localnet};
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
@@ -597,33 +597,16 @@ impl Scenario {
 /// accounts, so nothing made through the localnet goes missing.
 #[test]
 fn a_localnet_killed_outright_loses_no_account_from_its_index() {
-    let data_dir =
-        std::env::temp_dir().join(format!("tessera-localnet-killed-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
-    let tessera = |args: &[&str]| -> Value {
-        let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .args(args)
-            .args(["--output", "json"])
-            .output()
-            .expect("tessera runs");
-        assert!(
-            output.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_str(&String::from_utf8_lossy(&output.stdout)).unwrap()
-    };
+    let data_dir = fresh_folder("localnet-killed");
     let networks = |shown: &Value| shown.as_array().map_or(0, Vec::len);
     // Network 1 on the embedded ledger, which saves its index as it stops.
-    tessera(&["network", "init"]);
+    json(&data_dir, &["network", "init"]);
     let unsaved = data_dir.join(tessera_cli::embedded::index::UNSAVED_FILE);
     assert!(!unsaved.exists());
 
     // Network 2 through a localnet, which is then killed.
     let mut localnet = Localnet::start(&data_dir);
-    tessera(&["--network", "2", "network", "init"]);
+    json(&data_dir, &["--network", "2", "network", "init"]);
     assert!(
         unsaved.exists(),
         "the running localnet marks its index unsaved"
@@ -634,9 +617,9 @@ fn a_localnet_killed_outright_loses_no_account_from_its_index() {
 
     // Read without a localnet: the ledger starts for it, rebuilds the index, and saves it as
     // it stops; a second read answers from the store.
-    assert_eq!(networks(&tessera(&["network", "show"])), 2);
+    assert_eq!(networks(&json(&data_dir, &["network", "show"])), 2);
     assert!(!unsaved.exists(), "the index was saved after the rebuild");
-    assert_eq!(networks(&tessera(&["network", "show"])), 2);
+    assert_eq!(networks(&json(&data_dir, &["network", "show"])), 2);
     let _ = std::fs::remove_dir_all(&data_dir);
     let _ = std::fs::remove_file(data_dir.with_extension("log"));
 }

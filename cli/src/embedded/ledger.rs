@@ -20,6 +20,16 @@ use surfpool_types::{
 
 /// Name of the sqlite file the ledger keeps in its data folder.
 pub const DATABASE_FILE: &str = "ledger.sqlite";
+/// Bytes of the ledger's store in `data_dir` on disk: the sqlite file and its write-ahead log.
+pub fn store_bytes(data_dir: &Path) -> u64 {
+    let log = format!("{DATABASE_FILE}-wal");
+    [DATABASE_FILE, log.as_str()]
+        .iter()
+        .filter_map(|name| std::fs::metadata(data_dir.join(name)).ok())
+        .map(|metadata| metadata.len())
+        .sum()
+}
+
 /// Name of the file that keeps the ledger's clock (milliseconds) across restarts: surfpool
 /// stores accounts and slots but restarts its clock from the wall clock, which would move time
 /// backwards after a `tessera ledger warp`.

@@ -17,13 +17,38 @@ pub fn free_port() -> u16 {
 }
 
 /// Bytes of the embedded ledger's store in `data_dir`, its write-ahead log included.
-#[allow(dead_code)] // not every test file measures the store
-pub fn store_bytes(data_dir: &Path) -> u64 {
-    ["ledger.sqlite", "ledger.sqlite-wal"]
-        .iter()
-        .filter_map(|name| std::fs::metadata(data_dir.join(name)).ok())
-        .map(|metadata| metadata.len())
-        .sum()
+#[allow(unused_imports)] // not every test file measures the store
+pub use tessera_cli::embedded::ledger::store_bytes;
+
+/// A fresh data folder for the test `name` (removed first if an earlier run left it).
+#[allow(dead_code)] // not every test file makes its own folder
+pub fn fresh_folder(name: &str) -> PathBuf {
+    let data_dir = std::env::temp_dir().join(format!("tessera-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    data_dir
+}
+
+/// Runs `tessera` on `data_dir`.
+#[allow(dead_code)] // not every test file runs commands on a folder
+pub fn tessera(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("tessera runs")
+}
+
+/// Runs a command on `data_dir` that must succeed; its JSON.
+#[allow(dead_code)] // not every test file runs commands on a folder
+pub fn json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
+    let output = tessera(data_dir, &[args, &["--output", "json"]].concat());
+    let (stdout, stderr) = texts(&output);
+    assert!(
+        output.status.success(),
+        "{args:?} failed:\n{stdout}\n{stderr}"
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{args:?}: not JSON: {stdout}"))
 }
 
 /// A command's standard output and error, as text.
