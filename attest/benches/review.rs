@@ -10,8 +10,8 @@ use tessera_attest::review::{self, Sampling, Work};
 use tessera_attest::wire::{CosignRequest, Evidence};
 use tessera_client::codec_checks::sample_receipt;
 use tessera_client::receipt::{ReceiptFile, SignedReceipt};
-use tessera_worker::matmul;
-use tessera_worker::spec::{self, Spec};
+use tessera_work::matmul;
+use tessera_work::spec::{self, Spec};
 
 const N: u32 = 256;
 const ROUNDS: u32 = 40;

@@ -4,11 +4,16 @@
 //! group key, any `t` of whom produce one standard Ed25519 signature that the Ed25519
 //! precompile verifies like any other.
 //!
-//! The service itself (`tessera attest serve`) and the coordinator that collects signatures
-//! (`tessera receipt cosign --attestors`, `tessera worker run --attestor`) live in the CLI.
+//! The service itself ([`server`], run by `tessera attest serve`) reads the ledger through
+//! `tessera-ledger`; the [`coordinator`] collects signatures from such services for `tessera
+//! receipt cosign --attestor` and the worker.
 
+pub mod coordinator;
+pub mod far_end;
 pub mod group;
 pub mod review;
+pub mod server;
+pub mod service;
 pub mod wire;
 
 /// The random number generators a review draws its samples and Freivalds vectors from.

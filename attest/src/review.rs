@@ -8,8 +8,9 @@ use crate::wire::Evidence;
 use anchor_lang::prelude::Pubkey;
 use tessera::state::{Job, Network, Provider};
 use tessera_client::receipt::SignedReceipt;
-use tessera_worker::matmul::{self, Matrix};
-use tessera_worker::spec::{Spec, Workload};
+use tessera_client::settles::{self, Unsettled};
+use tessera_work::matmul::{self, Matrix};
+use tessera_work::spec::{Spec, Workload};
 
 /// Why a receipt is refused, and the HTTP status that says so.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -100,53 +101,18 @@ pub fn review(signed: &SignedReceipt, on: &Attesting, subject: &Subject) -> Resu
             ),
         ));
     }
-    match subject {
-        Subject::Job { job, .. } => review_job(r, job),
-        Subject::Service { provider } => {
-            if r.cumulative_units <= provider.service_units {
-                return Err(refuse(
-                    409,
-                    format!(
-                        "the provider has already recorded {} service units: {} go backwards or \
-                         add nothing",
-                        provider.service_units, r.cumulative_units
-                    ),
-                ));
-            }
-            Ok(())
-        }
-    }
-}
-
-fn review_job(r: &tessera_client::receipt::Receipt, job: &Job) -> Result<(), Refused> {
-    if job.nonce != r.subject_nonce || job.provider != r.provider || job.unit_kind != r.unit_kind {
-        return Err(refuse(
-            422,
-            format!(
-                "job {} is not the job this receipt was signed for",
-                r.subject
-            ),
-        ));
-    }
-    if r.cumulative_units > job.max_units {
-        return Err(refuse(
-            422,
-            format!(
-                "the receipt's {} units are past job {}'s max units {}",
-                r.cumulative_units, r.subject, job.max_units
-            ),
-        ));
-    }
-    if r.cumulative_units <= job.settled_units {
-        return Err(refuse(
-            409,
-            format!(
-                "job {} has already settled {} units: {} go backwards or add nothing",
-                r.subject, job.settled_units, r.cumulative_units
-            ),
-        ));
-    }
-    Ok(())
+    let settles = match subject {
+        Subject::Job { job, provider } => settles::on_job(r, job, provider),
+        Subject::Service { provider } => settles::as_service(r, provider),
+    };
+    settles.map_err(|unsettled| {
+        // Units that add nothing conflict with what the ledger already holds.
+        let status = match unsettled {
+            Unsettled::AddsNothing { .. } => 409,
+            _ => 422,
+        };
+        refuse(status, unsettled.to_string())
+    })
 }
 
 /// What a receipt's work is checked against, as the ledger has it.
@@ -255,39 +221,7 @@ fn check_matmul(
     sampling: Sampling,
     rng: &mut impl rand::Rng,
 ) -> Result<u64, Refused> {
-    let bytes = document.as_bytes();
-    let (parsed, seed, paid_units) = match work {
-        Work::Job {
-            spec_hash,
-            job,
-            nonce,
-            settled_units,
-        } => {
-            let parsed = Spec::parse_for(bytes, spec_hash)
-                .map_err(|error| refuse(422, format!("the evidence's spec: {error}")))?;
-            let seed = matmul::job_seed(spec_hash, &job.to_bytes(), *nonce);
-            (parsed, seed, *settled_units)
-        }
-        Work::Service {
-            provider,
-            registration_nonce,
-            recorded_units,
-        } => {
-            let service = Spec::service();
-            if bytes != service.to_bytes().as_slice() {
-                return Err(refuse(
-                    422,
-                    format!(
-                        "a service receipt's work is the network's service workload, {}; the \
-                         evidence names another spec",
-                        String::from_utf8_lossy(&service.to_bytes())
-                    ),
-                ));
-            }
-            let seed = matmul::service_seed(&provider.to_bytes(), *registration_nonce);
-            (service, seed, *recorded_units)
-        }
-    };
+    let (parsed, seed, paid_units) = matmul_terms(document.as_bytes(), work)?;
     let Workload::Matmul { n, rounds } = parsed.workload else {
         return Err(refuse(
             422,
@@ -313,33 +247,7 @@ fn check_matmul(
             format!("the evidence has {total} rounds; the spec has {rounds}"),
         ));
     }
-    let mut link = [0u8; 32];
-    for text in digests {
-        let digest: [u8; 32] = hex::decode(text)
-            .ok()
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or_else(|| refuse(400, "a round digest is not 64 hex digits"))?;
-        link = matmul::chain_digest(&link, &digest);
-    }
-    let matrices = products
-        .iter()
-        .map(|text| {
-            hex::decode(text)
-                .ok()
-                .and_then(|bytes| Matrix::from_bytes(&bytes))
-        })
-        .collect::<Option<Vec<Matrix>>>()
-        .filter(|matrices| matrices.iter().all(|m| m.n() == n as usize))
-        .ok_or_else(|| refuse(400, format!("the products are not {n} x {n} matrices")))?;
-    for product in &matrices {
-        link = matmul::chain(&link, product);
-    }
-    if link != signed.receipt.result_hash {
-        return Err(refuse(
-            422,
-            "the evidence does not check: its rounds do not chain to the receipt's result hash",
-        ));
-    }
+    let matrices = chain_to(&signed.receipt.result_hash, digests, products, n)?;
     let checked: Vec<usize> = match sampling {
         Sampling::Rounds(k) if (k as usize) < matrices.len() => {
             rand::seq::index::sample(rng, matrices.len(), k as usize).into_vec()
@@ -361,13 +269,89 @@ fn check_matmul(
     Ok(matmul::units_for(n, total))
 }
 
+/// The built-in workload's terms for `work`: the spec the evidence names (`document`, checked
+/// against the job's spec hash, or the network's service workload), the seed its rounds'
+/// inputs derive from, and the units already paid for.
+fn matmul_terms(document: &[u8], work: &Work) -> Result<(Spec, [u8; 32], u64), Refused> {
+    match work {
+        Work::Job {
+            spec_hash,
+            job,
+            nonce,
+            settled_units,
+        } => {
+            let parsed = Spec::parse_for(document, spec_hash)
+                .map_err(|error| refuse(422, format!("the evidence's spec: {error}")))?;
+            let seed = matmul::job_seed(spec_hash, &job.to_bytes(), *nonce);
+            Ok((parsed, seed, *settled_units))
+        }
+        Work::Service {
+            provider,
+            registration_nonce,
+            recorded_units,
+        } => {
+            let service = Spec::service();
+            if document != service.to_bytes().as_slice() {
+                return Err(refuse(
+                    422,
+                    format!(
+                        "a service receipt's work is the network's service workload, {}; the \
+                         evidence names another spec",
+                        String::from_utf8_lossy(&service.to_bytes())
+                    ),
+                ));
+            }
+            let seed = matmul::service_seed(&provider.to_bytes(), *registration_nonce);
+            Ok((service, seed, *recorded_units))
+        }
+    }
+}
+
+/// Chains the rounds given by their `digests`, then those given by their `products` (n x n
+/// matrices, hex), and refuses unless the chain ends at `result_hash`. Returns the products.
+fn chain_to(
+    result_hash: &[u8; 32],
+    digests: &[String],
+    products: &[String],
+    n: u32,
+) -> Result<Vec<Matrix>, Refused> {
+    let mut link = [0u8; 32];
+    for text in digests {
+        let digest: [u8; 32] = hex::decode(text)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| refuse(400, "a round digest is not 64 hex digits"))?;
+        link = matmul::chain_digest(&link, &digest);
+    }
+    let matrices = products
+        .iter()
+        .map(|text| {
+            hex::decode(text)
+                .ok()
+                .and_then(|bytes| Matrix::from_bytes(&bytes))
+        })
+        .collect::<Option<Vec<Matrix>>>()
+        .filter(|matrices| matrices.iter().all(|m| m.n() == n as usize))
+        .ok_or_else(|| refuse(400, format!("the products are not {n} x {n} matrices")))?;
+    for product in &matrices {
+        link = matmul::chain(&link, product);
+    }
+    if link != *result_hash {
+        return Err(refuse(
+            422,
+            "the evidence does not check: its rounds do not chain to the receipt's result hash",
+        ));
+    }
+    Ok(matrices)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::rngs::StdRng;
     use rand::SeedableRng;
     use tessera_client::codec_checks::sample_receipt;
-    use tessera_worker::spec;
+    use tessera_work::spec;
 
     /// The job the tests' rounds are bound to.
     const JOB: Pubkey = Pubkey::new_from_array([8; 32]);

@@ -73,7 +73,7 @@ impl Evidence {
         (spec_hash, result_hash): (&[u8; 32], &[u8; 32]),
         settled_units: u64,
     ) -> Result<Self, String> {
-        use tessera_worker::{matmul, publish, spec::Workload};
+        use tessera_work::{matmul, publish, spec::Workload};
         let path = publish::spec_path(specs, spec_hash);
         let spec = std::fs::read_to_string(&path)
             .map_err(|error| format!("cannot read {}: {error}", path.display()))?;

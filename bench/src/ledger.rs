@@ -15,7 +15,7 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tessera_cli::embedded::EmbeddedLedger;
+use tessera_ledger::embedded::EmbeddedLedger;
 use tessera_tests::TestFixture;
 
 /// A transaction before it is signed: its instructions and every signer besides the payer.

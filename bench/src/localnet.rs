@@ -1,5 +1,5 @@
 //! Table 8: a long-running `tessera localnet`. `cargo bench -p tessera-bench --bench localnet`
-//! starts the localnet's own code ([`tessera_cli::localnet::serve`], what `tessera localnet`
+//! starts the localnet's own code ([`tessera_ledger::localnet::serve`], what `tessera localnet`
 //! runs) in a child process on a fresh folder and drives it over JSON-RPC:
 //!
 //! - a network with [`LIVE_JOBS`] open jobs, then 20,000 settlements of one job (worker +
@@ -21,8 +21,8 @@ use std::io::BufRead;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use tessera_cli::embedded::ledger::store_bytes;
-use tessera_cli::ledger::Target;
+use tessera_ledger::embedded::ledger::store_bytes;
+use tessera_ledger::Target;
 
 /// Open jobs on the network before the timed settlements.
 pub const LIVE_JOBS: usize = 1_000;
@@ -110,9 +110,12 @@ pub fn serve_if_asked() -> Option<Result<()>> {
         .parse::<u16>()
         .and_then(|rpc| Ok((rpc, ws_port.parse::<u16>()?)));
     Some(match ports {
-        Ok((rpc, ws)) => {
-            tessera_cli::localnet::serve(&Target::Embedded(PathBuf::from(data_dir)), rpc, ws, true)
-        }
+        Ok((rpc, ws)) => tessera_ledger::localnet::serve(
+            &Target::Embedded(PathBuf::from(data_dir)),
+            rpc,
+            ws,
+            true,
+        ),
         Err(error) => Err(error).context("the localnet's ports are not numbers"),
     })
 }

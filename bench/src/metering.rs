@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use tessera::state::UnitKind;
 use tessera_client::flows;
 use tessera_client::receipt::{ReceiptFile, SignedReceipt};
-use tessera_worker::matmul;
-use tessera_worker::publish;
+use tessera_work::matmul;
+use tessera_work::publish;
 use tessera_worker::store::{JobRecord, Pending, Store};
 
 /// Side lengths of the workload's matrices, one row each.

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use tessera_cli::embedded::ledger::store_bytes;
+use tessera_ledger::embedded::ledger::store_bytes;
 
 const ROUNDS: usize = 20;
 

@@ -1,12 +1,8 @@
 //! `tessera`: providers register and stake, clients fund jobs, workers settle receipts and
 //! claim emissions, auditors check every account. Runs on the embedded ledger by default.
 
-use anchor_lang::prelude::Pubkey;
-use anyhow::{bail, Result};
-use clap::{Parser, Subcommand, ValueEnum};
-use solana_commitment_config::CommitmentConfig;
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use anyhow::Result;
+use clap::{Parser, Subcommand};
 use tessera_cli::audit::AuditArgs;
 use tessera_cli::commands::attest::{self, AttestCommand};
 use tessera_cli::commands::claim::ClaimArgs;
@@ -23,13 +19,14 @@ use tessera_cli::commands::receipt::{self, ReceiptCommand};
 use tessera_cli::commands::token::TokenCommand;
 use tessera_cli::commands::worker::{self, WorkerCommand};
 use tessera_cli::commands::{Outcome, Session};
-use tessera_cli::ledger::{self, Ledger, Target};
-use tessera_cli::stdio::StdoutToStderr;
-use tessera_cli::worker::events::{Events, Live};
-use tessera_cli::{audit, localnet, quickstart};
+use tessera_cli::{audit, quickstart};
+use tessera_ledger::args::{Connection, Output};
+use tessera_ledger::localnet;
+use tessera_ledger::stdio::StdoutToStderr;
+use tessera_ledger::Target;
 
 // Surfpool copies its lists of accounts by owner at every account a transaction writes (see
-// `tessera_cli::embedded::index`): with mimalloc, a localnet with 4,000 open jobs settled 89
+// `tessera_ledger::embedded::index`): with mimalloc, a localnet with 4,000 open jobs settled 89
 // receipts a second, against 57 on the system allocator (docs/benchmarks.md, table 8b).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -38,60 +35,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(name = "tessera", version)]
 struct Cli {
-    /// Ledger: `embedded` (default: surfpool in this process, state in --data-dir), a moniker
-    /// (devnet, mainnet-beta, testnet, localnet) or a JSON-RPC URL.
-    #[arg(long, short = 'u', global = true, env = "TESSERA_URL")]
-    url: Option<String>,
-    /// Keypair that pays and signs. Default: the embedded ledger's own, else the Solana CLI's
-    /// (`keypair_path` of ~/.config/solana/cli/config.yml, else ~/.config/solana/id.json).
-    #[arg(long, short = 'k', global = true, env = "TESSERA_KEYPAIR")]
-    keypair: Option<PathBuf>,
-    /// Folder of the embedded ledger's state.
-    #[arg(
-        long,
-        global = true,
-        env = "TESSERA_DATA_DIR",
-        default_value = ".tessera"
-    )]
-    data_dir: PathBuf,
-    /// The Tessera network (its numeric id) the command is about.
-    #[arg(long, global = true, env = "TESSERA_NETWORK", default_value_t = 1)]
-    network: u64,
-    /// Commitment of reads and confirmations.
-    #[arg(long, global = true, value_enum, default_value_t = Commitment::Confirmed)]
-    commitment: Commitment,
-    /// Address of the Tessera program (a deployment built with that id); default: this
-    /// build's id.
-    #[arg(long, global = true, env = "TESSERA_PROGRAM_ID")]
-    program_id: Option<Pubkey>,
+    #[command(flatten)]
+    connection: Connection,
     /// How to print results.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     output: Output,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Output {
-    Text,
-    Json,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Commitment {
-    Processed,
-    Confirmed,
-    Finalized,
-}
-
-impl From<Commitment> for CommitmentConfig {
-    fn from(commitment: Commitment) -> Self {
-        match commitment {
-            Commitment::Processed => CommitmentConfig::processed(),
-            Commitment::Confirmed => CommitmentConfig::confirmed(),
-            Commitment::Finalized => CommitmentConfig::finalized(),
-        }
-    }
 }
 
 #[derive(Subcommand)]
@@ -171,8 +121,7 @@ fn main() {
 
 fn run(mut cli: Cli) -> Result<()> {
     default_folders(&mut cli);
-    let target = Target::parse(cli.url.as_deref(), &cli.data_dir)?;
-    select_program(&target, cli.program_id)?;
+    let target = cli.connection.target()?;
     let json = cli.output == Output::Json;
     let outcome = match &cli.command {
         Command::Localnet { rpc_port, ws_port } => {
@@ -180,23 +129,28 @@ fn run(mut cli: Cli) -> Result<()> {
         }
         Command::Emissions(command) if command.offline() => command.run_offline()?,
         Command::Receipt(command) if command.offline() => {
-            receipt::run_offline(command, || signer_keypair(&cli))?
+            receipt::run_offline(command, || cli.connection.signer_keypair())?
         }
         Command::Worker(WorkerCommand::Status { store }) => {
-            let store = store.clone().unwrap_or(cli.data_dir.join("worker.redb"));
+            let store = store
+                .clone()
+                .unwrap_or(cli.connection.data_dir.join("worker.redb"));
             Outcome::view(&worker::status(&store)?)?
         }
-        Command::Worker(WorkerCommand::Run(args)) => return run_worker(&cli, &target, args),
+        Command::Worker(WorkerCommand::Run(args)) => {
+            return args.run(&cli.connection, &target, cli.output == Output::Json);
+        }
         Command::Worker(WorkerCommand::Retry { job, store }) => {
-            let store = store.clone().unwrap_or(cli.data_dir.join("worker.redb"));
+            let store = store
+                .clone()
+                .unwrap_or(cli.connection.data_dir.join("worker.redb"));
             Outcome::view(&worker::retry(&store, job)?)?
         }
         Command::Attest(AttestCommand::Dkg(args)) => Outcome::view(&attest::dkg(args)?)?,
         Command::Key(command) => Outcome::view(&command.run()?)?,
         Command::Attest(AttestCommand::Serve(args)) => {
-            let ledger = Ledger::open(&target, cli.keypair.as_deref(), cli.commitment.into())?;
-            let network = tessera_client::pda::network(cli.network);
-            let served = attest::serve(&ledger, network, args);
+            let ledger = cli.connection.open(&target)?;
+            let served = attest::serve(&ledger, cli.connection.network_address(), args);
             ledger.close()?;
             return served;
         }
@@ -212,17 +166,20 @@ fn run(mut cli: Cli) -> Result<()> {
 
 /// Spec documents and results live in --data-dir unless a flag says otherwise.
 fn default_folders(cli: &mut Cli) {
-    let under = |name: &str| Some(cli.data_dir.join(name));
+    let under = |name: &str| Some(cli.connection.data_dir.join(name));
     match &mut cli.command {
         Command::Job(JobCommand::Create(args)) if args.spec.specs.is_none() => {
             args.spec.specs = under("specs")
         }
         Command::Job(JobCommand::CheckResult { results, specs, .. }) => {
-            results.get_or_insert_with(|| cli.data_dir.join("results"));
-            specs.get_or_insert_with(|| cli.data_dir.join("specs"));
+            results.get_or_insert_with(|| cli.connection.data_dir.join("results"));
+            specs.get_or_insert_with(|| cli.connection.data_dir.join("specs"));
         }
         Command::Receipt(ReceiptCommand::Cosign { folders, .. }) => {
-            *folders = Some((cli.data_dir.join("specs"), cli.data_dir.join("results")))
+            *folders = Some((
+                cli.connection.data_dir.join("specs"),
+                cli.connection.data_dir.join("results"),
+            ))
         }
         Command::Attest(AttestCommand::Serve(args)) if args.specs.is_none() => {
             args.specs = under("specs")
@@ -231,54 +188,14 @@ fn default_folders(cli: &mut Cli) {
     }
 }
 
-/// Points the client library at --program-id; the embedded ledger runs this build's only.
-fn select_program(target: &Target, program_id: Option<Pubkey>) -> Result<()> {
-    let Some(id) = program_id else {
-        return Ok(());
-    };
-    if matches!(target, Target::Embedded(_)) && id != tessera_client::PROGRAM_ID {
-        bail!(
-            "the embedded ledger runs this build's program at {}: drop --program-id or use --url",
-            tessera_client::PROGRAM_ID
-        );
-    }
-    tessera_client::use_program_id(id)
-        .map_err(|chosen| anyhow::anyhow!("program id already set to {chosen}"))
-}
-
-/// --keypair, else the Solana CLI's, for commands that sign without a ledger.
-fn signer_keypair(cli: &Cli) -> Result<solana_keypair::Keypair> {
-    let path = match &cli.keypair {
-        Some(path) => path.clone(),
-        None => ledger::default_keypair_path()?,
-    };
-    ledger::read_keypair(&path)
-}
-
 /// Opens the ledger, runs the command on it, and closes the ledger.
 fn on_ledger(cli: &Cli, target: &Target) -> Result<Outcome> {
     let stdout = (cli.output == Output::Json).then(StdoutToStderr::new);
-    let ledger = Ledger::open(target, cli.keypair.as_deref(), cli.commitment.into())?;
-    let session = Session::new(&ledger, cli.network);
+    let ledger = cli.connection.open(target)?;
+    let session = Session::new(&ledger, cli.connection.network);
     let result = dispatch(&session, &cli.command, cli.output);
     ledger.close()?;
     drop(stdout);
-    result
-}
-
-/// `worker run`: events go to stderr as lines, or to stdout as JSON lines.
-fn run_worker(cli: &Cli, target: &Target, args: &worker::RunArgs) -> Result<()> {
-    let stdout = StdoutToStderr::new();
-    let events = match cli.output {
-        Output::Json => Events::Json(Box::new(stdout.original()?)),
-        Output::Text if std::io::stderr().is_terminal() => Events::Live(Live::new()),
-        Output::Text => Events::Text,
-    };
-    let ledger = Ledger::open(target, cli.keypair.as_deref(), cli.commitment.into())?;
-    let config = args.config(&cli.data_dir, &ledger.payer)?;
-    let session = Session::new(&ledger, cli.network);
-    let result = worker::run(&session, &config, events);
-    ledger.close()?;
     result
 }
 

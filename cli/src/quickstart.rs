@@ -8,12 +8,10 @@ use crate::commands::claim::{self, ClaimArgs};
 use crate::commands::job::{self, CreateArgs, JobSpecArgs};
 use crate::commands::network::{self, AttestorsArgs, InitArgs, ParamsArgs};
 use crate::commands::provider::{self, RegisterArgs, SpecArgs};
-use crate::commands::receipt::{self, WorkArgs};
+use crate::commands::receipt::{self, Work};
 use crate::commands::token::{self, CreateMintArgs, TransferArgs};
 use crate::commands::{ClassArg, Outcome, Session};
-use crate::ledger::Ledger;
 use crate::progress::Progress;
-use crate::tokens::format_amount;
 use crate::view::{as_name, as_text};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
@@ -23,6 +21,8 @@ use solana_signer::Signer;
 use std::fmt;
 use std::time::{Duration, Instant};
 use tessera::state::ProviderClass;
+use tessera_ledger::tokens::format_amount;
+use tessera_ledger::Ledger;
 
 /// Decimals of every mint the quickstart creates.
 const DECIMALS: u8 = 6;
@@ -267,7 +267,7 @@ impl<'a> Scene<'a> {
             let actor = &self.actors[job.actor];
             let max_units = self.session.job(&job.address)?.max_units;
             for cumulative in [max_units / 4, max_units / 2, max_units * 9 / 10] {
-                let work = WorkArgs {
+                let work = Work {
                     job: Some(job.address),
                     service: None,
                     units: cumulative,
@@ -303,7 +303,7 @@ impl<'a> Scene<'a> {
     fn serve_bandwidth(&mut self, progress: &Progress) -> Result<u64> {
         let bandwidth = &self.actors[3];
         let relayed = 40_000_000;
-        let work = WorkArgs {
+        let work = Work {
             job: None,
             service: Some(bandwidth.address),
             units: relayed,

@@ -11,6 +11,7 @@ use anyhow::Result;
 use serde::{Serialize, Serializer};
 use std::fmt::{Debug, Display};
 use tessera::state::UnitKind;
+pub use tessera_ledger::stdio::print_line;
 
 /// What a command prints: text for people, JSON for programs (`--output json`).
 pub struct Outcome {
@@ -34,26 +35,16 @@ impl Outcome {
     /// Prints the outcome on stdout: its JSON with `json`, else its text.
     pub fn print(&self, json: bool) -> Result<()> {
         if json {
-            print_line(&serde_json::to_string_pretty(&self.json)?)
+            print_line(&serde_json::to_string_pretty(&self.json)?)?;
         } else {
-            print_line(&self.text)
+            print_line(&self.text)?;
         }
+        Ok(())
     }
 
     /// This outcome, failing with `failure` when it is `Some`.
     pub fn failing_with(self, failure: Option<String>) -> Self {
         Self { failure, ..self }
-    }
-}
-
-/// Writes `text` and a newline to stdout. A reader that closed the pipe early (`| head`) has
-/// all it wanted: that ends the output quietly instead of failing.
-pub fn print_line(text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    match writeln!(stdout, "{text}").and_then(|_| stdout.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
-        _ => Ok(()),
     }
 }
 

@@ -2,10 +2,8 @@
 //! localnet`, an attestor group made by distributed key generation among them, receipts
 //! co-signed 3-of-5 and 7-of-10 as one Ed25519 signature, and the services' refusals.
 
-mod common;
-
+use crate::common::{free_port, text, texts};
 use anchor_lang::prelude::Pubkey;
-use common::{free_port, text, texts};
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -17,8 +15,8 @@ use tessera_attest::wire::Evidence;
 use tessera_client::flows;
 use tessera_client::instructions::MintRef;
 use tessera_client::receipt::{ReceiptFile, SignedReceipt};
-use tessera_worker::matmul;
-use tessera_worker::spec::{self, Spec};
+use tessera_work::matmul;
+use tessera_work::spec::{self, Spec};
 
 /// A process the test started, killed when dropped.
 struct Process(Child);

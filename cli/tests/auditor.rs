@@ -5,11 +5,9 @@
 //! is information and exit 0. On the way: a settlement's `ReceiptSettled` event read from its
 //! `Program data:` line through plain JSON-RPC, `history`, `inspect`, `--csv` and `--report`.
 
-mod common;
-
+use crate::common::Localnet;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, AccountSerialize};
-use common::Localnet;
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;

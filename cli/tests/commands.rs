@@ -1,9 +1,7 @@
 //! The `tessera` binary as a user runs it: quickstart on a fresh embedded ledger, then other
 //! commands against the same data folder, and bad input refused with a clear message.
 
-mod common;
-
-use common::{fresh_folder, json, tessera, texts, Localnet};
+use crate::common::{fresh_folder, json, tessera, texts, Localnet};
 use std::path::Path;
 use std::process::Command;
 

@@ -8,9 +8,9 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use tessera::instructions::{InitializeNetworkArgs, RegisterProviderArgs};
 use tessera::state::{ClassParams, EmissionSchedule, NetworkParams, ProviderClass, ProviderSpec};
-use tessera_cli::embedded::EmbeddedLedger;
 use tessera_client::instructions::{self as ix, MintRef};
 use tessera_client::pda;
+use tessera_ledger::embedded::EmbeddedLedger;
 
 fn send(
     rpc: &RpcClient,

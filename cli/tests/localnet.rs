@@ -4,10 +4,8 @@
 //! refused with a clear message and the ledger left unchanged, then a restart that finds every
 //! account as it was.
 
-mod common;
-
+use crate::common::{fresh_folder, json, Localnet};
 use anchor_lang::prelude::Pubkey;
-use common::{fresh_folder, json, Localnet};
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
@@ -601,7 +599,7 @@ fn a_localnet_killed_outright_loses_no_account_from_its_index() {
     let networks = |shown: &Value| shown.as_array().map_or(0, Vec::len);
     // Network 1 on the embedded ledger, which saves its index as it stops.
     json(&data_dir, &["network", "init"]);
-    let unsaved = data_dir.join(tessera_cli::embedded::index::UNSAVED_FILE);
+    let unsaved = data_dir.join(tessera_ledger::embedded::index::UNSAVED_FILE);
     assert!(!unsaved.exists());
 
     // Network 2 through a localnet, which is then killed.

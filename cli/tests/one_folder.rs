@@ -3,9 +3,7 @@
 //! localnet on a served folder is refused, and what each wrote is there after the others.
 //! Then sixty commands on one folder: the store grows with transactions, not with use.
 
-mod common;
-
-use common::{free_port, store_bytes};
+use crate::common::{free_port, store_bytes};
 use serde_json::Value;
 use std::fs::File;
 use std::io::{BufRead, BufReader};

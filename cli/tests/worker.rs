@@ -2,9 +2,7 @@
 //! worker takes it from there. Co-signers sign the receipts the worker leaves in its cosign
 //! folder with `tessera receipt cosign`, as they would by hand.
 
-mod common;
-
-use common::{text, texts, Localnet};
+use crate::common::{text, texts, Localnet};
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_signer::Signer;

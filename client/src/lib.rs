@@ -2,9 +2,11 @@
 //! instruction layouts. The CLI, the worker, the tests and the migrations all build their
 //! transactions through [`pda`] and [`instructions`], each shared flow (a receipt, its
 //! settlement, a claim) through [`flows`], and list accounts by the keys they hold through
-//! [`filters`]; [`events`] reads the program's events from a transaction's log.
+//! [`filters`]; [`events`] reads the program's events from a transaction's log, and [`errors`]
+//! names the program's error numbers.
 
 pub mod codec_checks;
+pub mod errors;
 pub mod events;
 pub mod filters;
 pub mod flows;
@@ -12,6 +14,7 @@ pub mod instructions;
 pub mod pda;
 pub mod receipt;
 pub mod rules;
+pub mod settles;
 
 pub use tessera;
 pub use tessera::ID as PROGRAM_ID;

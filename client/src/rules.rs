@@ -318,6 +318,13 @@ pub fn job_books(address: &Pubkey, job: &Job, vault_balance: u64) -> Vec<Finding
         Comparison::AtMost,
         job.fees_paid as u128,
     );
+    job_vault(&mut check, job, vault_balance, holds);
+    found
+}
+
+/// The job's escrow vault against its books (part of [`job_books`]): it holds at least what
+/// the job still owes; surplus is information, given when the books (`books_hold`) hold.
+fn job_vault(check: &mut Findings, job: &Job, vault_balance: u64, books_hold: bool) {
     let owed = figure(job.escrow_balance());
     let vault = vault_balance as u128;
     match owed {
@@ -337,7 +344,7 @@ pub fn job_books(address: &Pubkey, job: &Job, vault_balance: u64) -> Vec<Finding
                 Comparison::AtLeast,
                 vault,
             );
-            if covered && holds && vault > owed {
+            if covered && books_hold && vault > owed {
                 let note = format!(
                     "{} base units beyond the escrow, sent by someone; `job close` (anyone, once \
                      the job may close) returns the whole vault to the client {}",
@@ -356,7 +363,6 @@ pub fn job_books(address: &Pubkey, job: &Job, vault_balance: u64) -> Vec<Finding
             }
         }
     }
-    found
 }
 
 /// Every rule of one job alone: its books and vault ([`job_books`]), a unit its class measures,

@@ -3,14 +3,14 @@
 //! answer holds more than one network's share), then the vaults and mints they point at, a
 //! page of 100 addresses per request.
 
-use crate::ledger::Ledger;
-use crate::tokens::{self, Mint};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use tessera::state::{Dispute, Epoch, Job, Network, Provider, WorkRecord};
 use tessera_client::filters;
 use tessera_client::rules::Books;
+use tessera_ledger::tokens::{self, Mint};
+use tessera_ledger::Ledger;
 
 /// Every Tessera account on the ledger, with the balances and supplies the rules compare them
 /// with, and the mints' decimals for showing amounts.

@@ -8,8 +8,6 @@ pub mod export;
 pub mod report;
 
 use crate::commands::Session;
-use crate::ledger::Ledger;
-use crate::tokens::format_amount;
 use crate::view::{as_text, Outcome};
 use anchor_lang::prelude::Pubkey;
 use anyhow::Result;
@@ -19,6 +17,8 @@ use std::fmt;
 use std::path::PathBuf;
 use tessera::state::Job;
 use tessera_client::rules::{self, Books, Finding};
+use tessera_ledger::tokens::format_amount;
+use tessera_ledger::Ledger;
 
 /// `tessera audit` flags.
 #[derive(Args, Debug, Default)]
@@ -181,7 +181,7 @@ fn sum(amounts: impl Iterator<Item = u64>) -> u64 {
 /// Checks `books` and sums each network up.
 fn check(
     books: &Books,
-    mints: &std::collections::BTreeMap<Pubkey, crate::tokens::Mint>,
+    mints: &std::collections::BTreeMap<Pubkey, tessera_ledger::tokens::Mint>,
 ) -> Result<Report> {
     let findings = rules::audit(books);
     let (violations, information): (Vec<Finding>, Vec<Finding>) =

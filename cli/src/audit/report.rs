@@ -6,15 +6,16 @@
 use super::books::Ledgered;
 use super::Report;
 use crate::commands::history::{self, Event};
-use crate::ledger::Ledger;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, Context, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use tessera::state::Network;
 use tessera_client::rules::Books;
+use tessera_ledger::Ledger;
 
 /// Most transactions of one network the report reads.
 const HISTORY_LIMIT: usize = 100_000;
@@ -207,7 +208,6 @@ fn drawn<T, E: std::fmt::Display>(result: std::result::Result<T, E>) -> Result<T
 
 const SIZE: (u32, u32) = (760, 340);
 
-/// Axis labels at whole numbers only (epochs).
 /// An axis amount of tokens: whole tokens with thousands separators (two decimals below 10,
 /// unless whole).
 fn token_label(y: &f64) -> String {
@@ -225,11 +225,110 @@ fn token_label(y: &f64) -> String {
     label
 }
 
+/// Axis labels at whole numbers only (epochs).
 fn whole_numbers(x: &f64) -> String {
     if (x - x.round()).abs() < 1e-9 && *x >= 0.0 {
         format!("{}", x.round() as i64)
     } else {
         String::new()
+    }
+}
+
+/// The picture's frame: a caption, then x and y axes over `x` and `0..top`.
+type Frame<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws one picture as SVG: `frame` sets up the chart on the drawing area, `draw` draws its
+/// series; the legend is drawn at `legend`.
+fn picture(
+    caption: &str,
+    x: std::ops::Range<f64>,
+    top: f64,
+    legend: SeriesLabelPosition,
+    draw: impl FnOnce(&mut Frame<'_>) -> Result<()>,
+) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        drawn(root.fill(&WHITE))?;
+        let mut chart = drawn(
+            ChartBuilder::on(&root)
+                .caption(caption, ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(80)
+                .build_cartesian_2d(x, 0f64..top),
+        )?;
+        draw(&mut chart)?;
+        drawn(
+            chart
+                .configure_series_labels()
+                .position(legend)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw(),
+        )?;
+        drawn(root.present())?;
+    }
+    Ok(svg)
+}
+
+/// A legend's mark for a line of `color`.
+fn line_mark(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+}
+
+/// A legend's mark for bars of `color`.
+fn bar_mark(color: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
+    move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
+}
+
+/// The largest `y` of `points`, at least 1, with `headroom` above it (1.15: 15%).
+fn top_of<'a>(points: impl IntoIterator<Item = &'a f64>, headroom: f64) -> f64 {
+    points.into_iter().copied().fold(1.0, f64::max) * headroom
+}
+
+/// The emission picture's figures: tokens minted by claims per epoch, and the schedule's
+/// emission per epoch up to `last`.
+struct Emission {
+    minted: Line,
+    scheduled: Line,
+    last: u64,
+}
+
+impl Emission {
+    fn of(address: &Pubkey, network: &Network, books: &Books, decimals: u8) -> Self {
+        let minted: BTreeMap<u64, u64> = books
+            .epochs
+            .values()
+            .filter(|epoch| epoch.network == *address)
+            .map(|epoch| (epoch.index, epoch.claimed))
+            .collect();
+        let current = network.epoch_at(books.now).unwrap_or(0);
+        // A few epochs past the latest, so that the schedule's shape shows ahead.
+        let last = minted
+            .keys()
+            .max()
+            .copied()
+            .unwrap_or(0)
+            .max(current)
+            .saturating_add(EPOCHS_AHEAD)
+            .min(EPOCHS_SHOWN);
+        let scheduled = (0..=last)
+            .map(|epoch| {
+                let amount = network.emission.emission_for_epoch(epoch) as u128;
+                (epoch as f64, tokens(amount, decimals))
+            })
+            .collect();
+        let minted = minted
+            .into_iter()
+            .filter(|(epoch, _)| *epoch <= last)
+            .map(|(epoch, amount)| (epoch as f64, tokens(amount as u128, decimals)))
+            .collect();
+        Self {
+            minted,
+            scheduled,
+            last,
+        }
     }
 }
 
@@ -240,110 +339,50 @@ fn emission_chart(
     books: &Books,
     decimals: u8,
 ) -> Result<String> {
-    let minted: BTreeMap<u64, u64> = books
-        .epochs
-        .values()
-        .filter(|epoch| epoch.network == *address)
-        .map(|epoch| (epoch.index, epoch.claimed))
-        .collect();
-    let current = network.epoch_at(books.now).unwrap_or(0);
-    // A few epochs past the latest, so that the schedule's shape shows ahead.
-    let last = minted
-        .keys()
-        .max()
-        .copied()
-        .unwrap_or(0)
-        .max(current)
-        .saturating_add(EPOCHS_AHEAD)
-        .min(EPOCHS_SHOWN);
-    let scheduled: Vec<(f64, f64)> = (0..=last)
-        .map(|epoch| {
-            let amount = network.emission.emission_for_epoch(epoch) as u128;
-            (epoch as f64, tokens(amount, decimals))
-        })
-        .collect();
-    let top = scheduled
-        .iter()
-        .map(|(_, y)| *y)
-        .chain(
-            minted
-                .values()
-                .map(|amount| tokens(*amount as u128, decimals)),
-        )
-        .fold(1.0, f64::max)
-        * 1.15;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        drawn(root.fill(&WHITE))?;
-        let mut chart = drawn(
-            ChartBuilder::on(&root)
-                .caption(
-                    "Emission: schedule and minted, per epoch",
-                    ("sans-serif", 18),
-                )
-                .margin(12)
-                .x_label_area_size(36)
-                .y_label_area_size(80)
-                .build_cartesian_2d(-0.5f64..last as f64 + 0.5, 0f64..top),
-        )?;
-        drawn(
-            chart
-                .configure_mesh()
-                .x_labels((last as usize + 1).min(13))
-                .x_label_formatter(&whole_numbers)
-                .x_desc("epoch")
-                .y_desc("reward tokens")
-                .y_label_formatter(&token_label)
-                .draw(),
-        )?;
-        let bars = minted
-            .iter()
-            .filter(|(epoch, _)| **epoch <= last)
-            .map(|(epoch, amount)| {
-                let x = *epoch as f64;
-                Rectangle::new(
-                    [
-                        (x - 0.35, 0.0),
-                        (x + 0.35, tokens(*amount as u128, decimals)),
-                    ],
-                    RGBColor(230, 126, 34).filled(),
-                )
+    let Emission {
+        minted,
+        scheduled,
+        last,
+    } = Emission::of(address, network, books, decimals);
+    let top = top_of(scheduled.iter().chain(&minted).map(|(_, y)| y), 1.15);
+    let (minted_color, scheduled_color) = (RGBColor(230, 126, 34), RGBColor(41, 98, 255));
+    picture(
+        "Emission: schedule and minted, per epoch",
+        -0.5f64..last as f64 + 0.5,
+        top,
+        SeriesLabelPosition::UpperRight,
+        |chart| {
+            drawn(
+                chart
+                    .configure_mesh()
+                    .x_labels((last as usize + 1).min(13))
+                    .x_label_formatter(&whole_numbers)
+                    .x_desc("epoch")
+                    .y_desc("reward tokens")
+                    .y_label_formatter(&token_label)
+                    .draw(),
+            )?;
+            let bars = minted.iter().map(|(x, y)| {
+                Rectangle::new([(x - 0.35, 0.0), (x + 0.35, *y)], minted_color.filled())
             });
-        drawn(chart.draw_series(bars))?
-            .label("minted by claims")
-            .legend(|(x, y)| {
-                Rectangle::new(
-                    [(x, y - 5), (x + 14, y + 5)],
-                    RGBColor(230, 126, 34).filled(),
-                )
-            });
-        drawn(chart.draw_series(LineSeries::new(
-            scheduled,
-            RGBColor(41, 98, 255).stroke_width(2),
-        )))?
-        .label("scheduled")
-        .legend(|(x, y)| {
-            PathElement::new(
-                vec![(x, y), (x + 16, y)],
-                RGBColor(41, 98, 255).stroke_width(2),
-            )
-        });
-        drawn(
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw(),
-        )?;
-        drawn(root.present())?;
-    }
-    Ok(svg)
+            drawn(chart.draw_series(bars))?
+                .label("minted by claims")
+                .legend(bar_mark(minted_color));
+            let line = LineSeries::new(scheduled, scheduled_color.stroke_width(2));
+            drawn(chart.draw_series(line))?
+                .label("scheduled")
+                .legend(line_mark(scheduled_color));
+            Ok(())
+        },
+    )
 }
 
-/// Escrow held and payments made, cumulative, against time since the first event.
-fn escrow_chart(events: &[Event], read: &Ledgered) -> Result<String> {
+/// A line of a picture: its `(x, y)` points.
+type Line = Vec<(f64, f64)>;
+
+/// Escrow held and payments made, cumulative, as steps against seconds since the network's
+/// first event: `(held, paid)`.
+fn escrow_lines(events: &[Event], read: &Ledgered) -> (Line, Line) {
     // Each job's payment mint, from its creation event or its account.
     let mut job_mints: BTreeMap<Pubkey, Pubkey> = read
         .books
@@ -370,21 +409,18 @@ fn escrow_chart(events: &[Event], read: &Ledgered) -> Result<String> {
     let (mut held, mut paid) = (0.0, 0.0);
     let (mut held_line, mut paid_line) = (vec![(0.0, 0.0)], vec![(0.0, 0.0)]);
     for event in events {
-        let change = match event.event.as_str() {
-            "JobCreated" => Some((in_tokens(event, "deposited"), 0.0)),
-            "JobToppedUp" => Some((in_tokens(event, "amount"), 0.0)),
+        let (held_change, paid_change) = match event.event.as_str() {
+            "JobCreated" => (in_tokens(event, "deposited"), 0.0),
+            "JobToppedUp" => (in_tokens(event, "amount"), 0.0),
             "ReceiptSettled" => {
                 let payment = in_tokens(event, "payment");
-                Some((-payment, payment))
+                (-payment, payment)
             }
-            "JobClosed" => Some((
+            "JobClosed" => (
                 -(in_tokens(event, "refunded") + in_tokens(event, "fees")),
                 0.0,
-            )),
-            _ => None,
-        };
-        let Some((held_change, paid_change)) = change else {
-            continue;
+            ),
+            _ => continue,
         };
         let at = (event.block_time.unwrap_or(start) - start) as f64;
         held_line.push((at, held));
@@ -398,60 +434,46 @@ fn escrow_chart(events: &[Event], read: &Ledgered) -> Result<String> {
     let right = held_line.iter().map(|(x, _)| *x).fold(1.0, f64::max) * 1.05 + 1.0;
     held_line.push((right, held));
     paid_line.push((right, paid));
-    let top = held_line
-        .iter()
-        .chain(&paid_line)
-        .map(|(_, y)| *y)
-        .fold(1.0, f64::max)
-        * 1.15;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        drawn(root.fill(&WHITE))?;
-        let mut chart = drawn(
-            ChartBuilder::on(&root)
-                .caption("Escrow held and paid over time", ("sans-serif", 18))
-                .margin(12)
-                .x_label_area_size(36)
-                .y_label_area_size(80)
-                .build_cartesian_2d(0f64..right, 0f64..top),
-        )?;
-        drawn(
-            chart
-                .configure_mesh()
-                .x_desc("seconds since the network's first event")
-                .y_desc("payment tokens")
-                .y_label_formatter(&token_label)
-                .draw(),
-        )?;
-        let held_color = RGBColor(0, 137, 123);
-        let paid_color = RGBColor(216, 27, 96);
-        drawn(chart.draw_series(LineSeries::new(held_line, held_color.stroke_width(2))))?
-            .label("escrow held")
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], held_color.stroke_width(2))
-            });
-        drawn(chart.draw_series(LineSeries::new(paid_line, paid_color.stroke_width(2))))?
-            .label("paid to providers")
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], paid_color.stroke_width(2))
-            });
-        drawn(
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw(),
-        )?;
-        drawn(root.present())?;
-    }
-    Ok(svg)
+    (held_line, paid_line)
 }
 
-/// Payments and emissions per provider class, side by side.
-fn earnings_chart(events: &[Event], read: &Ledgered, reward_decimals: u8) -> Result<String> {
-    const CLASSES: [&str; 4] = ["Training", "Inference", "Edge", "Bandwidth"];
+/// Escrow held and payments made, cumulative, against time since the first event.
+fn escrow_chart(events: &[Event], read: &Ledgered) -> Result<String> {
+    let (held_line, paid_line) = escrow_lines(events, read);
+    let right = held_line.last().map_or(1.0, |(x, _)| *x);
+    let top = top_of(held_line.iter().chain(&paid_line).map(|(_, y)| y), 1.15);
+    let (held_color, paid_color) = (RGBColor(0, 137, 123), RGBColor(216, 27, 96));
+    picture(
+        "Escrow held and paid over time",
+        0f64..right,
+        top,
+        SeriesLabelPosition::UpperLeft,
+        |chart| {
+            drawn(
+                chart
+                    .configure_mesh()
+                    .x_desc("seconds since the network's first event")
+                    .y_desc("payment tokens")
+                    .y_label_formatter(&token_label)
+                    .draw(),
+            )?;
+            drawn(chart.draw_series(LineSeries::new(held_line, held_color.stroke_width(2))))?
+                .label("escrow held")
+                .legend(line_mark(held_color));
+            drawn(chart.draw_series(LineSeries::new(paid_line, paid_color.stroke_width(2))))?
+                .label("paid to providers")
+                .legend(line_mark(paid_color));
+            Ok(())
+        },
+    )
+}
+
+/// Provider classes in the order of the earnings picture.
+const CLASS_NAMES: [&str; 4] = ["Training", "Inference", "Edge", "Bandwidth"];
+
+/// Payments (in payment tokens) and emissions (in reward tokens) per provider class, in the
+/// order of [`CLASS_NAMES`].
+fn class_earnings(events: &[Event], read: &Ledgered, reward_decimals: u8) -> ([f64; 4], [f64; 4]) {
     // Each provider's class, from its registration event or its account.
     let mut classes: BTreeMap<Pubkey, String> = read
         .books
@@ -484,7 +506,7 @@ fn earnings_chart(events: &[Event], read: &Ledgered, reward_decimals: u8) -> Res
         let class = event
             .key("provider")
             .and_then(|provider| classes.get(&provider))
-            .and_then(|class| CLASSES.iter().position(|known| known == class));
+            .and_then(|class| CLASS_NAMES.iter().position(|known| known == class));
         let Some(class) = class else { continue };
         match event.event.as_str() {
             "ReceiptSettled" => {
@@ -504,69 +526,59 @@ fn earnings_chart(events: &[Event], read: &Ledgered, reward_decimals: u8) -> Res
             _ => {}
         }
     }
-    let top = paid.iter().chain(&emitted).copied().fold(1.0, f64::max) * 1.2;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        drawn(root.fill(&WHITE))?;
-        let mut chart = drawn(
-            ChartBuilder::on(&root)
-                .caption("Earnings per provider class", ("sans-serif", 18))
-                .margin(12)
-                .x_label_area_size(36)
-                .y_label_area_size(80)
-                .build_cartesian_2d(-0.5f64..3.5, 0f64..top),
-        )?;
-        drawn(
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .x_labels(4)
-                .x_label_formatter(&|x| {
-                    let index = x.round();
-                    if (x - index).abs() < 0.01 && (0.0..4.0).contains(&index) {
-                        CLASSES[index as usize].to_string()
-                    } else {
-                        String::new()
-                    }
-                })
-                .y_desc("tokens")
-                .y_label_formatter(&token_label)
-                .draw(),
-        )?;
-        let paid_color = RGBColor(216, 27, 96);
-        let emitted_color = RGBColor(41, 98, 255);
-        drawn(chart.draw_series((0..4).map(|class| {
-            let x = class as f64;
-            Rectangle::new(
-                [(x - 0.38, 0.0), (x - 0.02, paid[class])],
-                paid_color.filled(),
-            )
-        })))?
-        .label("payments (payment tokens)")
-        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], paid_color.filled()));
-        drawn(chart.draw_series((0..4).map(|class| {
-            let x = class as f64;
-            Rectangle::new(
-                [(x + 0.02, 0.0), (x + 0.38, emitted[class])],
-                emitted_color.filled(),
-            )
-        })))?
-        .label("emissions (reward tokens)")
-        .legend(move |(x, y)| {
-            Rectangle::new([(x, y - 5), (x + 14, y + 5)], emitted_color.filled())
-        });
-        drawn(
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw(),
-        )?;
-        drawn(root.present())?;
+    (paid, emitted)
+}
+
+/// The class named at whole `x` (0 to 3) on the earnings picture's axis.
+fn class_label(x: &f64) -> String {
+    let index = x.round();
+    if (x - index).abs() < 0.01 && (0.0..4.0).contains(&index) {
+        CLASS_NAMES[index as usize].to_string()
+    } else {
+        String::new()
     }
-    Ok(svg)
+}
+
+/// Payments and emissions per provider class, side by side.
+fn earnings_chart(events: &[Event], read: &Ledgered, reward_decimals: u8) -> Result<String> {
+    let (paid, emitted) = class_earnings(events, read, reward_decimals);
+    let top = top_of(paid.iter().chain(&emitted), 1.2);
+    let (paid_color, emitted_color) = (RGBColor(216, 27, 96), RGBColor(41, 98, 255));
+    // Two bars per class: `offsets` from the class's tick.
+    let bars = |values: [f64; 4], offsets: (f64, f64), color: RGBColor| {
+        (0..4).map(move |class| {
+            let x = class as f64;
+            Rectangle::new(
+                [(x + offsets.0, 0.0), (x + offsets.1, values[class])],
+                color.filled(),
+            )
+        })
+    };
+    picture(
+        "Earnings per provider class",
+        -0.5f64..3.5,
+        top,
+        SeriesLabelPosition::UpperRight,
+        |chart| {
+            drawn(
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .x_labels(4)
+                    .x_label_formatter(&class_label)
+                    .y_desc("tokens")
+                    .y_label_formatter(&token_label)
+                    .draw(),
+            )?;
+            drawn(chart.draw_series(bars(paid, (-0.38, -0.02), paid_color)))?
+                .label("payments (payment tokens)")
+                .legend(bar_mark(paid_color));
+            drawn(chart.draw_series(bars(emitted, (0.02, 0.38), emitted_color)))?
+                .label("emissions (reward tokens)")
+                .legend(bar_mark(emitted_color));
+            Ok(())
+        },
+    )
 }
 
 #[cfg(test)]

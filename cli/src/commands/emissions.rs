@@ -3,12 +3,12 @@
 
 use super::network::check_emission;
 use super::{Outcome, Session};
-use crate::tokens::{format_amount, parse_amount};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use serde::Serialize;
 use std::fmt;
 use tessera::state::EmissionSchedule;
+use tessera_ledger::tokens::{format_amount, parse_amount};
 
 /// Decimals of the schedule the flags describe: the reward mint `network init` creates.
 const FLAG_DECIMALS: u8 = 6;

@@ -4,8 +4,6 @@
 //! program's events in it (`Program data:` lines, decoded by the IDL), oldest first.
 
 use super::Session;
-use crate::decode::{events_in_logs, Decoded};
-use crate::ledger::Ledger;
 use crate::view::{as_text, Outcome};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
@@ -16,6 +14,8 @@ use solana_rpc_client_api::config::RpcSignaturesForAddressConfig;
 use solana_rpc_client_api::request::RpcRequest;
 use std::fmt;
 use std::str::FromStr;
+use tessera_ledger::decode::{events_in_logs, Decoded};
+use tessera_ledger::Ledger;
 
 /// `tessera history` flags: a job, a provider, or else the network (`--network ID`).
 #[derive(Args, Debug)]

@@ -3,8 +3,6 @@
 //! token account or mint on its own.
 
 use super::Session;
-use crate::decode::idl;
-use crate::tokens::{self, Mint};
 use crate::view::{as_text, Outcome};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
@@ -15,6 +13,8 @@ use std::fmt;
 use std::str::FromStr;
 use tessera::state::Network;
 use tessera_client::pda;
+use tessera_ledger::decode::idl;
+use tessera_ledger::tokens::{self, Mint};
 
 /// `tessera inspect` flags.
 #[derive(Args, Debug)]

@@ -5,7 +5,6 @@ use super::{
     default_unit, ensure_measures, ensure_open, parse_hash, when, Activity, ClassArg, Outcome,
     Session, UnitArg,
 };
-use crate::tokens::{associated_account, Mint};
 use crate::view::{as_name, as_text, as_unit_name, Indented};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
@@ -14,13 +13,13 @@ use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
 use tessera::instructions::CreateJobArgs;
-use tessera::state::{
-    Job, JobRequirement, JobStatus, Network, Provider, ProviderClass, ProviderStatus, UnitKind,
-};
+use tessera::state::{Job, JobRequirement, JobStatus, Network, Provider, ProviderClass, UnitKind};
 use tessera_client::instructions::{self as ix, CloseJobAccounts, ResolveDisputeAccounts};
 use tessera_client::{filters, pda};
-use tessera_worker::spec::{Spec, Workload};
-use tessera_worker::{matmul, publish};
+use tessera_ledger::actions::{self, job::status_verb};
+use tessera_ledger::tokens::{associated_account, Mint};
+use tessera_work::spec::{Spec, Workload};
+use tessera_work::{matmul, publish};
 
 #[derive(Subcommand)]
 pub enum JobCommand {
@@ -407,7 +406,7 @@ pub fn create(session: &Session, args: &CreateArgs) -> Result<JobReport> {
         .context("--price x --max-units overflows a token amount")?;
     let spec_hash = document
         .as_deref()
-        .map(tessera_worker::spec::hash)
+        .map(tessera_work::spec::hash)
         .or(args.spec.spec_hash)
         .unwrap_or_default();
     ensure!(
@@ -483,82 +482,16 @@ fn next_job_id(session: &Session, network: Pubkey, client: Pubkey) -> Result<u64
     Ok(mine.iter().map(|(_, job)| job.job_id).max().unwrap_or(0) + 1)
 }
 
-/// `job accept`: --keypair's provider takes an open job.
+/// `job accept`: --keypair's provider accepts the open job.
 pub fn accept(session: &Session, job: &Pubkey) -> Result<JobReport> {
-    let (network_key, network) = session.network()?;
-    ensure_open(&network, Activity::NewJobs)?;
-    let state = session.job(job)?;
-    ensure!(
-        state.status == JobStatus::Open,
-        "job {job} is {}, not open",
-        status_verb(state.status)
-    );
-    let me = session.signer();
-    let (provider, p) = session.provider_of(&network_key, &me)?;
-    ensure_fits(job, &state, &provider, &p)?;
-    ensure_stake_covers(session, &network, &provider, &p)?;
-    // The account the provider's payments will go to, so receipts can settle.
-    let mint = session.ledger.mint(&state.payment_mint)?;
-    let (_, create) = associated_account(&me, &me, mint.key);
-    session.send(&[create, ix::accept_job(&me, &network_key, job)])?;
-    report(session, &network, job, format!("accepted by {provider}"))
-}
-
-/// Refuses a provider the job is not for: jailed, another than the one it names, of another
-/// class, or one that does not count the job's unit.
-fn ensure_fits(job: &Pubkey, state: &Job, provider: &Pubkey, p: &Provider) -> Result<()> {
-    ensure!(
-        p.status != ProviderStatus::Jailed,
-        "provider {provider} is jailed after {} lost disputes and {} no-shows: it can take no \
-         more work",
-        p.lost_disputes,
-        p.no_shows
-    );
-    ensure!(
-        !state.has_provider() || state.provider == *provider,
-        "job {job} is reserved for provider {}, not --keypair's {provider}",
-        state.provider
-    );
-    ensure!(
-        state.requirement.class == p.class,
-        "job {job} is for class {:?} providers; {provider} is {:?}",
-        state.requirement.class,
-        p.class
-    );
-    ensure_measures(p.class, state.unit_kind, &format!("job {job}'s unit"))
-}
-
-/// Refuses a provider whose stake is below its class minimum or does not cover one more
-/// running job.
-fn ensure_stake_covers(
-    session: &Session,
-    network: &Network,
-    provider: &Pubkey,
-    p: &Provider,
-) -> Result<()> {
-    let class = network.params.class(p.class);
-    let reward = session.reward_mint(network)?;
-    ensure!(
-        p.meets_min_stake(class),
-        "provider {provider} has {} staked; class {:?} needs {} to accept jobs (`tessera stake \
-         add`)",
-        reward.format(p.stake),
-        p.class,
-        reward.format(class.min_stake)
-    );
-    let running_after = p.active_jobs.saturating_add(1);
-    let needed = class.stake_for_jobs(running_after)?;
-    ensure!(
-        p.stake >= needed,
-        "provider {provider}'s stake covers no more running jobs: it has {} staked and {} \
-         running, and {running_after} need {} ({} each, at least the class minimum); stake more \
-         (`tessera stake add`) or finish a job first",
-        reward.format(p.stake),
-        p.active_jobs,
-        reward.format(needed),
-        reward.format(class.stake_per_job)
-    );
-    Ok(())
+    let accepted = actions::job::accept(session, job)?;
+    let (_, network) = session.network()?;
+    report(
+        session,
+        &network,
+        job,
+        format!("accepted by {}", accepted.provider),
+    )
 }
 
 /// `job top-up`: the client adds `units` to the job's escrow.
@@ -594,21 +527,8 @@ pub fn complete(
     job: &Pubkey,
     result_hash: Option<[u8; 32]>,
 ) -> Result<JobReport> {
-    let (network_key, network) = session.network()?;
-    let me = session.signer();
-    let state = session.job(job)?;
-    let (provider, _) = session.provider_of(&network_key, &me)?;
-    ensure!(
-        state.provider == provider,
-        "job {job} is not run by --keypair's provider {provider}"
-    );
-    ensure!(
-        state.status == JobStatus::Running,
-        "job {job} is {}, not running: only a running job completes",
-        status_verb(state.status)
-    );
-    let hash = result_hash.unwrap_or_default();
-    session.send(&[ix::complete_job(&me, &network_key, job, hash)])?;
+    actions::job::complete(session, job, result_hash)?;
+    let (_, network) = session.network()?;
     report(session, &network, job, "completed")
 }
 
@@ -949,15 +869,6 @@ pub fn resolve_dispute(session: &Session, job: &Pubkey, slash: &str) -> Result<D
         slashed: reward.format(amount),
         dismissed: amount == 0,
     })
-}
-
-fn status_verb(status: JobStatus) -> &'static str {
-    match status {
-        JobStatus::Open => "open",
-        JobStatus::Running => "running",
-        JobStatus::Completed => "completed",
-        JobStatus::Cancelled => "cancelled",
-    }
 }
 
 /// A job, amounts in its payment mint's decimals, with the times its rules give it.

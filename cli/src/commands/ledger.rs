@@ -2,13 +2,13 @@
 //! localnet`) forward, so epochs end and windows pass without waiting.
 
 use super::{Outcome, Session};
-use crate::ledger::Ledger;
 use anyhow::{anyhow, bail, ensure, Result};
 use clap::{ArgGroup, Subcommand};
 use serde::Serialize;
 use serde_json::json;
 use solana_rpc_client_api::request::RpcRequest;
 use std::fmt;
+use tessera_ledger::Ledger;
 
 #[derive(Subcommand)]
 pub enum LedgerCommand {

@@ -8,7 +8,6 @@ use super::network::{
     initialize, RewardMint, DEFAULT_START_TIMEOUT_SECS,
 };
 use super::{Outcome, Session};
-use crate::tokens::parse_amount;
 use crate::view::{as_text, Indented};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -21,6 +20,7 @@ use tessera::state::{
     AttestorMode, AttestorSet, ClassParams, EmissionSchedule, Network, NetworkParams,
 };
 use tessera_client::{instructions as ix, pda};
+use tessera_ledger::tokens::parse_amount;
 
 /// A migration config, and whether to only say what it would do.
 #[derive(Args)]

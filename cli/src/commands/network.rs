@@ -2,7 +2,6 @@
 //! attestor set, pause, treasury).
 
 use super::{ClassArg, Outcome, Session, CLASSES};
-use crate::tokens::{associated_account, create_mint, mint_to, Mint};
 use crate::view::{as_name, as_optional_text, as_proposed_key, as_text, as_texts, Indented};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -20,6 +19,7 @@ use tessera::state::{
 };
 use tessera_client::instructions::{self as ix, MintRef};
 use tessera_client::pda;
+use tessera_ledger::tokens::{associated_account, create_mint, mint_to, Mint};
 
 #[derive(Subcommand)]
 pub enum NetworkCommand {
@@ -232,7 +232,7 @@ impl ParamsArgs {
     fn apply_min_stakes(&self, params: &mut NetworkParams, reward_decimals: u8) -> Result<()> {
         for (class, amount) in &self.min_stake {
             params.classes[ProviderClass::from(*class).index()].min_stake =
-                crate::tokens::parse_amount(amount, reward_decimals)
+                tessera_ledger::tokens::parse_amount(amount, reward_decimals)
                     .with_context(|| format!("--min-stake {class:?}"))?;
         }
         Ok(())
@@ -259,7 +259,7 @@ impl ParamsArgs {
         self.apply_min_stakes(&mut params, reward_decimals)?;
         for (class, amount) in &self.stake_per_job {
             params.classes[ProviderClass::from(*class).index()].stake_per_job =
-                crate::tokens::parse_amount(amount, reward_decimals)
+                tessera_ledger::tokens::parse_amount(amount, reward_decimals)
                     .with_context(|| format!("--stake-per-job {class:?}"))?;
         }
         for (class, bps) in &self.class_weight {
@@ -322,7 +322,7 @@ impl InitArgs {
     /// The emission schedule the flags describe, in the reward mint's `decimals`.
     fn emission(&self, decimals: u8) -> Result<EmissionSchedule> {
         let amount = |text: &str, flag: &str| {
-            crate::tokens::parse_amount(text, decimals).with_context(|| flag.to_string())
+            tessera_ledger::tokens::parse_amount(text, decimals).with_context(|| flag.to_string())
         };
         Ok(EmissionSchedule {
             initial_per_epoch: amount(&self.initial_emission, "--initial-emission")?,
@@ -458,7 +458,9 @@ fn reward_mint_setup<'a>(
                 mint: new_mint.pubkey(),
                 token_program: spl_token_interface::ID,
             };
-            let rent = session.ledger.rent_exempt(crate::tokens::MINT_LEN)?;
+            let rent = session
+                .ledger
+                .rent_exempt(tessera_ledger::tokens::MINT_LEN)?;
             let mut instructions = create_mint(&authority, key, &authority, decimals, rent)?;
             if allocation > 0 {
                 let (account, create) = associated_account(&authority, &authority, key);
@@ -535,7 +537,7 @@ pub fn init(session: &Session, args: &InitArgs) -> Result<NetworkCreated> {
     let named_authority = args
         .mint_authority
         .as_deref()
-        .map(crate::ledger::read_keypair)
+        .map(tessera_ledger::read_keypair)
         .transpose()
         .context("--mint-authority")?;
     let (reward, decimals) = reward_mint_of(session, args, named_authority.as_ref())?;
@@ -567,8 +569,8 @@ fn reward_mint_of<'k>(
     named_authority: Option<&'k Keypair>,
 ) -> Result<(RewardMint<'k>, u8)> {
     let Some(mint) = args.reward_mint else {
-        let allocation =
-            crate::tokens::parse_amount(&args.allocation, args.decimals).context("--allocation")?;
+        let allocation = tessera_ledger::tokens::parse_amount(&args.allocation, args.decimals)
+            .context("--allocation")?;
         let create = RewardMint::Create {
             decimals: args.decimals,
             allocation,

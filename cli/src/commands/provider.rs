@@ -2,7 +2,6 @@
 //! by the owner's --keypair.
 
 use super::{ensure_open, parse_hash, when, Activity, ClassArg, Outcome, Session};
-use crate::tokens::{associated_account, Mint};
 use crate::view::{as_name, as_text};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, ensure, Context, Result};
@@ -12,6 +11,7 @@ use std::fmt;
 use tessera::instructions::RegisterProviderArgs;
 use tessera::state::{Network, Provider, ProviderClass, ProviderSpec, ProviderStatus};
 use tessera_client::{filters, instructions as ix};
+use tessera_ledger::tokens::{associated_account, Mint};
 
 #[derive(Subcommand)]
 pub enum ProviderCommand {

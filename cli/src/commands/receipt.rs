@@ -1,14 +1,9 @@
 //! `tessera receipt …`: a worker signs a receipt to a file, attestors (or the client) review and
 //! co-sign it, anyone verifies it, anyone submits it for settlement.
 
-use super::{
-    default_unit, ensure_measures, ensure_open, parse_hash, Activity, Foreseen, Outcome, Session,
-    UnitArg,
-};
-use crate::tokens::Mint;
+use super::{parse_hash, Outcome, Session, UnitArg};
 use crate::view::as_text;
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::instruction::Instruction;
 use anyhow::{bail, ensure, Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -17,10 +12,14 @@ use solana_signer::Signer;
 use std::fmt;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use tessera::state::{Job, JobStatus, Network, Provider, ProviderClass, UnitKind};
+use tessera::state::{Job, Network, Provider, ProviderClass, UnitKind};
 use tessera_attest::wire::Evidence;
-use tessera_client::flows;
 use tessera_client::receipt::{unit_kind_name, Receipt, ReceiptFile, SignedReceipt};
+use tessera_ledger::actions::receipt::{
+    ensure_current, ensure_settles_as_service, ensure_settles_on_job,
+};
+pub use tessera_ledger::actions::receipt::{issue, read, settlement, write, Settlement, Work};
+use tessera_ledger::tokens::Mint;
 
 /// What `receipt cosign` says when it did not get a yes.
 pub const NOT_SIGNED: &str = "not signed: pass --yes to co-sign without a prompt";
@@ -157,30 +156,18 @@ pub struct WorkArgs {
     pub expires_in: Option<i64>,
 }
 
-/// Reads a receipt file.
-pub fn read(path: &Path) -> Result<SignedReceipt> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the receipt file {}", path.display()))?;
-    let file: ReceiptFile = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a receipt file (JSON)", path.display()))?;
-    file.to_signed()
-        .with_context(|| format!("receipt file {}", path.display()))
-}
-
-/// Writes `signed` to `path` through a temporary file and a rename, so a crash never leaves
-/// half a receipt; `replace` allows overwriting.
-pub fn write(path: &Path, signed: &SignedReceipt, replace: bool) -> Result<()> {
-    if !replace && path.exists() {
-        bail!(
-            "{} already exists: choose another --out or remove it",
-            path.display()
-        );
+impl WorkArgs {
+    /// The work as the ledger's actions take it.
+    pub fn work(&self) -> Work {
+        Work {
+            job: self.job,
+            service: self.service,
+            units: self.units,
+            unit: self.unit.map(Into::into),
+            result_hash: self.result_hash,
+            expires_in: self.expires_in,
+        }
     }
-    let text = serde_json::to_string_pretty(&ReceiptFile::from_signed(signed))?;
-    let temporary = path.with_extension("json.partial");
-    std::fs::write(&temporary, text + "\n")
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Refuses a receipt whose existing signatures do not verify, or that `signer` already signed.
@@ -214,144 +201,6 @@ fn confirm(signed: &SignedReceipt, review: &Review, yes: bool) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a receipt that is not for this program or whose expiry (lengthened by a settlement
-/// pause it lived through) has passed.
-fn ensure_current(r: &Receipt, network: &Network, now: i64) -> Result<()> {
-    ensure!(
-        r.program_id == tessera_client::program_id(),
-        "the receipt is for program {}, not {}",
-        r.program_id,
-        tessera_client::program_id()
-    );
-    let paused = network
-        .settlement_pauses
-        .latest_extension(r.issued_at, r.expires_at);
-    let expires_at = r.expires_at.saturating_add(paused);
-    if now > expires_at {
-        return Err(Foreseen {
-            error: "ReceiptExpired",
-            message: format!(
-                "the receipt expired at {expires_at} (ledger time {now}): ask the worker to \
-                 sign a fresh one"
-            ),
-        }
-        .into());
-    }
-    Ok(())
-}
-
-/// Refuses a job receipt the program would not settle on `job` now, saying why.
-fn ensure_settles_on_job(
-    r: &Receipt,
-    job: &Job,
-    provider: &Provider,
-    network: &Network,
-    now: i64,
-) -> Result<()> {
-    let subject = r.subject;
-    ensure!(
-        job.network == r.network && job.nonce == r.subject_nonce,
-        "job {subject} is not the job this receipt was signed for (job number {} on network \
-         {}, the receipt names number {} on {}): a closed job's address was reused",
-        job.nonce,
-        job.network,
-        r.subject_nonce,
-        r.network
-    );
-    ensure!(
-        job.provider == r.provider,
-        "job {subject} is run by provider {}, not by the receipt's provider {}",
-        job.provider,
-        r.provider
-    );
-    ensure!(
-        provider.worker_key == r.worker_key,
-        "the receipt was signed by worker key {}, but provider {} now takes {}: ask the worker \
-         to sign a fresh one",
-        r.worker_key,
-        r.provider,
-        provider.worker_key
-    );
-    ensure!(
-        r.unit_kind == job.unit_kind,
-        "the receipt counts {} but job {subject} counts {}",
-        unit_kind_name(r.unit_kind),
-        unit_kind_name(job.unit_kind)
-    );
-    ensure_settles_in_status(r, job, network, now)?;
-    ensure!(
-        r.cumulative_units <= job.max_units,
-        "the receipt's {} units exceed job {subject}'s {} max units: its client tops it up \
-         first (`tessera job top-up`)",
-        r.cumulative_units,
-        job.max_units
-    );
-    ensure!(
-        r.cumulative_units > job.settled_units,
-        "job {subject} has already settled {} units: this receipt's {} add nothing",
-        job.settled_units,
-        r.cumulative_units
-    );
-    Ok(())
-}
-
-/// Refuses a receipt on a job that is not running, unless the job ended (not as a no-show)
-/// after the receipt was issued and its settlement window is still open.
-fn ensure_settles_in_status(r: &Receipt, job: &Job, network: &Network, now: i64) -> Result<()> {
-    let subject = r.subject;
-    match job.status {
-        JobStatus::Running => {}
-        JobStatus::Open => bail!("job {subject} has not been accepted: nothing settles on it"),
-        JobStatus::Completed | JobStatus::Cancelled if job.no_show => {
-            bail!("job {subject} was cancelled as a no-show: nothing settles on it any more")
-        }
-        JobStatus::Completed | JobStatus::Cancelled => {
-            ensure!(
-                r.issued_at <= job.ended_at,
-                "the receipt was issued at {}, after job {subject} ended at {}: only work done \
-                 before the end settles",
-                r.issued_at,
-                job.ended_at
-            );
-            let paused_secs = network.settlement_pauses.paused_secs_at(now)?;
-            let window_ends = job.settlement_window_ends(paused_secs)?;
-            ensure!(
-                now < window_ends,
-                "job {subject} ended at {} and receipts could settle on it until {window_ends} \
-                 (ledger time {now}): this one no longer can",
-                job.ended_at
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Refuses a service receipt the program would not record for `provider`, saying why.
-fn ensure_settles_as_service(r: &Receipt, provider: &Provider) -> Result<()> {
-    ensure!(
-        provider.nonce == r.subject_nonce && provider.network == r.network,
-        "provider {} is not the registration this receipt was signed for (it deregistered and \
-         registered again)",
-        r.provider
-    );
-    ensure!(
-        provider.worker_key == r.worker_key,
-        "the receipt was signed by worker key {}, but provider {} now takes {}",
-        r.worker_key,
-        r.provider,
-        provider.worker_key
-    );
-    ensure_measures(provider.class, r.unit_kind, "the receipt's unit")?;
-    ensure!(
-        r.cumulative_units > provider.service_units,
-        "provider {} has already recorded {} service units: this receipt's {} add nothing",
-        r.provider,
-        provider.service_units,
-        r.cumulative_units
-    );
-    Ok(())
-}
-
 /// `receipt sign`: the worker signs a receipt for `args.work` and writes it to `args.out`.
 pub fn sign(session: &Session, args: &SignArgs) -> Result<ReceiptSigned> {
     let out = &args.out;
@@ -361,7 +210,7 @@ pub fn sign(session: &Session, args: &SignArgs) -> Result<ReceiptSigned> {
             out.display()
         );
     }
-    let signed = issue(session, &args.work)?;
+    let signed = issue(session, &args.work.work())?;
     write(out, &signed, false)?;
     let (_, network) = session.network()?;
     Ok(ReceiptSigned {
@@ -369,122 +218,6 @@ pub fn sign(session: &Session, args: &SignArgs) -> Result<ReceiptSigned> {
         out: out.clone(),
         threshold: network.attestors.threshold,
     })
-}
-
-/// The receipt the session's signer, a provider's worker, issues for `work`, signed by it:
-/// bound to the job (or the provider, for a service) as the ledger has it now.
-pub fn issue(session: &Session, work: &WorkArgs) -> Result<SignedReceipt> {
-    let (network_key, network) = session.network()?;
-    let subject = Subject::of(session, network_key, &network, work)?;
-    let provider = session.provider_at(&subject.provider)?;
-    let worker = session.signer();
-    ensure!(
-        provider.worker_key == worker,
-        "--keypair {worker} is not provider {}'s worker key {}: sign with the worker's keypair",
-        subject.provider,
-        provider.worker_key
-    );
-    let max_age = network.params.receipt_max_age_secs;
-    let lifetime = work.expires_in.unwrap_or(max_age);
-    ensure!(
-        (1..=max_age).contains(&lifetime),
-        "--expires-in {lifetime} must be 1..={max_age} seconds (the network's receipt max age)"
-    );
-    let metered = flows::Metered {
-        cumulative_units: work.units,
-        result_hash: work.result_hash.unwrap_or_default(),
-        issued_at: session.ledger.now()?,
-        valid_for_secs: lifetime,
-    };
-    let network = flows::NetworkRef {
-        address: network_key,
-        state: &network,
-    };
-    let receipt = match subject.job {
-        Some((job, state)) => flows::job_receipt(network, job, &state, worker, metered),
-        None => flows::service_receipt(
-            network,
-            subject.provider,
-            &provider,
-            subject.unit_kind,
-            metered,
-        ),
-    };
-    let mut signed = SignedReceipt::new(receipt);
-    signed.sign(session.keypair())?;
-    Ok(signed)
-}
-
-/// What a receipt is about: a job (with its account), or a provider's service; and its unit.
-struct Subject {
-    job: Option<(Pubkey, Job)>,
-    provider: Pubkey,
-    unit_kind: UnitKind,
-}
-
-impl Subject {
-    /// The subject `work` names, checked against the ledger.
-    fn of(
-        session: &Session,
-        network_key: Pubkey,
-        network: &Network,
-        work: &WorkArgs,
-    ) -> Result<Self> {
-        match (work.job, work.service) {
-            (Some(job), _) => Self::job(session, network_key, network, job, work),
-            (None, Some(provider)) => {
-                let state = session.provider_at(&provider)?;
-                let unit_kind = work.unit.map_or(default_unit(state.class), Into::into);
-                ensure_measures(state.class, unit_kind, "--unit")?;
-                Ok(Self {
-                    job: None,
-                    provider,
-                    unit_kind,
-                })
-            }
-            (None, None) => bail!("say what the receipt is for: --job JOB or --service PROVIDER"),
-        }
-    }
-
-    /// The running job `job` of `network`, which `work` must fit.
-    fn job(
-        session: &Session,
-        network_key: Pubkey,
-        network: &Network,
-        job: Pubkey,
-        work: &WorkArgs,
-    ) -> Result<Self> {
-        let state = session.job(&job)?;
-        ensure!(
-            state.network == network_key,
-            "job {job} belongs to another network than --network {}",
-            network.network_id
-        );
-        ensure!(
-            state.status == JobStatus::Running,
-            "job {job} is not running (no provider accepted it, or it ended)"
-        );
-        ensure!(
-            work.units <= state.max_units,
-            "--units {} is more than the job's {} max units",
-            work.units,
-            state.max_units
-        );
-        if let Some(unit) = work.unit {
-            let kind = UnitKind::from(unit);
-            ensure!(
-                kind == state.unit_kind,
-                "--unit {} is not job {job}'s unit {}: drop --unit",
-                unit_kind_name(kind),
-                unit_kind_name(state.unit_kind)
-            );
-        }
-        Ok(Self {
-            provider: state.provider,
-            unit_kind: state.unit_kind,
-            job: Some((job, state)),
-        })
-    }
 }
 
 /// `receipt cosign`: the signer reviews the receipt against the ledger, confirms, and signs.
@@ -547,7 +280,7 @@ pub fn cosign_by_services(
         _ => Evidence::None,
     };
     let client = job.map(|job| job.client);
-    let coordinator = crate::attest::coordinator::Coordinator::new(services)?;
+    let coordinator = tessera_attest::coordinator::Coordinator::new(services)?;
     let cosigned = coordinator.cosign(&signed, &evidence, &network, client)?;
     write(file, &cosigned, true)?;
     Ok(ServicesCosigned {
@@ -621,118 +354,13 @@ pub fn submit(session: &Session, file: &Path) -> Result<Settled> {
 /// Settles `signed` in the current epoch, paid for by the session's signer, once its
 /// signatures verify and the program would take it now.
 pub fn settle(session: &Session, signed: &SignedReceipt) -> Result<Settled> {
-    settlement(session, signed)?.send(session)
-}
-
-/// A settlement built for the epoch it was built in, not sent yet: what [`settle`] sends.
-pub struct Settlement {
-    instructions: Vec<Instruction>,
-    subject: Pubkey,
-    cumulative_units: u64,
-    epoch: u64,
-}
-
-impl Settlement {
-    /// Sends it, paid for by the session's signer.
-    pub fn send(self, session: &Session) -> Result<Settled> {
-        let signature = session.send(&self.instructions)?;
-        Ok(Settled {
-            subject: self.subject,
-            cumulative_units: self.cumulative_units,
-            epoch: self.epoch,
-            signature,
-        })
-    }
-}
-
-/// Builds the settlement of `signed` in the current epoch once its signatures verify and the
-/// program would take it now; refusals the program would make are [`Foreseen`].
-pub fn settlement(session: &Session, signed: &SignedReceipt) -> Result<Settlement> {
-    signed.verify()?;
-    let r = &signed.receipt;
-    let (network_key, network) = session.network()?;
-    ensure!(
-        r.network == network_key,
-        "the receipt is for network {}, not --network {} ({network_key})",
-        r.network,
-        network.network_id
-    );
-    ensure_open(&network, Activity::Settlements)?;
-    let now = session.ledger.now()?;
-    ensure_current(r, &network, now)?;
-    let epoch = network.epoch_at(now)?;
-    let provider = session.provider_at(&r.provider)?;
-    let instructions = if r.subject == r.provider {
-        ensure_settles_as_service(r, &provider)?;
-        flows::settle_service(session.signer(), signed, epoch).to_vec()
-    } else {
-        let job = session.job(&r.subject)?;
-        ensure_settles_on_job(r, &job, &provider, &network, now)?;
-        ensure_stake_backs(session, &network, signed, &job, &provider)?;
-        job_settlement(session, signed, &job, &provider, epoch)?.to_vec()
-    };
-    Ok(Settlement {
-        instructions,
-        subject: r.subject,
-        cumulative_units: r.cumulative_units,
-        epoch,
+    let settled = settlement(session, signed)?.send(session)?;
+    Ok(Settled {
+        subject: settled.subject,
+        cumulative_units: settled.cumulative_units,
+        epoch: settled.epoch,
+        signature: settled.signature,
     })
-}
-
-/// Refuses an attested receipt on an ended job while the provider holds less than its class
-/// minimum: its work could no longer be slashed if disputed.
-fn ensure_stake_backs(
-    session: &Session,
-    network: &Network,
-    signed: &SignedReceipt,
-    job: &Job,
-    provider: &Provider,
-) -> Result<()> {
-    let by_client = signed.signatures[1..]
-        .iter()
-        .any(|(key, _)| *key == job.client);
-    if by_client || !job.has_ended() {
-        return Ok(());
-    }
-    let min_stake = network.params.class(provider.class).min_stake;
-    let reward = session.reward_mint(network)?;
-    let held = provider.vault_liability()?;
-    ensure!(
-        held >= min_stake,
-        "provider {} holds {} staked and unbonding, below its class minimum {}: an attested \
-         receipt on an ended job settles only while there is stake to slash; it stakes more, or \
-         the client co-signs",
-        signed.receipt.provider,
-        reward.format(held),
-        reward.format(min_stake)
-    );
-    Ok(())
-}
-
-/// The instructions that settle `signed` on `job` in `epoch`, paying the provider's owner.
-fn job_settlement(
-    session: &Session,
-    signed: &SignedReceipt,
-    job: &Job,
-    provider: &Provider,
-    epoch: u64,
-) -> Result<[Instruction; 2]> {
-    let owner = provider.owner;
-    let mint = session.ledger.mint(&job.payment_mint)?;
-    // The payment goes to the owner's associated account, created when the job was accepted;
-    // creating it here would not fit beside 3 signatures.
-    let provider_token = mint.associated(&owner);
-    ensure!(
-        session.ledger.exists(&provider_token)?,
-        "provider owner {owner} has no token account for mint {} to be paid into: create \
-         {provider_token} (`spl-token create-account`, or it is created by `tessera job accept`)",
-        mint.key.mint
-    );
-    let payee = flows::Payee {
-        payment_mint: mint.key,
-        provider_token,
-    };
-    Ok(flows::settle_job(session.signer(), signed, payee, epoch))
 }
 
 /// Checks a receipt against the ledger for the session's signer to co-sign: the receipt's

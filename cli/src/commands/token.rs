@@ -2,7 +2,6 @@
 //! (which works too, against `tessera localnet`).
 
 use super::{Outcome, Session};
-use crate::tokens::{self, associated_account, format_amount, mint_to};
 use crate::view::as_text;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{ensure, Context, Result};
@@ -12,6 +11,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::fmt;
 use tessera_client::instructions::MintRef;
+use tessera_ledger::tokens::{self, associated_account, format_amount, mint_to};
 
 #[derive(Subcommand)]
 pub enum TokenCommand {

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 /// A port on 127.0.0.1 nothing listens on right now.
-#[allow(dead_code)] // not every test file starts a localnet
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("a port on 127.0.0.1")
@@ -17,11 +16,9 @@ pub fn free_port() -> u16 {
 }
 
 /// Bytes of the embedded ledger's store in `data_dir`, its write-ahead log included.
-#[allow(unused_imports)] // not every test file measures the store
-pub use tessera_cli::embedded::ledger::store_bytes;
+pub use tessera_ledger::embedded::ledger::store_bytes;
 
 /// A fresh data folder for the test `name` (removed first if an earlier run left it).
-#[allow(dead_code)] // not every test file makes its own folder
 pub fn fresh_folder(name: &str) -> PathBuf {
     let data_dir = std::env::temp_dir().join(format!("tessera-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
@@ -29,7 +26,6 @@ pub fn fresh_folder(name: &str) -> PathBuf {
 }
 
 /// Runs `tessera` on `data_dir`.
-#[allow(dead_code)] // not every test file runs commands on a folder
 pub fn tessera(data_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tessera"))
         .arg("--data-dir")
@@ -40,7 +36,6 @@ pub fn tessera(data_dir: &Path, args: &[&str]) -> Output {
 }
 
 /// Runs a command on `data_dir` that must succeed; its JSON.
-#[allow(dead_code)] // not every test file runs commands on a folder
 pub fn json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
     let output = tessera(data_dir, &[args, &["--output", "json"]].concat());
     let (stdout, stderr) = texts(&output);
@@ -52,7 +47,6 @@ pub fn json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
 }
 
 /// A command's standard output and error, as text.
-#[allow(dead_code)] // not every test file runs the binary
 pub fn texts(output: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -61,7 +55,6 @@ pub fn texts(output: &Output) -> (String, String) {
 }
 
 /// A JSON string's text; panics on anything else.
-#[allow(dead_code)] // not every test file reads JSON
 pub fn text(value: &serde_json::Value) -> String {
     value
         .as_str()
@@ -70,14 +63,12 @@ pub fn text(value: &serde_json::Value) -> String {
 }
 
 /// A `tessera localnet` in a child process, serving `data_dir`; killed if dropped unstopped.
-#[allow(dead_code)] // not every test file starts a localnet
 pub struct Localnet {
     pub child: Child,
     pub url: String,
     pub data_dir: PathBuf,
 }
 
-#[allow(dead_code)] // not every test file uses every method
 impl Localnet {
     /// Starts it on free ports and waits for its ready line.
     pub fn start(data_dir: &Path) -> Self {

@@ -5,6 +5,8 @@
 //! before anything is submitted. A service that refuses, and why, or one that sends a bad
 //! share, is named in the error.
 
+use crate::group::{self, Identifier};
+use crate::wire::*;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use serde::de::DeserializeOwned;
@@ -12,8 +14,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tessera::state::{AttestorMode, Network};
-use tessera_attest::group::{self, Identifier};
-use tessera_attest::wire::*;
 use tessera_client::receipt::{ReceiptFile, SignedReceipt};
 
 /// Co-signing services, by base URL.

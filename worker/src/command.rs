@@ -64,7 +64,7 @@ impl Running {
             .with_context(|| format!("cannot read {}", self.output.display()))?;
         Ok(Some(Finished {
             wall_time,
-            output_hash: tessera_worker::spec::hash(&output),
+            output_hash: tessera_work::spec::hash(&output),
             failure: (!status.success()).then(|| format!("the command exited with {status}")),
         }))
     }

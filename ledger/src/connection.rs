@@ -103,80 +103,84 @@ impl Ledger {
         commitment: CommitmentConfig,
     ) -> Result<Self> {
         match target {
-            Target::Embedded(data_dir) => {
-                // Read a named keypair before touching the data folder: a bad path changes nothing.
-                let named = keypair.map(read_keypair).transpose()?;
-                let claim = Folder::claim(data_dir)?;
-                let payer = match named {
-                    Some(keypair) => keypair,
-                    None => data_dir_payer(data_dir)?,
-                };
-                match claim {
-                    Claim::Owned(folder) => Ok(Self {
-                        payer,
-                        keyless: false,
-                        commitment,
-                        source: Source::Folder(Box::new(Embedded {
-                            node: OnceCell::new(),
-                            store: RefCell::new(Store::open(data_dir)?),
-                            folder,
-                        })),
-                    }),
-                    Claim::Served(url) => {
-                        let rpc = RpcClient::new_with_commitment(url.clone(), commitment);
-                        ensure_sol(&rpc, &payer.pubkey(), EMBEDDED_PAYER_LAMPORTS).with_context(
-                            || {
-                                format!(
-                                    "the tessera localnet serving {} at {url} does not answer",
-                                    data_dir.display()
-                                )
-                            },
-                        )?;
-                        Ok(Self {
-                            payer,
-                            keyless: false,
-                            commitment,
-                            source: Source::Rpc(rpc),
-                        })
-                    }
-                }
-            }
-            Target::Rpc(url) => {
-                // A named keypair must be readable; without one, the Solana CLI's if it exists,
-                // else none: reading needs no key.
-                let (payer, keyless) = match keypair {
-                    Some(path) => (read_keypair(path)?, false),
-                    None => match default_keypair_path() {
-                        Ok(path) if path.exists() => (read_keypair(&path)?, false),
-                        _ => (Keypair::new(), true),
-                    },
-                };
-                let rpc = RpcClient::new_with_commitment(url.clone(), commitment);
-                let program = tessera_client::program_id();
-                let deployed = rpc
-                    .get_account_with_commitment(&program, commitment)
-                    .map_err(|error| {
-                        anyhow!(
-                            "cannot reach the ledger at {url}: {error}; check --url, or start a \
-                             local one with `tessera localnet`"
-                        )
-                    })?
-                    .value
-                    .is_some_and(|account| account.executable);
-                if !deployed {
-                    bail!(
-                        "the Tessera program is not deployed at {program} on {url}: deploy it \
-                         (`anchor deploy`), or pass the --program-id of the deployment"
-                    );
-                }
-                Ok(Self {
-                    payer,
-                    keyless,
-                    commitment,
-                    source: Source::Rpc(rpc),
-                })
-            }
+            Target::Embedded(data_dir) => Self::open_folder(data_dir, keypair, commitment),
+            Target::Rpc(url) => Self::open_rpc(url, keypair, commitment),
         }
+    }
+
+    /// Opens the embedded ledger in `data_dir` (see [`Ledger::open`]).
+    fn open_folder(
+        data_dir: &Path,
+        keypair: Option<&Path>,
+        commitment: CommitmentConfig,
+    ) -> Result<Self> {
+        // Read a named keypair before touching the data folder: a bad path changes nothing.
+        let named = keypair.map(read_keypair).transpose()?;
+        let claim = Folder::claim(data_dir)?;
+        let payer = match named {
+            Some(keypair) => keypair,
+            None => data_dir_payer(data_dir)?,
+        };
+        let source = match claim {
+            Claim::Owned(folder) => Source::Folder(Box::new(Embedded {
+                node: OnceCell::new(),
+                store: RefCell::new(Store::open(data_dir)?),
+                folder,
+            })),
+            Claim::Served(url) => {
+                let rpc = RpcClient::new_with_commitment(url.clone(), commitment);
+                ensure_sol(&rpc, &payer.pubkey(), EMBEDDED_PAYER_LAMPORTS).with_context(|| {
+                    format!(
+                        "the tessera localnet serving {} at {url} does not answer",
+                        data_dir.display()
+                    )
+                })?;
+                Source::Rpc(rpc)
+            }
+        };
+        Ok(Self {
+            payer,
+            keyless: false,
+            commitment,
+            source,
+        })
+    }
+
+    /// Opens the cluster at `url` and checks that the program is deployed there.
+    fn open_rpc(url: &str, keypair: Option<&Path>, commitment: CommitmentConfig) -> Result<Self> {
+        // A named keypair must be readable; without one, the Solana CLI's if it exists, else
+        // none: reading needs no key.
+        let (payer, keyless) = match keypair {
+            Some(path) => (read_keypair(path)?, false),
+            None => match default_keypair_path() {
+                Ok(path) if path.exists() => (read_keypair(&path)?, false),
+                _ => (Keypair::new(), true),
+            },
+        };
+        let rpc = RpcClient::new_with_commitment(url.to_string(), commitment);
+        let program = tessera_client::program_id();
+        let deployed = rpc
+            .get_account_with_commitment(&program, commitment)
+            .map_err(|error| {
+                anyhow!(
+                    "cannot reach the ledger at {url}: {error}; check --url, or start a local \
+                     one with `tessera localnet`"
+                )
+            })?
+            .value
+            .is_some_and(|account| account.executable);
+        if !deployed {
+            bail!(
+                "the Tessera program is not deployed at {program} on {url}: deploy it (`anchor \
+                 deploy`), or pass the --program-id of the deployment"
+            );
+        }
+        Ok(Self {
+            payer,
+            keyless,
+            commitment,
+            source: Source::Rpc(rpc),
+        })
     }
 
     /// The commitment reads and confirmations wait for.
@@ -608,7 +612,7 @@ impl SendFailure {
 /// the error, typed, for callers that act on which one it was.
 #[derive(Debug, thiserror::Error)]
 #[error("the program refused: {} ({}, error {})", .0.message, .0.name, .0.code)]
-pub struct ProgramRefused(pub crate::errors::ProgramError);
+pub struct ProgramRefused(pub tessera_client::errors::ProgramError);
 
 /// What can make a refused transaction succeed later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -660,7 +664,7 @@ fn explain(error: &str) -> anyhow::Error {
             .collect();
         if let Some(known) = u32::from_str_radix(&hex, 16)
             .ok()
-            .and_then(crate::errors::lookup)
+            .and_then(tessera_client::errors::lookup)
         {
             return ProgramRefused(known).into();
         }
@@ -733,7 +737,9 @@ mod tests {
     /// The program error named `name`, as an RPC error would carry it.
     fn refused(name: &str) -> ProgramRefused {
         let code = (6000..7000)
-            .find(|code| crate::errors::lookup(*code).is_some_and(|error| error.name == name))
+            .find(|code| {
+                tessera_client::errors::lookup(*code).is_some_and(|error| error.name == name)
+            })
             .unwrap_or_else(|| panic!("no program error named {name}"));
         let error = explain(&format!(
             "Error processing Instruction 1: custom program error: 0x{code:x}"

@@ -3,12 +3,12 @@
 //! the network's attestors) add their signatures to that file with `tessera receipt cosign`.
 //! The worker takes the file back once it carries enough of them.
 
-use crate::commands::receipt;
 use anchor_lang::prelude::Pubkey;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use tessera::state::{AttestorMode, Job, Network};
 use tessera_client::receipt::SignedReceipt;
+use tessera_ledger::actions::receipt;
 
 /// What the folder holds for a receipt.
 pub enum Cosigning {

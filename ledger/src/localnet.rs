@@ -3,8 +3,8 @@
 //! data folder and publishes its URL there: `tessera` commands on the folder go through it.
 
 use crate::embedded::{EmbeddedLedger, Folder};
-use crate::ledger::Target;
-use crate::stdio::StdoutToStderr;
+use crate::stdio::{print_line, StdoutToStderr};
+use crate::Target;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::fmt;
@@ -30,9 +30,9 @@ pub fn serve(target: &Target, rpc_port: u16, ws_port: u16, json: bool) -> Result
         data_dir: data_dir.clone(),
     };
     if json {
-        crate::view::print_line(&serde_json::to_string(&serving)?)?;
+        print_line(&serde_json::to_string(&serving)?)?;
     } else {
-        crate::view::print_line(&serving.to_string())?;
+        print_line(&serving.to_string())?;
     }
     std::io::stdout().flush()?;
     // From here on, what the natively run program logs (`msg!` prints to stdout) goes to

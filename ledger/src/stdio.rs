@@ -50,3 +50,14 @@ impl Drop for StdoutToStderr {
         }
     }
 }
+
+/// Writes `text` and a newline to stdout. A reader that closed the pipe early (`| head`) has
+/// all it wanted: that ends the output quietly instead of failing.
+pub fn print_line(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}").and_then(|_| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error),
+        _ => Ok(()),
+    }
+}

@@ -4,7 +4,10 @@
 //! a distributed key generation, which writes its share to disk (mode 0600). The key never
 //! leaves the process. Requests are limited in size, in rate per caller and in time.
 
-use crate::attest::far_end::FarEnd;
+use crate::far_end::FarEnd;
+use crate::group::{self, DkgMember, ShareFile, SigningNonces};
+use crate::review::{self, Attesting, Refused, Sampling, Subject, Work};
+use crate::wire::*;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use anyhow::{Context, Result};
@@ -22,11 +25,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tessera::state::{Job, Network, Provider, UnitKind};
-use tessera_attest::group::{self, DkgMember, ShareFile, SigningNonces};
-use tessera_attest::review::{self, Attesting, Refused, Sampling, Subject, Work};
-use tessera_attest::wire::*;
 use tessera_client::receipt::SignedReceipt;
-use tessera_worker::spec::Workload;
+use tessera_work::spec::Workload;
 
 /// Largest request body: a receipt and its evidence.
 pub const MAX_BODY_BYTES: usize = MAX_REQUEST_BYTES;
@@ -194,7 +194,7 @@ pub fn serve(
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(service);
         let stop = async {
-            while !crate::signals::stop_requested() {
+            while !tessera_ledger::signals::stop_requested() {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         };
@@ -272,50 +272,7 @@ impl Service {
             status: 400,
             reason: format!("not a receipt: {error}"),
         })?;
-        let r = &signed.receipt;
-        let network: Network = self.account(&self.network, "network").await?;
-        let on = Attesting {
-            address: self.network,
-            network: &network,
-        };
-        review::check_binding(&signed, &on)?;
-        let provider: Provider = self.account(&r.provider, "provider").await?;
-        let job = if r.subject == r.provider {
-            if self.client.is_some() {
-                return Err(Refused {
-                    status: 403,
-                    reason: "a client's service co-signs its jobs, not service receipts".into(),
-                });
-            }
-            review::review(
-                &signed,
-                &on,
-                &Subject::Service {
-                    provider: &provider,
-                },
-            )?;
-            None
-        } else {
-            let job: Job = self.account(&r.subject, "job").await?;
-            if let Some(me) = self.client.filter(|me| *me != job.client) {
-                return Err(Refused {
-                    status: 403,
-                    reason: format!(
-                        "job {} is client {}'s; this service co-signs only client {me}'s jobs",
-                        r.subject, job.client
-                    ),
-                });
-            }
-            review::review(
-                &signed,
-                &on,
-                &Subject::Job {
-                    job: &job,
-                    provider: &provider,
-                },
-            )?;
-            Some(job)
-        };
+        let (provider, job) = self.review_on_ledger(&signed).await?;
         if let (Some(job), Some(_)) = (&job, self.client) {
             if self.trust_provider {
                 // The client said it trusts its providers: the review above is all.
@@ -330,6 +287,67 @@ impl Service {
                 return Ok(signed);
             }
         }
+        self.check_evidence(&signed, &request.evidence, &provider, job.as_ref())
+            .await?;
+        Ok(signed)
+    }
+
+    /// The receipt against the ledger: the network it binds, its provider, and its job (or,
+    /// for a service receipt, the provider's service). Returns the provider and the job.
+    async fn review_on_ledger(
+        &self,
+        signed: &SignedReceipt,
+    ) -> Result<(Provider, Option<Job>), Refused> {
+        let r = &signed.receipt;
+        let network: Network = self.account(&self.network, "network").await?;
+        let on = Attesting {
+            address: self.network,
+            network: &network,
+        };
+        review::check_binding(signed, &on)?;
+        let provider: Provider = self.account(&r.provider, "provider").await?;
+        if r.subject == r.provider {
+            if self.client.is_some() {
+                return Err(Refused {
+                    status: 403,
+                    reason: "a client's service co-signs its jobs, not service receipts".into(),
+                });
+            }
+            let subject = Subject::Service {
+                provider: &provider,
+            };
+            review::review(signed, &on, &subject)?;
+            return Ok((provider, None));
+        }
+        let job: Job = self.account(&r.subject, "job").await?;
+        if let Some(me) = self.client.filter(|me| *me != job.client) {
+            return Err(Refused {
+                status: 403,
+                reason: format!(
+                    "job {} is client {}'s; this service co-signs only client {me}'s jobs",
+                    r.subject, job.client
+                ),
+            });
+        }
+        let subject = Subject::Job {
+            job: &job,
+            provider: &provider,
+        };
+        review::review(signed, &on, &subject)?;
+        Ok((provider, Some(job)))
+    }
+
+    /// The receipt's evidence (the rounds of the built-in workload), checked on a blocking
+    /// thread. A subject whose evidence held a wrong product, found by sampling, is refused
+    /// from then on.
+    async fn check_evidence(
+        &self,
+        signed: &SignedReceipt,
+        evidence: &Evidence,
+        provider: &Provider,
+        job: Option<&Job>,
+    ) -> Result<(), Refused> {
+        let r = &signed.receipt;
         let subject = r.subject;
         if self.caught.lock().expect("caught").contains(&subject) {
             return Err(Refused {
@@ -341,13 +359,11 @@ impl Service {
             });
         }
         let checked = signed.clone();
-        let evidence = request.evidence.clone();
+        let evidence = evidence.clone();
         let sampling = self.sampling;
         let (provider_key, registration_nonce, recorded_units) =
             (r.provider, provider.nonce, provider.service_units);
-        let job_terms = job
-            .as_ref()
-            .map(|job| (job.spec_hash, r.subject, job.nonce, job.settled_units));
+        let job_terms = job.map(|job| (job.spec_hash, r.subject, job.nonce, job.settled_units));
         tokio::task::spawn_blocking(move || {
             let work = match &job_terms {
                 Some((spec_hash, address, nonce, settled_units)) => Work::Job {
@@ -367,7 +383,7 @@ impl Service {
                 &evidence,
                 &work,
                 sampling,
-                &mut tessera_attest::rand::thread_rng(),
+                &mut rand::thread_rng(),
             )
         })
         .await
@@ -381,7 +397,7 @@ impl Service {
                 self.caught.lock().expect("caught").insert(subject);
             }
         })?;
-        Ok(signed)
+        Ok(())
     }
 
     /// A client's service, asked to sign a bandwidth receipt of its job: only when it runs the
@@ -441,7 +457,7 @@ impl Service {
 
     /// The relay target of a bandwidth job, from its spec document in --specs.
     fn relay_target(&self, job: &Job) -> Result<SocketAddr, String> {
-        let spec = tessera_worker::publish::load_spec(&self.specs, &job.spec_hash)
+        let spec = tessera_work::publish::load_spec(&self.specs, &job.spec_hash)
             .map_err(|error| format!("cannot read the job's spec: {error}"))?;
         let Workload::Relay { target } = spec.workload else {
             return Err("the job's spec is not a relay".into());
@@ -454,8 +470,8 @@ impl Service {
     /// Every job `client` funded on this service's network, as the ledger has them.
     async fn jobs_of(&self, client: Pubkey) -> Result<Vec<(Pubkey, Job)>, Refused> {
         let fields = tessera_client::filters::jobs_of_client(self.network, client);
-        let config = crate::ledger::program_accounts_config(
-            crate::ledger::type_filters::<Job>(&fields),
+        let config = tessera_ledger::program_accounts_config(
+            tessera_ledger::type_filters::<Job>(&fields),
             self.rpc.commitment(),
         );
         let accounts = self
@@ -484,7 +500,7 @@ impl Service {
             reason,
         };
         let spec =
-            tessera_worker::publish::load_spec(&self.specs, &job.spec_hash).map_err(|error| {
+            tessera_work::publish::load_spec(&self.specs, &job.spec_hash).map_err(|error| {
                 refuse(format!(
                     "no evidence, and this service cannot read the job's spec to know its \
                      workload ({error}): pass --specs, or --trust-provider to sign on the \
@@ -592,7 +608,7 @@ async fn commit(
             let (nonces, commitments) = group::commit(share);
             Ok((nonces, commitments, share.identifier()))
         })?;
-        let session = tessera_attest::wire::new_session();
+        let session = crate::wire::new_session();
         let mut sessions = service.sessions.lock().expect("sessions");
         sessions.retain(|_, signing| signing.at.elapsed() < SESSION_LIFETIME);
         sessions.insert(

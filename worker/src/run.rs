@@ -1,31 +1,10 @@
-//! `tessera worker run`: the provider's off-chain half. It takes the jobs named for its
-//! provider (and, by policy, open ones), runs the work their spec documents describe, meters
-//! it, signs cumulative receipts, gets them co-signed, settles them, completes each job when
-//! its work is done, and claims the emissions of finished epochs.
-//!
-//! Each pass looks at the ledger and takes, for every job, the one next step it allows (settle
-//! a co-signed receipt, sign a due one, run a round of work, complete), until no job can move;
-//! then it waits and looks again. Every step is recorded in the worker's store (a redb file)
-//! in one committed transaction before anything leaves the machine, so a worker killed at any
-//! point resumes from the store and the ledger. Receipts are cumulative, so a receipt sent
-//! twice never pays twice.
+//! The worker's loop.
 
-mod command;
-mod cosign;
-pub mod events;
-mod relay;
-
-use crate::attest::coordinator::Coordinator;
-use crate::commands::claim::{self, ClaimArgs};
-use crate::commands::job;
-use crate::commands::receipt::{self, WorkArgs};
-use crate::commands::Foreseen;
-use crate::commands::Session;
-use crate::ledger::{ProgramRefused, Remedy, Unconfirmed};
-use crate::signals;
+use crate::events::{Event, Events};
+use crate::store::{JobRecord, JobState, Pending, Store};
+use crate::{command, cosign, relay};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{ensure, Context, Result};
-use events::{Event, Events};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::{HashMap, HashSet};
@@ -33,13 +12,18 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 use tessera::state::{Job, JobStatus, Network, ProviderClass, UnitKind};
+use tessera_attest::coordinator::Coordinator;
 use tessera_attest::wire::Evidence;
 use tessera_client::filters;
 use tessera_client::receipt::{ReceiptFile, SignedReceipt};
-use tessera_worker::matmul;
-use tessera_worker::publish;
-use tessera_worker::spec::{Spec, Workload};
-use tessera_worker::store::{JobRecord, JobState, Pending, Store};
+use tessera_ledger::actions::receipt::{self, Work};
+use tessera_ledger::actions::{claim, job};
+use tessera_ledger::session::{Foreseen, Session};
+use tessera_ledger::signals;
+use tessera_ledger::{ProgramRefused, Remedy, Unconfirmed};
+use tessera_work::matmul;
+use tessera_work::publish;
+use tessera_work::spec::{Spec, Workload};
 
 /// When a receipt is due: after this many new units, or this many seconds after the last one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -643,7 +627,7 @@ impl<'a> Worker<'a> {
     /// Signs a cumulative receipt for every unit metered and stores it as pending before it
     /// goes anywhere.
     fn sign(&mut self, address: Pubkey, record: &JobRecord, now: i64) -> Result<()> {
-        let work = WorkArgs {
+        let work = Work {
             job: Some(address),
             service: None,
             units: record.units_metered,
@@ -918,11 +902,7 @@ impl<'a> Worker<'a> {
             return Ok(false);
         }
         self.last_claim = Some(Instant::now());
-        let args = ClaimArgs {
-            provider: Some(self.provider),
-            epoch: None,
-        };
-        let claimed = match claim::claim(&self.owner, &args) {
+        let claimed = match claim::claim(&self.owner, Some(self.provider), None) {
             Ok(claimed) => claimed,
             // Paused: waited out like a settlement pause; the next try is a claim period away.
             Err(error) if remedy(&error) == Some(Remedy::Wait) => {

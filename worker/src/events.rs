@@ -102,6 +102,24 @@ impl fmt::Display for Event {
                 "worker for provider {provider} on network {network}: receipts signed by \
                  {worker_key}, store {store}"
             ),
+            Event::Claimed { epochs, amount } => {
+                write!(f, "claimed {amount} for epochs {epochs:?}")
+            }
+            Event::ClaimsWaiting { reason, in_secs } => {
+                write!(f, "claims wait, again in {in_secs} s: {reason}")
+            }
+            Event::PassFailed { error } => write!(f, "pass failed, trying again: {error}"),
+            Event::Paused { at } => write!(f, "test hook: paused {at}"),
+            Event::Stopped { reason } => write!(f, "stopped: {reason}"),
+            job_event => job_event.fmt_job(f),
+        }
+    }
+}
+
+impl Event {
+    /// The line of an event about one job.
+    fn fmt_job(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Event::Skipped { job, reason } => write!(f, "job {job}: not taken: {reason}"),
             Event::Accepted { job } => write!(f, "job {job}: accepted"),
             Event::Round {
@@ -166,15 +184,13 @@ impl fmt::Display for Event {
                 f,
                 "job {job}: completed, {units} units, result {result_hash}"
             ),
-            Event::Claimed { epochs, amount } => {
-                write!(f, "claimed {amount} for epochs {epochs:?}")
-            }
-            Event::ClaimsWaiting { reason, in_secs } => {
-                write!(f, "claims wait, again in {in_secs} s: {reason}")
-            }
-            Event::PassFailed { error } => write!(f, "pass failed, trying again: {error}"),
-            Event::Paused { at } => write!(f, "test hook: paused {at}"),
-            Event::Stopped { reason } => write!(f, "stopped: {reason}"),
+            // The worker's own events, written by `fmt`.
+            Event::Started { .. }
+            | Event::Claimed { .. }
+            | Event::ClaimsWaiting { .. }
+            | Event::PassFailed { .. }
+            | Event::Paused { .. }
+            | Event::Stopped { .. } => Ok(()),
         }
     }
 }
