@@ -11,6 +11,7 @@
 pub mod coordinator;
 pub mod far_end;
 pub mod group;
+pub mod metrics;
 pub mod review;
 pub mod server;
 pub mod service;

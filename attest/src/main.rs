@@ -1,13 +1,16 @@
 //! `tessera-attest`: the co-signing service as a program of its own, for an attestor's (or a
 //! client's) machine. It takes the flags of `tessera attest serve` and the connection flags
 //! every `tessera` command takes (`--url`, `--keypair`, `--data-dir`, `--network`, ...), each
-//! also from its environment variable. Its first line on stdout says where it listens;
+//! also from its environment variable, or from a TOML file (`--config FILE`; `--print-config`
+//! shows the settings in effect). Its first line on stdout says where it listens;
 //! Ctrl-C or SIGTERM stops it.
 
 use anyhow::Result;
 use clap::Parser;
 use tessera_attest::service::{self, ServeArgs};
 use tessera_ledger::args::Connection;
+use tessera_ledger::config::{self, ConfigArgs};
+use tessera_ledger::logs::LogArgs;
 
 /// Tessera's co-signing service: reviews each receipt it is sent against the ledger and the
 /// receipt's evidence, then signs as a per-key attestor, a job's client, or a member of an
@@ -16,19 +19,32 @@ use tessera_ledger::args::Connection;
 #[command(name = "tessera-attest", version)]
 struct Cli {
     #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
     connection: Connection,
+    #[command(flatten)]
+    logs: LogArgs,
     #[command(flatten)]
     serve: ServeArgs,
 }
 
 fn main() {
-    if let Err(error) = run(Cli::parse()) {
+    let outcome =
+        config::parse::<Cli>(std::env::args_os().collect()).and_then(|parsed| match parsed {
+            (_, Some(settings)) => {
+                println!("{settings}");
+                Ok(())
+            }
+            (cli, None) => run(cli),
+        });
+    if let Err(error) = outcome {
         eprintln!("error: {error:#}");
         std::process::exit(2);
     }
 }
 
 fn run(mut cli: Cli) -> Result<()> {
+    cli.logs.init();
     let target = cli.connection.target()?;
     if cli.serve.specs.is_none() {
         cli.serve.specs = Some(cli.connection.data_dir.join("specs"));

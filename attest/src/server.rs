@@ -6,13 +6,16 @@
 
 use crate::far_end::FarEnd;
 use crate::group::{self, DkgMember, ShareFile, SigningNonces};
+use crate::metrics::{Metrics, Route, OPENMETRICS};
 use crate::review::{self, Attesting, Refused, Sampling, Subject, Work};
 use crate::wire::*;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use anyhow::{Context, Result};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::header;
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -31,6 +34,9 @@ use tessera_work::spec::Workload;
 /// Largest request body: a receipt and its evidence.
 pub const MAX_BODY_BYTES: usize = MAX_REQUEST_BYTES;
 /// Longest a request may take.
+/// Longest wait for the ledger when asked for `/health`.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Requests a caller may burst, and how many it regains each second.
 const BURST: f64 = 40.0;
@@ -70,6 +76,17 @@ pub struct ServeConfig {
     /// A client's far end for its bandwidth jobs: the relay target it listens on and counts
     /// bytes at.
     pub far_end: Option<SocketAddr>,
+    /// Where to serve `/metrics` and `/health`, apart from the service's own port.
+    pub metrics: Option<SocketAddr>,
+}
+
+/// Where a started service listens.
+pub struct Listening {
+    pub service: SocketAddr,
+    /// Its bandwidth far end's address.
+    pub far_end: Option<SocketAddr>,
+    /// Its `/metrics` and `/health`.
+    pub metrics: Option<SocketAddr>,
 }
 
 struct Service {
@@ -91,6 +108,7 @@ struct Service {
     sessions: Mutex<HashMap<String, Signing>>,
     dkg: Mutex<Option<Dkg>>,
     callers: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    metrics: Metrics,
 }
 
 /// A group signature this service committed to: its nonces (used once), the receipt bytes it
@@ -138,12 +156,8 @@ fn refused<T>(status: u16, reason: impl Into<String>) -> Answer<T> {
     .into())
 }
 
-/// Serves until the process is stopped; `ready` is told the address it listens on, and its
-/// far end's.
-pub fn serve(
-    config: ServeConfig,
-    ready: impl FnOnce(SocketAddr, Option<SocketAddr>),
-) -> Result<()> {
+/// Serves until the process is stopped; `ready` is told where it listens.
+pub fn serve(config: ServeConfig, ready: impl FnOnce(Listening)) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -160,10 +174,22 @@ pub fn serve(
             ),
             None => None,
         };
-        ready(
-            listener.local_addr()?,
-            far_end.as_ref().map(|far_end| far_end.address),
-        );
+        let metrics_listener = match config.metrics {
+            Some(address) => Some(
+                tokio::net::TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen on --metrics {address}"))?,
+            ),
+            None => None,
+        };
+        ready(Listening {
+            service: listener.local_addr()?,
+            far_end: far_end.as_ref().map(|far_end| far_end.address),
+            metrics: match &metrics_listener {
+                Some(listener) => Some(listener.local_addr()?),
+                None => None,
+            },
+        });
         let service = Arc::new(Service {
             identity: Mutex::new(config.identity),
             network: config.network,
@@ -181,7 +207,15 @@ pub fn serve(
             sessions: Mutex::new(HashMap::new()),
             dkg: Mutex::new(None),
             callers: Mutex::new(HashMap::new()),
+            metrics: Metrics::default(),
         });
+        if let Some(listener) = metrics_listener {
+            let app = Router::new()
+                .route("/metrics", get(scrape))
+                .route("/health", get(health))
+                .with_state(service.clone());
+            tokio::spawn(async move { axum::serve(listener, app).await });
+        }
         let app = Router::new()
             .route("/v1/info", get(info))
             .route("/v1/cosign", post(cosign))
@@ -192,6 +226,7 @@ pub fn serve(
             .route("/v1/dkg/round2", post(dkg_round2))
             .route("/v1/dkg/finish", post(dkg_finish))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(middleware::from_fn_with_state(service.clone(), timed))
             .with_state(service);
         let stop = async {
             while !tessera_ledger::signals::stop_requested() {
@@ -257,13 +292,37 @@ impl Service {
             .rpc
             .get_account_with_commitment(address, self.rpc.commitment())
             .await
-            .map_err(|error| unreachable(error.to_string()))?
+            .map_err(|error| {
+                self.metrics.ledger_errors.inc();
+                tracing::warn!(%error, "cannot read the ledger");
+                unreachable(error.to_string())
+            })?
             .value
             .ok_or_else(missing)?;
         if account.owner != tessera_client::program_id() {
             return Err(missing());
         }
         T::try_deserialize(&mut account.data.as_slice()).map_err(|_| missing())
+    }
+
+    /// Reviews a co-signing request (see [`Service::review`]) and counts the outcome.
+    async fn reviewed(&self, request: &CosignRequest) -> Result<SignedReceipt, Refused> {
+        let outcome = self.review(request).await;
+        self.metrics
+            .reviewed(outcome.as_ref().err().map(|refusal| refusal.status));
+        match &outcome {
+            Ok(signed) => tracing::info!(
+                subject = %signed.receipt.subject,
+                units = signed.receipt.cumulative_units,
+                "receipt reviewed: signing"
+            ),
+            Err(refusal) => tracing::info!(
+                status = refusal.status,
+                reason = %refusal.reason,
+                "receipt refused"
+            ),
+        }
+        outcome
     }
 
     /// Reviews a co-signing request: the receipt against the ledger, then its evidence.
@@ -580,7 +639,7 @@ async fn cosign(
     Json(request): Json<CosignRequest>,
 ) -> Answer<Cosigned> {
     limited(&service, caller, async {
-        let signed = service.review(&request).await?;
+        let signed = service.reviewed(&request).await?;
         let identity = service.identity.lock().expect("identity");
         let Identity::Key(keypair) = &*identity else {
             return refused(
@@ -603,7 +662,7 @@ async fn commit(
     Json(request): Json<CosignRequest>,
 ) -> Answer<Committed> {
     limited(&service, caller, async {
-        let signed = service.review(&request).await?;
+        let signed = service.reviewed(&request).await?;
         let (nonces, commitments, identifier) = service.with_share(|share| {
             let (nonces, commitments) = group::commit(share);
             Ok((nonces, commitments, share.identifier()))
@@ -810,4 +869,50 @@ async fn dkg_finish(
         Ok(Json(DkgFinished { group_key, index }))
     })
     .await
+}
+
+/// Times each request, by the route it matched.
+async fn timed(State(service): State<Arc<Service>>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |path| path.as_str())
+        .to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    service
+        .metrics
+        .latency
+        .get_or_create(&Route { route })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`: the service's counters for Prometheus.
+async fn scrape(State(service): State<Arc<Service>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, OPENMETRICS)],
+        service.metrics.text(),
+    )
+}
+
+/// `GET /health`: 200 while the ledger answers, 503 when it does not.
+async fn health(State(service): State<Arc<Service>>) -> impl IntoResponse {
+    match tokio::time::timeout(HEALTH_TIMEOUT, service.rpc.get_slot()).await {
+        Ok(Ok(slot)) => (
+            StatusCode::OK,
+            format!("ok: the ledger is at slot {slot}\n"),
+        ),
+        Ok(Err(error)) => {
+            service.metrics.ledger_errors.inc();
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot read the ledger: {error}\n"),
+            )
+        }
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the ledger did not answer within 5 s\n".to_string(),
+        ),
+    }
 }

@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// settled). Without it, a client's service signs bandwidth only with --trust-provider.
     #[arg(long, value_name = "ADDR", requires = "client")]
     pub far_end: Option<SocketAddr>,
+    /// Serve `/metrics` (Prometheus) and `/health` (200 while the ledger answers) here, apart
+    /// from --listen; keep it off the internet (e.g. 127.0.0.1:9800).
+    #[arg(long, value_name = "ADDR", env = "TESSERA_ATTEST_METRICS")]
+    pub metrics: Option<SocketAddr>,
 }
 
 /// `attest serve` on the opened ledger: serves until stopped.
@@ -96,11 +100,15 @@ pub fn serve(ledger: &Ledger, network: Pubkey, args: &ServeArgs) -> Result<()> {
             .clone()
             .unwrap_or_else(|| PathBuf::from(".tessera/specs")),
         far_end: args.far_end,
+        metrics: args.metrics,
     };
-    server::serve(config, |address, far_end| {
-        let mut line = serde_json::json!({ "listening": format!("http://{address}") });
-        if let Some(far_end) = far_end {
+    server::serve(config, |listening| {
+        let mut line = serde_json::json!({ "listening": format!("http://{}", listening.service) });
+        if let Some(far_end) = listening.far_end {
             line["far_end"] = far_end.to_string().into();
+        }
+        if let Some(metrics) = listening.metrics {
+            line["metrics"] = format!("http://{metrics}").into();
         }
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "{line}");

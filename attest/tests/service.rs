@@ -1,6 +1,7 @@
-//! `tessera-attest`, the co-signing service as a program of its own: it starts on an embedded
-//! ledger from its flags alone, says where it listens, answers as the key it was given, and
-//! stops cleanly on SIGTERM.
+//! `tessera-attest`, the co-signing service as a program of its own: it takes its settings
+//! from a config file, its environment and its command line (in rising order of precedence),
+//! prints the settings in effect, starts on an embedded ledger, says where it listens, answers
+//! as the key it was given, and stops cleanly on SIGTERM.
 
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -9,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
-fn the_attest_binary_serves_as_its_key_and_stops_on_sigterm() {
+fn the_attest_binary_serves_as_its_settings_say_and_stops_on_sigterm() {
     let folder = std::env::temp_dir().join(format!("tessera-attest-bin-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(&folder).unwrap();
@@ -20,12 +21,35 @@ fn the_attest_binary_serves_as_its_key_and_stops_on_sigterm() {
         serde_json::to_vec(&key.to_bytes().to_vec()).unwrap(),
     )
     .unwrap();
+    let config = folder.join("attest.toml");
+    let settings = toml_settings(&[
+        ("listen", "127.0.0.1:0"),
+        ("key", key_file.to_str().unwrap()),
+        ("data-dir", folder.join("ledger").to_str().unwrap()),
+        ("network", "3"),
+    ]);
+    std::fs::write(&config, settings).unwrap();
+    let binary = env!("CARGO_BIN_EXE_tessera-attest");
 
-    let mut service = Command::new(env!("CARGO_BIN_EXE_tessera-attest"))
-        .args(["--listen", "127.0.0.1:0", "--network", "7", "--key"])
-        .arg(&key_file)
-        .arg("--data-dir")
-        .arg(folder.join("ledger"))
+    // The settings in effect: the file's, and the defaults.
+    let printed = Command::new(binary)
+        .arg("--config")
+        .arg(&config)
+        .arg("--print-config")
+        .env_remove("TESSERA_NETWORK")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&printed.stdout);
+    assert!(printed.status.success(), "{text}");
+    assert!(text.contains("network = \"3\""), "{text}");
+    assert!(text.contains("listen = \"127.0.0.1:0\""), "{text}");
+    assert!(text.contains("sample ="), "{text}");
+
+    // The environment overrides the file: the service attests for network 7.
+    let mut service = Command::new(binary)
+        .arg("--config")
+        .arg(&config)
+        .env("TESSERA_NETWORK", "7")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -61,5 +85,24 @@ fn the_attest_binary_serves_as_its_key_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "tessera-attest ended with {status}");
+
+    // A setting the service does not have is refused by name, before anything starts.
+    std::fs::write(&config, "lisen = \"127.0.0.1:0\"\n").unwrap();
+    let refused = Command::new(binary)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`lisen` is no setting"), "{stderr}");
     let _ = std::fs::remove_dir_all(&folder);
+}
+
+/// A config file setting each `(name, value)` as a TOML string.
+fn toml_settings(settings: &[(&str, &str)]) -> String {
+    settings
+        .iter()
+        .map(|(name, value)| format!("{name} = {value:?}\n"))
+        .collect()
 }

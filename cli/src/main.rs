@@ -24,6 +24,7 @@ use tessera_ledger::args::{Connection, Output};
 use tessera_ledger::localnet;
 use tessera_ledger::stdio::StdoutToStderr;
 use tessera_ledger::Target;
+use tessera_worker::args::EventsTo;
 
 // Surfpool copies its lists of accounts by owner at every account a transaction writes (see
 // `tessera_ledger::embedded::index`): with mimalloc, a localnet with 4,000 open jobs settled 89
@@ -138,7 +139,11 @@ fn run(mut cli: Cli) -> Result<()> {
             Outcome::view(&worker::status(&store)?)?
         }
         Command::Worker(WorkerCommand::Run(args)) => {
-            return args.run(&cli.connection, &target, cli.output == Output::Json);
+            let to = match cli.output {
+                Output::Json => EventsTo::Json,
+                Output::Text => EventsTo::Terminal,
+            };
+            return args.run(&cli.connection, &target, to);
         }
         Command::Worker(WorkerCommand::Retry { job, store }) => {
             let store = store

@@ -1029,3 +1029,120 @@ fn a_bandwidth_job_is_paid_for_the_bytes_its_clients_far_end_received_and_no_mor
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(body.contains("running the job's far end"), "{body}");
 }
+
+/// The value of the sample `name` (with its labels, as the text format writes them) in a
+/// Prometheus scrape, if it is there.
+fn sample(scrape: &str, name: &str) -> Option<f64> {
+    scrape.lines().find_map(|line| {
+        let (sample, value) = line.rsplit_once(' ')?;
+        (sample == name).then(|| value.parse().ok()).flatten()
+    })
+}
+
+/// `GET url`: its status and body, or nothing while nothing answers.
+fn get(url: &str) -> Option<(u16, String)> {
+    let response = reqwest::blocking::get(url).ok()?;
+    let status = response.status().as_u16();
+    Some((status, response.text().ok()?))
+}
+
+#[test]
+fn the_worker_and_its_attestor_count_their_work_for_prometheus() {
+    let ledger = Ledger::start("metrics");
+    let (owner, _) = ledger.key("owner");
+    let (worker, worker_key) = ledger.key("worker");
+    let (client, _) = ledger.key("client");
+    let (attestor, attestor_key) = ledger.key("attestor");
+    let provider = ledger.network_with_provider(&worker_key, &owner);
+    let service_metrics = format!("http://127.0.0.1:{}", free_port());
+    let (_service, url) = ledger.service(&[
+        "--key",
+        attestor.to_str().unwrap(),
+        "--metrics",
+        service_metrics.trim_start_matches("http://"),
+    ]);
+    ledger.json(&[
+        "network",
+        "set-attestors",
+        "--threshold",
+        "1",
+        "--attestor",
+        &attestor_key.to_string(),
+    ]);
+    let (status, health) = get(&format!("{service_metrics}/health")).expect("health answers");
+    assert_eq!(status, 200, "{health}");
+    let (_, before) = get(&format!("{service_metrics}/metrics")).unwrap();
+    assert_eq!(
+        sample(&before, "tessera_attest_receipts_cosigned_total"),
+        Some(0.0),
+        "{before}"
+    );
+
+    // 8 rounds of side 512, four to a unit: two units, settled one at a time.
+    let job = ledger.job(&client, &provider, ("0.5", "2"), ["--matmul", "512x8"]);
+    let worker_metrics = format!("http://127.0.0.1:{}", free_port());
+    let _worker = Process(
+        ledger
+            .command(&[
+                "worker",
+                "run",
+                "--keypair",
+                owner.to_str().unwrap(),
+                "--worker-key",
+                worker.to_str().unwrap(),
+                "--settle-every",
+                "1",
+                "--poll-secs",
+                "1",
+                "--attestor",
+                &url,
+                "--metrics",
+                worker_metrics.trim_start_matches("http://"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the worker starts"),
+    );
+    // Scraped while the worker runs, until the job's two units are settled.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    let scraped = loop {
+        let scrape = get(&format!("{worker_metrics}/metrics")).map(|(_, text)| text);
+        if let Some(text) = scrape.filter(|text| {
+            sample(text, "tessera_worker_units_settled_total").is_some_and(|units| units >= 2.0)
+        }) {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker's metrics never showed 2 units settled on {job}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert_eq!(
+        sample(&scraped, "tessera_worker_units_metered_total"),
+        Some(2.0),
+        "{scraped}"
+    );
+    assert_eq!(
+        sample(&scraped, "tessera_worker_events_total{event=\"accepted\"}"),
+        Some(1.0),
+        "{scraped}"
+    );
+    assert!(
+        sample(&scraped, "tessera_worker_events_total{event=\"round\"}").is_some_and(|n| n >= 8.0),
+        "{scraped}"
+    );
+    let (status, health) = get(&format!("{worker_metrics}/health")).unwrap();
+    assert_eq!(status, 200, "{health}");
+
+    // The service signed each of the worker's receipts and timed each request.
+    let (_, after) = get(&format!("{service_metrics}/metrics")).unwrap();
+    let cosigned = sample(&after, "tessera_attest_receipts_cosigned_total").unwrap_or(0.0);
+    assert!(cosigned >= 1.0, "{after}");
+    let timed = sample(
+        &after,
+        "tessera_attest_request_seconds_count{route=\"/v1/cosign\"}",
+    );
+    assert!(timed.is_some_and(|count| count >= cosigned), "{after}");
+}

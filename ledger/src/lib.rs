@@ -10,10 +10,12 @@
 
 pub mod actions;
 pub mod args;
+pub mod config;
 mod connection;
 pub mod decode;
 pub mod embedded;
 pub mod localnet;
+pub mod logs;
 pub mod session;
 pub mod signals;
 pub mod stdio;

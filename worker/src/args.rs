@@ -67,6 +67,11 @@ pub struct RunArgs {
     /// One pass: do everything that can be done now, then exit.
     #[arg(long)]
     pub once: bool,
+    /// Serve `/metrics` (Prometheus: jobs by state, units metered and settled, events, ledger
+    /// errors) and `/health` (200 while passes over the ledger go well) here, e.g.
+    /// 127.0.0.1:9700.
+    #[arg(long, value_name = "ADDR", env = "TESSERA_WORKER_METRICS")]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 impl RunArgs {
@@ -100,22 +105,32 @@ impl RunArgs {
             relay_listen: self.relay_listen,
             allowed_commands: self.allowed_commands.clone(),
             attestors: self.attestors.clone(),
+            metrics: self.metrics,
         })
     }
 }
 
+/// Where a running worker's events go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventsTo {
+    /// Lines on stderr (and a live line per job on a terminal).
+    Terminal,
+    /// JSON lines on stdout.
+    Json,
+    /// The service's log (`tracing`).
+    Log,
+}
+
 impl RunArgs {
     /// Runs the worker these flags describe on `target` (from `connection`) until it is
-    /// stopped, or with `--once` until nothing can move. Its events go to stderr as lines (a
-    /// live line per job on a terminal), or with `json` to stdout as JSON lines.
-    pub fn run(&self, connection: &Connection, target: &Target, json: bool) -> Result<()> {
+    /// stopped, or with `--once` until nothing can move, its events going `to` where it says.
+    pub fn run(&self, connection: &Connection, target: &Target, to: EventsTo) -> Result<()> {
         let stdout = StdoutToStderr::new();
-        let events = if json {
-            Events::Json(Box::new(stdout.original()?))
-        } else if std::io::stderr().is_terminal() {
-            Events::Live(Live::new())
-        } else {
-            Events::Text
+        let events = match to {
+            EventsTo::Json => Events::Json(Box::new(stdout.original()?)),
+            EventsTo::Log => Events::Log,
+            EventsTo::Terminal if std::io::stderr().is_terminal() => Events::Live(Live::new()),
+            EventsTo::Terminal => Events::Text,
         };
         let ledger = connection.open(target)?;
         let config = self.config(&connection.data_dir, &ledger.payer)?;

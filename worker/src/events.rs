@@ -85,6 +85,8 @@ pub enum Event {
     PassFailed { error: String },
     /// A test hook paused the worker (tests only: `TESSERA_WORKER_TEST_PAUSE`).
     Paused { at: String },
+    /// The worker serves its counters and health here.
+    Serving { metrics: String, health: String },
     /// The worker stopped.
     Stopped { reason: String },
 }
@@ -110,6 +112,9 @@ impl fmt::Display for Event {
             }
             Event::PassFailed { error } => write!(f, "pass failed, trying again: {error}"),
             Event::Paused { at } => write!(f, "test hook: paused {at}"),
+            Event::Serving { metrics, health } => {
+                write!(f, "metrics at {metrics}, health at {health}")
+            }
             Event::Stopped { reason } => write!(f, "stopped: {reason}"),
             job_event => job_event.fmt_job(f),
         }
@@ -190,6 +195,7 @@ impl Event {
             | Event::ClaimsWaiting { .. }
             | Event::PassFailed { .. }
             | Event::Paused { .. }
+            | Event::Serving { .. }
             | Event::Stopped { .. } => Ok(()),
         }
     }
@@ -203,6 +209,8 @@ pub enum Events {
     Live(Live),
     /// JSON lines on this writer (the real stdout).
     Json(Box<dyn Write>),
+    /// Log events (`tracing`), for a service's log (`tessera-worker`).
+    Log,
 }
 
 /// The live lines of a terminal.
@@ -304,6 +312,14 @@ impl JobLine {
 }
 
 impl Event {
+    /// The event's name, as its JSON's `"event"` gives it (`settled`, `set-aside`, ...).
+    pub fn kind(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|json| json["event"].as_str().map(String::from))
+            .unwrap_or_default()
+    }
+
     /// The job the event is about, if any.
     fn job(&self) -> Option<&str> {
         match self {
@@ -330,6 +346,10 @@ impl Events {
         match self {
             Events::Text => eprintln!("{event}"),
             Events::Live(live) => live.show(&event),
+            Events::Log => {
+                let job = event.job().unwrap_or_default();
+                tracing::info!(event = %event.kind(), job, "{event}");
+            }
             Events::Json(out) => {
                 if let Ok(line) = serde_json::to_string(&event) {
                     let _ = writeln!(out, "{line}");

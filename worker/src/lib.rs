@@ -21,6 +21,7 @@ pub mod args;
 mod command;
 mod cosign;
 pub mod events;
+pub mod metrics;
 mod relay;
 mod run;
 pub mod store;

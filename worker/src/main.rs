@@ -1,13 +1,16 @@
 //! `tessera-worker`: the worker as a program of its own, for a provider's machine. It takes
 //! the flags of `tessera worker run` and the connection flags every `tessera` command takes
 //! (`--url`, `--keypair`, `--data-dir`, `--network`, ...), each also from its environment
-//! variable. Ctrl-C or SIGTERM stops it with its store consistent; run it again and it
+//! variable, or from a TOML file (`--config FILE`; `--print-config` shows the settings in
+//! effect). Ctrl-C or SIGTERM stops it with its store consistent; run it again and it
 //! resumes.
 
 use anyhow::Result;
 use clap::Parser;
 use tessera_ledger::args::{Connection, Output};
-use tessera_worker::args::RunArgs;
+use tessera_ledger::config::{self, ConfigArgs};
+use tessera_ledger::logs::LogArgs;
+use tessera_worker::args::{EventsTo, RunArgs};
 
 /// Tessera's worker: accepts the jobs named for --keypair's provider (and with --accept-open,
 /// open ones the policy allows), runs the work their spec documents describe, meters it,
@@ -17,8 +20,13 @@ use tessera_worker::args::RunArgs;
 #[command(name = "tessera-worker", version)]
 struct Cli {
     #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
     connection: Connection,
-    /// How to print events: lines on stderr, or JSON lines on stdout.
+    #[command(flatten)]
+    logs: LogArgs,
+    /// `json`: every event as a JSON line on stdout as well, as `tessera worker run --output
+    /// json` prints them; `text`: events in the log only.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
     #[command(flatten)]
@@ -26,14 +34,26 @@ struct Cli {
 }
 
 fn main() {
-    if let Err(error) = run(Cli::parse()) {
+    let outcome =
+        config::parse::<Cli>(std::env::args_os().collect()).and_then(|parsed| match parsed {
+            (_, Some(settings)) => {
+                println!("{settings}");
+                Ok(())
+            }
+            (cli, None) => run(cli),
+        });
+    if let Err(error) = outcome {
         eprintln!("error: {error:#}");
         std::process::exit(2);
     }
 }
 
 fn run(cli: Cli) -> Result<()> {
+    cli.logs.init();
     let target = cli.connection.target()?;
-    cli.run
-        .run(&cli.connection, &target, cli.output == Output::Json)
+    let to = match cli.output {
+        Output::Json => EventsTo::Json,
+        Output::Text => EventsTo::Log,
+    };
+    cli.run.run(&cli.connection, &target, to)
 }

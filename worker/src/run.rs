@@ -1,6 +1,7 @@
 //! The worker's loop.
 
 use crate::events::{Event, Events};
+use crate::metrics::{self, Metrics};
 use crate::store::{JobRecord, JobState, Pending, Store};
 use crate::{command, cosign, relay};
 use anchor_lang::prelude::Pubkey;
@@ -10,6 +11,7 @@ use solana_signer::Signer;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tessera::state::{Job, JobStatus, Network, ProviderClass, UnitKind};
 use tessera_attest::coordinator::Coordinator;
@@ -95,6 +97,8 @@ pub struct Config {
     pub allowed_commands: Vec<String>,
     /// Co-signing services to ask (`tessera attest serve`); none: the cosign folder.
     pub attestors: Vec<String>,
+    /// Where to serve `/metrics` (Prometheus) and `/health`.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// How long a failing submission waits before the next try: doubling from one second to a
@@ -135,15 +139,29 @@ pub struct Worker<'a> {
     relays: HashMap<Pubkey, relay::Relay>,
     commands: HashMap<Pubkey, command::Running>,
     last_claim: Option<Instant>,
+    /// What it counts, for `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 /// Runs the worker until a signal stops it (or, with `--once`, until nothing can move).
 pub fn run(session: &Session, config: &Config, events: Events) -> Result<()> {
     let mut worker = Worker::start(session, config, events)?;
+    if let Some(listen) = config.metrics {
+        // A pass that has not ended well for this long makes the worker unhealthy.
+        let stale = config.poll * 10 + Duration::from_secs(120);
+        let address = metrics::serve(worker.metrics.clone(), listen, stale)?;
+        worker.emit(Event::Serving {
+            metrics: format!("http://{address}/metrics"),
+            health: format!("http://{address}/health"),
+        });
+    }
     signals::catch_stop();
     let reason = loop {
         let progressed = match worker.pass() {
-            Ok(progressed) => progressed,
+            Ok(progressed) => {
+                worker.metrics.passed(&worker.store.jobs()?);
+                progressed
+            }
             Err(error) if !config.once => {
                 worker.emit(Event::PassFailed {
                     error: format!("{error:#}"),
@@ -206,7 +224,9 @@ impl<'a> Worker<'a> {
             relays: HashMap::new(),
             commands: HashMap::new(),
             last_claim: None,
+            metrics: Metrics::new(),
         };
+        worker.metrics.passed(&worker.store.jobs()?);
         worker.emit(Event::Started {
             provider: provider.to_string(),
             worker_key: worker_key.to_string(),
@@ -217,6 +237,7 @@ impl<'a> Worker<'a> {
     }
 
     fn emit(&mut self, event: Event) {
+        self.metrics.observe(&event);
         self.events.emit(event);
     }
 
