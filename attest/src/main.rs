@@ -29,18 +29,7 @@ struct Cli {
 }
 
 fn main() {
-    let outcome =
-        config::parse::<Cli>(std::env::args_os().collect()).and_then(|parsed| match parsed {
-            (_, Some(settings)) => {
-                println!("{settings}");
-                Ok(())
-            }
-            (cli, None) => run(cli),
-        });
-    if let Err(error) = outcome {
-        eprintln!("error: {error:#}");
-        std::process::exit(2);
-    }
+    config::service_main(run);
 }
 
 fn run(mut cli: Cli) -> Result<()> {

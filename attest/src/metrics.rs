@@ -2,6 +2,7 @@
 //! (the OpenMetrics text format Prometheus scrapes) and `GET /health` on that address, apart
 //! from the service's own port (which may face the internet while this one should not).
 
+use axum::http::StatusCode;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -14,9 +15,10 @@ pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; char
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Refusal {
-    /// The HTTP status the refusal was answered with: 400 a malformed request, 403 not this
-    /// service's to sign, 404 an account missing, 409 units that add nothing, 422 evidence or
-    /// terms that do not check, 429 a caller over its rate, 503 the ledger unreachable.
+    /// The HTTP status the refusal was answered with, its reason's class: 400 a malformed
+    /// request, 403 not this service's to sign, 404 an account missing, 409 units that add
+    /// nothing (or the wrong route for this service), 422 evidence or terms that do not check,
+    /// 429 a caller over its rate, 503 the ledger unreachable or the review too slow.
     pub status: String,
 }
 
@@ -31,7 +33,7 @@ pub struct Metrics {
     registry: Registry,
     /// Receipts reviewed and signed (a key's signature, or a group member's commitment).
     pub cosigned: Counter,
-    /// Receipts refused, by the status of the refusal.
+    /// Co-signing requests refused, by the status of the refusal.
     pub refused: Family<Refusal, Counter>,
     /// Reads of the ledger that failed.
     pub ledger_errors: Counter,
@@ -51,7 +53,7 @@ impl Default for Metrics {
         let refused = Family::<Refusal, Counter>::default();
         registry.register(
             "receipts_refused",
-            "Receipts refused, by the HTTP status of the refusal (400 malformed, 403 not this service's, 404 missing account, 409 nothing new, 422 does not check, 429 over rate, 503 ledger unreachable)",
+            "Co-signing requests refused, by the HTTP status of the refusal (400 malformed, 403 not this service's, 404 missing account, 409 nothing new or wrong route, 422 does not check, 429 over rate, 503 ledger unreachable or too slow)",
             refused.clone(),
         );
         let ledger_errors = Counter::default();
@@ -79,8 +81,8 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Counts a review's outcome: signed, or refused with `status`.
-    pub fn reviewed(&self, refused_with: Option<u16>) {
+    /// Counts a co-signing request's answer: signed, or refused with `status`.
+    pub fn answered(&self, refused_with: Option<StatusCode>) {
         match refused_with {
             None => {
                 self.cosigned.inc();
@@ -88,7 +90,7 @@ impl Metrics {
             Some(status) => {
                 self.refused
                     .get_or_create(&Refusal {
-                        status: status.to_string(),
+                        status: status.as_u16().to_string(),
                     })
                     .inc();
             }

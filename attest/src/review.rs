@@ -590,4 +590,68 @@ mod tests {
             "a sample larger than the rounds checks them all"
         );
     }
+
+    /// An account of type `T` whose every field is zero.
+    fn zeroed<T: anchor_lang::AnchorDeserialize + anchor_lang::Space>() -> T {
+        T::deserialize(&mut &vec![0u8; T::INIT_SPACE][..]).unwrap()
+    }
+
+    #[test]
+    fn a_receipt_that_adds_nothing_conflicts_and_one_on_a_job_not_accepted_is_refused() {
+        use solana_signer::Signer;
+        use tessera::state::JobStatus;
+        let worker = solana_keypair::Keypair::new();
+        let mut receipt = sample_receipt(7, 30);
+        receipt.worker_key = worker.pubkey();
+        let mut signed = SignedReceipt::new(receipt);
+        signed.sign(&worker).unwrap();
+        let mut network: Network = zeroed();
+        network.attestors.version = receipt.attestor_set_version;
+        let on = Attesting {
+            address: receipt.network,
+            network: &network,
+        };
+        let provider = Provider {
+            network: receipt.network,
+            nonce: receipt.subject_nonce,
+            worker_key: worker.pubkey(),
+            ..zeroed()
+        };
+        let job = Job {
+            network: receipt.network,
+            nonce: receipt.subject_nonce,
+            provider: receipt.provider,
+            unit_kind: receipt.unit_kind,
+            max_units: 30,
+            settled_units: 29,
+            status: JobStatus::Running,
+            ..zeroed()
+        };
+        let reviewed = |job: &Job| {
+            review(
+                &signed,
+                &on,
+                &Subject::Job {
+                    job,
+                    provider: &provider,
+                },
+            )
+        };
+        assert_eq!(reviewed(&job), Ok(()));
+        let settled = Job {
+            settled_units: 30,
+            ..job.clone()
+        };
+        assert_eq!(reviewed(&settled).unwrap_err().status, 409);
+        let open = Job {
+            status: JobStatus::Open,
+            ..job.clone()
+        };
+        let refused = reviewed(&open).unwrap_err();
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.reason.contains("has not been accepted"),
+            "{refused:?}"
+        );
+    }
 }

@@ -34,10 +34,9 @@ use tessera_work::spec::Workload;
 /// Largest request body: a receipt and its evidence.
 pub const MAX_BODY_BYTES: usize = MAX_REQUEST_BYTES;
 /// Longest a request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest wait for the ledger when asked for `/health`.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
-
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Requests a caller may burst, and how many it regains each second.
 const BURST: f64 = 40.0;
 const PER_SECOND: f64 = 4.0;
@@ -210,24 +209,10 @@ pub fn serve(config: ServeConfig, ready: impl FnOnce(Listening)) -> Result<()> {
             metrics: Metrics::default(),
         });
         if let Some(listener) = metrics_listener {
-            let app = Router::new()
-                .route("/metrics", get(scrape))
-                .route("/health", get(health))
-                .with_state(service.clone());
+            let app = watch_routes(service.clone());
             tokio::spawn(async move { axum::serve(listener, app).await });
         }
-        let app = Router::new()
-            .route("/v1/info", get(info))
-            .route("/v1/cosign", post(cosign))
-            .route("/v1/group/commit", post(commit))
-            .route("/v1/group/sign", post(sign))
-            .route("/v1/dkg/start", post(dkg_start))
-            .route("/v1/dkg/round1", post(dkg_round1))
-            .route("/v1/dkg/round2", post(dkg_round2))
-            .route("/v1/dkg/finish", post(dkg_finish))
-            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-            .layer(middleware::from_fn_with_state(service.clone(), timed))
-            .with_state(service);
+        let app = routes(service);
         let stop = async {
             while !tessera_ledger::signals::stop_requested() {
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -241,6 +226,30 @@ pub fn serve(config: ServeConfig, ready: impl FnOnce(Listening)) -> Result<()> {
         .await?;
         Ok(())
     })
+}
+
+/// The service's routes: what workers, coordinators and key generation ask, each timed.
+fn routes(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/v1/info", get(info))
+        .route("/v1/cosign", post(cosign))
+        .route("/v1/group/commit", post(commit))
+        .route("/v1/group/sign", post(sign))
+        .route("/v1/dkg/start", post(dkg_start))
+        .route("/v1/dkg/round1", post(dkg_round1))
+        .route("/v1/dkg/round2", post(dkg_round2))
+        .route("/v1/dkg/finish", post(dkg_finish))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(service.clone(), timed))
+        .with_state(service)
+}
+
+/// What an operator watches, on `--metrics`: `/metrics` and `/health`.
+fn watch_routes(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/metrics", get(scrape))
+        .route("/health", get(health))
+        .with_state(service)
 }
 
 impl Service {
@@ -305,11 +314,9 @@ impl Service {
         T::try_deserialize(&mut account.data.as_slice()).map_err(|_| missing())
     }
 
-    /// Reviews a co-signing request (see [`Service::review`]) and counts the outcome.
+    /// Reviews a co-signing request (see [`Service::review`]) and logs the outcome.
     async fn reviewed(&self, request: &CosignRequest) -> Result<SignedReceipt, Refused> {
         let outcome = self.review(request).await;
-        self.metrics
-            .reviewed(outcome.as_ref().err().map(|refusal| refusal.status));
         match &outcome {
             Ok(signed) => tracing::info!(
                 subject = %signed.receipt.subject,
@@ -638,7 +645,7 @@ async fn cosign(
     ConnectInfo(caller): ConnectInfo<SocketAddr>,
     Json(request): Json<CosignRequest>,
 ) -> Answer<Cosigned> {
-    limited(&service, caller, async {
+    let answer = limited(&service, caller, async {
         let signed = service.reviewed(&request).await?;
         let identity = service.identity.lock().expect("identity");
         let Identity::Key(keypair) = &*identity else {
@@ -653,7 +660,11 @@ async fn cosign(
             signature: hex::encode(signature.as_ref()),
         }))
     })
-    .await
+    .await;
+    service
+        .metrics
+        .answered(answer.as_ref().err().map(|reject| reject.0));
+    answer
 }
 
 async fn commit(
@@ -661,7 +672,7 @@ async fn commit(
     ConnectInfo(caller): ConnectInfo<SocketAddr>,
     Json(request): Json<CosignRequest>,
 ) -> Answer<Committed> {
-    limited(&service, caller, async {
+    let answer = limited(&service, caller, async {
         let signed = service.reviewed(&request).await?;
         let (nonces, commitments, identifier) = service.with_share(|share| {
             let (nonces, commitments) = group::commit(share);
@@ -684,7 +695,11 @@ async fn commit(
             commitments,
         }))
     })
-    .await
+    .await;
+    service
+        .metrics
+        .answered(answer.as_ref().err().map(|reject| reject.0));
+    answer
 }
 
 async fn sign(

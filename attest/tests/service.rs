@@ -6,8 +6,27 @@
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The service binary, with no `TESSERA_*` variable of the environment the tests run in.
+fn attest_binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera-attest"));
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("TESSERA_")) {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// A running service, killed if the test ends before it stopped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 #[test]
 fn the_attest_binary_serves_as_its_settings_say_and_stops_on_sigterm() {
@@ -29,33 +48,22 @@ fn the_attest_binary_serves_as_its_settings_say_and_stops_on_sigterm() {
         ("network", "3"),
     ]);
     std::fs::write(&config, settings).unwrap();
-    let binary = env!("CARGO_BIN_EXE_tessera-attest");
 
-    // The settings in effect: the file's, and the defaults.
-    let printed = Command::new(binary)
-        .arg("--config")
-        .arg(&config)
-        .arg("--print-config")
-        .env_remove("TESSERA_NETWORK")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&printed.stdout);
-    assert!(printed.status.success(), "{text}");
-    assert!(text.contains("network = \"3\""), "{text}");
-    assert!(text.contains("listen = \"127.0.0.1:0\""), "{text}");
-    assert!(text.contains("sample ="), "{text}");
+    prints_its_settings(&config);
 
     // The environment overrides the file: the service attests for network 7.
-    let mut service = Command::new(binary)
-        .arg("--config")
-        .arg(&config)
-        .env("TESSERA_NETWORK", "7")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut service = Running(
+        attest_binary()
+            .arg("--config")
+            .arg(&config)
+            .env("TESSERA_NETWORK", "7")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(service.stdout.take().unwrap())
+    BufReader::new(service.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     let listening: serde_json::Value = serde_json::from_str(&line)
@@ -71,24 +79,11 @@ fn the_attest_binary_serves_as_its_settings_say_and_stops_on_sigterm() {
     let network = tessera_client::pda::network(7).to_string();
     assert_eq!(info["network"], network.as_str());
 
-    // SAFETY: `service` is our own child, still running.
-    unsafe { libc::kill(service.id() as i32, libc::SIGTERM) };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = service.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = service.kill();
-            panic!("tessera-attest did not stop within 60 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "tessera-attest ended with {status}");
+    stops_on_sigterm(service);
 
     // A setting the service does not have is refused by name, before anything starts.
     std::fs::write(&config, "lisen = \"127.0.0.1:0\"\n").unwrap();
-    let refused = Command::new(binary)
+    let refused = attest_binary()
         .arg("--config")
         .arg(&config)
         .output()
@@ -105,4 +100,37 @@ fn toml_settings(settings: &[(&str, &str)]) -> String {
         .iter()
         .map(|(name, value)| format!("{name} = {value:?}\n"))
         .collect()
+}
+
+/// Sends SIGTERM to `service` and checks that it stops, cleanly, within a minute.
+fn stops_on_sigterm(mut service: Running) {
+    // SAFETY: `service` is our own child, still running.
+    unsafe { libc::kill(service.0.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = service.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tessera-attest did not stop within 60 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "tessera-attest ended with {status}");
+}
+
+/// `--print-config` prints the file's settings at `config`, and the defaults.
+fn prints_its_settings(config: &std::path::Path) {
+    let printed = attest_binary()
+        .arg("--config")
+        .arg(config)
+        .arg("--print-config")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&printed.stdout);
+    assert!(printed.status.success(), "{text}");
+    assert!(text.contains("network = \"3\""), "{text}");
+    assert!(text.contains("listen = \"127.0.0.1:0\""), "{text}");
+    assert!(text.contains("sample ="), "{text}");
 }

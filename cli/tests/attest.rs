@@ -1030,6 +1030,73 @@ fn a_bandwidth_job_is_paid_for_the_bytes_its_clients_far_end_received_and_no_mor
     assert!(body.contains("running the job's far end"), "{body}");
 }
 
+impl Ledger {
+    /// A co-signing service signing with the key at `key`, its metrics served: it, its URL and
+    /// its metrics' URL.
+    fn service_with_metrics(&self, key: &Path) -> (Process, String, String) {
+        let mut service = self
+            .command(&["attest", "serve", "--listen", "127.0.0.1:0"])
+            .args(["--key", key.to_str().unwrap(), "--metrics", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the service starts");
+        let line: Value = serde_json::from_str(&first_line(&mut service)).unwrap();
+        let (url, metrics) = (text(&line["listening"]), text(&line["metrics"]));
+        (Process(service), url, metrics)
+    }
+
+    /// The worker of `owner`, signing with `worker`, co-signed by the service at `attestor`,
+    /// running (not `--once`) with its metrics served; it and its metrics' URL.
+    fn worker_with_metrics(
+        &self,
+        owner: &Path,
+        worker: &Path,
+        attestor: &str,
+    ) -> (Process, String) {
+        let mut running = self
+            .command(&[
+                "worker",
+                "run",
+                "--keypair",
+                owner.to_str().unwrap(),
+                "--worker-key",
+                worker.to_str().unwrap(),
+                "--settle-every",
+                "1",
+                "--poll-secs",
+                "1",
+                "--attestor",
+                attestor,
+                "--metrics",
+                "127.0.0.1:0",
+                "--output",
+                "json",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the worker starts");
+        // Its events, read on (so that it never waits on a full pipe) until it says where its
+        // metrics are.
+        let events = BufReader::new(running.stdout.take().unwrap());
+        let worker = Process(running);
+        let (served, serving) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in events.lines().map_while(Result::ok) {
+                let event: Value = serde_json::from_str(&line).unwrap_or_default();
+                if event["event"] == "serving" {
+                    let _ = served.send(text(&event["metrics"]));
+                }
+            }
+        });
+        let worker_metrics = serving
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the worker says where its metrics are");
+        (worker, worker_metrics)
+    }
+}
+
 /// The value of the sample `name` (with its labels, as the text format writes them) in a
 /// Prometheus scrape, if it is there.
 fn sample(scrape: &str, name: &str) -> Option<f64> {
@@ -1054,13 +1121,7 @@ fn the_worker_and_its_attestor_count_their_work_for_prometheus() {
     let (client, _) = ledger.key("client");
     let (attestor, attestor_key) = ledger.key("attestor");
     let provider = ledger.network_with_provider(&worker_key, &owner);
-    let service_metrics = format!("http://127.0.0.1:{}", free_port());
-    let (_service, url) = ledger.service(&[
-        "--key",
-        attestor.to_str().unwrap(),
-        "--metrics",
-        service_metrics.trim_start_matches("http://"),
-    ]);
+    let (_service, url, service_metrics) = ledger.service_with_metrics(&attestor);
     ledger.json(&[
         "network",
         "set-attestors",
@@ -1080,34 +1141,12 @@ fn the_worker_and_its_attestor_count_their_work_for_prometheus() {
 
     // 8 rounds of side 512, four to a unit: two units, settled one at a time.
     let job = ledger.job(&client, &provider, ("0.5", "2"), ["--matmul", "512x8"]);
-    let worker_metrics = format!("http://127.0.0.1:{}", free_port());
-    let _worker = Process(
-        ledger
-            .command(&[
-                "worker",
-                "run",
-                "--keypair",
-                owner.to_str().unwrap(),
-                "--worker-key",
-                worker.to_str().unwrap(),
-                "--settle-every",
-                "1",
-                "--poll-secs",
-                "1",
-                "--attestor",
-                &url,
-                "--metrics",
-                worker_metrics.trim_start_matches("http://"),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the worker starts"),
-    );
+    let (_worker, worker_metrics) = ledger.worker_with_metrics(&owner, &worker, &url);
+    let worker_health = worker_metrics.replace("/metrics", "/health");
     // Scraped while the worker runs, until the job's two units are settled.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
     let scraped = loop {
-        let scrape = get(&format!("{worker_metrics}/metrics")).map(|(_, text)| text);
+        let scrape = get(&worker_metrics).map(|(_, text)| text);
         if let Some(text) = scrape.filter(|text| {
             sample(text, "tessera_worker_units_settled_total").is_some_and(|units| units >= 2.0)
         }) {
@@ -1133,7 +1172,7 @@ fn the_worker_and_its_attestor_count_their_work_for_prometheus() {
         sample(&scraped, "tessera_worker_events_total{event=\"round\"}").is_some_and(|n| n >= 8.0),
         "{scraped}"
     );
-    let (status, health) = get(&format!("{worker_metrics}/health")).unwrap();
+    let (status, health) = get(&worker_health).unwrap();
     assert_eq!(status, 200, "{health}");
 
     // The service signed each of the worker's receipts and timed each request.

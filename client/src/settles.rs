@@ -2,13 +2,13 @@
 //! names, made before anything is sent: by `tessera receipt submit` and the worker before they
 //! send, and by co-signers before they sign. One copy, so the two cannot drift apart.
 //!
-//! What needs the ledger's clock (a job's status and settlement window) and the signatures are
-//! checked by their callers.
+//! What needs the ledger's clock (a receipt's expiry, an ended job's settlement window) and the
+//! signatures are checked by their callers.
 
 use crate::receipt::unit_kind_name;
 use anchor_lang::prelude::Pubkey;
 use tessera::receipt::Receipt;
-use tessera::state::{Job, Provider, UnitKind};
+use tessera::state::{Job, JobStatus, Provider, UnitKind};
 
 /// Why a receipt would not settle on the accounts it names.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -60,17 +60,32 @@ pub enum Unsettled {
         units: u64,
         max_units: u64,
     },
-    #[error("{subject} has already settled {settled} units: this receipt's {units} add nothing")]
+    #[error("job {subject} has not been accepted: nothing settles on it")]
+    NotAccepted { subject: Pubkey },
+    #[error("job {subject} was cancelled as a no-show: nothing settles on it any more")]
+    NoShow { subject: Pubkey },
+    #[error(
+        "the receipt was issued at {issued_at}, after job {subject} ended at {ended_at}: only \
+         work done before the end settles"
+    )]
+    IssuedAfterEnd {
+        subject: Pubkey,
+        issued_at: i64,
+        ended_at: i64,
+    },
+    #[error("{done}: this receipt's {units} add nothing")]
     AddsNothing {
-        subject: String,
-        settled: u64,
+        /// What is already settled, in words.
+        done: String,
         units: u64,
     },
 }
 
 /// Refuses a receipt the program would not settle on `job`, run by `provider`: another job at
-/// the same address, another provider or worker key, another unit, units past the job's max,
-/// or units that add nothing to what it settled.
+/// the same address, another provider or worker key, another unit, a job not accepted or
+/// cancelled as a no-show, work after the job ended, units past the job's max, or units that
+/// add nothing to what it settled. An ended job's settlement window needs the clock: the
+/// caller checks it.
 pub fn on_job(r: &Receipt, job: &Job, provider: &Provider) -> Result<(), Unsettled> {
     let subject = r.subject;
     if job.network != r.network || job.nonce != r.subject_nonce {
@@ -97,6 +112,7 @@ pub fn on_job(r: &Receipt, job: &Job, provider: &Provider) -> Result<(), Unsettl
             job: job.unit_kind,
         });
     }
+    in_status(r, job)?;
     if r.cumulative_units > job.max_units {
         return Err(Unsettled::PastMaxUnits {
             subject,
@@ -105,10 +121,33 @@ pub fn on_job(r: &Receipt, job: &Job, provider: &Provider) -> Result<(), Unsettl
         });
     }
     adds(
-        format!("job {subject}"),
+        format!(
+            "job {subject} has already settled {} units",
+            job.settled_units
+        ),
         job.settled_units,
         r.cumulative_units,
     )
+}
+
+/// Refuses a receipt on a job nobody accepted, on a no-show, or issued after the job ended.
+fn in_status(r: &Receipt, job: &Job) -> Result<(), Unsettled> {
+    let subject = r.subject;
+    match job.status {
+        JobStatus::Running => Ok(()),
+        JobStatus::Open => Err(Unsettled::NotAccepted { subject }),
+        JobStatus::Completed | JobStatus::Cancelled if job.no_show => {
+            Err(Unsettled::NoShow { subject })
+        }
+        JobStatus::Completed | JobStatus::Cancelled if r.issued_at > job.ended_at => {
+            Err(Unsettled::IssuedAfterEnd {
+                subject,
+                issued_at: r.issued_at,
+                ended_at: job.ended_at,
+            })
+        }
+        JobStatus::Completed | JobStatus::Cancelled => Ok(()),
+    }
 }
 
 /// Refuses a service receipt (no job) the program would not record for `provider`: another
@@ -122,7 +161,10 @@ pub fn as_service(r: &Receipt, provider: &Provider) -> Result<(), Unsettled> {
     }
     worker_key(r, provider)?;
     adds(
-        format!("provider {} (service units)", r.provider),
+        format!(
+            "provider {} has already recorded {} service units",
+            r.provider, provider.service_units
+        ),
         provider.service_units,
         r.cumulative_units,
     )
@@ -139,15 +181,11 @@ fn worker_key(r: &Receipt, provider: &Provider) -> Result<(), Unsettled> {
     })
 }
 
-fn adds(subject: String, settled: u64, units: u64) -> Result<(), Unsettled> {
+fn adds(done: String, settled: u64, units: u64) -> Result<(), Unsettled> {
     if units > settled {
         return Ok(());
     }
-    Err(Unsettled::AddsNothing {
-        subject,
-        settled,
-        units,
-    })
+    Err(Unsettled::AddsNothing { done, units })
 }
 
 #[cfg(test)]
@@ -169,6 +207,7 @@ mod tests {
             unit_kind: r.unit_kind,
             max_units: r.cumulative_units,
             settled_units: r.cumulative_units - 1,
+            status: JobStatus::Running,
             ..zeroed()
         }
     }
@@ -238,6 +277,46 @@ mod tests {
             on_job(&r, &settled, &provider),
             Err(Unsettled::AddsNothing { .. })
         ));
+    }
+
+    #[test]
+    fn a_job_settles_only_while_running_or_for_work_before_its_end() {
+        let r = sample_receipt(7, 30);
+        let (job, provider) = (job_of(&r), provider_of(&r));
+        let open = Job {
+            status: JobStatus::Open,
+            ..job.clone()
+        };
+        assert!(matches!(
+            on_job(&r, &open, &provider),
+            Err(Unsettled::NotAccepted { .. })
+        ));
+        let no_show = Job {
+            status: JobStatus::Cancelled,
+            no_show: true,
+            ..job.clone()
+        };
+        assert!(matches!(
+            on_job(&r, &no_show, &provider),
+            Err(Unsettled::NoShow { .. })
+        ));
+        let ended = |ended_at| Job {
+            status: JobStatus::Completed,
+            ended_at,
+            ..job.clone()
+        };
+        assert!(matches!(
+            on_job(&r, &ended(r.issued_at - 1), &provider),
+            Err(Unsettled::IssuedAfterEnd { .. })
+        ));
+        assert_eq!(on_job(&r, &ended(r.issued_at), &provider), Ok(()));
+    }
+
+    #[test]
+    fn a_service_receipt_is_refused_for_another_registration_or_nothing_new() {
+        let r = sample_receipt(7, 30);
+        let provider = provider_of(&r);
+        assert_eq!(as_service(&r, &provider), Ok(()));
         let reregistered = Provider {
             nonce: provider.nonce + 1,
             ..provider.clone()

@@ -1,7 +1,9 @@
 //! A service's settings from a TOML file (`--config FILE`): every flag of the service can be
 //! set there under its long name (`poll-secs = 5`, `attestor = ["http://10.0.0.2:7800"]`,
-//! `accept-open = true`). A flag's environment variable overrides the file, and the command
-//! line overrides both. `--print-config` prints the settings in effect as such a file.
+//! `accept-open = true`). The environment overrides the file: a flag's own variable where
+//! `--help` names one, else `TESSERA_<FLAG>` (`TESSERA_POLL_SECS=5`, a list comma-separated, a
+//! switch `true` or `false`). The command line overrides both. `--print-config` prints the
+//! settings in effect as such a file.
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::parser::ValueSource;
@@ -21,6 +23,23 @@ pub struct ConfigArgs {
     /// config file, and exit.
     #[arg(long)]
     pub print_config: bool,
+}
+
+/// The `main` of a service whose flags are `T`: parses them ([`parse`]), prints the settings in
+/// effect with `--print-config`, else runs `run`. An error is printed on stderr and ends the
+/// process with status 2.
+pub fn service_main<T: Parser>(run: impl FnOnce(T) -> Result<()>) {
+    let outcome = parse::<T>(std::env::args_os().collect()).and_then(|parsed| match parsed {
+        (_, Some(settings)) => {
+            println!("{settings}");
+            Ok(())
+        }
+        (flags, None) => run(flags),
+    });
+    if let Err(error) = outcome {
+        eprintln!("error: {error:#}");
+        std::process::exit(2);
+    }
 }
 
 /// Flags that are no settings.
@@ -44,8 +63,10 @@ pub fn parse<T: Parser>(argv: Vec<OsString>) -> Result<(T, Option<String>)> {
         Err(error) => error.exit(),
     };
     let mut argv = argv;
+    let (from_environment, set) = environment_settings(&command, &given)?;
+    argv.extend(from_environment);
     if let Some(path) = given.get_one::<PathBuf>("config") {
-        argv.extend(file_settings(&command, &given, path)?);
+        argv.extend(file_settings(&command, &given, &set, path)?);
     }
     let matches = command.clone().get_matches_from(argv);
     let flags = T::from_arg_matches(&matches).map_err(|error| anyhow!("{error}"))?;
@@ -55,9 +76,88 @@ pub fn parse<T: Parser>(argv: Vec<OsString>) -> Result<(T, Option<String>)> {
     Ok((flags, print))
 }
 
+/// The variable that sets the flag `long` when it has none of its own: `TESSERA_POLL_SECS`.
+fn variable(long: &str) -> String {
+    format!("TESSERA_{}", long.to_uppercase().replace('-', "_"))
+}
+
+/// The flags that give the settings of `TESSERA_<FLAG>` variables, for flags without a variable
+/// of their own that the command line does not give; and the long names of those flags.
+fn environment_settings(
+    command: &Command,
+    given: &ArgMatches,
+) -> Result<(Vec<OsString>, Vec<String>)> {
+    let mut flags = Vec::new();
+    let mut set = Vec::new();
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long().filter(|long| !NOT_SETTINGS.contains(long)) else {
+            continue;
+        };
+        let from_command_line = matches!(
+            given.value_source(arg.get_id().as_str()),
+            Some(ValueSource::CommandLine)
+        );
+        if arg.get_env().is_some() || from_command_line {
+            continue;
+        }
+        let name = variable(long);
+        let Some(value) = std::env::var_os(&name) else {
+            continue;
+        };
+        let value = value
+            .into_string()
+            .map_err(|_| anyhow!("{name} is not UTF-8"))?;
+        let value = match arg.get_action() {
+            ArgAction::SetTrue => match value.as_str() {
+                "true" | "1" => toml::Value::Boolean(true),
+                "false" | "0" | "" => toml::Value::Boolean(false),
+                other => bail!("{name}={other:?}: `{long}` is true or false"),
+            },
+            ArgAction::Append => toml::Value::Array(
+                value
+                    .split(',')
+                    .filter(|item| !item.trim().is_empty())
+                    .map(|item| toml::Value::String(item.trim().to_string()))
+                    .collect(),
+            ),
+            _ => toml::Value::String(value),
+        };
+        flags.extend(setting(&name, long, arg.get_action(), value)?);
+        set.push(long.to_string());
+    }
+    Ok((flags, set))
+}
+
+/// The flags that give `long` the setting `value`; `place` names where it was set.
+fn setting(
+    place: &str,
+    long: &str,
+    action: &ArgAction,
+    value: toml::Value,
+) -> Result<Vec<OsString>> {
+    // `--flag=value`, so that a value beginning with `-` is not taken for a flag.
+    let flag = |value: String| OsString::from(format!("--{long}={value}"));
+    let text = |value| scalar(long, value).with_context(|| place.to_string());
+    Ok(match (action, value) {
+        (ArgAction::SetTrue, toml::Value::Boolean(true)) => vec![format!("--{long}").into()],
+        (ArgAction::SetTrue, toml::Value::Boolean(false)) => Vec::new(),
+        (ArgAction::SetTrue, other) => bail!("{place}: `{long}` is true or false, not {other}"),
+        (_, toml::Value::Array(values)) => values
+            .into_iter()
+            .map(|value| text(value).map(&flag))
+            .collect::<Result<_>>()?,
+        (_, value) => vec![flag(text(value)?)],
+    })
+}
+
 /// The flags that give the settings of the file at `path` that `given` (the command line and
-/// the environment) does not.
-fn file_settings(command: &Command, given: &ArgMatches, path: &Path) -> Result<Vec<OsString>> {
+/// the flags' own variables) and `set` (`TESSERA_<FLAG>` variables) do not.
+fn file_settings(
+    command: &Command,
+    given: &ArgMatches,
+    set: &[String],
+    path: &Path,
+) -> Result<Vec<OsString>> {
     let where_ = || format!("--config {}", path.display());
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", where_()))?;
@@ -79,33 +179,14 @@ fn file_settings(command: &Command, given: &ArgMatches, path: &Path) -> Result<V
                 )
             })?;
         let source = given.value_source(arg.get_id().as_str());
-        if matches!(
+        let overridden = matches!(
             source,
             Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-        ) {
+        ) || set.contains(&key);
+        if overridden {
             continue;
         }
-        let flag = OsString::from(format!("--{key}"));
-        match (arg.get_action(), value) {
-            (ArgAction::SetTrue, toml::Value::Boolean(set)) => {
-                if set {
-                    flags.push(flag);
-                }
-            }
-            (ArgAction::SetTrue, other) => {
-                bail!("{}: `{key}` is true or false, not {other}", where_())
-            }
-            (_, toml::Value::Array(values)) => {
-                for value in values {
-                    flags.push(flag.clone());
-                    flags.push(scalar(&key, value).with_context(where_)?.into());
-                }
-            }
-            (_, value) => {
-                flags.push(flag);
-                flags.push(scalar(&key, value).with_context(where_)?.into());
-            }
-        }
+        flags.extend(setting(&where_(), &key, arg.get_action(), value)?);
     }
     Ok(flags)
 }
@@ -239,5 +320,53 @@ mod tests {
             .to_string();
         assert!(error.contains("`accept-open` is true or false"), "{error}");
         let _ = (std::fs::remove_file(unknown), std::fs::remove_file(wrong));
+    }
+
+    /// Flags only the variables test uses, so that no other test reads its variables.
+    #[derive(Parser, Debug)]
+    struct Probe {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[arg(long, default_value_t = 0)]
+        probe_units: u64,
+        #[arg(long)]
+        probe_switch: bool,
+        #[arg(long = "probe-peer")]
+        probe_peers: Vec<String>,
+        #[arg(long)]
+        probe_offset: Option<String>,
+    }
+
+    #[test]
+    fn tessera_variables_override_the_file_and_the_command_line_overrides_them() {
+        let path = file(
+            "probe",
+            "probe-units = 3\nprobe-peer = [\"a\"]\nprobe-offset = \"-5\"\n",
+        );
+        let config = path.to_str().unwrap();
+        std::env::set_var("TESSERA_PROBE_UNITS", "5");
+        std::env::set_var("TESSERA_PROBE_SWITCH", "true");
+        std::env::set_var("TESSERA_PROBE_PEER", "b, c");
+        let (probe, _) = parse::<Probe>(argv(&["--config", config])).unwrap();
+        assert_eq!(probe.probe_units, 5);
+        assert!(probe.probe_switch);
+        assert_eq!(probe.probe_peers, ["b", "c"]);
+        // A value that begins with a dash is a value, not a flag.
+        assert_eq!(probe.probe_offset.as_deref(), Some("-5"));
+        let (probe, _) = parse::<Probe>(argv(&["--config", config, "--probe-units", "9"])).unwrap();
+        assert_eq!(probe.probe_units, 9);
+        std::env::set_var("TESSERA_PROBE_SWITCH", "perhaps");
+        let error = parse::<Probe>(argv(&["--config", config]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`probe-switch` is true or false"), "{error}");
+        for name in [
+            "TESSERA_PROBE_UNITS",
+            "TESSERA_PROBE_SWITCH",
+            "TESSERA_PROBE_PEER",
+        ] {
+            std::env::remove_var(name);
+        }
+        let _ = std::fs::remove_file(path);
     }
 }

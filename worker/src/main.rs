@@ -25,8 +25,8 @@ struct Cli {
     connection: Connection,
     #[command(flatten)]
     logs: LogArgs,
-    /// `json`: every event as a JSON line on stdout as well, as `tessera worker run --output
-    /// json` prints them; `text`: events in the log only.
+    /// `json`: events as JSON lines on stdout, as `tessera worker run --output json` prints
+    /// them, instead of in the log; `text`: events in the log.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
     #[command(flatten)]
@@ -34,18 +34,7 @@ struct Cli {
 }
 
 fn main() {
-    let outcome =
-        config::parse::<Cli>(std::env::args_os().collect()).and_then(|parsed| match parsed {
-            (_, Some(settings)) => {
-                println!("{settings}");
-                Ok(())
-            }
-            (cli, None) => run(cli),
-        });
-    if let Err(error) = outcome {
-        eprintln!("error: {error:#}");
-        std::process::exit(2);
-    }
+    config::service_main(run);
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -1,7 +1,7 @@
 //! What the worker counts, for Prometheus: with `--metrics ADDR`, `GET /metrics` (the
 //! OpenMetrics text format Prometheus scrapes) and `GET /health` on that address. The
 //! counters follow the worker's events, so a scrape says what the log said; the jobs by state
-//! are the store's, as of the last pass.
+//! are the store's, as of the last pass. `/health` is 200 while the ledger answers the worker.
 
 use crate::events::Event;
 use crate::store::{JobRecord, JobState};
@@ -46,7 +46,7 @@ pub struct Metrics {
     /// Each job's units metered and settled as last seen (its record, then its events), so
     /// that the counters grow by what is new in this process.
     seen: Mutex<HashMap<String, (u64, u64)>>,
-    /// When the last pass over the ledger ended well.
+    /// When the ledger last answered the worker.
     last_pass: Mutex<Option<Instant>>,
 }
 
@@ -74,7 +74,7 @@ impl Metrics {
         let ledger_errors = Counter::default();
         registry.register(
             "ledger_errors",
-            "Passes over the ledger that failed and submissions tried again",
+            "Passes over the ledger that failed (submissions tried again are events{event=\"retrying\"})",
             ledger_errors.clone(),
         );
         let jobs = Family::<StateLabel, Gauge>::default();
@@ -113,7 +113,7 @@ impl Metrics {
                 let new = self.grow(job, *units, |seen| &mut seen.1);
                 self.units_settled.inc_by(new);
             }
-            Event::PassFailed { .. } | Event::Retrying { .. } => {
+            Event::PassFailed { .. } => {
                 self.ledger_errors.inc();
             }
             _ => {}
@@ -129,22 +129,28 @@ impl Metrics {
         new
     }
 
-    /// The jobs of the store after a pass: counts them by state, and takes the units of those
-    /// not seen yet as already counted (a restarted worker counts only what it does).
-    pub fn passed(&self, jobs: &[([u8; 32], JobRecord)]) {
-        let mut by_state: HashMap<&str, i64> =
-            [("running", 0), ("completed", 0), ("set-aside", 0)].into();
+    /// The jobs the store held when the worker started: their units so far were metered and
+    /// settled before this process, and are not counted again.
+    pub fn baseline(&self, jobs: &[([u8; 32], JobRecord)]) {
         let mut seen = self.seen.lock().expect("metrics");
         for (key, record) in jobs {
+            let job = anchor_lang::prelude::Pubkey::new_from_array(*key).to_string();
+            seen.entry(job)
+                .or_insert((record.units_metered, record.units_settled));
+        }
+    }
+
+    /// Counts the store's jobs by state.
+    pub fn count_jobs(&self, jobs: &[([u8; 32], JobRecord)]) {
+        let mut by_state: HashMap<&str, i64> =
+            [("running", 0), ("completed", 0), ("set-aside", 0)].into();
+        for (_, record) in jobs {
             let state = match record.state {
                 JobState::Running => "running",
                 JobState::Completed => "completed",
                 JobState::SetAside { .. } => "set-aside",
             };
             *by_state.entry(state).or_default() += 1;
-            let job = anchor_lang::prelude::Pubkey::new_from_array(*key).to_string();
-            seen.entry(job)
-                .or_insert((record.units_metered, record.units_settled));
         }
         for (state, count) in by_state {
             self.jobs
@@ -153,6 +159,10 @@ impl Metrics {
                 })
                 .set(count);
         }
+    }
+
+    /// The ledger answered the worker.
+    pub fn heard_from_ledger(&self) {
         *self.last_pass.lock().expect("metrics") = Some(Instant::now());
     }
 
@@ -164,28 +174,28 @@ impl Metrics {
         text
     }
 
-    /// Whether the worker's last good pass is recent (within `stale`), and since when.
+    /// Whether the ledger answered the worker recently (within `stale`), and when.
     fn health(&self, stale: Duration) -> (bool, String) {
         match *self.last_pass.lock().expect("metrics") {
             Some(at) if at.elapsed() <= stale => (
                 true,
-                format!("ok: last pass {} s ago\n", at.elapsed().as_secs()),
+                format!("ok: the ledger answered {} s ago\n", at.elapsed().as_secs()),
             ),
             Some(at) => (
                 false,
                 format!(
-                    "no good pass over the ledger for {} s (see the worker's log)\n",
+                    "the ledger has not answered for {} s (see the worker's log)\n",
                     at.elapsed().as_secs()
                 ),
             ),
-            None => (false, "starting: no pass over the ledger yet\n".into()),
+            None => (false, "starting: the ledger has not answered yet\n".into()),
         }
     }
 }
 
 /// Serves `metrics` on `listen` from a thread of its own until the process ends: `/metrics`,
-/// and `/health` (200 while the last good pass is at most `stale` old, else 503). Returns the
-/// address it listens on.
+/// and `/health` (200 while the ledger answered the worker at most `stale` ago, else 503).
+/// Returns the address it listens on.
 pub fn serve(metrics: Arc<Metrics>, listen: SocketAddr, stale: Duration) -> Result<SocketAddr> {
     let listener = std::net::TcpListener::bind(listen)
         .with_context(|| format!("cannot listen on --metrics {listen}"))?;

@@ -159,7 +159,7 @@ pub fn run(session: &Session, config: &Config, events: Events) -> Result<()> {
     let reason = loop {
         let progressed = match worker.pass() {
             Ok(progressed) => {
-                worker.metrics.passed(&worker.store.jobs()?);
+                worker.count_jobs();
                 progressed
             }
             Err(error) if !config.once => {
@@ -226,7 +226,8 @@ impl<'a> Worker<'a> {
             last_claim: None,
             metrics: Metrics::new(),
         };
-        worker.metrics.passed(&worker.store.jobs()?);
+        // What the store holds was done before this process: its units are not counted again.
+        worker.metrics.baseline(&worker.store.jobs()?);
         worker.emit(Event::Started {
             provider: provider.to_string(),
             worker_key: worker_key.to_string(),
@@ -234,6 +235,19 @@ impl<'a> Worker<'a> {
             store: config.paths.store.display().to_string(),
         });
         Ok(worker)
+    }
+
+    /// Counts the store's jobs by state for `/metrics`, when it is served.
+    fn count_jobs(&mut self) {
+        if self.config.metrics.is_none() {
+            return;
+        }
+        match self.store.jobs() {
+            Ok(jobs) => self.metrics.count_jobs(&jobs),
+            Err(error) => self.emit(Event::PassFailed {
+                error: format!("cannot count the store's jobs for /metrics: {error}"),
+            }),
+        }
     }
 
     fn emit(&mut self, event: Event) {
@@ -245,6 +259,8 @@ impl<'a> Worker<'a> {
     /// due. Returns whether anything moved.
     fn pass(&mut self) -> Result<bool> {
         let (_, network) = self.owner.network()?;
+        // The ledger answered: the worker is alive to it (`/health`).
+        self.metrics.heard_from_ledger();
         let now = self.owner.ledger.now()?;
         let named = self.jobs()?;
         let mut progressed = self.accept_named(&named)?;

@@ -8,7 +8,11 @@ use std::process::Command;
 fn the_worker_binary_opens_its_ledger_and_names_what_is_missing() {
     let folder = std::env::temp_dir().join(format!("tessera-worker-bin-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
-    let output = Command::new(env!("CARGO_BIN_EXE_tessera-worker"))
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_tessera-worker"));
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("TESSERA_")) {
+        worker.env_remove(name);
+    }
+    let output = worker
         .args(["--once", "--network", "9", "--data-dir"])
         .arg(&folder)
         .output()

@@ -101,37 +101,24 @@ pub fn ensure_settles_on_job(
     now: i64,
 ) -> Result<()> {
     settles::on_job(r, job, provider)?;
-    ensure_settles_in_status(r, job, network, now)
+    ensure_window_open(r, job, network, now)
 }
 
-/// Refuses a receipt on a job that is not running, unless the job ended (not as a no-show)
-/// after the receipt was issued and its settlement window is still open.
-pub fn ensure_settles_in_status(r: &Receipt, job: &Job, network: &Network, now: i64) -> Result<()> {
-    let subject = r.subject;
-    match job.status {
-        JobStatus::Running => {}
-        JobStatus::Open => bail!("job {subject} has not been accepted: nothing settles on it"),
-        JobStatus::Completed | JobStatus::Cancelled if job.no_show => {
-            bail!("job {subject} was cancelled as a no-show: nothing settles on it any more")
-        }
-        JobStatus::Completed | JobStatus::Cancelled => {
-            ensure!(
-                r.issued_at <= job.ended_at,
-                "the receipt was issued at {}, after job {subject} ended at {}: only work done \
-                 before the end settles",
-                r.issued_at,
-                job.ended_at
-            );
-            let paused_secs = network.settlement_pauses.paused_secs_at(now)?;
-            let window_ends = job.settlement_window_ends(paused_secs)?;
-            ensure!(
-                now < window_ends,
-                "job {subject} ended at {} and receipts could settle on it until {window_ends} \
-                 (ledger time {now}): this one no longer can",
-                job.ended_at
-            );
-        }
+/// Refuses a receipt on a job that ended (and would settle by its status,
+/// [`settles::on_job`]) once the job's settlement window has closed.
+fn ensure_window_open(r: &Receipt, job: &Job, network: &Network, now: i64) -> Result<()> {
+    if !matches!(job.status, JobStatus::Completed | JobStatus::Cancelled) {
+        return Ok(());
     }
+    let paused_secs = network.settlement_pauses.paused_secs_at(now)?;
+    let window_ends = job.settlement_window_ends(paused_secs)?;
+    ensure!(
+        now < window_ends,
+        "job {} ended at {} and receipts could settle on it until {window_ends} (ledger time \
+         {now}): this one no longer can",
+        r.subject,
+        job.ended_at
+    );
     Ok(())
 }
 
