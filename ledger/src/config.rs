@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 #[derive(Args, Clone, Debug)]
 pub struct ConfigArgs {
     /// A TOML file of settings: any flag by its long name (`poll-secs = 5`, `attestor =
-    /// ["http://10.0.0.2:7800"]`, `accept-open = true`). A flag's environment variable
-    /// overrides the file; the command line overrides both.
+    /// ["http://10.0.0.2:7800"]`, `accept-open = true`). The environment overrides the file (a
+    /// flag's own variable, else TESSERA_<FLAG>: TESSERA_POLL_SECS=5); the command line
+    /// overrides both.
     #[arg(long, env = "TESSERA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Print the settings in effect (command line, environment, --config, defaults) as a

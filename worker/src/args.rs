@@ -68,7 +68,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub once: bool,
     /// Serve `/metrics` (Prometheus: jobs by state, units metered and settled, events, ledger
-    /// errors) and `/health` (200 while passes over the ledger go well) here, e.g.
+    /// errors) and `/health` (200 while the ledger answers the worker) here, e.g.
     /// 127.0.0.1:9700.
     #[arg(long, value_name = "ADDR", env = "TESSERA_WORKER_METRICS")]
     pub metrics: Option<std::net::SocketAddr>,
