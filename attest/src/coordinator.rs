@@ -3,7 +3,9 @@
 //! until `threshold` attestors signed; for a group it runs FROST's two rounds with `t`
 //! services, aggregates their shares into one signature under the group key, and checks it
 //! before anything is submitted. A service that refuses, and why, or one that sends a bad
-//! share, is named in the error.
+//! share, is named in the error. Its requests are signed ([`Coordinator::signing_as`]): by the
+//! receipt's worker key when it asks for co-signatures, by the coordinator's key when it runs
+//! a key generation.
 
 use crate::group::{self, Identifier};
 use crate::wire::*;
@@ -11,6 +13,8 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tessera::state::{AttestorMode, Network};
@@ -20,6 +24,7 @@ use tessera_client::receipt::{ReceiptFile, SignedReceipt};
 pub struct Coordinator {
     http: reqwest::blocking::Client,
     services: Vec<String>,
+    signer: Option<Keypair>,
 }
 
 /// A service's answer that is not a signature.
@@ -45,7 +50,15 @@ impl Coordinator {
                 .iter()
                 .map(|url| url.trim_end_matches('/').to_string())
                 .collect(),
+            signer: None,
         })
+    }
+
+    /// Signs every request with `signer`: the receipts' worker key, or a key generation's
+    /// coordinator key.
+    pub fn signing_as(mut self, signer: &Keypair) -> Self {
+        self.signer = Some(signer.insecure_clone());
+        self
     }
 
     /// `signed` (by the worker) with the co-signatures `network`'s attestor set takes, from
@@ -247,8 +260,20 @@ impl Coordinator {
         path: &str,
         body: &B,
     ) -> Result<T, Declined> {
-        let response = self.http.post(format!("{service}{path}")).json(body).send();
-        answer(service, response)
+        let bytes = serde_json::to_vec(body).map_err(|error| Declined {
+            service: service.to_string(),
+            reason: format!("cannot encode the request: {error}"),
+        })?;
+        let mut request = self
+            .http
+            .post(format!("{service}{path}"))
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        if let Some(signer) = &self.signer {
+            for (name, value) in signed_headers(signer, path, &bytes) {
+                request = request.header(name, value);
+            }
+        }
+        answer(service, request.body(bytes).send())
     }
 
     fn get<T: DeserializeOwned>(&self, service: &str, path: &str) -> Result<T, Declined> {
@@ -256,18 +281,41 @@ impl Coordinator {
     }
 
     /// Runs a distributed key generation among the services, in order (member 1, 2, …), with
-    /// threshold `threshold`; returns the group key every member agreed on.
+    /// threshold `threshold`, as the coordinator they were started with (its key set by
+    /// [`Coordinator::signing_as`]); returns the group key every member agreed on.
     pub fn generate_group(&self, threshold: u16) -> Result<Pubkey> {
         let members = self.services.len() as u16;
         ensure!(
             (1..=members).contains(&threshold),
             "--threshold {threshold} must be 1..={members} (the number of services)"
         );
+        let coordinator = self
+            .signer
+            .as_ref()
+            .context("a key generation is run by the coordinator's key")?
+            .pubkey();
         let session = new_session();
-        let peers: BTreeMap<u16, String> =
-            (1..=members).zip(self.services.iter().cloned()).collect();
+        let mut peers: BTreeMap<u16, Peer> = BTreeMap::new();
+        for (index, service) in (1..=members).zip(&self.services) {
+            let info: Info = self
+                .get(service, "/v1/info")
+                .map_err(|declined| anyhow!("{declined}"))?;
+            let key = info.dkg_key.with_context(|| {
+                format!(
+                    "{service} takes part in no key generation of {coordinator}: start it with \
+                     --share FILE --dkg-coordinator {coordinator}"
+                )
+            })?;
+            peers.insert(
+                index,
+                Peer {
+                    url: service.clone(),
+                    key,
+                },
+            );
+        }
         let mut round1 = BTreeMap::new();
-        for (index, service) in &peers {
+        for (index, Peer { url: service, .. }) in &peers {
             let start = DkgStart {
                 session: session.clone(),
                 index: *index,
@@ -279,7 +327,7 @@ impl Coordinator {
                 .map_err(|declined| anyhow!("{declined}"))?;
             round1.insert(*index, started.package);
         }
-        for service in peers.values() {
+        for Peer { url: service, .. } in peers.values() {
             let body = DkgRound1 {
                 session: session.clone(),
                 packages: round1.clone(),
@@ -289,7 +337,7 @@ impl Coordinator {
                 .map_err(|declined| anyhow!("{declined}"))?;
         }
         let mut keys = Vec::new();
-        for service in peers.values() {
+        for Peer { url: service, .. } in peers.values() {
             let body = DkgFinish {
                 session: session.clone(),
             };

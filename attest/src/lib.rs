@@ -10,7 +10,9 @@
 
 pub mod coordinator;
 pub mod far_end;
+pub mod gate;
 pub mod group;
+pub mod http;
 pub mod metrics;
 pub mod review;
 pub mod server;

@@ -2,19 +2,28 @@
 //! reviews each receipt against the ledger and its evidence before it signs, with its own key
 //! (per-key sets, clients) or as a member of a FROST group (two rounds). It also takes part in
 //! a distributed key generation, which writes its share to disk (mode 0600). The key never
-//! leaves the process. Requests are limited in size, in rate per caller and in time.
+//! leaves the process.
+//!
+//! Before a request reaches its route it passes the [`Gate`] and [`guard`]: connections are
+//! capped, headers and bodies must arrive in time, a body is read within its size limit and
+//! the memory the gate allows, the caller is held to its rates, and the request's signature
+//! (`tessera-key`, `tessera-signature`) names who sent it. Co-signing requests must be sent
+//! by the receipt's worker key; key generations by the coordinator the service was started
+//! with and the members that coordinator named.
 
 use crate::far_end::FarEnd;
+use crate::gate::{Gate, Limits, Turned};
 use crate::group::{self, DkgMember, ShareFile, SigningNonces};
+use crate::http;
 use crate::metrics::{Metrics, Route, OPENMETRICS};
 use crate::review::{self, Attesting, Refused, Sampling, Subject, Work};
 use crate::wire::*;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use anyhow::{Context, Result};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::header;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,18 +37,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tessera::state::{Job, Network, Provider, UnitKind};
-use tessera_client::receipt::SignedReceipt;
+use tessera_client::receipt::{ReceiptFile, SignedReceipt};
 use tessera_work::spec::Workload;
 
 /// Largest request body: a receipt and its evidence.
 pub const MAX_BODY_BYTES: usize = MAX_REQUEST_BYTES;
-/// Longest a request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest the service waits for another service it sends a key generation's package to.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest wait for the ledger when asked for `/health`.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
-/// Requests a caller may burst, and how many it regains each second.
-const BURST: f64 = 40.0;
-const PER_SECOND: f64 = 4.0;
 /// How long round-one nonces wait for round two.
 const SESSION_LIFETIME: Duration = Duration::from_secs(120);
 
@@ -77,6 +83,12 @@ pub struct ServeConfig {
     pub far_end: Option<SocketAddr>,
     /// Where to serve `/metrics` and `/health`, apart from the service's own port.
     pub metrics: Option<SocketAddr>,
+    /// Who may start a key generation that this (group-mode) service takes part in.
+    pub dkg_coordinator: Option<Pubkey>,
+    /// Connections, rates, timeouts and bodies' memory.
+    pub limits: Limits,
+    /// `--tls-cert` and `--tls-key`: serve HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// Where a started service listens.
@@ -106,15 +118,27 @@ struct Service {
     http: reqwest::Client,
     sessions: Mutex<HashMap<String, Signing>>,
     dkg: Mutex<Option<Dkg>>,
-    callers: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    /// Who may start a key generation, and the key this service signs its round-two
+    /// packages with (made when it starts; its peers learn it from the coordinator).
+    dkg_coordinator: Option<Pubkey>,
+    dkg_key: Keypair,
+    gate: Arc<Gate>,
     metrics: Metrics,
 }
 
+/// Who sent a request: its address, and the key that signed it (checked by [`guard`]).
+#[derive(Clone, Copy, Debug)]
+struct Caller {
+    address: IpAddr,
+    signer: Option<Pubkey>,
+}
+
 /// A group signature this service committed to: its nonces (used once), the receipt bytes it
-/// reviewed, and when.
+/// reviewed, who asked, and when.
 struct Signing {
     nonces: SigningNonces,
     message: Vec<u8>,
+    worker: Pubkey,
     at: Instant,
 }
 
@@ -122,7 +146,7 @@ struct Signing {
 struct Dkg {
     session: String,
     index: u16,
-    peers: BTreeMap<u16, String>,
+    peers: BTreeMap<u16, Peer>,
     member: DkgMember,
     received: BTreeMap<u16, group::dkg_round2::Package>,
 }
@@ -157,6 +181,10 @@ fn refused<T>(status: u16, reason: impl Into<String>) -> Answer<T> {
 
 /// Serves until the process is stopped; `ready` is told where it listens.
 pub fn serve(config: ServeConfig, ready: impl FnOnce(Listening)) -> Result<()> {
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(http::tls(cert, key)?),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -200,30 +228,26 @@ pub fn serve(config: ServeConfig, ready: impl FnOnce(Listening)) -> Result<()> {
             bytes_signed: Mutex::new(HashMap::new()),
             caught: Mutex::new(std::collections::HashSet::new()),
             rpc: RpcClient::new(config.rpc_url),
-            http: reqwest::Client::builder()
-                .timeout(REQUEST_TIMEOUT)
-                .build()?,
+            http: reqwest::Client::builder().timeout(SEND_TIMEOUT).build()?,
             sessions: Mutex::new(HashMap::new()),
             dkg: Mutex::new(None),
-            callers: Mutex::new(HashMap::new()),
+            dkg_coordinator: config.dkg_coordinator,
+            dkg_key: Keypair::new(),
+            gate: Gate::new(config.limits),
             metrics: Metrics::default(),
         });
         if let Some(listener) = metrics_listener {
             let app = watch_routes(service.clone());
             tokio::spawn(async move { axum::serve(listener, app).await });
         }
+        let gate = service.gate.clone();
         let app = routes(service);
         let stop = async {
             while !tessera_ledger::signals::stop_requested() {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         };
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await?;
+        http::serve(listener, app, gate, tls, stop).await;
         Ok(())
     })
 }
@@ -240,6 +264,7 @@ fn routes(service: Arc<Service>) -> Router {
         .route("/v1/dkg/round2", post(dkg_round2))
         .route("/v1/dkg/finish", post(dkg_finish))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(service.clone(), guard))
         .layer(middleware::from_fn_with_state(service.clone(), timed))
         .with_state(service)
 }
@@ -269,19 +294,6 @@ impl Service {
             ));
         };
         use_share(share)
-    }
-
-    /// Whether a caller is within its rate (a token bucket per address).
-    fn admit(&self, caller: IpAddr) -> bool {
-        let mut callers = self.callers.lock().expect("callers");
-        let (tokens, at) = callers.entry(caller).or_insert((BURST, Instant::now()));
-        *tokens = (*tokens + at.elapsed().as_secs_f64() * PER_SECOND).min(BURST);
-        *at = Instant::now();
-        if *tokens < 1.0 {
-            return false;
-        }
-        *tokens -= 1.0;
-        true
     }
 
     async fn account<T: AccountDeserialize + Discriminator>(
@@ -314,48 +326,76 @@ impl Service {
         T::try_deserialize(&mut account.data.as_slice()).map_err(|_| missing())
     }
 
-    /// Reviews a co-signing request (see [`Service::review`]) and logs the outcome.
-    async fn reviewed(&self, request: &CosignRequest) -> Result<SignedReceipt, Refused> {
-        let outcome = self.review(request).await;
+    /// Reviews the co-signing request `body` from `caller` (see [`Service::review`]) and logs
+    /// the outcome; the receipt and its worker key.
+    async fn reviewed(
+        &self,
+        caller: &Caller,
+        body: &[u8],
+    ) -> Result<(SignedReceipt, Pubkey), Reject> {
+        let outcome = self.review(caller, body).await;
         match &outcome {
-            Ok(signed) => tracing::info!(
+            Ok((signed, _)) => tracing::info!(
                 subject = %signed.receipt.subject,
                 units = signed.receipt.cumulative_units,
                 "receipt reviewed: signing"
             ),
-            Err(refusal) => tracing::info!(
-                status = refusal.status,
-                reason = %refusal.reason,
+            Err(Reject(status, reason)) => tracing::info!(
+                status = status.as_u16(),
+                reason = %reason,
                 "receipt refused"
             ),
         }
         outcome
     }
 
-    /// Reviews a co-signing request: the receipt against the ledger, then its evidence.
-    async fn review(&self, request: &CosignRequest) -> Result<SignedReceipt, Refused> {
-        let signed = request.receipt.to_signed().map_err(|error| Refused {
-            status: 400,
-            reason: format!("not a receipt: {error}"),
-        })?;
+    /// Reviews a co-signing request in the order that costs a stranger most and the service
+    /// least: the receipt alone is read first (its evidence skipped), the request must be
+    /// signed by its worker key, and the receipt must hold on the ledger (its provider's
+    /// registered worker key among it); only then is the evidence read and checked.
+    async fn review(
+        &self,
+        caller: &Caller,
+        body: &[u8],
+    ) -> Result<(SignedReceipt, Pubkey), Reject> {
+        let not_a_request = |error: serde_json::Error| {
+            Reject(
+                StatusCode::BAD_REQUEST,
+                format!("not a co-signing request: {error}"),
+            )
+        };
+        let head: Head = serde_json::from_slice(body).map_err(not_a_request)?;
+        let (signed, worker) = sent_by_worker(caller, &head.receipt)?;
         let (provider, job) = self.review_on_ledger(&signed).await?;
-        if let (Some(job), Some(_)) = (&job, self.client) {
+        let request: CosignRequest = serde_json::from_slice(body).map_err(not_a_request)?;
+        self.review_work(&signed, &request, &provider, job.as_ref())
+            .await?;
+        Ok((signed, worker))
+    }
+
+    /// The work of a receipt that held on the ledger: its evidence, or for a client's service
+    /// what the client's own word, clock or far end allow.
+    async fn review_work(
+        &self,
+        signed: &SignedReceipt,
+        request: &CosignRequest,
+        provider: &Provider,
+        job: Option<&Job>,
+    ) -> Result<(), Refused> {
+        if let (Some(job), Some(_)) = (job, self.client) {
             if self.trust_provider {
-                // The client said it trusts its providers: the review above is all.
-                return Ok(signed);
+                // The client said it trusts its providers: the review on the ledger is all.
+                return Ok(());
             }
             if job.unit_kind == UnitKind::Bytes {
-                self.bytes_received(&signed, job).await?;
-                return Ok(signed);
+                return self.bytes_received(signed, job).await;
             }
             if let Evidence::None = request.evidence {
-                self.on_clients_word(&signed, job)?;
-                return Ok(signed);
+                return self.on_clients_word(signed, job);
             }
         }
-        self.check_evidence(&signed, &request.evidence, &provider, job.as_ref())
-            .await?;
-        Ok(signed)
+        self.check_evidence(signed, &request.evidence, provider, job)
+            .await
     }
 
     /// The receipt against the ledger: the network it binds, its provider, and its job (or,
@@ -605,18 +645,155 @@ fn member(index: u16) -> Result<group::Identifier, Reject> {
         .map_err(|error| Reject(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()))
 }
 
-/// Runs `body` under the service's rate and time limits.
-async fn limited<T, F>(service: &Service, caller: SocketAddr, body: F) -> Answer<T>
-where
-    F: std::future::Future<Output = Answer<T>>,
-{
-    if !service.admit(caller.ip()) {
-        return refused(429, "too many requests from this address: slow down");
+/// Everything a request passes before its route ([`admitted`]), then the route, all within
+/// the request timeout; the caller rides along as a [`Caller`].
+async fn guard(
+    State(service): State<Arc<Service>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let timeout = service.gate.limits.request_timeout;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
+    let post = parts.method == axum::http::Method::POST;
+    let (bytes, held, signer) = match admitted(
+        &service,
+        peer.ip(),
+        (&parts.headers, &path, post),
+        body,
+        deadline,
+    )
+    .await
+    {
+        Ok(admitted) => admitted,
+        Err(Turned(status, reason)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            if matches!(path.as_str(), "/v1/cosign" | "/v1/group/commit") {
+                service.metrics.answered(Some(status));
+            }
+            return Reject(status, reason).into_response();
+        }
+    };
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    request.extensions_mut().insert(Caller {
+        address: peer.ip(),
+        signer,
+    });
+    let response = match tokio::time::timeout_at(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Reject(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the request took longer than {} s", timeout.as_secs()),
+        )
+        .into_response(),
+    };
+    drop(held);
+    response
+}
+
+/// A request's size (a too-large `Content-Length` is refused before anything is read), its
+/// caller's rates, its body (read by `deadline` within the gate's memory) and its signer.
+async fn admitted(
+    service: &Service,
+    address: IpAddr,
+    (headers, path, post): (&HeaderMap, &str, bool),
+    body: Body,
+    deadline: tokio::time::Instant,
+) -> Result<(Vec<u8>, crate::gate::Held, Option<Pubkey>), Turned> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(http::too_large(MAX_BODY_BYTES));
     }
-    match tokio::time::timeout(REQUEST_TIMEOUT, body).await {
-        Ok(answer) => answer,
-        Err(_) => refused(503, "the request took too long"),
+    service.gate.admit(address)?;
+    let read = http::read_body(body, &service.gate, address, MAX_BODY_BYTES);
+    let (bytes, held) = tokio::time::timeout_at(deadline, read)
+        .await
+        .map_err(|_| {
+            Turned(
+                408,
+                format!(
+                    "the request's body did not arrive within {} s",
+                    service.gate.limits.request_timeout.as_secs()
+                ),
+            )
+        })??;
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let signed = match (
+        header(KEY_HEADER),
+        header(TIME_HEADER),
+        header(SIGNATURE_HEADER),
+    ) {
+        (None, None, None) if !post => return Ok((bytes, held, None)),
+        (Some(key), Some(time), Some(signature)) => Signed {
+            key,
+            time,
+            signature,
+        },
+        _ => {
+            return Err(Turned(
+                401,
+                format!(
+                    "sign the request: headers {KEY_HEADER}, {TIME_HEADER} and \
+                     {SIGNATURE_HEADER} (tessera_attest::wire::signed_headers)"
+                ),
+            ))
+        }
+    };
+    let (signer, signature) =
+        request_signer(signed, (path, &bytes), unix_now()).map_err(|reason| Turned(401, reason))?;
+    service.gate.first_use(&signature)?;
+    Ok((bytes, held, Some(signer)))
+}
+
+/// Refuses a request not signed by `expected`, saying who should sign it.
+fn signed_by(caller: &Caller, expected: &Pubkey, who: &str) -> Result<(), Reject> {
+    match caller.signer {
+        Some(signer) if signer == *expected => Ok(()),
+        Some(signer) => Err(Reject(
+            StatusCode::FORBIDDEN,
+            format!("the request is signed by {signer}; this takes {who}'s ({expected}) only"),
+        )),
+        None => Err(Reject(
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "sign the request as {who} ({expected}): headers {KEY_HEADER} and \
+                 {SIGNATURE_HEADER} (tessera_attest::wire::signed_headers)"
+            ),
+        )),
     }
+}
+
+/// The receipt a co-signing request carries, and the worker key that signed it, when the
+/// request is signed by that key too: a request stands for its worker, so no one else can send
+/// the worker's receipt with evidence of their own.
+fn sent_by_worker(
+    caller: &Caller,
+    receipt: &ReceiptFile,
+) -> Result<(SignedReceipt, Pubkey), Reject> {
+    let signed = receipt
+        .to_signed()
+        .map_err(|error| Reject(StatusCode::BAD_REQUEST, format!("not a receipt: {error}")))?;
+    let Some((worker, _)) = signed.signatures.first() else {
+        return Err(Reject(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the receipt carries no worker signature".into(),
+        ));
+    };
+    let worker = *worker;
+    signed_by(caller, &worker, "the receipt's worker key")?;
+    Ok((signed, worker))
+}
+
+/// A co-signing request's receipt, its evidence skipped (not kept, whatever its size).
+#[derive(serde::Deserialize)]
+struct Head {
+    receipt: ReceiptFile,
+    #[serde(default, rename = "evidence")]
+    _evidence: serde::de::IgnoredAny,
 }
 
 async fn info(State(service): State<Arc<Service>>) -> Answer<Info> {
@@ -632,21 +809,25 @@ async fn info(State(service): State<Arc<Service>>) -> Answer<Info> {
             share.as_ref().map(|share| share.public_key_package.clone()),
         ),
     };
+    let dkg_key = (mode == "group" && service.dkg_coordinator.is_some())
+        .then(|| service.dkg_key.pubkey().to_string());
     Ok(Json(Info {
         mode: mode.into(),
         key,
         network: service.network.to_string(),
         public_key_package,
+        dkg_key,
     }))
 }
 
 async fn cosign(
     State(service): State<Arc<Service>>,
-    ConnectInfo(caller): ConnectInfo<SocketAddr>,
-    Json(request): Json<CosignRequest>,
+    Extension(caller): Extension<Caller>,
+    body: axum::body::Bytes,
 ) -> Answer<Cosigned> {
-    let answer = limited(&service, caller, async {
-        let signed = service.reviewed(&request).await?;
+    let answer: Answer<Cosigned> = async {
+        let (signed, _) = service.reviewed(&caller, &body).await?;
+        service.gate.know(caller.address);
         let identity = service.identity.lock().expect("identity");
         let Identity::Key(keypair) = &*identity else {
             return refused(
@@ -659,7 +840,7 @@ async fn cosign(
             key: keypair.pubkey().to_string(),
             signature: hex::encode(signature.as_ref()),
         }))
-    })
+    }
     .await;
     service
         .metrics
@@ -669,11 +850,12 @@ async fn cosign(
 
 async fn commit(
     State(service): State<Arc<Service>>,
-    ConnectInfo(caller): ConnectInfo<SocketAddr>,
-    Json(request): Json<CosignRequest>,
+    Extension(caller): Extension<Caller>,
+    body: axum::body::Bytes,
 ) -> Answer<Committed> {
-    let answer = limited(&service, caller, async {
-        let signed = service.reviewed(&request).await?;
+    let answer: Answer<Committed> = async {
+        let (signed, worker) = service.reviewed(&caller, &body).await?;
+        service.gate.know(caller.address);
         let (nonces, commitments, identifier) = service.with_share(|share| {
             let (nonces, commitments) = group::commit(share);
             Ok((nonces, commitments, share.identifier()))
@@ -686,6 +868,7 @@ async fn commit(
             Signing {
                 nonces,
                 message: signed.receipt.to_bytes().to_vec(),
+                worker,
                 at: Instant::now(),
             },
         );
@@ -694,7 +877,7 @@ async fn commit(
             identifier,
             commitments,
         }))
-    })
+    }
     .await;
     service
         .metrics
@@ -704,10 +887,21 @@ async fn commit(
 
 async fn sign(
     State(service): State<Arc<Service>>,
-    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     Json(request): Json<SignRequest>,
 ) -> Answer<Shared> {
-    limited(&service, caller, async {
+    {
+        let sessions = service.sessions.lock().expect("sessions");
+        let Some(signing) = sessions.get(&request.session) else {
+            return refused(404, "no such signing session (expired, or already signed)");
+        };
+        signed_by(
+            &caller,
+            &signing.worker,
+            "the worker that asked for round one",
+        )?;
+    }
+    {
         // Nonces are used once: taken out whatever happens next.
         let Some(Signing {
             nonces, message, ..
@@ -736,154 +930,227 @@ async fn sign(
                 },
             )?;
         Ok(Json(shared))
-    })
-    .await
+    }
+}
+
+impl Service {
+    /// The key generations' coordinator, when the operator named one.
+    fn coordinator(&self) -> Result<Pubkey, Reject> {
+        self.dkg_coordinator.ok_or_else(|| {
+            Reject(
+                StatusCode::FORBIDDEN,
+                "this service takes part in no key generation: its operator names the \
+                 coordinator with --dkg-coordinator KEY"
+                    .into(),
+            )
+        })
+    }
+
+    /// Refuses `caller` unless it signed as the coordinator; remembers it as known if so.
+    fn sent_by_coordinator(&self, caller: &Caller) -> Result<(), Reject> {
+        let coordinator = self.coordinator()?;
+        signed_by(caller, &coordinator, "the key generation's coordinator")?;
+        self.gate.know(caller.address);
+        Ok(())
+    }
+}
+
+/// The key generation `session` in progress in `dkg`, or a 404.
+fn generation<'a>(dkg: &'a mut Option<Dkg>, session: &str) -> Result<&'a mut Dkg, Reject> {
+    dkg.as_mut()
+        .filter(|dkg| dkg.session == session)
+        .ok_or_else(|| Reject(StatusCode::NOT_FOUND, "no such key generation".into()))
 }
 
 async fn dkg_start(
     State(service): State<Arc<Service>>,
-    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     Json(request): Json<DkgStart>,
 ) -> Answer<DkgStarted> {
-    limited(&service, caller, async {
-        if let Identity::Group {
+    service.sent_by_coordinator(&caller)?;
+    match &*service.identity.lock().expect("identity") {
+        Identity::Group {
             share: Some(_),
             path,
-        } = &*service.identity.lock().expect("id")
-        {
+        } => {
             return refused(
                 409,
-                format!("this service already holds a share ({})", path.display()),
-            );
+                format!(
+                    "this service already holds a share ({}): to join another group, its \
+                     operator starts it with another --share file",
+                    path.display()
+                ),
+            )
         }
-        let members = request.peers.len() as u16;
-        let started = group::identifier(request.index)
-            .and_then(|id| DkgMember::start(id, members, request.threshold));
-        let (member, package) = match started {
-            Ok(started) => started,
-            Err(error) => return refused(422, error.to_string()),
-        };
-        *service.dkg.lock().expect("dkg") = Some(Dkg {
-            session: request.session,
-            index: request.index,
-            peers: request.peers,
-            member,
-            received: BTreeMap::new(),
-        });
-        Ok(Json(DkgStarted { package }))
-    })
-    .await
+        Identity::Key(_) => {
+            return refused(
+                409,
+                "this service signs with its own key, not as a group member",
+            )
+        }
+        Identity::Group { share: None, .. } => {}
+    }
+    let me = service.dkg_key.pubkey().to_string();
+    if request.peers.get(&request.index).map(|peer| &peer.key) != Some(&me) {
+        return refused(
+            422,
+            format!(
+                "the start names this service member {} under another key: its key for key \
+                 generations is {me} (its /v1/info says so)",
+                request.index
+            ),
+        );
+    }
+    let members = request.peers.len() as u16;
+    let started = group::identifier(request.index)
+        .and_then(|id| DkgMember::start(id, members, request.threshold));
+    let (member, package) = match started {
+        Ok(started) => started,
+        Err(error) => return refused(422, error.to_string()),
+    };
+    // The coordinator alone may start one, so it alone replaces one in progress.
+    *service.dkg.lock().expect("dkg") = Some(Dkg {
+        session: request.session,
+        index: request.index,
+        peers: request.peers,
+        member,
+        received: BTreeMap::new(),
+    });
+    Ok(Json(DkgStarted { package }))
 }
 
 async fn dkg_round1(
     State(service): State<Arc<Service>>,
-    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     Json(request): Json<DkgRound1>,
 ) -> Answer<serde_json::Value> {
-    limited(&service, caller, async {
-        let (outgoing, index, session) = {
-            let mut dkg = service.dkg.lock().expect("dkg");
-            let Some(dkg) = dkg.as_mut().filter(|dkg| dkg.session == request.session) else {
-                return refused(404, "no such key generation");
-            };
-            let mut others = BTreeMap::new();
-            for (index, package) in request.packages {
-                if index != dkg.index {
-                    others.insert(member(index)?, package);
-                }
-            }
-            let outgoing = match dkg.member.round2(others) {
-                Ok(outgoing) => outgoing,
-                Err(error) => return refused(422, error.to_string()),
-            };
-            let by_index: Vec<(String, group::dkg_round2::Package)> = dkg
-                .peers
-                .iter()
-                .filter_map(|(index, url)| {
-                    let id = group::identifier(*index).ok()?;
-                    Some((url.clone(), outgoing.get(&id)?.clone()))
-                })
-                .collect();
-            (by_index, dkg.index, dkg.session.clone())
-        };
-        // Each secret package goes straight to its member, never through the coordinator.
-        for (url, package) in outgoing {
-            let body = DkgRound2 {
-                session: session.clone(),
-                from: index,
-                package,
-            };
-            let sent = service
-                .http
-                .post(format!("{url}/v1/dkg/round2"))
-                .json(&body)
-                .send()
-                .await
-                .and_then(|response| response.error_for_status());
-            if let Err(error) = sent {
-                return refused(502, format!("cannot send round two to {url}: {error}"));
+    service.sent_by_coordinator(&caller)?;
+    let (outgoing, index, session) = {
+        let mut dkg = service.dkg.lock().expect("dkg");
+        let dkg = generation(&mut dkg, &request.session)?;
+        let mut others = BTreeMap::new();
+        for (index, package) in request.packages {
+            if index != dkg.index {
+                others.insert(member(index)?, package);
             }
         }
-        Ok(Json(serde_json::json!({})))
-    })
-    .await
+        let outgoing = match dkg.member.round2(others) {
+            Ok(outgoing) => outgoing,
+            Err(error) => return refused(422, error.to_string()),
+        };
+        let by_index: Vec<(String, group::dkg_round2::Package)> = dkg
+            .peers
+            .iter()
+            .filter_map(|(index, peer)| {
+                let id = group::identifier(*index).ok()?;
+                Some((peer.url.clone(), outgoing.get(&id)?.clone()))
+            })
+            .collect();
+        (by_index, dkg.index, dkg.session.clone())
+    };
+    // Each secret package goes straight to its member, never through the coordinator, signed
+    // with this service's key for key generations.
+    for (url, package) in outgoing {
+        let body = DkgRound2 {
+            session: session.clone(),
+            from: index,
+            package,
+        };
+        if let Err(error) = service.send_signed(&url, "/v1/dkg/round2", &body).await {
+            return refused(502, format!("cannot send round two to {url}: {error}"));
+        }
+    }
+    Ok(Json(serde_json::json!({})))
+}
+
+impl Service {
+    /// Posts `body` to `url` + `path`, signed with the service's key for key generations.
+    async fn send_signed(
+        &self,
+        url: &str,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<(), String> {
+        let bytes = serde_json::to_vec(body).map_err(|error| error.to_string())?;
+        let mut request = self
+            .http
+            .post(format!("{url}{path}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        for (name, value) in signed_headers(&self.dkg_key, path, &bytes) {
+            request = request.header(name, value);
+        }
+        request
+            .body(bytes)
+            .send()
+            .await
+            .and_then(|response| response.error_for_status())
+            .map(|_| ())
+            .map_err(|error| error.to_string())
+    }
 }
 
 async fn dkg_round2(
     State(service): State<Arc<Service>>,
-    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     Json(request): Json<DkgRound2>,
 ) -> Answer<serde_json::Value> {
-    limited(&service, caller, async {
-        let mut dkg = service.dkg.lock().expect("dkg");
-        let Some(dkg) = dkg.as_mut().filter(|dkg| dkg.session == request.session) else {
-            return refused(404, "no such key generation");
-        };
-        dkg.received.insert(request.from, request.package);
-        Ok(Json(serde_json::json!({})))
-    })
-    .await
+    let mut dkg = service.dkg.lock().expect("dkg");
+    let dkg = generation(&mut dkg, &request.session)?;
+    let Some(key) = dkg
+        .peers
+        .get(&request.from)
+        .filter(|_| request.from != dkg.index)
+        .and_then(|peer| peer.key.parse::<Pubkey>().ok())
+    else {
+        return refused(
+            422,
+            format!(
+                "member {} is not a peer of this key generation",
+                request.from
+            ),
+        );
+    };
+    signed_by(&caller, &key, &format!("member {}", request.from))?;
+    service.gate.know(caller.address);
+    dkg.received.insert(request.from, request.package);
+    Ok(Json(serde_json::json!({})))
 }
 
 async fn dkg_finish(
     State(service): State<Arc<Service>>,
-    ConnectInfo(caller): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     Json(request): Json<DkgFinish>,
 ) -> Answer<DkgFinished> {
-    limited(&service, caller, async {
-        let mut dkg = service.dkg.lock().expect("dkg");
-        let Some(current) = dkg.as_ref().filter(|dkg| dkg.session == request.session) else {
-            return refused(404, "no such key generation");
-        };
-        let mut received = BTreeMap::new();
-        for (index, package) in &current.received {
-            received.insert(member(*index)?, package.clone());
-        }
-        let share = match current.member.finish(&received) {
-            Ok(share) => share,
-            Err(error) => return refused(422, error.to_string()),
-        };
-        let index = current.index;
-        let mut identity = service.identity.lock().expect("identity");
-        let Identity::Group { path, .. } = &*identity else {
-            return refused(
-                409,
-                "this service signs with its own key, not as a group member",
-            );
-        };
-        let path = path.clone();
-        if let Err(error) = share.save(&path) {
-            return refused(500, error.to_string());
-        }
-        let group_key = share.group_key.clone();
-        *identity = Identity::Group {
-            share: Some(Box::new(share)),
-            path,
-        };
-        *dkg = None;
-        Ok(Json(DkgFinished { group_key, index }))
-    })
-    .await
+    service.sent_by_coordinator(&caller)?;
+    let mut dkg = service.dkg.lock().expect("dkg");
+    let current = generation(&mut dkg, &request.session)?;
+    let mut received = BTreeMap::new();
+    for (index, package) in &current.received {
+        received.insert(member(*index)?, package.clone());
+    }
+    let share = match current.member.finish(&received) {
+        Ok(share) => share,
+        Err(error) => return refused(422, error.to_string()),
+    };
+    let index = current.index;
+    let mut identity = service.identity.lock().expect("identity");
+    let Identity::Group { path, .. } = &*identity else {
+        return refused(
+            409,
+            "this service signs with its own key, not as a group member",
+        );
+    };
+    let path = path.clone();
+    if let Err(error) = share.save(&path) {
+        return refused(500, error.to_string());
+    }
+    let group_key = share.group_key.clone();
+    *identity = Identity::Group {
+        share: Some(Box::new(share)),
+        path,
+    };
+    *dkg = None;
+    Ok(Json(DkgFinished { group_key, index }))
 }
 
 /// Times each request, by the route it matched.

@@ -1,6 +1,7 @@
 //! The co-signing service's front door, shared by `tessera attest serve` and the
 //! `tessera-attest` binary: its flags, and the service run on an opened ledger.
 
+use crate::gate::Limits;
 use crate::group::ShareFile;
 use crate::review::Sampling;
 use crate::server::{self, Identity, ServeConfig};
@@ -11,6 +12,7 @@ use solana_signer::Signer;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 use tessera_ledger::{signals, Ledger};
 
 /// `attest serve`'s flags.
@@ -58,6 +60,57 @@ pub struct ServeArgs {
     /// from --listen; keep it off the internet (e.g. 127.0.0.1:9800).
     #[arg(long, value_name = "ADDR", env = "TESSERA_ATTEST_METRICS")]
     pub metrics: Option<SocketAddr>,
+    /// With --share: the public key of the one coordinator whose key generations this service
+    /// takes part in (`tessera attest dkg --key`); without it, it takes part in none.
+    #[arg(long, value_name = "KEY", requires = "share")]
+    pub dkg_coordinator: Option<Pubkey>,
+    /// Serve HTTPS with this certificate chain (PEM), so that the service can face a network
+    /// without a proxy in front of it.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What the service lets in: connections, time, memory and rates.
+#[derive(Args)]
+pub struct LimitArgs {
+    /// Connections open at once; more are closed when accepted.
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
+    /// Connections one address may hold open at once.
+    #[arg(long, default_value_t = Limits::default().connections_per_address)]
+    pub max_connections_per_address: usize,
+    /// Seconds a connection may take to send a request's headers (also how long an idle one
+    /// is kept).
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().header_timeout.as_secs())]
+    pub header_timeout: u64,
+    /// Seconds a request may take from its headers to the answer, its body included.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().request_timeout.as_secs())]
+    pub request_timeout: u64,
+    /// MiB of memory for request bodies being read, all callers together (half of it is kept
+    /// for callers whose signed requests it reviewed in the last 15 minutes).
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().body_memory >> 20)]
+    pub body_memory: usize,
+    /// Requests per second that callers the service does not know yet may make together.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().strangers_per_second)]
+    pub strangers_per_second: u32,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_connections: self.max_connections.max(1),
+            connections_per_address: self.max_connections_per_address.max(1),
+            header_timeout: Duration::from_secs(self.header_timeout.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout.max(1)),
+            body_memory: self.body_memory.max(1) << 20,
+            strangers_per_second: self.strangers_per_second.max(1),
+        }
+    }
 }
 
 /// `attest serve` on the opened ledger: serves until stopped.
@@ -101,9 +154,18 @@ pub fn serve(ledger: &Ledger, network: Pubkey, args: &ServeArgs) -> Result<()> {
             .unwrap_or_else(|| PathBuf::from(".tessera/specs")),
         far_end: args.far_end,
         metrics: args.metrics,
+        dkg_coordinator: args.dkg_coordinator,
+        limits: args.limits.limits(),
+        tls: args.tls_cert.clone().zip(args.tls_key.clone()),
+    };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
     };
     server::serve(config, |listening| {
-        let mut line = serde_json::json!({ "listening": format!("http://{}", listening.service) });
+        let mut line =
+            serde_json::json!({ "listening": format!("{scheme}://{}", listening.service) });
         if let Some(far_end) = listening.far_end {
             line["far_end"] = far_end.to_string().into();
         }

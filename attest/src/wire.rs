@@ -12,12 +12,108 @@
 //! | `GET /v1/info` | | [`Info`] |
 //!
 //! A refusal is an HTTP error status with a [`Refusal`] body saying why.
+//!
+//! Every `POST` says who sends it: [`KEY_HEADER`] names a key, [`TIME_HEADER`] when it signed
+//! (Unix seconds, and a random nonce), and [`SIGNATURE_HEADER`] holds its Ed25519 signature
+//! of [`request_message`] (that time, the path and the body's SHA-256). A service takes a
+//! signature once, within [`SIGNED_FOR_SECS`] of its own clock. A co-signing request is signed
+//! by the receipt's worker key, a key generation's requests by its coordinator
+//! (`--dkg-coordinator`), and a round-two package by the member it names.
 
 use crate::group::SigningPackage;
 use crate::group::{dkg_round1, dkg_round2, Identifier, SignatureShare, SigningCommitments};
+use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
 use std::collections::BTreeMap;
 use tessera_client::receipt::ReceiptFile;
+
+/// The header naming the key that signed a request (base58).
+pub const KEY_HEADER: &str = "tessera-key";
+/// The header holding that key's signature of [`request_message`] (hex).
+pub const SIGNATURE_HEADER: &str = "tessera-signature";
+/// The header saying when the request was signed: Unix seconds, a dot, and 16 random bytes in
+/// hex (so that two requests signed in one second differ).
+pub const TIME_HEADER: &str = "tessera-time";
+/// How far a request's signing time may be from the service's clock, either way.
+pub const SIGNED_FOR_SECS: u64 = 60;
+
+/// What a request's sender signs: when (the [`TIME_HEADER`]'s value), the path and the body's
+/// SHA-256, so that a signature is good for that request alone, and for a minute.
+pub fn request_message(time: &str, path: &str, body: &[u8]) -> Vec<u8> {
+    let mut message = format!("tessera request v1\n{time}\n{path}\n").into_bytes();
+    message.extend_from_slice(&tessera_work::spec::hash(body));
+    message
+}
+
+/// Now, in Unix seconds.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// The headers that sign a request to `path` with `body` as `signer`, now.
+pub fn signed_headers(signer: &Keypair, path: &str, body: &[u8]) -> [(&'static str, String); 3] {
+    let time = format!("{}.{}", unix_now(), new_session());
+    let signature = signer.sign_message(&request_message(&time, path, body));
+    [
+        (KEY_HEADER, signer.pubkey().to_string()),
+        (TIME_HEADER, time),
+        (SIGNATURE_HEADER, hex::encode(signature.as_ref())),
+    ]
+}
+
+/// A request's signature headers, as they came.
+pub struct Signed<'a> {
+    pub key: &'a str,
+    pub time: &'a str,
+    pub signature: &'a str,
+}
+
+/// The key that signed a request, and the signature, when the headers are a good signature of
+/// it made within [`SIGNED_FOR_SECS`] of `now`; why not otherwise.
+pub fn request_signer(
+    Signed {
+        key,
+        time,
+        signature,
+    }: Signed,
+    (path, body): (&str, &[u8]),
+    now: u64,
+) -> Result<(Pubkey, [u8; 64]), String> {
+    let secs: u64 = time
+        .split('.')
+        .next()
+        .and_then(|secs| secs.parse().ok())
+        .ok_or_else(|| format!("{TIME_HEADER} {time:?} is not Unix seconds, a dot and a nonce"))?;
+    if secs.abs_diff(now) > SIGNED_FOR_SECS {
+        return Err(format!(
+            "the request was signed at {secs}, {} s from this service's clock ({now}); it takes \
+             requests signed within {SIGNED_FOR_SECS} s: check the clocks, and sign it again",
+            secs.abs_diff(now)
+        ));
+    }
+    let signer: Pubkey = key
+        .parse()
+        .map_err(|_| format!("{KEY_HEADER} {key:?} is not a base58 public key"))?;
+    let signature: [u8; 64] = hex::decode(signature)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| format!("{SIGNATURE_HEADER} is not 64 bytes of hex"))?;
+    let verifying = ed25519_dalek::VerifyingKey::from_bytes(&signer.to_bytes())
+        .map_err(|_| format!("{KEY_HEADER} {signer} is not an Ed25519 key"))?;
+    verifying
+        .verify_strict(
+            &request_message(time, path, body),
+            &ed25519_dalek::Signature::from_bytes(&signature),
+        )
+        .map_err(|_| {
+            format!("{SIGNATURE_HEADER} is not {signer}'s signature of this request to {path}")
+        })?;
+    Ok((signer, signature))
+}
 
 /// Largest request a co-signing service takes: a receipt and its evidence.
 pub const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
@@ -136,14 +232,23 @@ pub struct Shared {
     pub share: SignatureShare,
 }
 
-/// Starts a distributed key generation: this service is member `index` (1-based) of
-/// `members`, whose services are at `peers` (index → base URL), with threshold `threshold`.
+/// Starts a distributed key generation: this service is member `index` (1-based) of the
+/// members at `peers` (index → service), with threshold `threshold`. Sent by the coordinator
+/// the service was started to take key generations from.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DkgStart {
     pub session: String,
     pub index: u16,
     pub threshold: u16,
-    pub peers: BTreeMap<u16, String>,
+    pub peers: BTreeMap<u16, Peer>,
+}
+
+/// A member of a key generation: where its service is, and the key it signs its round-two
+/// packages with (its `dkg_key` in [`Info`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    pub url: String,
+    pub key: String,
 }
 
 /// The service's public round-one package.
@@ -192,6 +297,11 @@ pub struct Info {
     /// A group member's public key package (the group key and every member's verifying
     /// share), which a coordinator needs to aggregate and to name a bad share.
     pub public_key_package: Option<crate::group::PublicKeyPackage>,
+    /// A group-mode service's key for key generations (made when it starts): it signs the
+    /// round-two packages it sends its peers, and its peers take theirs only from the keys the
+    /// coordinator named.
+    #[serde(default)]
+    pub dkg_key: Option<String>,
 }
 
 /// Why a request was refused.

@@ -33,13 +33,7 @@ fn the_attest_binary_serves_as_its_settings_say_and_stops_on_sigterm() {
     let folder = std::env::temp_dir().join(format!("tessera-attest-bin-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(&folder).unwrap();
-    let key = Keypair::new();
-    let key_file = folder.join("attestor.json");
-    std::fs::write(
-        &key_file,
-        serde_json::to_vec(&key.to_bytes().to_vec()).unwrap(),
-    )
-    .unwrap();
+    let (key, key_file) = attestor_key(&folder);
     let config = folder.join("attest.toml");
     let settings = toml_settings(&[
         ("listen", "127.0.0.1:0"),
@@ -52,23 +46,12 @@ fn the_attest_binary_serves_as_its_settings_say_and_stops_on_sigterm() {
     prints_its_settings(&config);
 
     // The environment overrides the file: the service attests for network 7.
-    let mut service = Running(
-        attest_binary()
-            .arg("--config")
-            .arg(&config)
-            .env("TESSERA_NETWORK", "7")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(service.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let listening: serde_json::Value = serde_json::from_str(&line)
-        .unwrap_or_else(|_| panic!("the first line is not where it listens: {line:?}"));
-    let url = listening["listening"].as_str().unwrap().to_string();
+    let mut command = attest_binary();
+    command
+        .arg("--config")
+        .arg(&config)
+        .env("TESSERA_NETWORK", "7");
+    let (service, url) = start(command);
 
     let info: serde_json::Value = reqwest::blocking::get(format!("{url}/v1/info"))
         .unwrap()
@@ -92,6 +75,33 @@ fn the_attest_binary_serves_as_its_settings_say_and_stops_on_sigterm() {
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("`lisen` is no setting"), "{stderr}");
     let _ = std::fs::remove_dir_all(&folder);
+}
+
+/// Starts the service `command` runs; it and the URL its first line says it listens at.
+fn start(mut command: Command) -> (Running, String) {
+    let mut service = Running(
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(service.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let listening: serde_json::Value = serde_json::from_str(&line)
+        .unwrap_or_else(|_| panic!("the first line is not where it listens: {line:?}"));
+    let url = listening["listening"].as_str().unwrap().to_string();
+    (service, url)
+}
+
+/// A new attestor key, and its keypair file in `folder`.
+fn attestor_key(folder: &std::path::Path) -> (Keypair, std::path::PathBuf) {
+    let key = Keypair::new();
+    let path = folder.join("attestor.json");
+    std::fs::write(&path, serde_json::to_vec(&key.to_bytes().to_vec()).unwrap()).unwrap();
+    (key, path)
 }
 
 /// A config file setting each `(name, value)` as a TOML string.
@@ -133,4 +143,48 @@ fn prints_its_settings(config: &std::path::Path) {
     assert!(text.contains("network = \"3\""), "{text}");
     assert!(text.contains("listen = \"127.0.0.1:0\""), "{text}");
     assert!(text.contains("sample ="), "{text}");
+}
+
+#[test]
+fn the_service_serves_https_with_the_certificate_it_is_given() {
+    let folder = std::env::temp_dir().join(format!("tessera-attest-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    let (key, key_file) = attestor_key(&folder);
+    // A certificate for 127.0.0.1 from a test authority (tests/tls, made with openssl).
+    let tls = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let mut command = attest_binary();
+    command
+        .args(["--listen", "127.0.0.1:0", "--network", "3"])
+        .arg("--key")
+        .arg(&key_file)
+        .arg("--data-dir")
+        .arg(folder.join("ledger"))
+        .arg("--tls-cert")
+        .arg(tls.join("cert.pem"))
+        .arg("--tls-key")
+        .arg(tls.join("key.pem"));
+    let (service, url) = start(command);
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+
+    let authority = std::fs::read(tls.join("ca.pem")).unwrap();
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&authority).unwrap())
+        .build()
+        .unwrap();
+    let info: serde_json::Value = client
+        .get(format!("{url}/v1/info"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(info["key"], key.pubkey().to_string());
+    // Plain HTTP gets no answer from it, and neither does a client that does not trust the
+    // certificate.
+    let plain = url.replace("https://", "http://");
+    assert!(reqwest::blocking::get(format!("{plain}/v1/info")).is_err());
+    assert!(reqwest::blocking::get(format!("{url}/v1/info")).is_err());
+
+    stops_on_sigterm(service);
+    let _ = std::fs::remove_dir_all(&folder);
 }

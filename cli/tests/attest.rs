@@ -3,11 +3,16 @@
 //! co-signed 3-of-5 and 7-of-10 as one Ed25519 signature, and the services' refusals.
 
 use crate::common::{free_port, text, texts};
+
+#[path = "attest/abuse.rs"]
+pub(crate) mod abuse;
 use anchor_lang::prelude::Pubkey;
 use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -31,6 +36,8 @@ impl Drop for Process {
 /// A `tessera localnet` serving a data folder, and the files of one test.
 struct Ledger {
     folder: PathBuf,
+    /// The keypair files made by [`Ledger::key`], by public key.
+    keys: RefCell<HashMap<Pubkey, PathBuf>>,
     _localnet: Process,
 }
 
@@ -52,6 +59,7 @@ impl Ledger {
         first_line(&mut child);
         Self {
             folder,
+            keys: RefCell::default(),
             _localnet: Process(child),
         }
     }
@@ -83,7 +91,70 @@ impl Ledger {
         let keypair = Keypair::new();
         let path = self.folder.join(format!("{name}.json"));
         solana_keypair::write_keypair_file(&keypair, &path).unwrap();
+        self.keys
+            .borrow_mut()
+            .insert(keypair.pubkey(), path.clone());
         (path, keypair.pubkey())
+    }
+
+    /// `receipt sign` for `units` of the job at `job` by the worker keypair file `worker`,
+    /// written to `<name>.json`; the receipt file's JSON.
+    fn job_receipt(&self, name: &str, job: &str, units: &str, worker: &Path) -> Value {
+        let file = self.folder.join(format!("{name}.json"));
+        self.json(&[
+            "receipt",
+            "sign",
+            "--job",
+            job,
+            "--units",
+            units,
+            "--keypair",
+            worker.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ]);
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+    }
+
+    /// The keypair of `key`, made by [`Ledger::key`].
+    fn keypair_of(&self, key: &Pubkey) -> Keypair {
+        let path = self.keys.borrow()[key].clone();
+        solana_keypair::read_keypair_file(path).unwrap()
+    }
+
+    /// The keypair file of the worker that signed the receipt file at `receipt`.
+    fn worker_of(&self, receipt: &Path) -> PathBuf {
+        let worker = read_receipt(receipt).signatures[0].0;
+        self.keys.borrow()[&worker].clone()
+    }
+
+    /// The key that runs key generations: each group service takes part in its alone.
+    fn coordinator(&self) -> (PathBuf, Pubkey) {
+        let path = self.folder.join("coordinator.json");
+        if !path.exists() {
+            return self.key("coordinator");
+        }
+        let keypair = solana_keypair::read_keypair_file(&path).unwrap();
+        (path, keypair.pubkey())
+    }
+
+    /// `attest dkg` among `urls` with `threshold`, as the coordinator.
+    fn dkg(&self, urls: &[String], threshold: &str) -> Value {
+        let coordinator = self.coordinator().0;
+        let mut dkg = vec!["attest", "dkg", "--threshold", threshold];
+        dkg.extend(["--key", coordinator.to_str().unwrap()]);
+        for url in urls {
+            dkg.extend(["--service", url.as_str()]);
+        }
+        self.json(&dkg)
+    }
+
+    /// A POST of a co-signing request `body`, signed by its receipt's worker.
+    fn post(&self, url: &str, path: &str, body: &[u8]) -> (String, String) {
+        let request: Value = serde_json::from_slice(body).unwrap();
+        let file: ReceiptFile = serde_json::from_value(request["receipt"].clone()).unwrap();
+        let worker = file.to_signed().unwrap().signatures[0].0;
+        post(url, path, body, Some(&self.keypair_of(&worker)))
     }
 
     /// Starts a co-signing service signing with `identity` (`--key FILE` or `--share FILE`);
@@ -103,10 +174,12 @@ impl Ledger {
 
     /// `count` services awaiting a key generation, their shares under `name`.
     fn group_services(&self, name: &str, count: usize) -> Vec<(Process, String)> {
+        let coordinator = self.coordinator().1.to_string();
         (1..=count)
             .map(|i| {
                 let share = self.folder.join(format!("{name}-share-{i}.json"));
-                self.service(&["--share", share.to_str().unwrap()])
+                let share = share.to_str().unwrap();
+                self.service(&["--share", share, "--dkg-coordinator", &coordinator])
             })
             .collect()
     }
@@ -269,7 +342,9 @@ impl Ledger {
 
     /// `receipt cosign FILE --attestor URL… --evidence FILE`.
     fn cosign(&self, receipt: &Path, services: &[String], evidence: &Path) -> Output {
+        let worker = self.worker_of(receipt);
         let mut args = vec!["receipt", "cosign", receipt.to_str().unwrap()];
+        args.extend(["--keypair", worker.to_str().unwrap()]);
         for url in services {
             args.extend(["--attestor", url.as_str()]);
         }
@@ -409,12 +484,17 @@ fn a_group_made_by_dkg_attests_3_of_5_and_7_of_10_in_transactions_of_one_size() 
     // Five services make a 3-of-5 group; nobody holds its secret.
     let five = ledger.group_services("five", 5);
     let urls: Vec<String> = five.iter().map(|(_, url)| url.clone()).collect();
-    let mut dkg = vec!["attest", "dkg", "--threshold", "3"];
-    for url in &urls {
-        dkg.extend(["--service", url.as_str()]);
-    }
-    let group = ledger.json(&dkg);
+    let group = ledger.dkg(&urls, "3");
     let group_key = text(&group["group_key"]);
+    // A member holds its share: it joins no other group unless its operator starts it anew.
+    let coordinator = ledger.coordinator().0;
+    let mut again = vec!["attest", "dkg", "--threshold", "3"];
+    again.extend(["--key", coordinator.to_str().unwrap()]);
+    for url in &urls {
+        again.extend(["--service", url.as_str()]);
+    }
+    let stderr = texts(&ledger.run(&again)).1;
+    assert!(stderr.contains("already holds a share"), "{stderr}");
     ledger.json(&[
         "network",
         "set-attestors",
@@ -442,11 +522,7 @@ fn a_group_made_by_dkg_attests_3_of_5_and_7_of_10_in_transactions_of_one_size() 
     // Ten services make a 7-of-10 group, which replaces the first.
     let ten = ledger.group_services("ten", 10);
     let urls: Vec<String> = ten.iter().map(|(_, url)| url.clone()).collect();
-    let mut dkg = vec!["attest", "dkg", "--threshold", "7"];
-    for url in &urls {
-        dkg.extend(["--service", url.as_str()]);
-    }
-    let group = ledger.json(&dkg);
+    let group = ledger.dkg(&urls, "7");
     let new_key = text(&group["group_key"]);
     assert_ne!(new_key, group_key);
     ledger.json(&[
@@ -570,6 +646,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     // Without --evidence, nothing is published for this job in --data-dir: no evidence.
     let bare = sign("bare", "1", result_hash);
     let mut args = vec!["receipt", "cosign", bare.to_str().unwrap()];
+    args.extend(["--keypair", worker.to_str().unwrap()]);
     for url in &urls {
         args.extend(["--attestor", url.as_str()]);
     }
@@ -642,7 +719,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
         "receipt": serde_json::from_str::<Value>(&std::fs::read_to_string(&foreign).unwrap()).unwrap(),
         "evidence": right,
     });
-    let (status, body) = post(&urls[0], "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&urls[0], "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(body.contains("this service attests network"), "{body}");
 
@@ -654,9 +731,20 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     let receipt_json: Value =
         serde_json::from_str(&std::fs::read_to_string(&service).unwrap()).unwrap();
     let request = serde_json::json!({ "receipt": receipt_json, "evidence": tiny });
-    let (status, body) = post(&urls[0], "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&urls[0], "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(body.contains("the network's service workload"), "{body}");
+
+    // Only the receipt's worker may send it: unsigned, or signed by another key, the service
+    // reviews nothing (so no one can send a worker's receipt with evidence of their own).
+    let bytes = request.to_string().into_bytes();
+    let (status, body) = post(&urls[0], "/v1/cosign", &bytes, None);
+    assert!(status.starts_with("HTTP/1.1 401"), "{status}");
+    assert!(body.contains("sign the request"), "{body}");
+    let (status, body) = post(&urls[0], "/v1/cosign", &bytes, Some(&Keypair::new()));
+    assert!(status.starts_with("HTTP/1.1 403"), "{status}");
+    assert!(body.contains("the receipt's worker key"), "{body}");
+    assert!(body.contains(&worker_key.to_string()), "{body}");
 
     // Relay evidence is nobody's but the provider's: refused, and the service connects to no
     // address its caller names.
@@ -665,7 +753,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     let relay =
         serde_json::json!({ "kind": "relay", "address": bait.local_addr().unwrap().to_string() });
     let request = serde_json::json!({ "receipt": receipt_json, "evidence": relay });
-    let (status, body) = post(&urls[0], "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&urls[0], "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(body.contains("relay evidence is refused"), "{body}");
     assert!(
@@ -674,7 +762,7 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     );
 
     // An oversized request is refused.
-    let (status, _) = post(&urls[0], "/v1/cosign", &vec![b' '; 33 * 1024 * 1024]);
+    let (status, _) = post(&urls[0], "/v1/cosign", &vec![b' '; 33 * 1024 * 1024], None);
     assert!(status.starts_with("HTTP/1.1 413"), "{status}");
 
     // A service that samples one round a request: once it catches a wrong product, it signs
@@ -687,12 +775,12 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     };
     let request = serde_json::json!({ "receipt": as_json(&caught_receipt), "evidence": caught });
-    let (status, body) = post(&sampling_url, "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&sampling_url, "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(body.contains("round 0 is not the product"), "{body}");
     let good = sign("good", "3", result_hash);
     let request = serde_json::json!({ "receipt": as_json(&good), "evidence": right });
-    let (status, body) = post(&sampling_url, "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&sampling_url, "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(body.contains("held a wrong product before"), "{body}");
 
@@ -706,16 +794,37 @@ fn services_refuse_what_they_cannot_vouch_for_and_say_why() {
     assert_eq!(ledger.json(&["job", "show", &job])["settled_units"], 3);
 }
 
-/// A plain HTTP/1.1 POST of `body` to a service; the status line and the answer's body.
-fn post(url: &str, path: &str, body: &[u8]) -> (String, String) {
+/// A plain HTTP/1.1 POST of `body` to a service, signed by `signer` if given; the status
+/// line and the answer's body.
+pub fn post(url: &str, path: &str, body: &[u8], signer: Option<&Keypair>) -> (String, String) {
+    let headers: Vec<(&str, String)> = signer
+        .map(|signer| tessera_attest::wire::signed_headers(signer, path, body))
+        .into_iter()
+        .flatten()
+        .collect();
+    post_with(url, path, body, &headers)
+}
+
+/// A plain HTTP/1.1 POST of `body` to a service with `headers`; the status line and the
+/// answer's body.
+pub fn post_with(
+    url: &str,
+    path: &str,
+    body: &[u8],
+    headers: &[(&str, String)],
+) -> (String, String) {
     let address = url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .unwrap();
+    let signed: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+         {signed}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
@@ -731,6 +840,67 @@ fn post(url: &str, path: &str, body: &[u8]) -> (String, String) {
         .unwrap_or_default()
         .to_string();
     (status, body)
+}
+
+#[test]
+fn strangers_cannot_drive_a_key_generation() {
+    use tessera_attest::group::{self, DkgMember};
+    let ledger = Ledger::start("strangers");
+    let stranger = Keypair::new();
+    let services = ledger.group_services("strangers", 2);
+    let urls: Vec<String> = services.iter().map(|(_, url)| url.clone()).collect();
+    let info = |url: &str| -> Value {
+        reqwest::blocking::get(format!("{url}/v1/info"))
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let peers = serde_json::json!({
+        "1": { "url": urls[0], "key": text(&info(&urls[0])["dkg_key"]) },
+        "2": { "url": urls[1], "key": text(&info(&urls[1])["dkg_key"]) },
+    });
+    let start = serde_json::json!({ "session": "s", "index": 1, "threshold": 2, "peers": peers });
+    let start = start.to_string().into_bytes();
+
+    // Unsigned, or signed by anyone but the coordinator: refused, and the start names who.
+    let (status, body) = post(&urls[0], "/v1/dkg/start", &start, None);
+    assert!(status.starts_with("HTTP/1.1 401"), "{status} {body}");
+    assert!(body.contains("sign the request"), "{body}");
+    let (status, body) = post(&urls[0], "/v1/dkg/start", &start, Some(&stranger));
+    assert!(status.starts_with("HTTP/1.1 403"), "{status}");
+    assert!(body.contains("the key generation's coordinator"), "{body}");
+
+    // The coordinator starts one; a round-two package is taken from the member the start
+    // named alone, not from a stranger claiming to be it.
+    let coordinator = ledger.keypair_of(&ledger.coordinator().1);
+    let signed = tessera_attest::wire::signed_headers(&coordinator, "/v1/dkg/start", &start);
+    let (status, body) = post_with(&urls[0], "/v1/dkg/start", &start, &signed);
+    assert!(status.starts_with("HTTP/1.1 200"), "{status} {body}");
+    // Sent again, the same signed start is a replay: refused, the generation stays.
+    let (status, again) = post_with(&urls[0], "/v1/dkg/start", &start, &signed);
+    assert!(status.starts_with("HTTP/1.1 401"), "{status} {again}");
+    assert!(again.contains("taken before"), "{again}");
+    let first: Value = serde_json::from_str(&body).unwrap();
+    let (mut second, _) = DkgMember::start(group::identifier(2).unwrap(), 2, 2).unwrap();
+    let one = group::identifier(1).unwrap();
+    let package = serde_json::from_value(first["package"].clone()).unwrap();
+    let outgoing = second
+        .round2(std::collections::BTreeMap::from([(one, package)]))
+        .unwrap();
+    let round2 = serde_json::json!({ "session": "s", "from": 2, "package": outgoing[&one] });
+    let round2 = round2.to_string().into_bytes();
+    let (status, body) = post(&urls[0], "/v1/dkg/round2", &round2, Some(&stranger));
+    assert!(status.starts_with("HTTP/1.1 403"), "{status} {body}");
+    assert!(body.contains("member 2"), "{body}");
+
+    // A group service started without --dkg-coordinator takes part in no key generation.
+    let share = ledger.folder.join("lone-share.json");
+    let (_lone, lone_url) = ledger.service(&["--share", share.to_str().unwrap()]);
+    assert!(info(&lone_url)["dkg_key"].is_null());
+    let (status, body) = post(&lone_url, "/v1/dkg/start", &start, Some(&coordinator));
+    assert!(status.starts_with("HTTP/1.1 403"), "{status}");
+    assert!(body.contains("--dkg-coordinator"), "{body}");
+    assert!(!share.exists());
 }
 
 #[test]
@@ -831,12 +1001,7 @@ fn a_clients_service_co_signs_its_own_jobs_within_its_clock_and_nothing_else() {
     let (_service, url) = ledger.service(&["--key", client.to_str().unwrap(), "--client"]);
 
     // A command job: no evidence a service could check; the client co-signs on its word.
-    let spec = ledger.folder.join("hi.json");
-    std::fs::write(
-        &spec,
-        r#"{"format":"tessera-spec/v1","workload":{"kind":"command","program":"/bin/sh","args":["-c","printf hi"]}}"#,
-    )
-    .unwrap();
+    let (spec, line) = crate::common::command_spec(&ledger.folder, "hi", "printf hi", 1);
     let job = ledger.job(
         &client,
         &provider,
@@ -846,7 +1011,7 @@ fn a_clients_service_co_signs_its_own_jobs_within_its_clock_and_nothing_else() {
     let output = ledger.worker_once(
         &owner,
         &worker,
-        &["--allow-command", "/bin/sh", "--attestor", &url],
+        &["--allow-command", line.as_str(), "--attestor", &url],
     );
     assert!(output.status.success(), "{:?}", texts(&output));
     let shown = ledger.json(&["job", "show", &job]);
@@ -865,26 +1030,11 @@ fn a_clients_service_co_signs_its_own_jobs_within_its_clock_and_nothing_else() {
         "--keypair",
         owner.to_str().unwrap(),
     ]);
-    let sign = |name: &str, job: &str, units: &str| {
-        let file = ledger.folder.join(format!("{name}.json"));
-        ledger.json(&[
-            "receipt",
-            "sign",
-            "--job",
-            job,
-            "--units",
-            units,
-            "--keypair",
-            worker.to_str().unwrap(),
-            "--out",
-            file.to_str().unwrap(),
-        ]);
-        serde_json::from_str::<Value>(&std::fs::read_to_string(&file).unwrap()).unwrap()
-    };
+    let sign = |name: &str, job: &str, units: &str| ledger.job_receipt(name, job, units, &worker);
     let no_evidence = serde_json::json!({ "kind": "none" });
     let request =
         serde_json::json!({ "receipt": sign("all", &built_in, "2"), "evidence": no_evidence });
-    let (status, body) = post(&url, "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&url, "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(body.contains("has some to give"), "{body}");
 
@@ -899,7 +1049,7 @@ fn a_clients_service_co_signs_its_own_jobs_within_its_clock_and_nothing_else() {
     ledger.json(&["job", "accept", &long, "--keypair", owner.to_str().unwrap()]);
     let inflated = sign("long", &long, "5000");
     let request = serde_json::json!({ "receipt": inflated, "evidence": no_evidence });
-    let (status, body) = post(&url, "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&url, "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(
         body.contains("states 5000 units") && body.contains("on 1 devices: at most"),
@@ -912,7 +1062,7 @@ fn a_clients_service_co_signs_its_own_jobs_within_its_clock_and_nothing_else() {
         "--client",
         "--trust-provider",
     ]);
-    let (status, body) = post(&trusting_url, "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&trusting_url, "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 200"), "{status} {body}");
 
     // A service receipt is not the client's to vouch for.
@@ -921,7 +1071,7 @@ fn a_clients_service_co_signs_its_own_jobs_within_its_clock_and_nothing_else() {
         "receipt": serde_json::from_str::<Value>(&std::fs::read_to_string(&receipt).unwrap()).unwrap(),
         "evidence": serde_json::from_str::<Value>(&std::fs::read_to_string(&evidence).unwrap()).unwrap(),
     });
-    let (status, body) = post(&url, "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&url, "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 403"), "{status}");
     assert!(body.contains("co-signs its jobs"), "{body}");
 }
@@ -957,6 +1107,7 @@ fn a_bandwidth_job_is_paid_for_the_bytes_its_clients_far_end_received_and_no_mor
                 worker.to_str().unwrap(),
                 "--attestor",
                 &url,
+                "--relay-allow-private",
                 "--settle-every",
                 "1000",
                 "--poll-secs",
@@ -981,7 +1132,12 @@ fn a_bandwidth_job_is_paid_for_the_bytes_its_clients_far_end_received_and_no_mor
             break text(&event["address"]);
         }
     };
+    // The client connects with the job's relay token, as `job relay-token` prints it.
+    let token = ledger.json(&["job", "relay-token", &job, "--keypair", client_arg]);
     let mut stream = std::net::TcpStream::connect(&relay).unwrap();
+    stream
+        .write_all(&hex::decode(text(&token["token"])).unwrap())
+        .unwrap();
     stream.write_all(&[7u8; 6_000]).unwrap();
     stream.shutdown(std::net::Shutdown::Write).unwrap();
     let settled = (0..120).find_map(|_| {
@@ -1000,23 +1156,9 @@ fn a_bandwidth_job_is_paid_for_the_bytes_its_clients_far_end_received_and_no_mor
     drop(running);
 
     // A receipt for more bytes than arrived is refused with both figures.
-    let inflated = ledger.folder.join("inflated.json");
-    ledger.json(&[
-        "receipt",
-        "sign",
-        "--job",
-        &job,
-        "--units",
-        "10000",
-        "--keypair",
-        worker.to_str().unwrap(),
-        "--out",
-        inflated.to_str().unwrap(),
-    ]);
-    let receipt: Value =
-        serde_json::from_str(&std::fs::read_to_string(&inflated).unwrap()).unwrap();
+    let receipt = ledger.job_receipt("inflated", &job, "10000", &worker);
     let request = serde_json::json!({ "receipt": receipt, "evidence": { "kind": "none" } });
-    let (status, body) = post(&url, "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&url, "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(
         body.contains("states 10000 bytes, but 6000 arrived at the far end"),
@@ -1025,7 +1167,7 @@ fn a_bandwidth_job_is_paid_for_the_bytes_its_clients_far_end_received_and_no_mor
 
     // A client's service that runs no far end signs no bytes.
     let (_plain, plain_url) = ledger.service(&["--key", client_arg, "--client"]);
-    let (status, body) = post(&plain_url, "/v1/cosign", request.to_string().as_bytes());
+    let (status, body) = ledger.post(&plain_url, "/v1/cosign", request.to_string().as_bytes());
     assert!(status.starts_with("HTTP/1.1 422"), "{status}");
     assert!(body.contains("running the job's far end"), "{body}");
 }

@@ -483,10 +483,24 @@ fn a_bandwidth_job_is_paid_for_exactly_the_bytes_relayed() {
     const BYTES: usize = 10_000;
     let job = scene.job("bytes", "0.001", &BYTES.to_string(), &["--relay", &target]);
 
+    // Its target is on the provider's own machine: not taken without the operator's word.
+    let skipped = scene.worker_once();
+    let skipped = of_kind(&skipped, "skipped");
+    assert!(
+        text(&skipped[0]["reason"]).contains("not a public address"),
+        "{skipped:?}"
+    );
+
     // The worker runs on; the job's client co-signs offline (the worker holds the ledger).
-    let mut worker = scene.spawn_worker(&["--poll-secs", "1"], None);
+    // The operator allows the target.
+    let mut worker = scene.spawn_worker(&["--poll-secs", "1", "--relay-allow-private"], None);
     let listening = worker.wait_for("listening");
     let mut client = TcpStream::connect(text(&listening["address"])).unwrap();
+    // The client's connection begins with the job's relay token.
+    let client_key = solana_keypair::read_keypair_file(&scene.client.path).unwrap();
+    let job_key: anchor_lang::prelude::Pubkey = job.parse().unwrap();
+    let token = client_key.sign_message(&tessera_client::relay::token_message(&job_key));
+    client.write_all(token.as_ref()).unwrap();
     client.write_all(&[42u8; BYTES]).unwrap();
     client.shutdown(std::net::Shutdown::Write).unwrap();
     assert_eq!(received.join().unwrap(), BYTES);
@@ -527,6 +541,15 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
         stderr.contains("is not provider") && stderr.contains(&stranger.pubkey),
         "{stderr}"
     );
+    assert!(!scene.data_dir().join("worker.redb").exists());
+
+    // An allowed command line whose slot follows a flag would let a spec choose what the flag
+    // does: refused before anything is opened.
+    let open_ended = ["--once", "--allow-command", "/bin/sh -c {script}"];
+    let output = scene.run(&[&scene.worker_args()[..], &open_ended].concat());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = texts(&output).1;
+    assert!(stderr.contains("follows the flag -c"), "{stderr}");
     assert!(!scene.data_dir().join("worker.redb").exists());
 
     // A spec document that is not the one the job's hash names.
@@ -574,7 +597,7 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
         reason(&forged)
     );
     assert!(
-        reason(&unrunnable).contains("does not allow"),
+        reason(&unrunnable).contains("runs `train.sh`: this worker runs no external command"),
         "{}",
         reason(&unrunnable)
     );
@@ -640,19 +663,14 @@ fn bad_input_is_refused_with_the_reason_and_changes_nothing() {
 #[test]
 fn an_allowed_command_runs_once_metered_in_wall_time_times_its_devices() {
     let scene = Scene::new("command", "edge");
-    let spec = scene.folder.join("hello.json");
-    std::fs::write(
-        &spec,
-        r#"{"format":"tessera-spec/v1","workload":{"kind":"command","program":"/bin/sh","args":["-c","printf hello"],"devices":2}}"#,
-    )
-    .unwrap();
+    let (spec, line) = crate::common::command_spec(&scene.folder, "hello", "printf hello", 2);
     let job = scene.job(
         "cpu-seconds",
         "0.5",
         "10",
         &["--spec", spec.to_str().unwrap()],
     );
-    let allow = ["--once", "--allow-command", "/bin/sh"];
+    let allow = ["--once", "--allow-command", line.as_str()];
     let mut seen = Vec::new();
     for _ in 0..6 {
         let output = scene.run(&[&scene.worker_args()[..], &allow].concat());

@@ -13,6 +13,7 @@ pub mod flows;
 pub mod instructions;
 pub mod pda;
 pub mod receipt;
+pub mod relay;
 pub mod rules;
 pub mod settles;
 

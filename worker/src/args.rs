@@ -54,13 +54,21 @@ pub struct RunArgs {
     /// The worker's store (default: worker.redb in --data-dir).
     #[arg(long, env = "TESSERA_WORKER_STORE")]
     pub store: Option<PathBuf>,
-    /// Address bandwidth jobs' relays listen on, each on a free port it reports.
+    /// Address bandwidth jobs' relays listen on, each on a free port it reports. Each
+    /// connection must begin with the job's relay token, signed by its client (`tessera job
+    /// relay-token`).
     #[arg(long, default_value = "127.0.0.1")]
     pub relay_listen: std::net::IpAddr,
-    /// A program a spec's external command may run (e.g. /usr/bin/docker); repeatable. A
-    /// spec naming any other is not taken.
-    #[arg(long = "allow-command", value_name = "PROGRAM")]
-    pub allowed_commands: Vec<String>,
+    /// Take bandwidth jobs whose relay target is a loopback, private or link-local address
+    /// (the provider's own machine or network); without it only public targets are relayed.
+    #[arg(long)]
+    pub relay_allow_private: bool,
+    /// A command line a spec's external command may be, word for word, where `{}` (or
+    /// `{name}`) is a slot the spec fills with one argument not beginning with -; repeatable.
+    /// E.g. '/usr/bin/docker run --rm --network=none --gpus device=0 registry.example/infer:1
+    /// {model}'. A spec's command that no line admits is not taken, and the worker says why.
+    #[arg(long = "allow-command", value_name = "LINE")]
+    pub allowed_commands: Vec<crate::command::Allowed>,
     /// Seconds between looks at the ledger when nothing moved.
     #[arg(long, default_value_t = 2)]
     pub poll_secs: u64,
@@ -103,6 +111,7 @@ impl RunArgs {
             once: self.once,
             poll: Duration::from_secs(self.poll_secs.max(1)),
             relay_listen: self.relay_listen,
+            relay_allow_private: self.relay_allow_private,
             allowed_commands: self.allowed_commands.clone(),
             attestors: self.attestors.clone(),
             metrics: self.metrics,

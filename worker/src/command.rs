@@ -1,13 +1,137 @@
 //! The external-command workload: the program a spec names (a script, or `docker run …`),
 //! run once with its arguments, metered in wall time times the devices it holds (device-time
-//! summed over the whole run, then rounded up to a whole second once), its standard output kept in the job's results folder
-//! and its SHA-256 taken as the result hash. Only programs the operator allows
-//! (`--allow-command`) run: a client's spec never chooses what runs on a provider's machine.
+//! summed over the whole run, then rounded up to a whole second once), its standard output
+//! kept in the job's results folder and its SHA-256 taken as the result hash.
+//!
+//! Only command lines the operator allows run (`--allow-command`, an [`Allowed`] each): a
+//! client's spec never chooses what runs on a provider's machine, only the slots the operator
+//! left open in an allowed line.
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
 use std::time::{Duration, Instant};
+
+/// A command line the operator allows: words separated by spaces, each either an exact
+/// argument or a slot (`{}`, or `{name}` to say what goes there) that a spec fills with one
+/// argument of its own, which may not begin with `-` (so a slot is never a flag). The first
+/// word, the program, is exact, and no slot follows a flag (`-v {x}`, `-c {x}`,
+/// `--entrypoint {x}` would let the spec choose what the flag does): a spec's values are
+/// positional arguments. E.g. `/usr/bin/docker run --rm --network=none
+/// registry.example/infer:1 {model}` runs that image alone, with one argument the spec picks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allowed {
+    words: Vec<Word>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Word {
+    Exact(String),
+    Slot(String),
+}
+
+impl FromStr for Allowed {
+    type Err = String;
+
+    fn from_str(line: &str) -> Result<Self, String> {
+        let words: Vec<Word> = line
+            .split_whitespace()
+            .map(
+                |word| match word.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+                    Some(name) => Word::Slot(name.to_string()),
+                    None => Word::Exact(word.to_string()),
+                },
+            )
+            .collect();
+        match words.first() {
+            None => return Err("an allowed command line names a program".into()),
+            Some(Word::Slot(_)) => {
+                return Err(format!(
+                    "{line:?}: the program of an allowed command line is exact, not a slot"
+                ))
+            }
+            Some(Word::Exact(_)) => {}
+        }
+        for pair in words.windows(2) {
+            if let [Word::Exact(flag), Word::Slot(name)] = pair {
+                if flag.starts_with('-') {
+                    return Err(format!(
+                        "{line:?}: the slot {{{name}}} follows the flag {flag}, so the spec would \
+                         choose what {flag} does; write the flag's value, and leave slots to \
+                         positional arguments"
+                    ));
+                }
+            }
+        }
+        Ok(Self { words })
+    }
+}
+
+impl std::fmt::Display for Allowed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let words: Vec<String> = self
+            .words
+            .iter()
+            .map(|word| match word {
+                Word::Exact(text) => text.clone(),
+                Word::Slot(name) => format!("{{{name}}}"),
+            })
+            .collect();
+        f.write_str(&words.join(" "))
+    }
+}
+
+impl Allowed {
+    /// Whether `program args` is this command line; if not, where it differs.
+    pub fn admits(&self, program: &str, args: &[String]) -> Result<(), String> {
+        let given: Vec<&str> = std::iter::once(program)
+            .chain(args.iter().map(String::as_str))
+            .collect();
+        if given.len() != self.words.len() {
+            return Err(format!(
+                "it has {} arguments, `{self}` has {}",
+                given.len() - 1,
+                self.words.len() - 1
+            ));
+        }
+        for (at, (word, value)) in self.words.iter().zip(&given).enumerate() {
+            match word {
+                Word::Exact(text) if text == value => {}
+                Word::Exact(text) => {
+                    return Err(format!("word {at} is {value:?}, `{self}` has {text:?}"))
+                }
+                Word::Slot(name) if value.is_empty() || value.starts_with('-') => {
+                    return Err(format!(
+                        "word {at} fills the slot {{{name}}} of `{self}` with {value:?}: a slot \
+                         takes one argument that does not begin with -"
+                    ))
+                }
+                Word::Slot(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether one of `allowed` admits `program args`; if none does, why each refused.
+pub fn admitted(allowed: &[Allowed], program: &str, args: &[String]) -> Result<(), String> {
+    if allowed.is_empty() {
+        return Err(
+            "this worker runs no external command: its operator allows command lines with \
+             --allow-command"
+                .into(),
+        );
+    }
+    let mut why = Vec::new();
+    for line in allowed {
+        match line.admits(program, args) {
+            Ok(()) => return Ok(()),
+            Err(reason) => why.push(reason),
+        }
+    }
+    Err(format!("no --allow-command admits it: {}", why.join("; ")))
+}
 
 /// What a run of `wall_time` on `devices` devices is billed: the device-time of the whole run
 /// in seconds, rounded up once (a run is billed less than a second more than it used).
@@ -82,6 +206,54 @@ impl Drop for Running {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|word| word.to_string()).collect()
+    }
+
+    #[test]
+    fn an_allowed_line_admits_its_own_arguments_and_its_slots_alone() {
+        let docker: Allowed = "/usr/bin/docker run --rm --network=none img:1 {model}"
+            .parse()
+            .unwrap();
+        let run = args(&["run", "--rm", "--network=none", "img:1", "llama"]);
+        assert_eq!(docker.admits("/usr/bin/docker", &run), Ok(()));
+        // A host mount, another image, a flag in the slot, an extra argument: all refused.
+        let mount = args(&["run", "-v", "/:/host", "--network=none", "img:1", "x"]);
+        assert!(docker.admits("/usr/bin/docker", &mount).is_err());
+        let other = args(&["run", "--rm", "--network=none", "evil:1", "llama"]);
+        let why = docker.admits("/usr/bin/docker", &other).unwrap_err();
+        assert!(why.contains("word 4 is \"evil:1\""), "{why}");
+        let flag = args(&["run", "--rm", "--network=none", "img:1", "--privileged"]);
+        let why = docker.admits("/usr/bin/docker", &flag).unwrap_err();
+        assert!(why.contains("does not begin with -"), "{why}");
+        let extra = args(&["run", "--rm", "--network=none", "img:1", "llama", "sh"]);
+        assert!(docker.admits("/usr/bin/docker", &extra).is_err());
+        assert!(docker.admits("/usr/bin/podman", &run).is_err());
+        // An interpreter is allowed only with the script its operator wrote.
+        let shell: Allowed = "/bin/sh /opt/jobs/infer.sh {input}".parse().unwrap();
+        let why = admitted(
+            std::slice::from_ref(&shell),
+            "/bin/sh",
+            &args(&["-c", "rm -rf ~"]),
+        )
+        .unwrap_err();
+        assert!(why.starts_with("no --allow-command admits it"), "{why}");
+        assert!(admitted(&[shell], "/bin/sh", &args(&["/opt/jobs/infer.sh", "a.txt"])).is_ok());
+        assert!(admitted(&[], "/bin/sh", &[])
+            .unwrap_err()
+            .contains("runs no external"));
+        assert!("{prog} x".parse::<Allowed>().is_err());
+        for after_a_flag in [
+            "/bin/sh -c {script}",
+            "docker run -v {x} img",
+            "d --entrypoint {e}",
+        ] {
+            let why = after_a_flag.parse::<Allowed>().unwrap_err();
+            assert!(why.contains("follows the flag"), "{why}");
+        }
+        assert!("  ".parse::<Allowed>().is_err());
+    }
 
     #[test]
     fn a_run_is_billed_its_device_time_rounded_up_once() {

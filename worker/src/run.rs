@@ -93,8 +93,10 @@ pub struct Config {
     pub poll: Duration,
     /// Where bandwidth jobs' relays listen (each on a port of its own).
     pub relay_listen: std::net::IpAddr,
-    /// Programs a spec's external command may name; no other runs.
-    pub allowed_commands: Vec<String>,
+    /// Relays may reach loopback, private and link-local targets.
+    pub relay_allow_private: bool,
+    /// Command lines a spec's external command may be; no other runs.
+    pub allowed_commands: Vec<command::Allowed>,
     /// Co-signing services to ask (`tessera attest serve`); none: the cosign folder.
     pub attestors: Vec<String>,
     /// Where to serve `/metrics` (Prometheus) and `/health`.
@@ -367,12 +369,20 @@ impl<'a> Worker<'a> {
             workload_name(&spec.workload),
             tessera_client::receipt::unit_kind_name(job.unit_kind)
         );
-        if let Workload::Command { program, .. } = &spec.workload {
-            ensure!(
-                self.config.allowed_commands.contains(program),
-                "its spec runs {program}, which this worker does not allow: its operator \
-                 allows it with --allow-command {program}"
-            );
+        if let Workload::Relay { target } = &spec.workload {
+            let target = target
+                .parse()
+                .with_context(|| format!("its relay target {target:?} is not an address"))?;
+            relay::check_target(target, self.config.relay_allow_private)?;
+        }
+        if let Workload::Command { program, args, .. } = &spec.workload {
+            command::admitted(&self.config.allowed_commands, program, args).map_err(|why| {
+                let line = std::iter::once(program).chain(args).cloned();
+                anyhow::anyhow!(
+                    "its spec runs `{}`: {why}",
+                    line.collect::<Vec<_>>().join(" ")
+                )
+            })?;
         }
         Ok(spec)
     }
@@ -631,11 +641,15 @@ impl<'a> Worker<'a> {
         record: &JobRecord,
     ) -> Result<bool> {
         if !self.relays.contains_key(&address) {
+            let admits = relay::Admits {
+                job: address,
+                client: job.client,
+            };
             let relay = relay::Relay::start(
                 self.config.relay_listen,
                 target,
-                record.units_metered,
-                job.max_units,
+                admits,
+                (record.units_metered, job.max_units),
             )?;
             self.emit(Event::Listening {
                 job: address.to_string(),
@@ -729,12 +743,9 @@ impl<'a> Worker<'a> {
             }
         } else {
             let cosigned = self.evidence(address, job, &signed).and_then(|evidence| {
-                Coordinator::new(&self.config.attestors)?.cosign(
-                    &signed,
-                    &evidence,
-                    network,
-                    Some(job.client),
-                )
+                Coordinator::new(&self.config.attestors)?
+                    .signing_as(&self.config.worker_key)
+                    .cosign(&signed, &evidence, network, Some(job.client))
             });
             match cosigned {
                 Ok(ready) => ready,

@@ -1,7 +1,7 @@
 //! `tessera attest …`: an attestor's co-signing service, and the making of an attestor
 //! group's key.
 
-use anyhow::{ensure, Result};
+use anyhow::{ensure, Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::fmt;
@@ -16,11 +16,12 @@ pub enum AttestCommand {
     /// the ledger and the receipt's evidence, then signs with --key (a per-key attestor, or a
     /// job's client) or as a member of an attestor group (--share). Its first line on stdout
     /// says where it listens. Ctrl-C or SIGTERM stops it.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Makes an attestor group's key by distributed key generation among running services
-    /// (`attest serve --share FILE`, each in member order): no one ever holds the group's
-    /// secret. Prints the group key for `network set-attestors --group-key`. With --dealer, one
-    /// process makes every share instead (local ledgers and tests only).
+    /// (`attest serve --share FILE --dkg-coordinator KEY`, each in member order), as the
+    /// coordinator --key: no one ever holds the group's secret. Prints the group key for
+    /// `network set-attestors --group-key`. With --dealer, one process makes every share
+    /// instead (local ledgers and tests only).
     Dkg(DkgArgs),
 }
 
@@ -48,6 +49,11 @@ pub struct DkgArgs {
     /// With --dealer: folder to write share-1.json … share-N.json in.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Keypair file of the coordinator, which signs the key generation's requests: each
+    /// service takes part only in those of the key it was started with (`attest serve
+    /// --dkg-coordinator KEY`).
+    #[arg(long, value_name = "FILE", required_unless_present = "dealer")]
+    pub key: Option<PathBuf>,
 }
 
 /// `attest dkg`.
@@ -76,7 +82,14 @@ pub fn dkg(args: &DkgArgs) -> Result<GroupMade> {
             shares: files,
         });
     }
-    let group_key = Coordinator::new(&args.services)?.generate_group(args.threshold)?;
+    let key = args
+        .key
+        .as_deref()
+        .context("--key names the coordinator's keypair file")?;
+    let coordinator = tessera_ledger::read_keypair(key)?;
+    let group_key = Coordinator::new(&args.services)?
+        .signing_as(&coordinator)
+        .generate_group(args.threshold)?;
     Ok(GroupMade {
         group_key: group_key.to_string(),
         threshold: args.threshold,

@@ -67,6 +67,13 @@ pub enum JobCommand {
         /// The job account.
         job: Pubkey,
     },
+    /// Prints a bandwidth job's relay token, signed by its client (--keypair): 64 bytes, in
+    /// hex, that each connection to the provider's relay sends before anything else (the
+    /// relay carries nothing for a connection without them).
+    RelayToken {
+        /// The job account.
+        job: Pubkey,
+    },
     /// Checks the result a job's worker published for the built-in workload: every round's
     /// product by Freivalds' test against the inputs the spec derives, and their chain against
     /// the result hash the job completed with. Exits 1 when it does not check.
@@ -102,6 +109,7 @@ impl JobCommand {
             JobCommand::Cancel { job } => Outcome::view(&cancel(session, job)?),
             JobCommand::Close { job } => Outcome::view(&close(session, job)?),
             JobCommand::Show { job } => Outcome::view(&show(session, job)?),
+            JobCommand::RelayToken { job } => Outcome::view(&relay_token(session, job)?),
             JobCommand::List { client } => Outcome::view(&list(session, *client)?),
             JobCommand::CheckResult {
                 job,
@@ -744,6 +752,44 @@ impl fmt::Display for ResultChecked {
 pub fn show(session: &Session, job: &Pubkey) -> Result<JobReport> {
     let (_, network) = session.network()?;
     report(session, &network, job, "as recorded")
+}
+
+/// `job relay-token`: the job's relay token, as its client signs it.
+pub fn relay_token(session: &Session, address: &Pubkey) -> Result<RelayToken> {
+    use solana_signer::Signer;
+    let job = session.job(address)?;
+    ensure!(
+        job.unit_kind == UnitKind::Bytes,
+        "job {address} counts {}, not bytes: only a bandwidth job has a relay",
+        tessera_client::receipt::unit_kind_name(job.unit_kind)
+    );
+    let signer = session.keypair();
+    ensure!(
+        signer.pubkey() == job.client,
+        "job {address} is client {}'s: its relay token is signed by that key, and --keypair is \
+         {}",
+        job.client,
+        signer.pubkey()
+    );
+    let message = tessera_client::relay::token_message(address);
+    Ok(RelayToken {
+        job: address.to_string(),
+        token: hex::encode(signer.sign_message(&message).as_ref()),
+    })
+}
+
+/// `job relay-token`.
+#[derive(Serialize)]
+pub struct RelayToken {
+    pub job: String,
+    /// 64 bytes, hex.
+    pub token: String,
+}
+
+impl fmt::Display for RelayToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.token)
+    }
 }
 
 /// `job list`: the jobs of --network, or of one client.

@@ -41,7 +41,8 @@ pub enum ReceiptCommand {
         #[arg(long)]
         offline: bool,
         /// Instead of signing with --keypair, ask these co-signing services (`tessera attest
-        /// serve`) for the signatures the network's attestor set takes; repeat for each.
+        /// serve`) for the signatures the network's attestor set takes; repeat for each. The
+        /// requests are signed with --keypair, which must be the receipt's worker key.
         #[arg(long = "attestor", value_name = "URL", conflicts_with = "offline")]
         attestors: Vec<String>,
         /// With --attestor: the evidence of the work, a JSON file ({"kind":"matmul","spec":
@@ -280,7 +281,16 @@ pub fn cosign_by_services(
         _ => Evidence::None,
     };
     let client = job.map(|job| job.client);
-    let coordinator = tessera_attest::coordinator::Coordinator::new(services)?;
+    let worker = signed.signatures.first().map(|(key, _)| *key);
+    let signer = session.keypair();
+    ensure!(
+        worker == Some(signer.pubkey()),
+        "co-signing services take a receipt from its worker only: sign the request with the \
+         worker key that signed the receipt ({}), e.g. --keypair worker.json; --keypair is {}",
+        worker.map_or("none".to_string(), |key| key.to_string()),
+        signer.pubkey()
+    );
+    let coordinator = tessera_attest::coordinator::Coordinator::new(services)?.signing_as(signer);
     let cosigned = coordinator.cosign(&signed, &evidence, &network, client)?;
     write(file, &cosigned, true)?;
     Ok(ServicesCosigned {

@@ -131,3 +131,19 @@ impl Drop for Localnet {
         let _ = self.child.kill();
     }
 }
+
+/// A spec of an external command in `folder`: `/bin/sh` running the script `script` (written
+/// to `<name>.sh`) on `devices` devices. The spec file, and the `--allow-command` line that
+/// admits exactly that command.
+pub fn command_spec(folder: &Path, name: &str, script: &str, devices: u32) -> (PathBuf, String) {
+    let script_path = folder.join(format!("{name}.sh"));
+    std::fs::write(&script_path, script).unwrap();
+    let script_path = script_path.to_str().unwrap().to_string();
+    let spec = serde_json::json!({
+        "format": "tessera-spec/v1",
+        "workload": { "kind": "command", "program": "/bin/sh", "args": [script_path], "devices": devices },
+    });
+    let spec_path = folder.join(format!("{name}.json"));
+    std::fs::write(&spec_path, spec.to_string()).unwrap();
+    (spec_path, format!("/bin/sh {script_path}"))
+}
