@@ -105,8 +105,8 @@ pub struct Gate {
     callers: Mutex<Callers>,
     strangers: Mutex<Bucket>,
     known: Mutex<HashMap<IpAddr, Instant>>,
-    /// Request signatures taken in the last two minutes, and when.
-    signatures: Mutex<HashMap<[u8; 64], Instant>>,
+    /// Request signatures taken, and the Unix second after which each is too old anyway.
+    signatures: Mutex<HashMap<[u8; 64], u64>>,
     /// Bodies' memory for everyone, and the known callers' own, in blocks.
     shared_memory: Arc<Semaphore>,
     known_memory: Arc<Semaphore>,
@@ -256,14 +256,14 @@ impl Gate {
         self.callers.lock().expect("callers").buckets.len()
     }
 
-    /// Takes a request's signature once: a signature seen before (a replayed request) is
-    /// refused. Signatures are good for a minute either side of their time, so two minutes of
-    /// them are remembered.
-    pub fn first_use(&self, signature: &[u8; 64]) -> Result<(), Turned> {
-        let remembered = Duration::from_secs(2 * crate::wire::SIGNED_FOR_SECS);
+    /// Takes a request's signature, made at Unix second `secs`, once: a signature seen before
+    /// (a replayed request) is refused, whatever became of the request that brought it. A
+    /// signature is remembered until it is too old to be taken anyway.
+    pub fn first_use(&self, signature: &[u8; 64], secs: u64) -> Result<(), Turned> {
+        let now = crate::wire::unix_now();
         let mut seen = self.signatures.lock().expect("signatures");
         if seen.len() >= MAX_SIGNATURES {
-            seen.retain(|_, at| at.elapsed() < remembered);
+            seen.retain(|_, too_old_after| *too_old_after >= now);
             if seen.len() >= MAX_SIGNATURES {
                 return Err(Turned(
                     503,
@@ -272,7 +272,8 @@ impl Gate {
                 ));
             }
         }
-        if seen.insert(*signature, Instant::now()).is_some() {
+        let too_old_after = secs + crate::wire::SIGNED_FOR_SECS + 1;
+        if seen.insert(*signature, too_old_after).is_some() {
             return Err(Turned(
                 401,
                 "this signed request was taken before: a request is signed anew each time".into(),
@@ -431,9 +432,10 @@ mod tests {
     #[test]
     fn a_request_signature_is_taken_once() {
         let gate = Gate::new(Limits::default());
-        gate.first_use(&[7; 64]).unwrap();
-        assert_eq!(gate.first_use(&[7; 64]).unwrap_err().0, 401);
-        gate.first_use(&[8; 64]).unwrap();
+        let now = crate::wire::unix_now();
+        gate.first_use(&[7; 64], now).unwrap();
+        assert_eq!(gate.first_use(&[7; 64], now).unwrap_err().0, 401);
+        gate.first_use(&[8; 64], now).unwrap();
     }
 
     #[test]

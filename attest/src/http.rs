@@ -80,16 +80,19 @@ pub async fn serve(
         let Some(slot) = gate.connection(peer.ip()) else {
             continue;
         };
-        let (app, header_timeout, tls) = (app.clone(), gate.limits.header_timeout, tls.clone());
-        let stopped = stopped.clone();
+        let timeouts = Timeouts {
+            header: gate.limits.header_timeout,
+            request: gate.limits.request_timeout,
+        };
+        let (app, tls, stopped) = (app.clone(), tls.clone(), stopped.clone());
         tokio::spawn(async move {
             let _slot = slot;
             match tls {
-                None => connection(stream, peer, app, (header_timeout, stopped)).await,
+                None => connection(stream, peer, app, (timeouts, stopped)).await,
                 Some(acceptor) => {
-                    let handshake = tokio::time::timeout(header_timeout, acceptor.accept(stream));
+                    let handshake = tokio::time::timeout(timeouts.header, acceptor.accept(stream));
                     if let Ok(Ok(stream)) = handshake.await {
-                        connection(stream, peer, app, (header_timeout, stopped)).await;
+                        connection(stream, peer, app, (timeouts, stopped)).await;
                     }
                 }
             }
@@ -102,13 +105,20 @@ pub async fn serve(
     }
 }
 
+/// A connection's timeouts: for a request's headers, and for a whole request.
+#[derive(Clone, Copy)]
+struct Timeouts {
+    header: Duration,
+    request: Duration,
+}
+
 /// Serves one connection's requests; when `stopped` turns true, it ends once the request in
 /// flight (if any) is answered.
 async fn connection<I>(
     io: I,
     peer: SocketAddr,
     app: Router,
-    (header_timeout, mut stopped): (Duration, tokio::sync::watch::Receiver<bool>),
+    (timeouts, mut stopped): (Timeouts, tokio::sync::watch::Receiver<bool>),
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -120,21 +130,21 @@ async fn connection<I>(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
+        .header_read_timeout(timeouts.header)
         .max_buf_size(MAX_BUFFER)
         .keep_alive(true);
+    let request_timeout = timeouts.request;
     let served = builder.serve_connection(TokioIo::new(io), service);
-    let until_stopped = async {
-        tokio::pin!(served);
-        tokio::select! {
-            _ = served.as_mut() => {}
-            _ = async { stopped.wait_for(|stopped| *stopped).await.map(|_| ()) } => {
-                served.as_mut().graceful_shutdown();
-                let _ = served.await;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(CONNECTION_LIFETIME, until_stopped).await;
+    tokio::pin!(served);
+    // Served until the client ends it, the service stops, or its lifetime is over; then the
+    // request in flight (if any) gets a request timeout more to be answered.
+    tokio::select! {
+        _ = served.as_mut() => return,
+        _ = async { stopped.wait_for(|stopped| *stopped).await.map(|_| ()) } => {}
+        () = tokio::time::sleep(CONNECTION_LIFETIME) => {}
+    }
+    served.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(request_timeout, served).await;
 }
 
 /// Reads `body`, at most `limit` bytes, holding memory for it in `gate` as it arrives. Each

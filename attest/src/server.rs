@@ -44,6 +44,8 @@ use tessera_work::spec::Workload;
 pub const MAX_BODY_BYTES: usize = MAX_REQUEST_BYTES;
 /// Longest the service waits for another service it sends a key generation's package to.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Evidence checks that run at once (one per core of the runtime's two).
+const EVIDENCE_CHECKS: usize = 2;
 /// Longest wait for the ledger when asked for `/health`.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long round-one nonces wait for round two.
@@ -123,6 +125,8 @@ struct Service {
     dkg_coordinator: Option<Pubkey>,
     dkg_key: Keypair,
     gate: Arc<Gate>,
+    /// Places for evidence checks running at once.
+    checks: Arc<tokio::sync::Semaphore>,
     metrics: Metrics,
 }
 
@@ -234,6 +238,7 @@ pub fn serve(config: ServeConfig, ready: impl FnOnce(Listening)) -> Result<()> {
             dkg_coordinator: config.dkg_coordinator,
             dkg_key: Keypair::new(),
             gate: Gate::new(config.limits),
+            checks: Arc::new(tokio::sync::Semaphore::new(EVIDENCE_CHECKS)),
             metrics: Metrics::default(),
         });
         if let Some(listener) = metrics_listener {
@@ -470,7 +475,16 @@ impl Service {
         let (provider_key, registration_nonce, recorded_units) =
             (r.provider, provider.nonce, provider.service_units);
         let job_terms = job.map(|job| (job.spec_hash, r.subject, job.nonce, job.settled_units));
+        // Checks run one per core: a check outlives a request that timed out, and holds its
+        // evidence while it runs.
+        let Ok(place) = self.checks.clone().acquire_owned().await else {
+            return Err(Refused {
+                status: 503,
+                reason: "the service is stopping".into(),
+            });
+        };
         tokio::task::spawn_blocking(move || {
+            let _place = place;
             let work = match &job_terms {
                 Some((spec_hash, address, nonce, settled_units)) => Work::Job {
                     spec_hash,
@@ -693,8 +707,15 @@ async fn guard(
     response
 }
 
-/// A request's size (a too-large `Content-Length` is refused before anything is read), its
-/// caller's rates, its body (read by `deadline` within the gate's memory) and its signer.
+/// Largest body of a request other than a co-signing one (round two of a group signature, a
+/// key generation's messages).
+const SMALL_BODY_BYTES: usize = 1024 * 1024;
+
+/// What a request must pass before its route, cheapest first: its size (a too-large
+/// `Content-Length` is refused before anything is read), its signature headers (a `POST`
+/// without them, signed too long ago, or by a key its route does not take, is refused before
+/// its body is read), its caller's rates, its body (read by `deadline` within the gate's
+/// memory), and then its signature, taken once. The body, the memory it holds, and its signer.
 async fn admitted(
     service: &Service,
     address: IpAddr,
@@ -702,14 +723,22 @@ async fn admitted(
     body: Body,
     deadline: tokio::time::Instant,
 ) -> Result<(Vec<u8>, crate::gate::Held, Option<Pubkey>), Turned> {
+    let limit = match path {
+        "/v1/cosign" | "/v1/group/commit" => MAX_BODY_BYTES,
+        _ => SMALL_BODY_BYTES,
+    };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return Err(http::too_large(MAX_BODY_BYTES));
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(http::too_large(limit));
+    }
+    let signature = signature_headers(headers, post)?;
+    if let Some(signature) = &signature {
+        service.takes_signer(path, &signature.signer)?;
     }
     service.gate.admit(address)?;
-    let read = http::read_body(body, &service.gate, address, MAX_BODY_BYTES);
+    let read = http::read_body(body, &service.gate, address, limit);
     let (bytes, held) = tokio::time::timeout_at(deadline, read)
         .await
         .map_err(|_| {
@@ -721,32 +750,76 @@ async fn admitted(
                 ),
             )
         })??;
+    let Some(signature) = signature else {
+        return Ok((bytes, held, None));
+    };
+    signature
+        .verify(path, &bytes)
+        .map_err(|reason| Turned(401, reason))?;
+    service.gate.first_use(&signature.bytes, signature.secs)?;
+    Ok((bytes, held, Some(signature.signer)))
+}
+
+/// A request's signature headers, read and within their time; `None` for a request other than
+/// a `POST` that carries none.
+fn signature_headers(headers: &HeaderMap, post: bool) -> Result<Option<RequestSignature>, Turned> {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    let signed = match (
+    match (
         header(KEY_HEADER),
         header(TIME_HEADER),
         header(SIGNATURE_HEADER),
     ) {
-        (None, None, None) if !post => return Ok((bytes, held, None)),
-        (Some(key), Some(time), Some(signature)) => Signed {
-            key,
-            time,
-            signature,
-        },
-        _ => {
-            return Err(Turned(
-                401,
-                format!(
-                    "sign the request: headers {KEY_HEADER}, {TIME_HEADER} and \
-                     {SIGNATURE_HEADER} (tessera_attest::wire::signed_headers)"
-                ),
-            ))
+        (None, None, None) if !post => Ok(None),
+        (Some(key), Some(time), Some(signature)) => {
+            let signed = Signed {
+                key,
+                time,
+                signature,
+            };
+            RequestSignature::read(signed, unix_now())
+                .map(Some)
+                .map_err(|reason| Turned(401, reason))
         }
-    };
-    let (signer, signature) =
-        request_signer(signed, (path, &bytes), unix_now()).map_err(|reason| Turned(401, reason))?;
-    service.gate.first_use(&signature)?;
-    Ok((bytes, held, Some(signer)))
+        _ => Err(Turned(401, SIGN_THE_REQUEST.into())),
+    }
+}
+
+/// What an unsigned request is told.
+const SIGN_THE_REQUEST: &str = "sign the request: headers tessera-key, tessera-time and \
+                                tessera-signature (tessera_attest::wire::signed_headers)";
+
+impl Service {
+    /// Refuses, before its body is read, a key generation's request signed by a key other than
+    /// the one its route takes: the coordinator's, or for round two a member's of the
+    /// generation in progress. (Co-signing requests name their worker in their body.)
+    fn takes_signer(&self, path: &str, signer: &Pubkey) -> Result<(), Turned> {
+        let turned = |Reject(status, reason)| Turned(status.as_u16(), reason);
+        match path {
+            "/v1/dkg/start" | "/v1/dkg/round1" | "/v1/dkg/finish" => {
+                let coordinator = self.coordinator().map_err(turned)?;
+                let caller = Caller {
+                    address: IpAddr::from([0, 0, 0, 0]),
+                    signer: Some(*signer),
+                };
+                signed_by(&caller, &coordinator, "the key generation's coordinator").map_err(turned)
+            }
+            "/v1/dkg/round2" => {
+                let dkg = self.dkg.lock().expect("dkg");
+                let signer_text = signer.to_string();
+                let member = dkg
+                    .as_ref()
+                    .is_some_and(|dkg| dkg.peers.values().any(|peer| peer.key == signer_text));
+                if member {
+                    return Ok(());
+                }
+                Err(Turned(
+                    403,
+                    format!("{signer} is no member of a key generation this service takes part in"),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Refuses a request not signed by `expected`, saying who should sign it.
@@ -759,10 +832,7 @@ fn signed_by(caller: &Caller, expected: &Pubkey, who: &str) -> Result<(), Reject
         )),
         None => Err(Reject(
             StatusCode::UNAUTHORIZED,
-            format!(
-                "sign the request as {who} ({expected}): headers {KEY_HEADER} and \
-                 {SIGNATURE_HEADER} (tessera_attest::wire::signed_headers)"
-            ),
+            format!("as {who} ({expected}), {SIGN_THE_REQUEST}"),
         )),
     }
 }
@@ -785,6 +855,13 @@ fn sent_by_worker(
     };
     let worker = *worker;
     signed_by(caller, &worker, "the receipt's worker key")?;
+    // Its signatures hold before the ledger is read for it.
+    signed.verify().map_err(|error| {
+        Reject(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the receipt's signatures do not verify: {error}"),
+        )
+    })?;
     Ok((signed, worker))
 }
 
@@ -891,25 +968,25 @@ async fn sign(
     Json(request): Json<SignRequest>,
 ) -> Answer<Shared> {
     {
-        let sessions = service.sessions.lock().expect("sessions");
-        let Some(signing) = sessions.get(&request.session) else {
-            return refused(404, "no such signing session (expired, or already signed)");
+        // Nonces are used once: taken out whatever happens next, by the worker that asked for
+        // them (a stranger's request leaves them where they are).
+        let taken = {
+            let mut sessions = service.sessions.lock().expect("sessions");
+            match sessions.get(&request.session) {
+                None => None,
+                Some(signing) => {
+                    signed_by(
+                        &caller,
+                        &signing.worker,
+                        "the worker that asked for round one",
+                    )?;
+                    sessions.remove(&request.session)
+                }
+            }
         };
-        signed_by(
-            &caller,
-            &signing.worker,
-            "the worker that asked for round one",
-        )?;
-    }
-    {
-        // Nonces are used once: taken out whatever happens next.
         let Some(Signing {
             nonces, message, ..
-        }) = service
-            .sessions
-            .lock()
-            .expect("sessions")
-            .remove(&request.session)
+        }) = taken
         else {
             return refused(404, "no such signing session (expired, or already signed)");
         };

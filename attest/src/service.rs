@@ -92,7 +92,7 @@ pub struct LimitArgs {
     #[arg(long, value_name = "SECS", default_value_t = Limits::default().request_timeout.as_secs())]
     pub request_timeout: u64,
     /// MiB of memory for request bodies being read, all callers together (half of it is kept
-    /// for callers whose signed requests it reviewed in the last 15 minutes).
+    /// for callers whose signed requests it reviewed in the last 15 minutes); at least 64.
     #[arg(long, value_name = "MIB", default_value_t = Limits::default().body_memory >> 20)]
     pub body_memory: usize,
     /// Requests per second that callers the service does not know yet may make together.
@@ -101,15 +101,26 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
-    pub fn limits(&self) -> Limits {
-        Limits {
+    /// The limits these flags set; refused when the bodies' memory cannot hold a request of
+    /// the largest size in each half.
+    pub fn limits(&self) -> Result<Limits> {
+        let least = 2 * (crate::wire::MAX_REQUEST_BYTES >> 20);
+        anyhow::ensure!(
+            self.body_memory >= least,
+            "--body-memory {} MiB is too little: a co-signing request may be {} MiB, and each half \
+             of the bodies' memory (one for everyone, one kept for callers the service knows) \
+             must hold one; give at least {least}",
+            self.body_memory,
+            least / 2
+        );
+        Ok(Limits {
             max_connections: self.max_connections.max(1),
             connections_per_address: self.max_connections_per_address.max(1),
             header_timeout: Duration::from_secs(self.header_timeout.max(1)),
             request_timeout: Duration::from_secs(self.request_timeout.max(1)),
-            body_memory: self.body_memory.max(1) << 20,
+            body_memory: self.body_memory << 20,
             strangers_per_second: self.strangers_per_second.max(1),
-        }
+        })
     }
 }
 
@@ -155,7 +166,7 @@ pub fn serve(ledger: &Ledger, network: Pubkey, args: &ServeArgs) -> Result<()> {
         far_end: args.far_end,
         metrics: args.metrics,
         dkg_coordinator: args.dkg_coordinator,
-        limits: args.limits.limits(),
+        limits: args.limits.limits()?,
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
     };
     let scheme = if config.tls.is_some() {

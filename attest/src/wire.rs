@@ -72,47 +72,75 @@ pub struct Signed<'a> {
     pub signature: &'a str,
 }
 
-/// The key that signed a request, and the signature, when the headers are a good signature of
-/// it made within [`SIGNED_FOR_SECS`] of `now`; why not otherwise.
-pub fn request_signer(
-    Signed {
-        key,
-        time,
-        signature,
-    }: Signed,
-    (path, body): (&str, &[u8]),
-    now: u64,
-) -> Result<(Pubkey, [u8; 64]), String> {
-    let secs: u64 = time
-        .split('.')
-        .next()
-        .and_then(|secs| secs.parse().ok())
-        .ok_or_else(|| format!("{TIME_HEADER} {time:?} is not Unix seconds, a dot and a nonce"))?;
-    if secs.abs_diff(now) > SIGNED_FOR_SECS {
-        return Err(format!(
-            "the request was signed at {secs}, {} s from this service's clock ({now}); it takes \
-             requests signed within {SIGNED_FOR_SECS} s: check the clocks, and sign it again",
-            secs.abs_diff(now)
-        ));
-    }
-    let signer: Pubkey = key
-        .parse()
-        .map_err(|_| format!("{KEY_HEADER} {key:?} is not a base58 public key"))?;
-    let signature: [u8; 64] = hex::decode(signature)
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| format!("{SIGNATURE_HEADER} is not 64 bytes of hex"))?;
-    let verifying = ed25519_dalek::VerifyingKey::from_bytes(&signer.to_bytes())
-        .map_err(|_| format!("{KEY_HEADER} {signer} is not an Ed25519 key"))?;
-    verifying
-        .verify_strict(
-            &request_message(time, path, body),
-            &ed25519_dalek::Signature::from_bytes(&signature),
-        )
-        .map_err(|_| {
-            format!("{SIGNATURE_HEADER} is not {signer}'s signature of this request to {path}")
+/// A request's signature, read from its headers and made within [`SIGNED_FOR_SECS`] of the
+/// service's clock: what can be checked before the body is read.
+pub struct RequestSignature {
+    pub signer: Pubkey,
+    /// The [`TIME_HEADER`]'s value, and its seconds.
+    pub time: String,
+    pub secs: u64,
+    pub bytes: [u8; 64],
+}
+
+impl RequestSignature {
+    /// Reads the headers' values, checking their form and the time against `now`.
+    pub fn read(
+        Signed {
+            key,
+            time,
+            signature,
+        }: Signed,
+        now: u64,
+    ) -> Result<Self, String> {
+        let signer: Pubkey = key
+            .parse()
+            .map_err(|_| format!("{KEY_HEADER} {key:?} is not a base58 public key"))?;
+        let bytes: [u8; 64] = hex::decode(signature)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| format!("{SIGNATURE_HEADER} is not 64 bytes of hex"))?;
+        let secs = match time.split_once('.') {
+            Some((secs, nonce)) if nonce.len() == 32 && hex::decode(nonce).is_ok() => {
+                secs.parse::<u64>().ok()
+            }
+            _ => None,
+        }
+        .ok_or_else(|| {
+            format!(
+                "{TIME_HEADER} {time:?} is not Unix seconds, a dot and a nonce of 32 hex digits \
+                 (tessera_attest::wire::signed_headers makes it)"
+            )
         })?;
-    Ok((signer, signature))
+        if secs.abs_diff(now) > SIGNED_FOR_SECS {
+            return Err(format!(
+                "the request was signed at {secs}, {} s from this service's clock ({now}); it \
+                 takes requests signed within {SIGNED_FOR_SECS} s: check the clocks, and sign it \
+                 again",
+                secs.abs_diff(now)
+            ));
+        }
+        Ok(Self {
+            signer,
+            time: time.to_string(),
+            secs,
+            bytes,
+        })
+    }
+
+    /// Whether the signature is the signer's, of the request to `path` with `body`.
+    pub fn verify(&self, path: &str, body: &[u8]) -> Result<(), String> {
+        let signer = self.signer;
+        let verifying = ed25519_dalek::VerifyingKey::from_bytes(&signer.to_bytes())
+            .map_err(|_| format!("{KEY_HEADER} {signer} is not an Ed25519 key"))?;
+        verifying
+            .verify_strict(
+                &request_message(&self.time, path, body),
+                &ed25519_dalek::Signature::from_bytes(&self.bytes),
+            )
+            .map_err(|_| {
+                format!("{SIGNATURE_HEADER} is not {signer}'s signature of this request to {path}")
+            })
+    }
 }
 
 /// Largest request a co-signing service takes: a receipt and its evidence.

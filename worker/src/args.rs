@@ -59,8 +59,9 @@ pub struct RunArgs {
     /// relay-token`).
     #[arg(long, default_value = "127.0.0.1")]
     pub relay_listen: std::net::IpAddr,
-    /// Take bandwidth jobs whose relay target is a loopback, private or link-local address
-    /// (the provider's own machine or network); without it only public targets are relayed.
+    /// Take bandwidth jobs whose relay target is a loopback, private or link-local address,
+    /// or one of this machine's own (the provider's own machine or network); without it only
+    /// public targets of other machines are relayed.
     #[arg(long)]
     pub relay_allow_private: bool,
     /// A command line a spec's external command may be, word for word, where `{}` (or

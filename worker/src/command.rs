@@ -13,7 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-/// A command line the operator allows: words separated by spaces, each either an exact
+/// A command line the operator allows: words separated by spaces (quotes are not special, so
+/// an argument with a space in it can only fill a slot), each either an exact
 /// argument or a slot (`{}`, or `{name}` to say what goes there) that a spec fills with one
 /// argument of its own, which may not begin with `-` (so a slot is never a flag). The first
 /// word, the program, is exact, and no slot follows a flag (`-v {x}`, `-c {x}`,
@@ -55,11 +56,12 @@ impl FromStr for Allowed {
         }
         for pair in words.windows(2) {
             if let [Word::Exact(flag), Word::Slot(name)] = pair {
-                if flag.starts_with('-') {
+                // `--` ends the flags: what follows it is positional.
+                if flag.starts_with('-') && flag != "--" {
                     return Err(format!(
-                        "{line:?}: the slot {{{name}}} follows the flag {flag}, so the spec would \
-                         choose what {flag} does; write the flag's value, and leave slots to \
-                         positional arguments"
+                        "{line:?}: the slot {{{name}}} follows the flag {flag}, so the spec could \
+                         choose what {flag} does; write what follows a flag yourself, and leave \
+                         slots to positional arguments (after a word that is no flag, or `--`)"
                     ));
                 }
             }
@@ -244,6 +246,7 @@ mod tests {
             .unwrap_err()
             .contains("runs no external"));
         assert!("{prog} x".parse::<Allowed>().is_err());
+        assert!("/usr/bin/tool run -- {input}".parse::<Allowed>().is_ok());
         for after_a_flag in [
             "/bin/sh -c {script}",
             "docker run -v {x} img",

@@ -27,21 +27,32 @@ const TOKEN_WAIT: Duration = Duration::from_secs(5);
 /// stay for connections carrying the client's bytes.
 pub const MAX_WAITING: usize = 16;
 
-/// Whether a relay may connect to `target`: a public address, or any with `allow_private`
-/// (the operator's `--relay-allow-private`). Loopback, private, shared (100.64/10),
+/// Whether a relay may connect to `target`: a public address not of this machine, or any with
+/// `allow_private` (the operator's `--relay-allow-private`). Loopback, private, shared (100.64/10),
 /// link-local, unspecified, broadcast, multicast, documentation, benchmarking (198.18/15) and
 /// reserved (240/4, 192.0.0/24, 0/8) addresses are not public, nor IPv6's unique-local,
 /// link-local, site-local, documentation and local NAT64 ones, nor an IPv4 address inside
 /// IPv6 (mapped, compatible, translated, NAT64, 6to4) that is not.
 pub fn check_target(target: SocketAddr, allow_private: bool) -> Result<()> {
-    if allow_private || is_public(target.ip()) {
+    if allow_private {
         return Ok(());
     }
-    bail!(
-        "its relay target {target} is not a public address: a relay does not reach the \
-         provider's own machine or network unless its operator allows it with \
-         --relay-allow-private"
-    )
+    if !is_public(target.ip()) {
+        bail!(
+            "its relay target {target} is not a public address: a relay does not reach the \
+             provider's own machine or network unless its operator allows it with \
+             --relay-allow-private"
+        );
+    }
+    // A public address of this machine's own (one it can bind) is its own machine too.
+    if std::net::UdpSocket::bind((target.ip(), 0)).is_ok() {
+        bail!(
+            "its relay target {target} is an address of this machine: a relay does not reach \
+             the provider's own machine unless its operator allows it with \
+             --relay-allow-private"
+        );
+    }
+    Ok(())
 }
 
 fn is_public(ip: IpAddr) -> bool {
@@ -205,8 +216,10 @@ fn relay_connection(
     admits: Admits,
     meter: &Arc<Meter>,
 ) -> Result<()> {
-    client.set_nonblocking(false)?;
-    let token = read_token(&mut client);
+    let token = client
+        .set_nonblocking(false)
+        .ok()
+        .and_then(|()| read_token(&mut client));
     meter.waiting.fetch_sub(1, Ordering::SeqCst);
     if !token.is_some_and(|token| token_admits(&admits.client, &admits.job, &token)) {
         bail!("the connection did not begin with the job's relay token");
@@ -351,7 +364,8 @@ mod tests {
             .collect();
         thread::sleep(Duration::from_millis(500));
         let mut over = TcpStream::connect(relay.address()).unwrap();
-        over.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // Well within the token wait: only the cap closes it this soon.
+        over.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
         let mut answer = Vec::new();
         assert!(
             matches!(over.read_to_end(&mut answer), Ok(0)),
@@ -400,7 +414,7 @@ mod tests {
             .collect();
         thread::sleep(Duration::from_millis(500));
         let mut over = TcpStream::connect(relay.address()).unwrap();
-        over.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        over.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
         let _ = over.write_all(&token);
         let mut answer = Vec::new();
         let closed = over.read_to_end(&mut answer);

@@ -67,9 +67,9 @@ pub enum JobCommand {
         /// The job account.
         job: Pubkey,
     },
-    /// Prints a bandwidth job's relay token, signed by its client (--keypair): 64 bytes, in
-    /// hex, that each connection to the provider's relay sends before anything else (the
-    /// relay carries nothing for a connection without them).
+    /// Prints a bandwidth job's relay token, signed by its client (--keypair), in hex: each
+    /// connection to the provider's relay sends the 64 bytes it decodes to before anything
+    /// else, within 5 s (the relay carries nothing for a connection without them).
     RelayToken {
         /// The job account.
         job: Pubkey,

@@ -108,9 +108,17 @@ fn honest_request(ledger: &Ledger) -> (Vec<u8>, Keypair, String, Process) {
     (body.to_string().into_bytes(), worker, url, service)
 }
 
-/// Connections that send part of a request and stall; whether the service closed each.
+/// Connections that send part of a request and stall (half in their headers, half in bodies
+/// under a stranger's signature headers); whether the service closed each.
 fn stall(service: SocketAddr) -> thread::JoinHandle<Vec<bool>> {
     thread::spawn(move || {
+        // A stranger's signature headers, well formed and fresh: its bodies are read (and the
+        // signature found wrong only once one is whole).
+        let signed: String =
+            tessera_attest::wire::signed_headers(&Keypair::new(), "/v1/cosign", b"")
+                .iter()
+                .map(|(name, value)| format!("{name}: {value}\r\n"))
+                .collect();
         let streams: Vec<TcpStream> = (0..STALLED)
             .filter_map(|i| {
                 let mut stream = connect_from(loopback(2 + (i % 10) as u32), service)?;
@@ -119,7 +127,7 @@ fn stall(service: SocketAddr) -> thread::JoinHandle<Vec<bool>> {
                     stream.write_all(head.as_bytes())
                 } else {
                     let length = 8 * 1024 * 1024;
-                    let _ = write!(stream, "{head}Content-Length: {length}\r\n\r\n");
+                    let _ = write!(stream, "{head}{signed}Content-Length: {length}\r\n\r\n");
                     let sent = if i / 2 < FULL_BODIES {
                         length - 1
                     } else {
