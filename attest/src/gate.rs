@@ -146,9 +146,12 @@ impl Drop for Slot {
     }
 }
 
-/// Memory a body being read holds; given back when dropped.
-#[derive(Default)]
-pub struct Held(Vec<OwnedSemaphorePermit>);
+/// Memory a body being read holds, and whether its caller was known when reading began (so
+/// it may take from the known callers' memory); given back when dropped.
+pub struct Held {
+    known: bool,
+    permits: Vec<OwnedSemaphorePermit>,
+}
 
 impl Gate {
     pub fn new(limits: Limits) -> Arc<Self> {
@@ -303,11 +306,19 @@ impl Gate {
             .is_some_and(|at| at.elapsed() < KNOWN_FOR)
     }
 
-    /// Takes memory for `bytes` more of a body from `address` into `held`: from the memory
-    /// everyone shares, and for a known caller from its own when that is gone.
-    pub fn hold(&self, held: &mut Held, address: IpAddr, bytes: usize) -> Result<(), Turned> {
+    /// Memory for a body from `address`, none taken yet.
+    pub fn holding(&self, address: IpAddr) -> Held {
+        Held {
+            known: self.is_known(address),
+            permits: Vec::new(),
+        }
+    }
+
+    /// Takes memory for `bytes` more of a body into `held`: from the memory everyone shares,
+    /// and for a known caller from its own when that is gone.
+    pub fn hold(&self, held: &mut Held, bytes: usize) -> Result<(), Turned> {
         let blocks = u32::try_from(bytes.div_ceil(BLOCK).max(1)).unwrap_or(u32::MAX);
-        let pools = if self.is_known(address) {
+        let pools = if held.known {
             vec![&self.known_memory, &self.shared_memory]
         } else {
             vec![&self.shared_memory]
@@ -315,7 +326,7 @@ impl Gate {
         for pool in pools {
             match pool.clone().try_acquire_many_owned(blocks) {
                 Ok(permit) => {
-                    held.0.push(permit);
+                    held.permits.push(permit);
                     return Ok(());
                 }
                 Err(TryAcquireError::NoPermits) => continue,
@@ -446,15 +457,14 @@ mod tests {
         });
         let (stranger, known) = (address(2), address(1));
         gate.know(known);
-        let mut held = Held::default();
-        gate.hold(&mut held, stranger, 3 * BLOCK).unwrap();
-        let turned = gate.hold(&mut Held::default(), stranger, 2 * BLOCK);
+        let mut held = gate.holding(stranger);
+        gate.hold(&mut held, 3 * BLOCK).unwrap();
+        let turned = gate.hold(&mut gate.holding(stranger), 2 * BLOCK);
         assert_eq!(turned.unwrap_err().0, 503);
         // The known caller reads from its own memory while the shared one is taken.
-        let mut own = Held::default();
-        gate.hold(&mut own, known, 4 * BLOCK).unwrap();
+        let mut own = gate.holding(known);
+        gate.hold(&mut own, 4 * BLOCK).unwrap();
         drop(held);
-        gate.hold(&mut Held::default(), stranger, 4 * BLOCK)
-            .unwrap();
+        gate.hold(&mut gate.holding(stranger), 4 * BLOCK).unwrap();
     }
 }

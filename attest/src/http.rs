@@ -159,7 +159,7 @@ pub async fn read_body(
     limit: usize,
 ) -> Result<(Vec<u8>, Held), Turned> {
     let mut body = body;
-    let mut held = Held::default();
+    let mut held = gate.holding(from);
     let mut chunks: Vec<Vec<u8>> = Vec::new();
     let mut length = 0;
     while let Some(frame) = body.frame().await {
@@ -175,7 +175,7 @@ pub async fn read_body(
         while !rest.is_empty() {
             let room = chunks.last().map_or(0, |chunk| CHUNK - chunk.len());
             if room == 0 {
-                gate.hold(&mut held, from, CHUNK)?;
+                gate.hold(&mut held, CHUNK)?;
                 chunks.push(Vec::with_capacity(CHUNK));
                 continue;
             }

@@ -797,11 +797,8 @@ impl Service {
         match path {
             "/v1/dkg/start" | "/v1/dkg/round1" | "/v1/dkg/finish" => {
                 let coordinator = self.coordinator().map_err(turned)?;
-                let caller = Caller {
-                    address: IpAddr::from([0, 0, 0, 0]),
-                    signer: Some(*signer),
-                };
-                signed_by(&caller, &coordinator, "the key generation's coordinator").map_err(turned)
+                let who = "the key generation's coordinator";
+                signed_by(Some(*signer), &coordinator, who).map_err(turned)
             }
             "/v1/dkg/round2" => {
                 let dkg = self.dkg.lock().expect("dkg");
@@ -823,8 +820,8 @@ impl Service {
 }
 
 /// Refuses a request not signed by `expected`, saying who should sign it.
-fn signed_by(caller: &Caller, expected: &Pubkey, who: &str) -> Result<(), Reject> {
-    match caller.signer {
+fn signed_by(signer: Option<Pubkey>, expected: &Pubkey, who: &str) -> Result<(), Reject> {
+    match signer {
         Some(signer) if signer == *expected => Ok(()),
         Some(signer) => Err(Reject(
             StatusCode::FORBIDDEN,
@@ -854,7 +851,7 @@ fn sent_by_worker(
         ));
     };
     let worker = *worker;
-    signed_by(caller, &worker, "the receipt's worker key")?;
+    signed_by(caller.signer, &worker, "the receipt's worker key")?;
     // Its signatures hold before the ledger is read for it.
     signed.verify().map_err(|error| {
         Reject(
@@ -976,7 +973,7 @@ async fn sign(
                 None => None,
                 Some(signing) => {
                     signed_by(
-                        &caller,
+                        caller.signer,
                         &signing.worker,
                         "the worker that asked for round one",
                     )?;
@@ -1026,7 +1023,11 @@ impl Service {
     /// Refuses `caller` unless it signed as the coordinator; remembers it as known if so.
     fn sent_by_coordinator(&self, caller: &Caller) -> Result<(), Reject> {
         let coordinator = self.coordinator()?;
-        signed_by(caller, &coordinator, "the key generation's coordinator")?;
+        signed_by(
+            caller.signer,
+            &coordinator,
+            "the key generation's coordinator",
+        )?;
         self.gate.know(caller.address);
         Ok(())
     }
@@ -1187,7 +1188,7 @@ async fn dkg_round2(
             ),
         );
     };
-    signed_by(&caller, &key, &format!("member {}", request.from))?;
+    signed_by(caller.signer, &key, &format!("member {}", request.from))?;
     service.gate.know(caller.address);
     dkg.received.insert(request.from, request.package);
     Ok(Json(serde_json::json!({})))

@@ -805,6 +805,14 @@ pub fn post(url: &str, path: &str, body: &[u8], signer: Option<&Keypair>) -> (St
     post_with(url, path, body, &headers)
 }
 
+/// `headers` as lines of an HTTP request's head.
+pub fn header_lines(headers: &[(&str, String)]) -> String {
+    headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect()
+}
+
 /// A plain HTTP/1.1 POST of `body` to a service with `headers`; the status line and the
 /// answer's body.
 pub fn post_with(
@@ -818,10 +826,7 @@ pub fn post_with(
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .unwrap();
-    let signed: String = headers
-        .iter()
-        .map(|(name, value)| format!("{name}: {value}\r\n"))
-        .collect();
+    let signed = header_lines(headers);
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
          {signed}Content-Length: {}\r\nConnection: close\r\n\r\n",

@@ -192,29 +192,28 @@ impl Idl {
     }
 
     /// Decodes one value of the IDL type `kind`.
+    /// `length` values of type `element` (an array's or a vector's), bytes as one value.
+    fn elements(&self, element: &Value, length: usize, reader: &mut Reader) -> Result<Value> {
+        if element.as_str() == Some("u8") {
+            return Ok(bytes_value(reader.take(length)?));
+        }
+        (0..length)
+            .map(|_| self.value(element, reader))
+            .collect::<Result<Vec<_>>>()
+            .map(Value::Array)
+    }
+
     fn value(&self, kind: &Value, reader: &mut Reader) -> Result<Value> {
         if let Some(primitive) = kind.as_str() {
             return reader.primitive(primitive);
         }
         if let Some([element, length]) = kind["array"].as_array().map(Vec::as_slice) {
             let length = length.as_u64().unwrap_or_default() as usize;
-            if element.as_str() == Some("u8") {
-                return Ok(bytes_value(reader.take(length)?));
-            }
-            return (0..length)
-                .map(|_| self.value(element, reader))
-                .collect::<Result<Vec<_>>>()
-                .map(Value::Array);
+            return self.elements(element, length, reader);
         }
         if let Some(element) = kind.get("vec") {
             let length = u32::from_le_bytes(reader.take(4)?.try_into()?) as usize;
-            if element.as_str() == Some("u8") {
-                return Ok(bytes_value(reader.take(length)?));
-            }
-            return (0..length)
-                .map(|_| self.value(element, reader))
-                .collect::<Result<Vec<_>>>()
-                .map(Value::Array);
+            return self.elements(element, length, reader);
         }
         if let Some(inner) = kind.get("option") {
             return match reader.take(1)?[0] {

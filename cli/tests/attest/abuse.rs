@@ -8,7 +8,7 @@
 //! checks them against their targets (docs/benchmarks.md, "The co-signing service under
 //! abuse").
 
-use super::{post, Ledger, Process};
+use super::{header_lines, post, Ledger, Process};
 use socket2::{Domain, SockAddr, Socket, Type};
 use solana_keypair::Keypair;
 use std::io::{Read, Write};
@@ -114,11 +114,11 @@ fn stall(service: SocketAddr) -> thread::JoinHandle<Vec<bool>> {
     thread::spawn(move || {
         // A stranger's signature headers, well formed and fresh: its bodies are read (and the
         // signature found wrong only once one is whole).
-        let signed: String =
-            tessera_attest::wire::signed_headers(&Keypair::new(), "/v1/cosign", b"")
-                .iter()
-                .map(|(name, value)| format!("{name}: {value}\r\n"))
-                .collect();
+        let signed = header_lines(&tessera_attest::wire::signed_headers(
+            &Keypair::new(),
+            "/v1/cosign",
+            b"",
+        ));
         let streams: Vec<TcpStream> = (0..STALLED)
             .filter_map(|i| {
                 let mut stream = connect_from(loopback(2 + (i % 10) as u32), service)?;
@@ -166,12 +166,14 @@ fn flood(url: &str, worker_request: &[u8]) -> thread::JoinHandle<Vec<String>> {
                     1 => b"{\"receipt\":",
                     _ => b"[]",
                 };
-                let signed: String = (round % 3 == 0)
-                    .then(|| tessera_attest::wire::signed_headers(&stranger, "/v1/cosign", body))
-                    .into_iter()
-                    .flatten()
-                    .map(|(name, value)| format!("{name}: {value}\r\n"))
-                    .collect();
+                let signed = match round % 3 {
+                    0 => header_lines(&tessera_attest::wire::signed_headers(
+                        &stranger,
+                        "/v1/cosign",
+                        body,
+                    )),
+                    _ => String::new(),
+                };
                 let _ = write!(
                     stream,
                     "POST /v1/cosign HTTP/1.1\r\nHost: tessera\r\nContent-Type: \
