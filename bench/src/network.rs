@@ -473,6 +473,7 @@ impl BenchJob {
         let payee = flows::Payee {
             payment_mint: self.payment_mint,
             provider_token: self.provider_token,
+            client: self.client.pubkey(),
         };
         let epoch = network.epoch_at(now);
         let settle = flows::settle_job(ledger.payer().pubkey(), &signed, payee, epoch);

@@ -448,8 +448,9 @@ fn read_receipt(path: &Path) -> SignedReceipt {
     file.to_signed().unwrap()
 }
 
-/// Bytes of the `[ed25519, settle_receipt]` transaction that settles `signed` on a job.
-fn job_settlement_bytes(signed: &SignedReceipt) -> usize {
+/// Bytes of the `[ed25519, settle_receipt]` transaction that settles `signed` on a job whose
+/// client is `client`.
+fn job_settlement_bytes(signed: &SignedReceipt, client: Pubkey) -> usize {
     let payer = Keypair::new().pubkey();
     let payee = flows::Payee {
         payment_mint: MintRef {
@@ -457,6 +458,7 @@ fn job_settlement_bytes(signed: &SignedReceipt) -> usize {
             token_program: Pubkey::new_unique(),
         },
         provider_token: Pubkey::new_unique(),
+        client,
     };
     let instructions = flows::settle_job(payer, signed, payee, 0);
     let transaction = Transaction::new_with_payer(&instructions, Some(&payer));
@@ -918,16 +920,20 @@ fn settlement_sizes_by_who_co_signs() {
         }
         signed
     };
-    let client = job_settlement_bytes(&signed_by(2));
-    let per_key = job_settlement_bytes(&signed_by(3));
-    let group = job_settlement_bytes(&signed_by(2));
+    let client_signed = signed_by(2);
+    let client = job_settlement_bytes(&client_signed, client_signed.signatures[1].0);
+    let stranger = Pubkey::new_unique();
+    let per_key = job_settlement_bytes(&signed_by(3), stranger);
+    let group = job_settlement_bytes(&signed_by(2), stranger);
     println!("job settlement, worker + client: {client} bytes");
     println!("job settlement, worker + per-key 2-of-3: {per_key} bytes");
     println!("job settlement, worker + group (any t-of-n): {group} bytes");
     // Each Ed25519 signature in the instruction is 14 bytes of offsets, a 32-byte key and a
     // 64-byte signature.
     assert_eq!(per_key - group, 14 + 32 + 64);
-    assert_eq!(group, client);
+    // Work only the client co-signed earns no emission, so its settlement names no epoch and
+    // no work record: two 32-byte keys fewer.
+    assert_eq!(group - client, 2 * 32);
     assert!(per_key <= PACKET_BYTES, "{per_key}");
 }
 

@@ -165,13 +165,25 @@ pub fn receipt_for(binding: Binding, metered: Metered) -> Receipt {
     }
 }
 
-/// Where a job receipt's payment goes.
+/// The job's side of a settlement: where the payment goes, and who may co-sign for the client.
 #[derive(Clone, Copy, Debug)]
 pub struct Payee {
     /// The job's payment mint.
     pub payment_mint: MintRef,
     /// The provider owner's token account in it.
     pub provider_token: Pubkey,
+    /// The job's client. A receipt it alone co-signed earns no emission units, so its
+    /// settlement names no epoch accounts (and takes no write lock on them).
+    pub client: Pubkey,
+}
+
+impl Payee {
+    /// Whether anyone besides the job's client co-signed `signed`: attestors, whose receipt may
+    /// earn emission units.
+    pub fn attested(&self, signed: &SignedReceipt) -> bool {
+        let cosigners = signed.signatures.get(1..).unwrap_or_default();
+        !matches!(cosigners, [(only, _)] if *only == self.client)
+    }
 }
 
 /// The `[ed25519, settle_receipt]` pair that settles `signed` (a job receipt) in `epoch`,
@@ -224,6 +236,7 @@ pub fn settle_job_with(
             provider: on.provider,
             provider_token: payee.provider_token,
             payment_mint: payee.payment_mint,
+            attested: payee.attested(signed),
         },
         args,
     );

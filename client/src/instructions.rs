@@ -449,22 +449,28 @@ pub struct SettleReceiptAccounts {
     /// The provider owner's token account in the payment mint; receives the payment.
     pub provider_token: Pubkey,
     pub payment_mint: MintRef,
+    /// Whether attestors co-signed the receipt, so that it may earn emission units: only then
+    /// does the settlement name the epoch and the work record, which it may write. A receipt
+    /// only the job's client co-signed names neither, and settles without a write lock that
+    /// settlements of other providers take too.
+    pub attested: bool,
 }
 
-/// The accounts of a settlement both settle instructions name.
+/// The accounts of a settlement both settle instructions name; the epoch and work record only
+/// for work that may earn emission units (`records_work`).
 fn receipt_accounts(
     submitter: &Pubkey,
     network: &Pubkey,
     provider: &Pubkey,
-    epoch: u64,
+    (epoch, records_work): (u64, bool),
 ) -> accounts::ReceiptAccounts {
     accounts::ReceiptAccounts {
         submitter: *submitter,
         network: *network,
         provider: *provider,
         instructions: solana_sdk_ids::sysvar::instructions::ID,
-        epoch: pda::epoch(network, epoch),
-        work_record: pda::work_record(provider, epoch),
+        epoch: records_work.then(|| pda::epoch(network, epoch)),
+        work_record: records_work.then(|| pda::work_record(provider, epoch)),
         system_program: system_program::ID,
     }
 }
@@ -478,7 +484,7 @@ pub fn settle_receipt(keys: SettleReceiptAccounts, args: ReceiptArgs) -> Instruc
                 &keys.submitter,
                 &keys.network,
                 &keys.provider,
-                args.epoch,
+                (args.epoch, keys.attested),
             ),
             job: keys.job,
             vault: pda::job_vault(&keys.job),
@@ -500,7 +506,7 @@ pub fn settle_service(
 ) -> Instruction {
     build(
         accounts::SettleService {
-            settlement: receipt_accounts(submitter, network, provider, args.epoch),
+            settlement: receipt_accounts(submitter, network, provider, (args.epoch, true)),
         },
         instruction::SettleService { args },
     )

@@ -40,6 +40,32 @@ pub struct Cost {
     pub units: u64,
     /// Compute units of the whole transaction (the Ed25519 precompile and any other instruction).
     pub transaction_units: u64,
+    /// For a settlement: the accounts it write-locks and its cost in a block.
+    pub footprint: Option<Footprint>,
+}
+
+/// What a settlement's transaction takes from a block: the accounts it write-locks and its
+/// cost as the cost model counts it against the block's and each account's limit.
+#[derive(Clone, Debug)]
+pub struct Footprint {
+    /// The accounts it writes besides the fee payer, named, with whose settlements write
+    /// them too.
+    pub writes: Vec<(&'static str, Sharers)>,
+    /// The transaction's cost: executed compute units, 720 a signature, 2,400 a precompile
+    /// signature, 300 a write lock, a unit per 4 bytes of instruction data and 8 per 32 KiB of
+    /// account data loaded (Agave 4.2's cost model, `solana-cost-model`).
+    pub block_cost: u64,
+}
+
+/// Which other settlements write an account a settlement writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sharers {
+    /// Only settlements of the same job.
+    Job,
+    /// Settlements of any of the same provider's jobs (and its service).
+    Provider,
+    /// Settlements of the kind across the whole network.
+    Network,
 }
 
 /// LiteSVM with Tessera's SBF build, a fee payer and a clock the lane moves.
@@ -114,7 +140,13 @@ impl SbfLedger {
                 failure.log()
             )
         })?;
-        let cost = tessera_cost(label, &meta)?;
+        let mut cost = tessera_cost(label, &meta)?;
+        if let Some(cost) = cost
+            .as_mut()
+            .filter(|cost| cost.label.starts_with("settle_"))
+        {
+            cost.footprint = Some(self.footprint(instructions, signers.len() + 1, cost));
+        }
         if let Some(cost) = &cost {
             self.costs.push(cost.clone());
         }
@@ -162,6 +194,98 @@ impl SbfLedger {
             error: failed.err,
             logs: failed.meta.logs,
         })
+    }
+
+    // ---- write locks and block cost ---------------------------------------------------------
+
+    /// The accounts `instructions` write besides the fee payer, and the cost in a block of
+    /// their transaction, signed `signatures` times, which ran at `cost`.
+    fn footprint(&self, instructions: &[Instruction], signatures: usize, cost: &Cost) -> Footprint {
+        let payer = self.payer.pubkey();
+        let mut accounts: Vec<Pubkey> = vec![payer];
+        let mut writable: Vec<Pubkey> = Vec::new();
+        let (mut data_bytes, mut precompile_signatures) = (0, 0);
+        for instruction in instructions {
+            data_bytes += instruction.data.len() as u64;
+            if instruction.program_id == solana_sdk_ids::ed25519_program::ID {
+                precompile_signatures += instruction.data.first().copied().unwrap_or(0) as u64;
+            }
+            accounts.push(instruction.program_id);
+            for meta in &instruction.accounts {
+                accounts.push(meta.pubkey);
+                if meta.is_writable && meta.pubkey != payer && !writable.contains(&meta.pubkey) {
+                    writable.push(meta.pubkey);
+                }
+            }
+        }
+        accounts.sort();
+        accounts.dedup();
+        let loaded: u64 = accounts.iter().map(|key| self.loaded_bytes(key)).sum();
+        let block_cost = 720 * signatures as u64
+            + 2_400 * precompile_signatures
+            + 300 * (writable.len() as u64 + 1)
+            + data_bytes / 4
+            + cost.transaction_units
+            + loaded.div_ceil(32 * 1024) * 8;
+        let mut writes: Vec<_> = writable.iter().map(|key| self.describe(key)).collect();
+        writes.sort_by_key(|(name, sharers)| (*sharers, *name));
+        Footprint { writes, block_cost }
+    }
+
+    /// What loading `address` adds to a transaction's loaded account data: its data and 64
+    /// bytes, and an upgradeable program's program-data account with it.
+    fn loaded_bytes(&self, address: &Pubkey) -> u64 {
+        let Some(account) = self.svm.get_account(address) else {
+            return 0;
+        };
+        let own = account.data.len() as u64 + 64;
+        if account.owner != solana_sdk_ids::bpf_loader_upgradeable::ID || !account.executable {
+            return own;
+        }
+        let (program_data, _) = Pubkey::find_program_address(
+            &[address.as_ref()],
+            &solana_sdk_ids::bpf_loader_upgradeable::ID,
+        );
+        own + self
+            .svm
+            .get_account(&program_data)
+            .map_or(0, |data| data.data.len() as u64 + 64)
+    }
+
+    /// What the account at `address` is, and whose settlements write it too.
+    fn describe(&self, address: &Pubkey) -> (&'static str, Sharers) {
+        use tessera::state::{Epoch, Job, Network, Provider, WorkRecord};
+        let Some(account) = self.svm.get_account(address) else {
+            return ("an account that does not exist", Sharers::Network);
+        };
+        if account.owner == tessera::ID {
+            let kinds: [(&[u8], &'static str, Sharers); 5] = [
+                (Network::DISCRIMINATOR, "network", Sharers::Network),
+                (Epoch::DISCRIMINATOR, "epoch", Sharers::Network),
+                (Provider::DISCRIMINATOR, "provider", Sharers::Provider),
+                (WorkRecord::DISCRIMINATOR, "work record", Sharers::Provider),
+                (Job::DISCRIMINATOR, "job", Sharers::Job),
+            ];
+            return kinds
+                .into_iter()
+                .find(|(discriminator, _, _)| account.data.starts_with(discriminator))
+                .map_or(
+                    ("a Tessera account", Sharers::Network),
+                    |(_, name, sharers)| (name, sharers),
+                );
+        }
+        if account.owner == spl_token_interface::ID || account.owner == spl_token_2022_interface::ID
+        {
+            let holder = StateWithExtensions::<spl_token_2022_interface::state::Account>::unpack(
+                &account.data,
+            )
+            .map(|state| state.base.owner);
+            if holder.is_ok_and(|holder| self.decode::<Job>(&holder).is_ok()) {
+                return ("job vault", Sharers::Job);
+            }
+            return ("payee's token account", Sharers::Provider);
+        }
+        ("another program's account", Sharers::Network)
     }
 
     // ---- wallets and tokens ----------------------------------------------------------------
@@ -366,5 +490,6 @@ fn tessera_cost(label: &str, meta: &TransactionMetadata) -> Result<Option<Cost>>
         label: label.to_string(),
         units,
         transaction_units: meta.compute_units_consumed,
+        footprint: None,
     }))
 }

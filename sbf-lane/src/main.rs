@@ -56,6 +56,7 @@ fn run() -> Result<()> {
     }
     let table = report::CostTable::new(&runs);
     println!("{}", table.markdown(&program, size));
+    println!("{}", table.write_locks());
     table.check_budgets()?;
     eprintln!("== SBF lane: every flow passed and fits its budget");
     Ok(())

@@ -1,7 +1,7 @@
 //! The compute-unit table: one row per instruction (and path), one column per token program,
 //! and the budgets every row must keep.
 
-use crate::ledger::Cost;
+use crate::ledger::{Cost, Sharers};
 use anyhow::{bail, Result};
 use solana_pubkey::Pubkey;
 use std::path::Path;
@@ -14,6 +14,12 @@ pub const TOKEN_PROGRAMS: [(&str, Pubkey); 2] = [
 
 /// The most an instruction may take: the default limit one instruction gets in a transaction.
 pub const INSTRUCTION_BUDGET: u64 = 200_000;
+
+/// The most a block may take, and the most the transactions of a block that write one
+/// account may take together (Agave 4.2, `solana-cost-model`'s `MAX_BLOCK_UNITS` and
+/// `MAX_WRITABLE_ACCOUNT_UNITS`).
+pub const BLOCK_LIMIT: u64 = 60_000_000;
+pub const ACCOUNT_LIMIT: u64 = 24_000_000;
 
 /// Costs of every run, by label, in the order the first run met them.
 pub struct CostTable {
@@ -83,6 +89,59 @@ impl CostTable {
             out += &format!(
                 "| {} | {} | {} | {} |\n",
                 row.label, units[0], units[1], whole
+            );
+        }
+        out
+    }
+
+    /// The settlements' write locks as Markdown: for each, the accounts it writes and whose
+    /// settlements write them too, its cost in a block, and how many such settlements a block
+    /// takes for one provider and for one network, the rest of the block empty.
+    pub fn write_locks(&self) -> String {
+        let mut out = format!(
+            "Write locks per settlement (SPL Token mints), besides the fee payer's. A block takes\n\
+             {} CU of transactions that write one account and {} CU in all.\n\n",
+            thousands(ACCOUNT_LIMIT),
+            thousands(BLOCK_LIMIT)
+        );
+        out += "| Settlement | Writes, only its job's | Writes, its provider's | Writes, every such settlement's in the network | Block cost (CU) | Per block, one provider | Per block, one network |\n";
+        out += "|---|---|---|---|---:|---:|---:|\n";
+        for row in &self.rows {
+            let Some(footprint) = row.costs[0].as_ref().and_then(|c| c.footprint.as_ref()) else {
+                continue;
+            };
+            let names = |sharers: Sharers| {
+                let names: Vec<&str> = footprint
+                    .writes
+                    .iter()
+                    .filter(|(_, s)| *s == sharers)
+                    .map(|(name, _)| *name)
+                    .collect();
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            };
+            let cost = footprint.block_cost;
+            // Every settlement writes its provider; the network's are bound by the account
+            // limit only if they share an account, and by the block otherwise.
+            let shared = footprint.writes.iter().any(|(_, s)| *s == Sharers::Network);
+            let network_limit = if shared { ACCOUNT_LIMIT } else { BLOCK_LIMIT };
+            out += &format!(
+                "| {} | {} | {} | {} | {} | {} | {} ({}) |\n",
+                row.label,
+                names(Sharers::Job),
+                names(Sharers::Provider),
+                names(Sharers::Network),
+                thousands(cost),
+                thousands(ACCOUNT_LIMIT / cost),
+                thousands(network_limit / cost),
+                if shared {
+                    "account limit"
+                } else {
+                    "block limit"
+                },
             );
         }
         out

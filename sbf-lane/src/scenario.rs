@@ -413,6 +413,7 @@ impl Scenario {
         let payee = Payee {
             payment_mint: client.payment_mint,
             provider_token,
+            client: client.wallet.pubkey(),
         };
         let epoch = self.epoch_now()?;
 

@@ -143,6 +143,8 @@ pub struct TestClient {
 pub struct TestJob {
     pub address: Pubkey,
     pub vault: Pubkey,
+    /// The client's wallet.
+    pub client: Pubkey,
     pub args: CreateJobArgs,
     pub mint: MintRef,
 }
@@ -771,6 +773,7 @@ impl TestFixture {
         let job = TestJob {
             address,
             vault: pda::job_vault(&address),
+            client: client.wallet.pubkey(),
             args,
             mint,
         };
@@ -980,6 +983,7 @@ impl TestFixture {
         let payee = flows::Payee {
             payment_mint: job.mint,
             provider_token,
+            client: job.client,
         };
         let on = flows::SettleOn {
             network: self.network,

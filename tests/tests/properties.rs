@@ -280,6 +280,7 @@ impl World {
                 let job = TestJob {
                     address: live.job.address,
                     vault: live.job.vault,
+                    client: live.job.client,
                     args: live.job.args.clone(),
                     mint: live.job.mint,
                 };

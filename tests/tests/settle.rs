@@ -6,6 +6,7 @@ use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
+use std::collections::BTreeSet;
 use tessera::ed25519::{OFFSETS_LEN, OFFSETS_START};
 use tessera::instructions::ReceiptArgs;
 use tessera::state::{Epoch, Job, PauseFlags, Provider, ProviderClass, UnitKind, WorkRecord};
@@ -69,9 +70,11 @@ async fn client_cosigned_receipt_pays_the_provider() {
         .account(&pda::work_record(&provider.address, epoch_index))
         .await
         .is_none());
+    // The units count on the provider; settlements leave the network account as it was.
     let provider_state: Provider = fixture.decode(&provider.address).await;
     assert_eq!(provider_state.settled_units, 100);
-    assert_eq!(fixture.network_account().await.totals.settled_units, 100);
+    let totals = fixture.network_account().await.totals;
+    assert_eq!(totals.deregistered_settled_units, 0);
 }
 
 /// The program's event reaches the transaction's log as a `Program data:` line, as on a
@@ -133,6 +136,115 @@ async fn attestor_quorum_receipt_pays_and_opens_the_dispute_window() {
         (work.provider, work.units, work.ineligible_units),
         (provider.address, 40, 0)
     );
+}
+
+/// The accounts other than the fee payer that `instructions` may write.
+fn writable(instructions: &[Instruction], payer: &Pubkey) -> BTreeSet<Pubkey> {
+    instructions
+        .iter()
+        .flat_map(|instruction| &instruction.accounts)
+        .filter(|meta| meta.is_writable && meta.pubkey != *payer)
+        .map(|meta| meta.pubkey)
+        .collect()
+}
+
+/// Settlements of different providers' jobs write no account in common: the network is only
+/// read, and a receipt only the client co-signed names no epoch accounts. Attested receipts
+/// share one: the epoch, which holds the epoch's total of emission units.
+#[tokio::test]
+async fn settlements_of_different_providers_write_no_account_in_common() {
+    let (mut fixture, client, provider, job) = setup().await;
+    let (other_client, other_provider, other_job) = fixture.accepted_job(FUNDS, 1_000).await;
+    let payer = fixture.context.payer.pubkey();
+
+    let receipt = fixture.receipt(&job, &provider, 100).await;
+    let first = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
+    let receipt = fixture.receipt(&other_job, &other_provider, 100).await;
+    let second = TestFixture::sign(receipt, &other_provider.worker, &[&other_client.wallet]);
+    let first = fixture
+        .settle_now_instructions(&job, &provider, &first)
+        .await;
+    let second = fixture
+        .settle_now_instructions(&other_job, &other_provider, &second)
+        .await;
+    let (first_writes, second_writes) = (writable(&first, &payer), writable(&second, &payer));
+    assert!(first_writes.is_disjoint(&second_writes));
+    assert!(!first_writes.contains(&fixture.network));
+    assert_ok(fixture.send(&first, &[]).await);
+    assert_ok(fixture.send(&second, &[]).await);
+
+    let receipt = fixture.receipt(&job, &provider, 200).await;
+    let first = fixture.attested(receipt, &provider).await;
+    let receipt = fixture.receipt(&other_job, &other_provider, 200).await;
+    let second = fixture.attested(receipt, &other_provider).await;
+    let first = fixture
+        .settle_now_instructions(&job, &provider, &first)
+        .await;
+    let second = fixture
+        .settle_now_instructions(&other_job, &other_provider, &second)
+        .await;
+    let index = fixture.current_epoch().await;
+    let epoch = pda::epoch(&fixture.network, index);
+    let common: Vec<Pubkey> = writable(&first, &payer)
+        .intersection(&writable(&second, &payer))
+        .copied()
+        .collect();
+    assert_eq!(common, [epoch]);
+    assert_ok(fixture.send(&first, &[]).await);
+    assert_ok(fixture.send(&second, &[]).await);
+}
+
+/// Attested work must name its own epoch accounts: left out, another provider's work record,
+/// or an address that is not the record's PDA, the settlement is refused.
+#[tokio::test]
+async fn attested_work_is_recorded_only_in_its_own_epoch_accounts() {
+    let (mut fixture, _client, provider, job) = setup().await;
+    let (_, other_provider, other_job) = fixture.accepted_job(FUNDS, 1_000).await;
+    let epoch = fixture.current_epoch().await;
+    let receipt = fixture.receipt(&other_job, &other_provider, 100).await;
+    let signed = fixture.attested(receipt, &other_provider).await;
+    assert_ok(fixture.settle(&other_job, &other_provider, &signed).await);
+
+    let receipt = fixture.receipt(&job, &provider, 100).await;
+    let signed = fixture.attested(receipt, &provider).await;
+    let provider_token = fixture.provider_token(&provider, job.mint).await;
+    let left_out = ix::settle_receipt(
+        ix::SettleReceiptAccounts {
+            submitter: fixture.context.payer.pubkey(),
+            network: fixture.network,
+            job: job.address,
+            provider: provider.address,
+            provider_token,
+            payment_mint: job.mint,
+            attested: false,
+        },
+        ix::receipt_args(&signed.receipt, epoch),
+    );
+    assert_err(
+        fixture
+            .send(&[signed.ed25519_instruction(), left_out], &[])
+            .await,
+        TesseraError::WorkAccountsMissing,
+    );
+
+    let own_record = pda::work_record(&provider.address, epoch);
+    for wrong in [
+        pda::work_record(&other_provider.address, epoch),
+        Pubkey::new_unique(),
+    ] {
+        let mut pair = fixture
+            .settle_now_instructions(&job, &provider, &signed)
+            .await;
+        swap_account(&mut pair[1], &own_record, &wrong);
+        assert_anchor_err(
+            fixture.send(&pair, &[]).await,
+            AnchorErrorCode::ConstraintSeeds,
+        );
+    }
+    assert!(fixture.account(&own_record).await.is_none());
+    let state: Job = fixture.decode(&job.address).await;
+    assert_eq!(state.settled_units, 0, "nothing was paid");
+    assert_ok(fixture.settle(&job, &provider, &signed).await);
 }
 
 #[tokio::test]
@@ -713,7 +825,14 @@ async fn service_receipts_earn_emission_units_only_with_the_quorum() {
         .decode(&pda::work_record(&bandwidth.address, epoch))
         .await;
     assert_eq!(work.units, 5_000);
-    assert_eq!(fixture.network_account().await.totals.service_units, 5_000);
+    assert_eq!(
+        fixture
+            .network_account()
+            .await
+            .totals
+            .deregistered_service_units,
+        0
+    );
 
     // A job provider's service receipt cannot claim another provider as its subject.
     let mut stolen = service_receipt(&fixture, 6_000, version);

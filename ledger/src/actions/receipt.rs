@@ -345,6 +345,7 @@ fn job_settlement(
     let payee = flows::Payee {
         payment_mint: mint.key,
         provider_token,
+        client: job.client,
     };
     Ok(flows::settle_job(session.signer(), signed, payee, epoch))
 }

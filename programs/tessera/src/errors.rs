@@ -195,4 +195,6 @@ pub enum TesseraError {
     UnitKindMismatch,
     #[msg("Only the proposed treasury may accept: sign with the key named by propose_treasury")]
     NotPendingTreasury,
+    #[msg("Attested work earns emission units: name the epoch and the provider's work record (their PDAs for the receipt's epoch) in the settlement")]
+    WorkAccountsMissing,
 }

@@ -66,6 +66,41 @@ pub fn create_if_needed<'info>(
     Ok(true)
 }
 
+/// Opens the account of type `T` at `account`, or creates it there with `space` bytes when the
+/// address holds none; returns it and, when it is new, the bump of its address. The address is
+/// checked either way, without a seed search for an account that exists: only this program
+/// creates a `T`, and only at the canonical PDA of the seeds its fields hold, so an existing
+/// `T` whose fields `belongs` accepts sits at the PDA of `seeds`. A new one must sit there,
+/// found by search. Either mismatch fails with `ConstraintSeeds`.
+pub fn open_or_create<'info, T>(
+    account: &AccountInfo<'info>,
+    payer: &AccountInfo<'info>,
+    system: &Program<'info, System>,
+    (space, seeds): (usize, [&[u8]; 3]),
+    belongs: impl Fn(&T) -> bool,
+) -> Result<(T, Option<u8>)>
+where
+    T: AccountDeserialize + Default,
+{
+    if *account.owner == crate::ID {
+        let value: T = load(account, false)?;
+        require!(belongs(&value), ErrorCode::ConstraintSeeds);
+        return Ok((value, None));
+    }
+    let (address, bump) = Pubkey::find_program_address(&seeds, &crate::ID);
+    require_keys_eq!(*account.key, address, ErrorCode::ConstraintSeeds);
+    let bump_seed = [bump];
+    let [prefix, first, second] = seeds;
+    create_if_needed(
+        account,
+        payer,
+        system,
+        space,
+        &[prefix, first, second, &bump_seed],
+    )?;
+    Ok((T::default(), Some(bump)))
+}
+
 /// Reads a program account of type `T`, checking owner and discriminator; a just-created
 /// (all-zero) account reads as `T::default()`.
 pub fn load<T>(account: &AccountInfo, created: bool) -> Result<T>

@@ -5,7 +5,7 @@
 use crate::ed25519::{load_previous_ed25519, parse};
 use crate::errors::TesseraError;
 use crate::math;
-use crate::pda_account::{create_if_needed, load, store};
+use crate::pda_account::{open_or_create, store};
 use crate::receipt::{Receipt, RECEIPT_DOMAIN};
 use crate::state::{AttestorSet, Epoch, Network, Provider, ProviderStatus, UnitKind, WorkRecord};
 use anchor_lang::prelude::*;
@@ -232,9 +232,7 @@ pub fn require_current_epoch(network: &Network, epoch: u64, now: i64) -> Result<
 /// first use (see [`crate::pda_account`] for why not with Anchor's `init`).
 pub struct WorkAccounts<'a, 'info> {
     pub epoch: &'a AccountInfo<'info>,
-    pub epoch_bump: u8,
     pub work_record: &'a AccountInfo<'info>,
-    pub work_bump: u8,
     /// Pays the rent of whichever account is new.
     pub payer: &'a AccountInfo<'info>,
     pub system_program: &'a Program<'info, System>,
@@ -255,32 +253,31 @@ pub fn record_work(
     units: u64,
 ) -> Result<u128> {
     let epoch_bytes = epoch_index.to_le_bytes();
-    let created = create_if_needed(
+    let (mut epoch, epoch_bump) = open_or_create(
         accounts.epoch,
         accounts.payer,
         accounts.system_program,
-        8 + Epoch::INIT_SPACE,
-        &[
-            Epoch::SEED,
-            network_key.as_ref(),
-            &epoch_bytes,
-            &[accounts.epoch_bump],
-        ],
+        (
+            8 + Epoch::INIT_SPACE,
+            [Epoch::SEED, network_key.as_ref(), &epoch_bytes],
+        ),
+        |epoch: &Epoch| epoch.network == network_key && epoch.index == epoch_index,
     )?;
-    let mut epoch: Epoch = load(accounts.epoch, created)?;
-    let created = create_if_needed(
+    let (mut work, work_bump) = open_or_create(
         accounts.work_record,
         accounts.payer,
         accounts.system_program,
-        8 + WorkRecord::INIT_SPACE,
-        &[
-            WorkRecord::SEED,
-            provider_key.as_ref(),
-            &epoch_bytes,
-            &[accounts.work_bump],
-        ],
+        (
+            8 + WorkRecord::INIT_SPACE,
+            [WorkRecord::SEED, provider_key.as_ref(), &epoch_bytes],
+        ),
+        |work: &WorkRecord| work.provider == provider_key && work.epoch == epoch_index,
     )?;
-    let mut work: WorkRecord = load(accounts.work_record, created)?;
+    let bumps = (
+        epoch_index,
+        epoch_bump.unwrap_or(epoch.bump),
+        work_bump.unwrap_or(work.bump),
+    );
     let weighted = add_work(
         &mut epoch,
         &mut work,
@@ -289,7 +286,7 @@ pub fn record_work(
         provider,
         provider_key,
         accounts.payer.key(),
-        (epoch_index, accounts.epoch_bump, accounts.work_bump),
+        bumps,
         units,
     )?;
     store(accounts.epoch, &epoch)?;

@@ -62,3 +62,28 @@ async fn one_account_in_two_writable_roles_is_refused() {
     );
     fixture.assert_job_balanced(&scene.job).await;
 }
+
+/// Accounts a settlement leaves out of Anchor's duplicate check (`dup`) are kept apart by
+/// their types: one account in two of those roles fails as the wrong type, and nothing moves.
+#[tokio::test]
+async fn accounts_left_out_of_the_duplicate_check_are_kept_apart_by_type() {
+    let mut scene = scene().await;
+    let signed = scene.cosigned(200).await;
+    let fixture = &mut scene.fixture;
+    let pair = fixture
+        .settle_now_instructions(&scene.job, &scene.provider, &signed)
+        .await;
+    let (job, provider) = (scene.job.address, scene.provider.address);
+    let before: tessera::state::Job = fixture.decode(&job).await;
+    for (role, stand_in) in [(job, provider), (provider, job)] {
+        let mut pair = pair.clone();
+        swap_account(&mut pair[1], &role, &stand_in);
+        assert_anchor_err(
+            fixture.send(&pair, &[]).await,
+            AnchorErrorCode::AccountDiscriminatorMismatch,
+        );
+    }
+    let after: tessera::state::Job = fixture.decode(&job).await;
+    assert_eq!(after.settled_units, before.settled_units, "nothing was paid");
+    fixture.assert_job_balanced(&scene.job).await;
+}

@@ -58,6 +58,7 @@ impl Scene {
         let job = TestJob {
             address: self.job.address,
             vault: self.job.vault,
+            client: self.job.client,
             args: self.job.args.clone(),
             mint: self.job.mint,
         };

@@ -75,7 +75,12 @@ async fn an_ended_job_settles_no_receipt_after_its_window_nor_one_issued_after_i
     let job: tessera::state::Job = fixture.decode(&scene.job.address).await;
     assert_eq!(job.settled_units, 100, "nothing more was paid");
     assert_ok(fixture.withdraw(&scene.provider).await);
+    let provider: Provider = fixture.decode(&scene.provider.address).await;
+    assert_eq!(provider.settled_units, 100);
     assert_ok(fixture.deregister(&scene.provider).await);
+    // Its units stay in the network's totals once its account is gone.
+    let totals = fixture.network_account().await.totals;
+    assert_eq!(totals.deregistered_settled_units, 100);
 }
 
 #[tokio::test]

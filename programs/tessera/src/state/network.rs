@@ -303,11 +303,16 @@ pub struct NetworkTotals {
     pub unbonding: u64,
     /// Reward tokens minted by claims, in base units.
     pub emitted: u64,
-    /// Units settled on jobs (unweighted), all mints together. u128: anyone may settle a job of
-    /// their own at any size, and a statistic must never block settlement by overflowing.
-    pub settled_units: u128,
-    /// Units attested by service receipts (unweighted).
-    pub service_units: u128,
+    /// Units settled on jobs (unweighted, all mints together) by providers that have since
+    /// deregistered. A registered provider's are in its `Provider::settled_units`, so that
+    /// settlements need not write the network: the network's total is this plus the sum over
+    /// its providers. u128: anyone may settle a job of their own at any size, and a statistic
+    /// must never block anything by overflowing.
+    pub deregistered_settled_units: u128,
+    /// Units attested by service receipts (unweighted) to providers that have since
+    /// deregistered; likewise the network's total is this plus the sum of
+    /// `Provider::service_units` over its providers.
+    pub deregistered_service_units: u128,
     /// Jobs ever created; numbers each job (`Job::nonce`), so receipts never outlive their job.
     pub jobs_created: u64,
     /// Provider registrations ever made; numbers each registration (`Provider::nonce`).

@@ -28,6 +28,8 @@ pub struct CreateJobArgs {
     pub deadline: i64,
 }
 
+// `dup` leaves the network and the source out of Anchor's duplicate check (a hash set, about
+// 700 CU a key on SBF): they are of different types, and the job and vault are new accounts.
 #[derive(Accounts)]
 #[instruction(args: CreateJobArgs)]
 pub struct CreateJob<'info> {
@@ -37,7 +39,7 @@ pub struct CreateJob<'info> {
 
     // Boxed (on the heap): deserialized in place, the network and the job made this block's
     // `try_accounts` need a 6.2 KB stack frame on SBF, past the VM's 4 KB per frame.
-    #[account(mut)]
+    #[account(mut, dup)]
     pub network: Box<Account<'info, Network>>,
 
     #[account(
@@ -64,7 +66,7 @@ pub struct CreateJob<'info> {
     pub payment_mint: InterfaceAccount<'info, Mint>,
 
     /// The client's token account the deposit comes from.
-    #[account(mut, constraint = source.mint == payment_mint.key() @ TesseraError::WrongMint)]
+    #[account(mut, dup, constraint = source.mint == payment_mint.key() @ TesseraError::WrongMint)]
     pub source: InterfaceAccount<'info, TokenAccount>,
 
     pub token_program: Interface<'info, TokenInterface>,

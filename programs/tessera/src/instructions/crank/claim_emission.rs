@@ -6,13 +6,15 @@ use anchor_lang::prelude::*;
 use anchor_spl::associated_token::get_associated_token_address_with_program_id;
 use anchor_spl::token_interface::{self, Mint, MintTo, TokenAccount, TokenInterface};
 
+// `dup` leaves the writable accounts out of Anchor's duplicate check (a hash set, about 700 CU
+// a key on SBF): no two of them are of the same type, so none can stand in for another.
 #[derive(Accounts)]
 #[instruction(epoch_index: u64)]
 pub struct ClaimEmission<'info> {
     /// Anyone; claims are a permissionless crank.
     pub cranker: Signer<'info>,
 
-    #[account(mut, has_one = reward_mint @ TesseraError::WrongMint)]
+    #[account(mut, dup, has_one = reward_mint @ TesseraError::WrongMint)]
     pub network: Box<Account<'info, Network>>,
 
     /// CHECK: the provider's address only (it may have deregistered since the work); the work
@@ -21,6 +23,7 @@ pub struct ClaimEmission<'info> {
 
     #[account(
         mut,
+        dup,
         seeds = [Epoch::SEED, network.key().as_ref(), &epoch_index.to_le_bytes()],
         bump = epoch.bump,
     )]
@@ -28,6 +31,7 @@ pub struct ClaimEmission<'info> {
 
     #[account(
         mut,
+        dup,
         close = rent_payer,
         seeds = [WorkRecord::SEED, provider.key().as_ref(), &epoch_index.to_le_bytes()],
         bump = work_record.bump,
@@ -43,6 +47,7 @@ pub struct ClaimEmission<'info> {
     /// The provider owner's associated token account for the reward mint.
     #[account(
         mut,
+        dup,
         address = get_associated_token_address_with_program_id(
             &work_record.owner,
             &reward_mint.key(),
@@ -51,7 +56,7 @@ pub struct ClaimEmission<'info> {
     )]
     pub owner_reward_token: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    #[account(mut)]
+    #[account(mut, dup)]
     pub reward_mint: Box<InterfaceAccount<'info, Mint>>,
 
     /// CHECK: signs the mint; only its address matters, checked by the seeds.

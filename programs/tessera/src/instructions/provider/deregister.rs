@@ -64,8 +64,17 @@ pub(crate) fn handler(ctx: Context<Deregister>) -> Result<()> {
     )?;
     accounts.provider.close(accounts.owner.to_account_info())?;
 
+    let provider = &accounts.provider;
     let network = &mut accounts.network;
     network.totals.providers = math::sub(network.totals.providers, 1)?;
+    // The provider's units stay in the network's totals (see `NetworkTotals::deregistered_settled_units`).
+    let totals = &mut network.totals;
+    totals.deregistered_settled_units = totals
+        .deregistered_settled_units
+        .saturating_add(provider.settled_units as u128);
+    totals.deregistered_service_units = totals
+        .deregistered_service_units
+        .saturating_add(provider.service_units as u128);
     crate::events::emit(ProviderDeregistered {
         network: network.key(),
         provider: accounts.provider.key(),

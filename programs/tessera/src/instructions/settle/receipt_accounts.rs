@@ -1,46 +1,49 @@
 //! The accounts both settle instructions name: who submits, the network and provider the
 //! receipt is bound to, the instructions sysvar its signatures are read from, and the epoch and
 //! work record its emission units go to.
+//!
+//! The network is only read, and the epoch and work record are named only by settlements whose
+//! work earns emission units: a settlement that only its job's client co-signed writes no
+//! account that settlements of other providers write, and an attested one shares only the
+//! epoch (see `docs/design.md`, "Settling in parallel").
 
 use crate::errors::TesseraError;
 use crate::settlement::{
     record_work, verify_receipt, Attestation, ReceiptArgs, ReceiptContext, WorkAccounts,
 };
-use crate::state::{Epoch, Network, Provider, UnitKind, WorkRecord};
+use crate::state::{Network, Provider, UnitKind};
 use anchor_lang::prelude::*;
 
+// `dup` leaves an account out of Anchor's duplicate check (a hash set of the writable typed
+// accounts, about 700 CU a key on SBF): the provider's discriminator already keeps it from
+// standing in for any other account of a settlement.
 #[derive(Accounts)]
-#[instruction(args: ReceiptArgs)]
 pub struct ReceiptAccounts<'info> {
     /// Anyone holding the signed receipt; pays rent for a new epoch or work record.
     #[account(mut)]
     pub submitter: Signer<'info>,
 
-    #[account(mut)]
+    /// Read only: settlements of different providers share no writable account.
     pub network: Box<Account<'info, Network>>,
 
-    #[account(mut, has_one = network)]
+    #[account(mut, dup, has_one = network)]
     pub provider: Box<Account<'info, Provider>>,
 
     /// CHECK: the instructions sysvar, by address; the Ed25519 instruction is read from it.
     #[account(address = solana_sdk_ids::sysvar::instructions::ID @ TesseraError::InvalidInstructionsSysvar)]
     pub instructions: UncheckedAccount<'info>,
 
-    /// CHECK: the epoch's PDA, by seeds; created on first use and read as an `Epoch`.
-    #[account(
-        mut,
-        seeds = [Epoch::SEED, network.key().as_ref(), &args.epoch.to_le_bytes()],
-        bump,
-    )]
-    pub epoch: UncheckedAccount<'info>,
+    /// CHECK: the epoch's PDA `["epoch", network, epoch]`, created on first use. Required when
+    /// the work earns emission units (attestors co-signed); leave it out (null) when only the
+    /// job's client co-signed, so that the settlement takes no write lock on it. Checked where
+    /// it is written (`record_work`).
+    #[account(mut)]
+    pub epoch: Option<UncheckedAccount<'info>>,
 
-    /// CHECK: the provider's work-record PDA for the epoch, by seeds; created on first use and read as a `WorkRecord`.
-    #[account(
-        mut,
-        seeds = [WorkRecord::SEED, provider.key().as_ref(), &args.epoch.to_le_bytes()],
-        bump,
-    )]
-    pub work_record: UncheckedAccount<'info>,
+    /// CHECK: the provider's work-record PDA `["work", provider, epoch]`, created on first use;
+    /// required and left out together with `epoch`. Checked where it is written.
+    #[account(mut)]
+    pub work_record: Option<UncheckedAccount<'info>>,
 
     pub system_program: Program<'info, System>,
 }
@@ -79,15 +82,17 @@ impl ReceiptAccounts<'_> {
     }
 
     /// Adds `units` of attested work to the epoch and the provider's work record (see
-    /// [`record_work`]); returns the class-weighted units added.
-    pub fn record(&self, bumps: &ReceiptAccountsBumps, epoch: u64, units: u64) -> Result<u128> {
+    /// [`record_work`]); returns the class-weighted units added. Fails with
+    /// `WorkAccountsMissing` unless the settlement named both accounts.
+    pub fn record(&self, epoch: u64, units: u64) -> Result<u128> {
+        let (Some(epoch_account), Some(work_record)) = (&self.epoch, &self.work_record) else {
+            return err!(TesseraError::WorkAccountsMissing);
+        };
         let payer = self.submitter.to_account_info();
         record_work(
             &WorkAccounts {
-                epoch: &self.epoch.to_account_info(),
-                epoch_bump: bumps.epoch,
-                work_record: &self.work_record.to_account_info(),
-                work_bump: bumps.work_record,
+                epoch: &epoch_account.to_account_info(),
+                work_record: &work_record.to_account_info(),
                 payer: &payer,
                 system_program: &self.system_program,
             },

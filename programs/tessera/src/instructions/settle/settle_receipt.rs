@@ -8,14 +8,17 @@ use crate::token::transfer_from_vault;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-// No `#[instruction]` here: it would consume the arguments before `ReceiptAccounts`, whose
-// seeds read them, could.
+// `dup` leaves the writable accounts out of Anchor's duplicate check (a hash set, about 700 CU
+// a key on SBF): the job's discriminator keeps it from standing in for another account, the
+// token accounts are the token program's (this program never writes them back), and the one
+// pair of the same type is kept apart by an explicit constraint.
 #[derive(Accounts)]
 pub struct SettleReceipt<'info> {
     pub settlement: ReceiptAccounts<'info>,
 
     #[account(
         mut,
+        dup,
         constraint = job.network == settlement.network.key() @ ErrorCode::ConstraintHasOne,
         has_one = vault,
         has_one = payment_mint @ TesseraError::WrongMint,
@@ -23,12 +26,14 @@ pub struct SettleReceipt<'info> {
     )]
     pub job: Box<Account<'info, Job>>,
 
-    #[account(mut)]
+    #[account(mut, dup)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     /// The provider owner's token account in the payment mint.
     #[account(
         mut,
+        dup,
+        constraint = provider_token.key() != vault.key() @ ErrorCode::ConstraintDuplicateMutableAccount,
         constraint = provider_token.mint == payment_mint.key() @ TesseraError::WrongMint,
         constraint = provider_token.owner == settlement.provider.owner @ TesseraError::WrongTokenAccountOwner,
     )]
@@ -126,9 +131,8 @@ pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<
         job.last_attested_at = now;
         provider.extend_slashable(job.dispute_window_ends()?);
     }
+    // The network's total is the sum over its providers (see `NetworkTotals::deregistered_settled_units`).
     provider.settled_units = provider.settled_units.saturating_add(units);
-    let network = &mut ctx.accounts.settlement.network;
-    network.totals.settled_units = network.totals.settled_units.saturating_add(units as u128);
 
     // Only work the attestors vouched for earns emissions (see `record_work`), and only on a
     // job priced at the class's emission floor or above (see `Network::job_earns_emission`).
@@ -138,8 +142,7 @@ pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<
         ctx.accounts.job.price_per_unit,
     );
     let weighted_units = if attestation.by_attestors && earns {
-        let bumps = &ctx.bumps.settlement;
-        ctx.accounts.settlement.record(bumps, args.epoch, units)?
+        ctx.accounts.settlement.record(args.epoch, units)?
     } else {
         0
     };

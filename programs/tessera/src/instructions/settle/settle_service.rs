@@ -5,8 +5,6 @@ use super::receipt_accounts::*;
 use crate::settlement::{require_current_epoch, ReceiptArgs};
 use anchor_lang::prelude::*;
 
-// No `#[instruction]` here: it would consume the arguments before `ReceiptAccounts`, whose
-// seeds read them, could.
 #[derive(Accounts)]
 pub struct SettleService<'info> {
     /// The receipt's subject is `settlement.provider` itself.
@@ -34,11 +32,10 @@ pub(crate) fn handler(ctx: Context<SettleService>, args: ReceiptArgs) -> Result<
         TesseraError::ReceiptNotNewer
     );
     let units = args.cumulative_units - provider.service_units;
+    // The network's total is the sum over its providers (see `NetworkTotals::deregistered_service_units`).
     provider.service_units = args.cumulative_units;
-    let network = &mut accounts.network;
-    network.totals.service_units = network.totals.service_units.saturating_add(units as u128);
 
-    let weighted_units = accounts.record(&ctx.bumps.settlement, args.epoch, units)?;
+    let weighted_units = accounts.record(args.epoch, units)?;
     crate::events::emit(ServiceSettled {
         provider: accounts.provider.key(),
         cumulative_units: args.cumulative_units,
