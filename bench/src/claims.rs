@@ -4,7 +4,8 @@
 
 use crate::ledger::{Ledger, Unsigned};
 use crate::network::{
-    claim, create_reward_accounts, service_providers, settle_services, BenchNetwork, BenchProvider,
+    claim, create_reward_accounts, service_providers, settle_services, tally, BenchNetwork,
+    BenchProvider,
 };
 use crate::settlement::transaction_bytes;
 use anyhow::Result;
@@ -114,6 +115,12 @@ pub fn measure(ledger: &mut impl Ledger, network_id: u64) -> Result<Vec<ClaimSam
         epochs.push(network.epoch_at(ledger.now()?));
         settle_services(ledger, &network, &providers[..*size], units)?;
         ledger.advance(network.epoch_length_secs)?;
+    }
+    for round in 0..SAMPLES as u64 {
+        tally(ledger, &network, &providers[..1], first_epoch + round)?;
+    }
+    for (size, epoch) in EPOCH_SIZES[1..].iter().zip(&epochs) {
+        tally(ledger, &network, &providers[..*size], *epoch)?;
     }
 
     let mut sampled: Vec<usize> = spread(PROVIDERS);

@@ -318,6 +318,24 @@ pub fn create_reward_accounts(
     Ok(())
 }
 
+/// Tallies the work records of `providers` in `epoch`, which is over, eight to a transaction:
+/// claims wait until every record of the epoch is in its total.
+pub fn tally(
+    ledger: &mut impl Ledger,
+    network: &BenchNetwork,
+    providers: &[BenchProvider],
+    epoch: u64,
+) -> Result<()> {
+    for some in providers.chunks(8) {
+        let tallies: Vec<_> = some
+            .iter()
+            .map(|provider| ix::tally_work(&network.address, &provider.address, epoch))
+            .collect();
+        ledger.send(&tallies, &[])?;
+    }
+    Ok(())
+}
+
 /// The `claim_emission` of `provider`'s work in `epoch`, cranked and rent-refunded to the payer
 /// (who paid for the work record when it settled the service).
 pub fn claim(

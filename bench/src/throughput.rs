@@ -8,7 +8,8 @@
 
 use crate::ledger::{Ledger, Unsigned};
 use crate::network::{
-    claim, create_reward_accounts, service_providers, settle_services, BenchJob, BenchNetwork,
+    claim, create_reward_accounts, service_providers, settle_services, tally, BenchJob,
+    BenchNetwork,
 };
 use anyhow::Result;
 use solana_pubkey::Pubkey;
@@ -108,6 +109,7 @@ fn claims(ledger: &mut impl Ledger, network: &BenchNetwork) -> Result<Vec<Unsign
     settle_services(ledger, network, &providers, 1_000)?;
     let epoch = network.epoch_at(ledger.now()?);
     ledger.advance(network.epoch_length_secs)?;
+    tally(ledger, network, &providers, epoch)?;
     let owners: Vec<Pubkey> = providers
         .iter()
         .map(|provider| provider.owner.pubkey())

@@ -68,7 +68,8 @@ enum Command {
     /// Work receipts: sign (worker), review and co-sign (attestors or client), verify, submit.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
-    /// Claims a provider's emissions for finished epochs.
+    /// Claims a provider's emissions for finished epochs, first tallying every work record of
+    /// those epochs not yet in the epoch's total (anyone's: claims wait for all of them).
     Claim(ClaimArgs),
     /// The emission schedule.
     #[command(subcommand)]

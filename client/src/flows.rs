@@ -4,7 +4,9 @@
 //! They are pure: they take the accounts as read from a ledger and return what to sign or
 //! send, and never read or send themselves.
 
-use crate::instructions::{self as ix, ClaimEmissionAccounts, MintRef, SettleReceiptAccounts};
+use crate::instructions::{
+    self as ix, ClaimEmissionAccounts, EpochAccounts, MintRef, SettleReceiptAccounts,
+};
 use crate::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -186,26 +188,48 @@ impl Payee {
     }
 }
 
+/// The epoch a settlement's work goes into, and whether the provider's work record for it is
+/// open already: then an attested settlement names the record alone, not the epoch, and
+/// shares no write lock with other providers' settlements. From an epoch's index alone,
+/// `record_open` is false, which is never wrong (the epoch is only written when the record is
+/// new).
+#[derive(Clone, Copy, Debug)]
+pub struct WorkEpoch {
+    pub index: u64,
+    pub record_open: bool,
+}
+
+impl From<u64> for WorkEpoch {
+    fn from(index: u64) -> Self {
+        Self {
+            index,
+            record_open: false,
+        }
+    }
+}
+
 /// The `[ed25519, settle_receipt]` pair that settles `signed` (a job receipt) in `epoch`,
 /// submitted and paid for by `submitter`, against the job and provider the receipt names.
 pub fn settle_job(
     submitter: Pubkey,
     signed: &SignedReceipt,
     payee: Payee,
-    epoch: u64,
+    epoch: impl Into<WorkEpoch>,
 ) -> [Instruction; 2] {
     let receipt = &signed.receipt;
+    let epoch = epoch.into();
     let on = SettleOn {
         network: receipt.network,
         job: receipt.subject,
         provider: receipt.provider,
+        record_open: epoch.record_open,
     };
     settle_job_with(
         submitter,
         signed,
         on,
         payee,
-        ix::receipt_args(receipt, epoch),
+        ix::receipt_args(receipt, epoch.index),
     )
 }
 
@@ -216,6 +240,9 @@ pub struct SettleOn {
     pub job: Pubkey,
     /// The provider account.
     pub provider: Pubkey,
+    /// Whether the provider's work record for the settlement's epoch exists (see
+    /// [`WorkEpoch`]).
+    pub record_open: bool,
 }
 
 /// [`settle_job`] against the accounts given and with the settlement
@@ -236,7 +263,11 @@ pub fn settle_job_with(
             provider: on.provider,
             provider_token: payee.provider_token,
             payment_mint: payee.payment_mint,
-            attested: payee.attested(signed),
+            epoch_accounts: match (payee.attested(signed), on.record_open) {
+                (false, _) => EpochAccounts::None,
+                (true, true) => EpochAccounts::Record,
+                (true, false) => EpochAccounts::RecordAndEpoch,
+            },
         },
         args,
     );
@@ -244,13 +275,19 @@ pub fn settle_job_with(
 }
 
 /// The `[ed25519, settle_service]` pair that settles `signed` (a service receipt) in `epoch`.
-pub fn settle_service(submitter: Pubkey, signed: &SignedReceipt, epoch: u64) -> [Instruction; 2] {
+pub fn settle_service(
+    submitter: Pubkey,
+    signed: &SignedReceipt,
+    epoch: impl Into<WorkEpoch>,
+) -> [Instruction; 2] {
     let receipt = &signed.receipt;
+    let epoch = epoch.into();
     let settle = ix::settle_service(
         &submitter,
         &receipt.network,
         &receipt.provider,
-        ix::receipt_args(receipt, epoch),
+        ix::receipt_args(receipt, epoch.index),
+        epoch.record_open,
     );
     [signed.ed25519_instruction(), settle]
 }

@@ -449,28 +449,38 @@ pub struct SettleReceiptAccounts {
     /// The provider owner's token account in the payment mint; receives the payment.
     pub provider_token: Pubkey,
     pub payment_mint: MintRef,
-    /// Whether attestors co-signed the receipt, so that it may earn emission units: only then
-    /// does the settlement name the epoch and the work record, which it may write. A receipt
-    /// only the job's client co-signed names neither, and settles without a write lock that
-    /// settlements of other providers take too.
-    pub attested: bool,
+    /// Which of the epoch's accounts the settlement names (see [`EpochAccounts`]).
+    pub epoch_accounts: EpochAccounts,
 }
 
-/// The accounts of a settlement both settle instructions name; the epoch and work record only
-/// for work that may earn emission units (`records_work`).
+/// Which of an epoch's accounts a settlement names, and so may write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochAccounts {
+    /// Neither: the work earns no emission units (only the job's client co-signed it).
+    None,
+    /// The provider's work record for the epoch, which exists already: the settlement adds to
+    /// it alone and shares no write lock with other providers' settlements.
+    Record,
+    /// The work record and the epoch: a new record is counted in the epoch. Never wrong for
+    /// attested work, only a wider write lock than needed once the record exists.
+    RecordAndEpoch,
+}
+
+/// The accounts of a settlement both settle instructions name, with the epoch's accounts
+/// `named` for epoch `epoch`.
 fn receipt_accounts(
     submitter: &Pubkey,
     network: &Pubkey,
     provider: &Pubkey,
-    (epoch, records_work): (u64, bool),
+    (epoch, named): (u64, EpochAccounts),
 ) -> accounts::ReceiptAccounts {
     accounts::ReceiptAccounts {
         submitter: *submitter,
         network: *network,
         provider: *provider,
         instructions: solana_sdk_ids::sysvar::instructions::ID,
-        epoch: records_work.then(|| pda::epoch(network, epoch)),
-        work_record: records_work.then(|| pda::work_record(provider, epoch)),
+        epoch: (named == EpochAccounts::RecordAndEpoch).then(|| pda::epoch(network, epoch)),
+        work_record: (named != EpochAccounts::None).then(|| pda::work_record(provider, epoch)),
         system_program: system_program::ID,
     }
 }
@@ -484,7 +494,7 @@ pub fn settle_receipt(keys: SettleReceiptAccounts, args: ReceiptArgs) -> Instruc
                 &keys.submitter,
                 &keys.network,
                 &keys.provider,
-                (args.epoch, keys.attested),
+                (args.epoch, keys.epoch_accounts),
             ),
             job: keys.job,
             vault: pda::job_vault(&keys.job),
@@ -496,17 +506,24 @@ pub fn settle_receipt(keys: SettleReceiptAccounts, args: ReceiptArgs) -> Instruc
     )
 }
 
-/// `settle_service`, for a service receipt whose subject is `provider`. Send it right after the
-/// receipt's Ed25519 instruction.
+/// `settle_service`, for a service receipt whose subject is `provider`, naming the provider's
+/// work record and, unless `record_open`, the epoch. Send it right after the receipt's Ed25519
+/// instruction.
 pub fn settle_service(
     submitter: &Pubkey,
     network: &Pubkey,
     provider: &Pubkey,
     args: ReceiptArgs,
+    record_open: bool,
 ) -> Instruction {
+    let named = if record_open {
+        EpochAccounts::Record
+    } else {
+        EpochAccounts::RecordAndEpoch
+    };
     build(
         accounts::SettleService {
-            settlement: receipt_accounts(submitter, network, provider, (args.epoch, true)),
+            settlement: receipt_accounts(submitter, network, provider, (args.epoch, named)),
         },
         instruction::SettleService { args },
     )
@@ -612,6 +629,20 @@ pub fn claim_emission(keys: ClaimEmissionAccounts, epoch: u64) -> Instruction {
             token_program: keys.reward_mint.token_program,
         },
         instruction::ClaimEmission { epoch_index: epoch },
+    )
+}
+
+/// `tally_work` for `provider`'s work record of `epoch` on `network`: adds its units to the
+/// epoch's total. Anyone may send it once the epoch is over.
+pub fn tally_work(network: &Pubkey, provider: &Pubkey, epoch: u64) -> Instruction {
+    build(
+        accounts::TallyWork {
+            network: *network,
+            provider: *provider,
+            epoch: pda::epoch(network, epoch),
+            work_record: pda::work_record(provider, epoch),
+        },
+        instruction::TallyWork { epoch_index: epoch },
     )
 }
 

@@ -76,12 +76,16 @@ pub enum Rule {
     EpochClaimed,
     /// An epoch's open-record count is the number of its work records.
     EpochWorkRecords,
-    /// The work records of an epoch add up to its total units (at most, once claims closed some).
+    /// The tallied work records of an epoch add up to its total units (at most, once claims
+    /// closed some).
     EpochUnits,
-    /// What is claimed plus what the open records will claim fits in the emission.
+    /// Nothing is claimed before every record is tallied; then what is claimed plus what the
+    /// open records will claim fits in the emission.
     EpochClaims,
     /// Every work record belongs to an existing epoch.
     WorkRecordEpoch,
+    /// An epoch's tallied-record count is its tallied open records plus its claimed ones.
+    EpochTally,
     /// A network's parameters, schedule, attestor set and pause record are in range.
     NetworkParameters,
     /// A network total equals the sum over the accounts it counts.
@@ -450,21 +454,35 @@ pub fn provider(address: &Pubkey, provider: &Provider, vault_balance: u64) -> Ve
     found
 }
 
-/// Invariant 3 of docs/design.md, the check `Epoch::invariant` makes: claims never exceed the
-/// emission.
+/// Invariant 3 of docs/design.md, the checks `Epoch::invariant` makes: claims never exceed the
+/// emission, and no more records are tallied or open than were opened.
 pub fn epoch(address: &Pubkey, epoch: &Epoch) -> Vec<Finding> {
     let mut found = Vec::new();
-    Findings {
+    let mut check = Findings {
         account: *address,
         network: Some(epoch.network),
         found: &mut found,
-    }
-    .require(
+    };
+    check.require(
         Rule::EpochClaimed,
         "claimed",
         epoch.emission as u128,
         Comparison::AtMost,
         epoch.claimed as u128,
+    );
+    check.require(
+        Rule::EpochWorkRecords,
+        "open work records, of those opened",
+        epoch.work_records as u128,
+        Comparison::AtMost,
+        epoch.open_work_records as u128,
+    );
+    check.require(
+        Rule::EpochTally,
+        "tallied work records, of those opened",
+        epoch.work_records as u128,
+        Comparison::AtMost,
+        epoch.tallied_records as u128,
     );
     found
 }
@@ -680,27 +698,47 @@ fn epoch_records(books: &Books, address: &Pubkey, epoch: &Epoch, found: &mut Vec
         Comparison::Equal,
         epoch.open_work_records as u128,
     );
-    let units: u128 = records
+    // Only claims close records, and only tallied ones.
+    let claimed_records = epoch.work_records.saturating_sub(epoch.open_work_records);
+    let tallied: Vec<&WorkRecord> = records.iter().copied().filter(|r| r.tallied).collect();
+    let counted = check.require(
+        Rule::EpochTally,
+        "tallied work records (its open ones tallied, and its claimed ones)",
+        tallied.len() as u128 + claimed_records as u128,
+        Comparison::Equal,
+        epoch.tallied_records as u128,
+    );
+    let units: u128 = tallied
         .iter()
         .fold(0u128, |sum, record| sum.saturating_add(record.units));
-    // Claims close records, and only once the epoch is over: until then the records hold
-    // every unit of the epoch; afterwards they hold what is still unclaimed.
-    let over = network
-        .and_then(|network| network.epoch_start(epoch.index.saturating_add(1)).ok())
-        .is_none_or(|end| books.now >= end);
-    let comparison = if over {
-        Comparison::AtMost
-    } else {
+    // Until a claim closes a record, the tallied records hold every unit of the total;
+    // afterwards they hold what is still unclaimed.
+    let comparison = if claimed_records == 0 {
         Comparison::Equal
+    } else {
+        Comparison::AtMost
     };
-    let fits = check.require(
-        Rule::EpochUnits,
-        "total units of its work records",
-        epoch.total_units,
-        comparison,
-        units,
-    );
-    if fits && epoch.claimed <= epoch.emission {
+    // With the count of tallied records wrong, which records the total holds is unknown.
+    let fits = counted
+        && check.require(
+            Rule::EpochUnits,
+            "total units of its tallied work records",
+            epoch.total_units,
+            comparison,
+            units,
+        );
+    if !epoch.tallied() {
+        // A claim whose share rounds to 0 mints nothing but still closes its record.
+        check.require_that(
+            Rule::EpochClaims,
+            "claims before every work record was tallied",
+            epoch.claimed == 0 && claimed_records == 0,
+            &format!(
+                "{claimed_records} record(s) claimed and {} minted with {} of {} tallied",
+                epoch.claimed, epoch.tallied_records, epoch.work_records
+            ),
+        );
+    } else if fits && epoch.claimed <= epoch.emission {
         let owed: u128 = records
             .iter()
             .filter(|record| record.units > 0)
@@ -991,6 +1029,7 @@ mod tests {
             epoch: 3,
             units,
             network,
+            tallied: true,
             ..WorkRecord::default()
         };
         let epoch_address = crate::pda::epoch(&network, 3);
@@ -1003,6 +1042,8 @@ mod tests {
                 emission: 1_000,
                 total_units: 30,
                 open_work_records: 2,
+                work_records: 2,
+                tallied_records: 2,
                 ..Epoch::default()
             },
         );
@@ -1015,17 +1056,62 @@ mod tests {
                 .map(|f| f.rule)
                 .collect()
         };
-        // Without its network the epoch counts as over: records may only fall short.
         assert!(rules_of(audit(&books)).is_empty());
-        books.epochs.get_mut(&epoch_address).unwrap().total_units = 31;
+        fn epoch<'a>(books: &'a mut Books, address: &Pubkey) -> &'a mut Epoch {
+            books.epochs.get_mut(address).unwrap()
+        }
+        epoch(&mut books, &epoch_address).total_units = 31;
+        assert_eq!(
+            rules_of(audit(&books)),
+            vec![Rule::EpochUnits],
+            "no record was claimed: the tallied records hold the whole total"
+        );
+        (
+            epoch(&mut books, &epoch_address).work_records,
+            epoch(&mut books, &epoch_address).tallied_records,
+        ) = (3, 3);
         assert!(
             rules_of(audit(&books)).is_empty(),
-            "a claimed record closed"
+            "a claimed record closed: the records may fall short"
         );
-        books.epochs.get_mut(&epoch_address).unwrap().total_units = 29;
+        epoch(&mut books, &epoch_address).total_units = 29;
         assert_eq!(rules_of(audit(&books)), vec![Rule::EpochUnits]);
-        books.epochs.get_mut(&epoch_address).unwrap().total_units = 30;
-        books.epochs.get_mut(&epoch_address).unwrap().claimed = 400;
+        epoch(&mut books, &epoch_address).total_units = 30;
+        epoch(&mut books, &epoch_address).tallied_records = 2;
+        assert_eq!(
+            rules_of(audit(&books)),
+            vec![Rule::EpochTally, Rule::EpochClaims],
+            "two open records tallied and one claimed make three, and the count says the \
+             claim came before the tally ended"
+        );
+        epoch(&mut books, &epoch_address).tallied_records = 3;
+        epoch(&mut books, &epoch_address).work_records = 4;
+        epoch(&mut books, &epoch_address).claimed = 1;
+        assert_eq!(
+            rules_of(audit(&books)),
+            vec![Rule::EpochTally, Rule::EpochClaims],
+            "a record opened and not tallied, and a claim made before the tally ended"
+        );
+        epoch(&mut books, &epoch_address).claimed = 0;
+        assert_eq!(
+            rules_of(audit(&books)),
+            vec![Rule::EpochTally, Rule::EpochClaims],
+            "records closed by claims (their shares rounded to 0) before the tally ended"
+        );
+        (
+            epoch(&mut books, &epoch_address).work_records,
+            epoch(&mut books, &epoch_address).tallied_records,
+        ) = (1, 1);
+        assert_eq!(
+            rules_of(audit(&books)),
+            vec![Rule::EpochWorkRecords, Rule::EpochTally],
+            "two records open of one opened"
+        );
+        (
+            epoch(&mut books, &epoch_address).work_records,
+            epoch(&mut books, &epoch_address).tallied_records,
+        ) = (2, 2);
+        epoch(&mut books, &epoch_address).claimed = 400;
         assert_eq!(
             rules_of(audit(&books)),
             vec![Rule::EpochClaims],

@@ -617,7 +617,8 @@ pub struct ProgramRefused(pub tessera_client::errors::ProgramError);
 /// What can make a refused transaction succeed later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Remedy {
-    /// Build it again: it named an epoch that has passed (`WrongEpoch`).
+    /// Build it again: it named an epoch that has passed (`WrongEpoch`), or left out an epoch
+    /// it took a work record as open in (`WorkAccountsMissing`).
     Rebuild,
     /// Wait: the authority paused what it does (`SettlementsPaused`, `ClaimsPaused`,
     /// `NewJobsPaused`).
@@ -634,7 +635,9 @@ impl Remedy {
     /// name in the IDL) succeed later.
     pub fn of(error: &str) -> Self {
         match error {
-            "WrongEpoch" => Self::Rebuild,
+            // The work record the settlement took as open was not there after all (a stale
+            // read): built again, the settlement names the epoch too.
+            "WrongEpoch" | "WorkAccountsMissing" => Self::Rebuild,
             "SettlementsPaused" | "ClaimsPaused" | "NewJobsPaused" => Self::Wait,
             "ReceiptExpired" | "StaleAttestorSet" => Self::SignAgain,
             _ => Self::None,
@@ -756,6 +759,7 @@ mod tests {
         assert_eq!(wrong_epoch.0.code, 6067);
         assert!(wrong_epoch.to_string().starts_with("the program refused: "));
         assert_eq!(wrong_epoch.remedy(), Remedy::Rebuild);
+        assert_eq!(refused("WorkAccountsMissing").remedy(), Remedy::Rebuild);
         for name in ["SettlementsPaused", "ClaimsPaused", "NewJobsPaused"] {
             assert_eq!(refused(name).remedy(), Remedy::Wait, "{name}");
         }

@@ -428,6 +428,7 @@ mod tests {
             network: Pubkey::new_unique(),
             index: 3,
             total_units: 5,
+            tallied_records: 2,
             ..Epoch::default()
         };
         let mut data = Vec::new();
@@ -436,6 +437,7 @@ mod tests {
         assert_eq!(decoded.name, "Epoch");
         assert_eq!(decoded.fields["index"], 3);
         assert_eq!(decoded.fields["total_units"], 5);
-        assert_eq!(decoded.fields["reserved"], hex::encode([0u8; 32]));
+        assert_eq!(decoded.fields["tallied_records"], 2);
+        assert_eq!(decoded.fields["reserved"], hex::encode([0u8; 16]));
     }
 }

@@ -4,10 +4,10 @@
 //! The story, in ledger time: a network is created and configured; a provider registers and
 //! stakes; a client's job is created and accepted; it settles twice (a receipt the client
 //! co-signed, then an attested one that opens the epoch's records) and the provider records
-//! service beside it; the network's attestors become a FROST group that signs as one key, and
+//! service beside it, into the work record already open; the network's attestors become a FROST group that signs as one key, and
 //! the group attests more service; the client disputes the attested work and the authority
 //! slashes; the job completes. A second job is topped up and cancelled unaccepted. A day later
-//! the provider claims the epoch's emission; after the dispute window the first job closes;
+//! the provider's work record is tallied into the epoch's total and the emission claimed; after the dispute window the first job closes;
 //! after unbonding the provider withdraws and deregisters; last, treasury and authority change
 //! hands.
 
@@ -461,10 +461,11 @@ impl Scenario {
             TesseraError::ReceiptNotNewer,
         )?;
 
-        // Service beside the job, attested, into the same records.
+        // Service beside the job, attested, into the work record the job's settlement opened:
+        // the settlement names the record alone, not the epoch.
         let service = self.service_receipt(provider, 25)?;
         let signed = signed_by(service, &provider.worker, &self.attestor)?;
-        let instructions = flows::settle_service(self.ledger.payer(), &signed, epoch);
+        let instructions = flows::settle_service(self.ledger.payer(), &signed, open(epoch));
         self.ledger.send("settle_service", &instructions, &[])?;
         let work: WorkRecord = self
             .ledger
@@ -512,7 +513,7 @@ impl Scenario {
         signed.sign(&provider.worker)?;
         let signature = group::sign_together(&shares[1..], &signed.receipt.to_bytes())?;
         signed.signatures.push((group_key, signature));
-        let instructions = flows::settle_service(self.ledger.payer(), &signed, epoch);
+        let instructions = flows::settle_service(self.ledger.payer(), &signed, open(epoch));
         self.ledger
             .send("settle_service (group-attested)", &instructions, &[])?;
         let work: WorkRecord = self
@@ -643,10 +644,17 @@ impl Scenario {
         let work: WorkRecord = self
             .ledger
             .decode(&pda::work_record(&provider.address, epoch))?;
+        // Claims wait until every work record of the epoch is in its total.
+        let tally = ix::tally_work(&self.network, &provider.address, epoch);
+        self.ledger.send("tally_work", &[tally], &[])?;
         let state: Epoch = self.ledger.decode(&pda::epoch(&self.network, epoch))?;
         ensure!(
             state.emission == self.emission.emission_for_epoch(epoch),
             "epoch emission"
+        );
+        ensure!(
+            (state.total_units, state.tallied_records, state.work_records) == (work.units, 1, 1),
+            "the one work record tallied"
         );
         let [create, claim] = flows::claim(
             self.ledger.payer(),
@@ -833,6 +841,14 @@ impl Scenario {
 }
 
 /// `receipt` signed by the worker, then by `cosigner` (the client or an attestor).
+/// Epoch `index`, in which the provider's work record is open.
+fn open(index: u64) -> flows::WorkEpoch {
+    flows::WorkEpoch {
+        index,
+        record_open: true,
+    }
+}
+
 fn signed_by(receipt: Receipt, worker: &Keypair, cosigner: &Keypair) -> Result<SignedReceipt> {
     let mut signed = SignedReceipt::new(receipt);
     signed.sign(worker)?;

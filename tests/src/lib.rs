@@ -971,7 +971,9 @@ impl TestFixture {
         account
     }
 
-    /// The `[ed25519, settle_receipt]` pair for `signed` on `job`, with `args` as sent.
+    /// The `[ed25519, settle_receipt]` pair for `signed` on `job`, with `args` as sent; an
+    /// attested one names the epoch only while the provider's work record for `args.epoch`
+    /// does not exist, as the CLI's does.
     pub async fn settle_instructions(
         &mut self,
         job: &TestJob,
@@ -989,6 +991,7 @@ impl TestFixture {
             network: self.network,
             job: job.address,
             provider: provider.address,
+            record_open: self.record_open(provider, args.epoch).await,
         };
         let submitter = self.context.payer.pubkey();
         flows::settle_job_with(submitter, signed, on, payee, args).to_vec()
@@ -1065,8 +1068,38 @@ impl TestFixture {
     ) -> Vec<Instruction> {
         let receipt = self.service_receipt(provider, cumulative_units).await;
         let signed = self.attested(receipt, provider).await;
-        let epoch = self.current_epoch().await;
+        let index = self.current_epoch().await;
+        let epoch = flows::WorkEpoch {
+            index,
+            record_open: self.record_open(provider, index).await,
+        };
         flows::settle_service(self.context.payer.pubkey(), &signed, epoch).to_vec()
+    }
+
+    /// Whether `provider`'s work record for `epoch` exists (lamports sent to its address do
+    /// not make it one).
+    pub async fn record_open(&mut self, provider: &TestProvider, epoch: u64) -> bool {
+        let record = pda::work_record(&provider.address, epoch);
+        self.account(&record)
+            .await
+            .is_some_and(|account| account.owner == tessera::ID)
+    }
+
+    /// Tallies the work records `providers` (provider accounts) hold in `epoch`, those that
+    /// exist and are not in the epoch's total yet, so that claims on the epoch may follow; the
+    /// epoch must be over.
+    pub async fn tally(&mut self, providers: &[Pubkey], epoch: u64) {
+        for provider in providers {
+            let record = pda::work_record(provider, epoch);
+            if self.account(&record).await.is_none() {
+                continue;
+            }
+            let work: tessera::state::WorkRecord = self.decode(&record).await;
+            if !work.tallied {
+                let tally = ix::tally_work(&self.network, provider, epoch);
+                assert_ok(self.send(&[tally], &[]).await);
+            }
+        }
     }
 
     /// The `claim_emission` instruction for `provider` in `epoch`, creating the owner's

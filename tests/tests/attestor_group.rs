@@ -6,7 +6,7 @@ use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
-use tessera::state::{AttestorMode, AttestorSet, Epoch, Job, Network, Provider, WorkRecord};
+use tessera::state::{AttestorMode, AttestorSet, Job, Network, Provider, WorkRecord};
 use tessera::TesseraError;
 use tessera_client::instructions as ix;
 use tessera_client::pda;
@@ -27,12 +27,13 @@ fn group_key(fixture: &TestFixture) -> Keypair {
     fixture.attestors[0].insecure_clone()
 }
 
-/// Weighted units the current epoch has recorded (0 if no attested work created it yet).
-async fn epoch_units(fixture: &mut TestFixture) -> u128 {
+/// Weighted units `provider`'s work record holds in the current epoch (0 if no attested work
+/// opened it yet).
+async fn epoch_units(fixture: &mut TestFixture, provider: &TestProvider) -> u128 {
     let index = fixture.current_epoch().await;
-    let address = pda::epoch(&fixture.network, index);
+    let address = pda::work_record(&provider.address, index);
     match fixture.account(&address).await {
-        Some(_) => fixture.decode::<Epoch>(&address).await.total_units,
+        Some(_) => fixture.decode::<WorkRecord>(&address).await.units,
         None => 0,
     }
 }
@@ -118,7 +119,7 @@ async fn a_job_receipt_cosigned_by_the_group_key_pays_earns_and_may_be_disputed(
         (40, fixture.now),
         "attested without the client: its dispute window is open"
     );
-    assert_eq!(epoch_units(&mut fixture).await, 40);
+    assert_eq!(epoch_units(&mut fixture, &provider).await, 40);
     let epoch = fixture.current_epoch().await;
     let work: WorkRecord = fixture
         .decode(&pda::work_record(&provider.address, epoch))
@@ -140,14 +141,14 @@ async fn the_client_and_the_group_key_together_attest_work_the_client_cannot_dis
 
     let state: Job = fixture.decode(&job.address).await;
     assert_eq!((state.settled_units, state.last_attested_at), (50, 0));
-    assert_eq!(epoch_units(&mut fixture).await, 50);
+    assert_eq!(epoch_units(&mut fixture, &provider).await, 50);
 
     // The client alone still pays without earning emission units.
     let receipt = fixture.receipt(&job, &provider, 70).await;
     let signed = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
     assert_ok(fixture.settle(&job, &provider, &signed).await);
     assert_eq!(fixture.decode::<Job>(&job.address).await.settled_units, 70);
-    assert_eq!(epoch_units(&mut fixture).await, 50);
+    assert_eq!(epoch_units(&mut fixture, &provider).await, 50);
 }
 
 #[tokio::test]
@@ -288,7 +289,7 @@ async fn a_network_switches_between_per_key_and_group_attestors() {
     );
     let signed = TestFixture::sign(receipt, &provider.worker, &[&a, &b]);
     assert_ok(fixture.settle(&job, &provider, &signed).await);
-    assert_eq!(epoch_units(&mut fixture).await, 20);
+    assert_eq!(epoch_units(&mut fixture, &provider).await, 20);
 }
 
 #[tokio::test]

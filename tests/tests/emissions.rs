@@ -2,6 +2,7 @@
 //! dust left unminted, and claims whose cost does not grow with the number of providers.
 
 use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use tessera::instructions::RegisterProviderArgs;
 use tessera::state::{Epoch, PauseFlags, ProviderClass, ProviderSpec};
@@ -62,6 +63,16 @@ async fn three_classes_four_epochs_claims_to_the_token() {
             continue;
         }
         let state: Epoch = fixture.decode(&epoch_address).await;
+        let workers = units.iter().filter(|u| **u > 0).count() as u64;
+        assert_eq!(
+            (state.total_units, state.work_records, state.tallied_records),
+            (0, workers, 0),
+            "settlements write their work records only; the epoch counts them"
+        );
+        let addresses: Vec<Pubkey> = providers.iter().map(|p| p.address).collect();
+        fixture.tally(&addresses, epoch).await;
+        let state: Epoch = fixture.decode(&epoch_address).await;
+        assert_eq!(state.tallied_records, workers);
         let weighted: Vec<u64> = units
             .iter()
             .zip(weights)
@@ -118,7 +129,27 @@ async fn claims_are_refused_until_due_once_and_while_paused() {
         fixture.send(std::slice::from_ref(&claim), &[]).await,
         TesseraError::EpochNotOver,
     );
+    let tally = ix::tally_work(&fixture.network, &provider.address, 0);
+    assert_err(
+        fixture.send(std::slice::from_ref(&tally), &[]).await,
+        TesseraError::EpochNotOver,
+    );
     fixture.advance(DAY).await;
+    assert_err(
+        fixture.send(std::slice::from_ref(&claim), &[]).await,
+        TesseraError::EpochNotTallied,
+    );
+    assert_ok(fixture.send(std::slice::from_ref(&tally), &[]).await);
+    assert_err(
+        fixture.send(&[tally], &[]).await,
+        TesseraError::WorkAlreadyTallied,
+    );
+    let epoch: Epoch = fixture.decode(&pda::epoch(&fixture.network, 0)).await;
+    assert_eq!(
+        (epoch.total_units, epoch.tallied_records, epoch.work_records),
+        (10, 1, 1),
+        "tallied once"
+    );
 
     fixture
         .pause(PauseFlags {
@@ -170,12 +201,20 @@ async fn work_below_the_class_minimum_earns_nothing() {
         let instructions = fixture.service_instructions(provider, 1_000).await;
         assert_ok(fixture.send(&instructions, &[]).await);
     }
+    fixture.advance(DAY).await;
+    // Claims wait for every record of the epoch, the one that earns nothing included.
+    fixture.tally(&[eligible.address], 0).await;
+    let (claim, _) = fixture.claim_instruction(&eligible, 0).await;
+    assert_err(
+        fixture.send(&[claim], &[]).await,
+        TesseraError::EpochNotTallied,
+    );
+    fixture.tally(&[unstaked.address], 0).await;
     let epoch: Epoch = fixture.decode(&pda::epoch(&fixture.network, 0)).await;
     assert_eq!(
         epoch.total_units, 500,
         "only the eligible provider's weighted units count"
     );
-    fixture.advance(DAY).await;
     let (claim, _) = fixture.claim_instruction(&unstaked, 0).await;
     assert_err(
         fixture.send(&[claim], &[]).await,
@@ -246,6 +285,16 @@ async fn claim_cost_does_not_grow_with_two_thousand_providers() {
     let epoch: Epoch = fixture.decode(&pda::epoch(&network, 1)).await;
     assert_eq!(epoch.open_work_records, PROVIDERS as u64);
     fixture.advance(DAY).await;
+    fixture.tally(&[providers[0].address], 0).await;
+    for some in providers.chunks(8) {
+        let tallies: Vec<_> = some
+            .iter()
+            .map(|provider| ix::tally_work(&network, &provider.address, 1))
+            .collect();
+        assert_ok(fixture.send_in_slot(&tallies, &[]).await);
+    }
+    let epoch: Epoch = fixture.decode(&pda::epoch(&network, 1)).await;
+    assert_eq!(epoch.tallied_records, PROVIDERS as u64);
 
     let (alone, _) = fixture.claim_instruction(&providers[0], 0).await;
     let (first, first_account) = fixture.claim_instruction(&providers[0], 1).await;
@@ -356,8 +405,9 @@ async fn an_emission_floor_keeps_self_dealt_cheap_jobs_from_earning() {
         );
     }
     assert_eq!(weighted, [0, 0, 40], "only the job at the floor earns");
-    let epoch: Epoch = fixture.decode(&pda::epoch(&fixture.network, 0)).await;
-    assert_eq!(epoch.total_units, 40);
+    let record = pda::work_record(&provider.address, 0);
+    let work: tessera::state::WorkRecord = fixture.decode(&record).await;
+    assert_eq!(work.units, 40);
 
     // A floor of 0 lets every job earn again, from the next settlement on.
     let instruction = ix::set_emission_floors(&authority.pubkey(), &fixture.network, [0; 4]);
@@ -365,6 +415,6 @@ async fn an_emission_floor_keeps_self_dealt_cheap_jobs_from_earning() {
     let receipt = fixture.receipt(&foreign, &provider, 50).await;
     let signed = fixture.attested(receipt, &provider).await;
     assert_ok(fixture.settle(&foreign, &provider, &signed).await);
-    let epoch: Epoch = fixture.decode(&pda::epoch(&fixture.network, 0)).await;
-    assert_eq!(epoch.total_units, 50);
+    let work: tessera::state::WorkRecord = fixture.decode(&record).await;
+    assert_eq!(work.units, 50);
 }

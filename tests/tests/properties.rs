@@ -536,6 +536,15 @@ impl World {
                 if self.fixture.account(&work).await.is_none() {
                     return "skip".into();
                 }
+                // A record not yet in its epoch's total is tallied first; claims on the epoch
+                // are refused until every record of it is.
+                let record: tessera::state::WorkRecord = self.fixture.decode(&work).await;
+                if !record.tallied && rng.gen_bool(0.8) {
+                    let tally = ix::tally_work(&network, &self.providers[p].address, epoch);
+                    let result = self.fixture.send(&[tally], &[]).await;
+                    self.record("tally_work", &result);
+                    return format!("tally epoch {epoch} for provider {p}");
+                }
                 let provider = &self.providers[p];
                 let provider = TestProvider {
                     owner: provider.owner.insecure_clone(),

@@ -125,9 +125,10 @@ async fn attestor_quorum_receipt_pays_and_opens_the_dispute_window() {
         .decode(&pda::epoch(&fixture.network, epoch_index))
         .await;
     assert_eq!(
-        (epoch.index, epoch.total_units, epoch.open_work_records),
-        (epoch_index, 40, 1)
+        (epoch.index, epoch.work_records, epoch.open_work_records),
+        (epoch_index, 1, 1)
     );
+    assert_eq!(epoch.total_units, 0, "tallied once the epoch is over");
     assert_eq!(epoch.emission, default_emission().initial_per_epoch);
     let work: WorkRecord = fixture
         .decode(&pda::work_record(&provider.address, epoch_index))
@@ -148,54 +149,79 @@ fn writable(instructions: &[Instruction], payer: &Pubkey) -> BTreeSet<Pubkey> {
         .collect()
 }
 
+/// The settlement instructions of a receipt for `units` on each side's job, attested, or
+/// co-signed by the two jobs' clients when `clients` are given.
+async fn settlements(
+    fixture: &mut TestFixture,
+    sides: [(&TestJob, &TestProvider); 2],
+    units: u64,
+    clients: Option<[&Keypair; 2]>,
+) -> [Vec<Instruction>; 2] {
+    let mut pair = Vec::new();
+    for (at, (job, provider)) in sides.into_iter().enumerate() {
+        let receipt = fixture.receipt(job, provider, units).await;
+        let signed = match clients {
+            Some(clients) => TestFixture::sign(receipt, &provider.worker, &[clients[at]]),
+            None => fixture.attested(receipt, provider).await,
+        };
+        pair.push(
+            fixture
+                .settle_now_instructions(job, provider, &signed)
+                .await,
+        );
+    }
+    pair.try_into().expect("two sides")
+}
+
 /// Settlements of different providers' jobs write no account in common: the network is only
-/// read, and a receipt only the client co-signed names no epoch accounts. Attested receipts
-/// share one: the epoch, which holds the epoch's total of emission units.
+/// read, a receipt only the client co-signed names no epoch accounts, and an attested one
+/// names the epoch only to open the provider's work record for it (once per provider and
+/// epoch); then it adds to the record alone.
 #[tokio::test]
 async fn settlements_of_different_providers_write_no_account_in_common() {
     let (mut fixture, client, provider, job) = setup().await;
     let (other_client, other_provider, other_job) = fixture.accepted_job(FUNDS, 1_000).await;
     let payer = fixture.context.payer.pubkey();
+    let sides = [(&job, &provider), (&other_job, &other_provider)];
+    let index = fixture.current_epoch().await;
+    let epoch = pda::epoch(&fixture.network, index);
 
-    let receipt = fixture.receipt(&job, &provider, 100).await;
-    let first = TestFixture::sign(receipt, &provider.worker, &[&client.wallet]);
-    let receipt = fixture.receipt(&other_job, &other_provider, 100).await;
-    let second = TestFixture::sign(receipt, &other_provider.worker, &[&other_client.wallet]);
-    let first = fixture
-        .settle_now_instructions(&job, &provider, &first)
-        .await;
-    let second = fixture
-        .settle_now_instructions(&other_job, &other_provider, &second)
-        .await;
+    let clients = [&client.wallet, &other_client.wallet];
+    let [first, second] = settlements(&mut fixture, sides, 100, Some(clients)).await;
     let (first_writes, second_writes) = (writable(&first, &payer), writable(&second, &payer));
     assert!(first_writes.is_disjoint(&second_writes));
     assert!(!first_writes.contains(&fixture.network));
     assert_ok(fixture.send(&first, &[]).await);
     assert_ok(fixture.send(&second, &[]).await);
 
-    let receipt = fixture.receipt(&job, &provider, 200).await;
-    let first = fixture.attested(receipt, &provider).await;
-    let receipt = fixture.receipt(&other_job, &other_provider, 200).await;
-    let second = fixture.attested(receipt, &other_provider).await;
-    let first = fixture
-        .settle_now_instructions(&job, &provider, &first)
-        .await;
-    let second = fixture
-        .settle_now_instructions(&other_job, &other_provider, &second)
-        .await;
-    let index = fixture.current_epoch().await;
-    let epoch = pda::epoch(&fixture.network, index);
+    let [first, second] = settlements(&mut fixture, sides, 200, None).await;
     let common: Vec<Pubkey> = writable(&first, &payer)
         .intersection(&writable(&second, &payer))
         .copied()
         .collect();
-    assert_eq!(common, [epoch]);
+    assert_eq!(
+        common,
+        [epoch],
+        "each opens its work record and counts it in the epoch"
+    );
     assert_ok(fixture.send(&first, &[]).await);
     assert_ok(fixture.send(&second, &[]).await);
+
+    let [first, second] = settlements(&mut fixture, sides, 300, None).await;
+    let (first_writes, second_writes) = (writable(&first, &payer), writable(&second, &payer));
+    assert!(first_writes.is_disjoint(&second_writes));
+    assert!(!first_writes.contains(&epoch));
+    assert_ok(fixture.send(&first, &[]).await);
+    assert_ok(fixture.send(&second, &[]).await);
+    let work: WorkRecord = fixture
+        .decode(&pda::work_record(&provider.address, index))
+        .await;
+    assert_eq!(work.units, 200, "the attested units of 100..300");
 }
 
-/// Attested work must name its own epoch accounts: left out, another provider's work record,
-/// or an address that is not the record's PDA, the settlement is refused.
+/// Attested work must name its own epoch accounts: its work record left out, the epoch left
+/// out while the record is new, another provider's work record, or an address that is not the
+/// record's PDA, the settlement is refused.
 #[tokio::test]
 async fn attested_work_is_recorded_only_in_its_own_epoch_accounts() {
     let (mut fixture, _client, provider, job) = setup().await;
@@ -208,24 +234,27 @@ async fn attested_work_is_recorded_only_in_its_own_epoch_accounts() {
     let receipt = fixture.receipt(&job, &provider, 100).await;
     let signed = fixture.attested(receipt, &provider).await;
     let provider_token = fixture.provider_token(&provider, job.mint).await;
-    let left_out = ix::settle_receipt(
-        ix::SettleReceiptAccounts {
-            submitter: fixture.context.payer.pubkey(),
-            network: fixture.network,
-            job: job.address,
-            provider: provider.address,
-            provider_token,
-            payment_mint: job.mint,
-            attested: false,
-        },
-        ix::receipt_args(&signed.receipt, epoch),
-    );
-    assert_err(
-        fixture
-            .send(&[signed.ed25519_instruction(), left_out], &[])
-            .await,
-        TesseraError::WorkAccountsMissing,
-    );
+    // Without the record, and with the record but not the epoch while the record is new.
+    for named in [ix::EpochAccounts::None, ix::EpochAccounts::Record] {
+        let settle = ix::settle_receipt(
+            ix::SettleReceiptAccounts {
+                submitter: fixture.context.payer.pubkey(),
+                network: fixture.network,
+                job: job.address,
+                provider: provider.address,
+                provider_token,
+                payment_mint: job.mint,
+                epoch_accounts: named,
+            },
+            ix::receipt_args(&signed.receipt, epoch),
+        );
+        assert_err(
+            fixture
+                .send(&[signed.ed25519_instruction(), settle], &[])
+                .await,
+            TesseraError::WorkAccountsMissing,
+        );
+    }
 
     let own_record = pda::work_record(&provider.address, epoch);
     for wrong in [
@@ -793,6 +822,7 @@ async fn service_receipts_earn_emission_units_only_with_the_quorum() {
                 &network,
                 &bandwidth.address,
                 ix::receipt_args(&signed.receipt, epoch),
+                false,
             ),
         ]
     };

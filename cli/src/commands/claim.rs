@@ -9,7 +9,9 @@ use serde::Serialize;
 use std::fmt;
 use tessera_ledger::actions;
 
-/// Whose emissions to claim, and for which epochs.
+/// Whose emissions to claim, and for which epochs. A claim first tallies every work record of
+/// the epoch not yet in the epoch's total, any provider's (`tally_work`): claims divide by the
+/// total, so they wait for all of them.
 #[derive(Args)]
 pub struct ClaimArgs {
     /// The provider account (default: --keypair's provider on --network), even one that has
@@ -36,6 +38,7 @@ pub fn claim(session: &Session, args: &ClaimArgs) -> Result<Claimed> {
         epochs: claimed.epochs,
         amount: claimed.amount,
         owners: claimed.owners,
+        tallied: claimed.tallied,
         skipped: claimed.skipped,
     })
 }
@@ -52,6 +55,9 @@ pub struct Claimed {
     /// The owners the work records named, who received the tokens.
     #[serde(serialize_with = "as_texts")]
     pub owners: Vec<Pubkey>,
+    /// Work records of the claimed epochs, any provider's, that this claim tallied first
+    /// (claims wait until every record of an epoch is in its total).
+    pub tallied: usize,
     /// Each epoch not claimed, and why.
     pub skipped: Vec<String>,
 }
@@ -70,6 +76,13 @@ impl fmt::Display for Claimed {
                 self.epochs,
                 owners.join(", ")
             )?;
+            if self.tallied > 0 {
+                write!(
+                    f,
+                    "; tallied {} work record(s) of those epochs first",
+                    self.tallied
+                )?;
+            }
         }
         write!(f, "{}", Indented(&self.skipped))
     }

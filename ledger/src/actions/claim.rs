@@ -17,6 +17,8 @@ pub struct Claimed {
     pub amount: String,
     /// The owners the work records named, who received the tokens.
     pub owners: Vec<Pubkey>,
+    /// Work records, any provider's, tallied before the claims (see [`tally_epoch`]).
+    pub tallied: usize,
     /// Each epoch not claimed, and why.
     pub skipped: Vec<String>,
 }
@@ -38,6 +40,7 @@ pub fn claim(session: &Session, provider: Option<Pubkey>, epoch: Option<u64>) ->
         epochs: Vec::new(),
         amount: String::new(),
         owners: Vec::new(),
+        tallied: 0,
         skipped: Vec::new(),
     };
     let mut gained = 0;
@@ -52,6 +55,7 @@ pub fn claim(session: &Session, provider: Option<Pubkey>, epoch: Option<u64>) ->
                 record.epoch
             ));
         } else {
+            claimed.tallied += tally_epoch(session, network_key, record.epoch)?;
             gained += claim_record(session, network_key, &reward, provider, record)?;
             claimed.epochs.push(record.epoch);
             if !claimed.owners.contains(&record.owner) {
@@ -101,6 +105,50 @@ fn unclaimed_work(
         );
     }
     Ok(records)
+}
+
+/// Work records tallied in one transaction: each `tally_work` adds two keys and its data, and
+/// eight fit a legacy transaction with room to spare.
+const TALLIES_PER_TRANSACTION: usize = 8;
+
+/// Tallies every work record of epoch `epoch` on `network` not yet in the epoch's total, any
+/// provider's: claims divide by the total, so they wait for all of them (`tally_work`).
+/// Another claimer may tally some at the same time, and one record tallied by someone else
+/// fails a whole transaction (`WorkAlreadyTallied`): after a failure it reads the records
+/// again and goes on while someone made progress, and fails only when nobody did. Returns how
+/// many this call tallied.
+pub fn tally_epoch(session: &Session, network: Pubkey, epoch: u64) -> Result<usize> {
+    let untallied = || -> Result<Vec<Pubkey>> {
+        let records: Vec<(Pubkey, WorkRecord)> = session
+            .ledger
+            .all_where(&filters::work_records_on(network))?;
+        Ok(records
+            .into_iter()
+            .filter(|(_, record)| record.epoch == epoch && !record.tallied)
+            .map(|(_, record)| record.provider)
+            .collect())
+    };
+    let mut tallied = 0;
+    let mut left = untallied()?;
+    // Each turn leaves fewer records untallied, or fails: the loop ends.
+    while !left.is_empty() {
+        let providers = &left[..left.len().min(TALLIES_PER_TRANSACTION)];
+        let tallies: Vec<_> = providers
+            .iter()
+            .map(|provider| tessera_client::instructions::tally_work(&network, provider, epoch))
+            .collect();
+        let sent = session.send(&tallies);
+        let now_left = untallied()?;
+        match sent {
+            Ok(_) => tallied += providers.len(),
+            Err(error) if now_left.len() >= left.len() => {
+                return Err(error.context(format!("tallying epoch {epoch}'s work records")));
+            }
+            Err(_) => {}
+        }
+        left = now_left;
+    }
+    Ok(tallied)
 }
 
 /// Claims the emission `record` earned; returns what its owner received, in base units.

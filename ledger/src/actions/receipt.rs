@@ -274,7 +274,18 @@ pub fn settlement(session: &Session, signed: &SignedReceipt) -> Result<Settlemen
     ensure_open(&network, Activity::Settlements)?;
     let now = session.ledger.now()?;
     ensure_current(r, &network, now)?;
-    let epoch = network.epoch_at(now)?;
+    let index = network.epoch_at(now)?;
+    // Once the provider's work record for the epoch exists, attested work is added to it
+    // alone: the settlement leaves the epoch out and shares no write lock with other
+    // providers' settlements (docs/design.md, "Settling in parallel"). Lamports anyone sent
+    // to the record's address do not make it a record.
+    let record = session
+        .ledger
+        .account(&tessera_client::pda::work_record(&r.provider, index))?;
+    let epoch = flows::WorkEpoch {
+        index,
+        record_open: record.is_some_and(|account| account.owner == tessera::ID),
+    };
     let provider = session.provider_at(&r.provider)?;
     let instructions = if r.subject == r.provider {
         ensure_settles_as_service(r, &provider)?;
@@ -289,7 +300,7 @@ pub fn settlement(session: &Session, signed: &SignedReceipt) -> Result<Settlemen
         instructions,
         subject: r.subject,
         cumulative_units: r.cumulative_units,
-        epoch,
+        epoch: index,
     })
 }
 
@@ -329,7 +340,7 @@ fn job_settlement(
     signed: &SignedReceipt,
     job: &Job,
     provider: &Provider,
-    epoch: u64,
+    epoch: flows::WorkEpoch,
 ) -> Result<[Instruction; 2]> {
     let owner = provider.owner;
     let mint = session.ledger.mint(&job.payment_mint)?;

@@ -195,6 +195,10 @@ pub enum TesseraError {
     UnitKindMismatch,
     #[msg("Only the proposed treasury may accept: sign with the key named by propose_treasury")]
     NotPendingTreasury,
-    #[msg("Attested work earns emission units: name the epoch and the provider's work record (their PDAs for the receipt's epoch) in the settlement")]
+    #[msg("Attested work earns emission units: name the provider's work record (its PDA for the receipt's epoch) in the settlement, and the epoch's PDA too while the record does not exist")]
     WorkAccountsMissing,
+    #[msg("This work record is already in its epoch's total: each record is tallied once")]
+    WorkAlreadyTallied,
+    #[msg("Not every work record of this epoch is tallied yet: tally the rest (tally_work, or `tessera claim`, which tallies them) before claiming")]
+    EpochNotTallied,
 }

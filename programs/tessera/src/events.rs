@@ -309,6 +309,20 @@ pub struct DisputeResolved {
     pub jailed: bool,
 }
 
+/// A work record's units were added to its epoch's total.
+#[event]
+pub struct WorkTallied {
+    pub provider: Pubkey,
+    pub epoch: u64,
+    /// Weighted units of the record.
+    pub units: u128,
+    /// Weighted units of the records tallied so far.
+    pub epoch_units: u128,
+    /// Records tallied so far, and opened in the epoch: claims open when they are equal.
+    pub tallied_records: u64,
+    pub work_records: u64,
+}
+
 /// A provider's emission for one epoch was minted.
 #[event]
 pub struct EmissionClaimed {

@@ -20,14 +20,16 @@
 //!   settled: a no-show) → `close_job` (anyone, once receipts issued before the end can no longer
 //!   settle and the dispute window is over) returns the unspent escrow and the rent to the client.
 //! - `Epoch` (`["epoch", network, index]`) and `WorkRecord` (`["work", provider, index]`):
-//!   created by the first attested settlement in an epoch; `claim_emission` pays and closes the
-//!   record, with or without the provider still registered.
+//!   created by the first attested settlement in an epoch (the record by the provider's
+//!   first); once the epoch is over `tally_work` (anyone) adds each record to the epoch's
+//!   total, then `claim_emission` pays and closes the record, with or without the provider
+//!   still registered.
 //!
 //! ## Who may do what
 //! Authority: parameters, attestors (keys that sign one by one, or one group key that a
 //! threshold of members signs under together), pauses. Provider owner: its registration, stake
-//! and the jobs it accepted. Client: its jobs' funding and cancellation. Anyone: `close_job` when
-//! its time has come. Pausing new jobs never blocks an exit: withdrawals, cancellations and
+//! and the jobs it accepted. Client: its jobs' funding and cancellation. Anyone: `close_job`,
+//! `tally_work` and `claim_emission` when their time has come. Pausing new jobs never blocks an exit: withdrawals, cancellations and
 //! closes stay open.
 
 use anchor_lang::prelude::*;
@@ -231,8 +233,15 @@ pub mod tessera {
         instructions::admin::resolve_dispute::handler(ctx, slash_amount)
     }
 
-    /// Anyone, once the epoch is over: mints the provider's share of the epoch's emission to its
-    /// owner's associated token account and closes the work record.
+    /// Anyone, once the epoch is over, once per work record: adds the record's units to the
+    /// epoch's total, which claims divide by.
+    pub fn tally_work(ctx: Context<TallyWork>, epoch_index: u64) -> Result<()> {
+        instructions::crank::tally_work::handler(ctx, epoch_index)
+    }
+
+    /// Anyone, once every work record of the epoch is tallied: mints the provider's share of
+    /// the epoch's emission to its owner's associated token account and closes the work
+    /// record.
     pub fn claim_emission(ctx: Context<ClaimEmission>, epoch_index: u64) -> Result<()> {
         instructions::crank::claim_emission::handler(ctx, epoch_index)
     }

@@ -231,18 +231,24 @@ pub fn require_current_epoch(network: &Network, epoch: u64, now: i64) -> Result<
 /// The epoch and work-record accounts a settlement writes its emission units to, created on
 /// first use (see [`crate::pda_account`] for why not with Anchor's `init`).
 pub struct WorkAccounts<'a, 'info> {
-    pub epoch: &'a AccountInfo<'info>,
+    /// The epoch, written only when the work record is new (it counts the epoch's records):
+    /// settlements into an open record leave it out, and share no write lock with other
+    /// providers' settlements.
+    pub epoch: Option<&'a AccountInfo<'info>>,
     pub work_record: &'a AccountInfo<'info>,
     /// Pays the rent of whichever account is new.
     pub payer: &'a AccountInfo<'info>,
     pub system_program: &'a Program<'info, System>,
 }
 
-/// Adds `units` of a provider's work, weighted by its class, to epoch `epoch_index` and to the
-/// provider's work record for it, creating either account on first use. Work done while the
-/// provider is jailed or below its class minimum is recorded apart and earns nothing.
-/// Only attested work counts: a job's client and provider could otherwise mint emissions by
-/// trading units of a worthless token between themselves. Returns the weighted units.
+/// Adds `units` of a provider's work, weighted by its class, to the provider's work record for
+/// epoch `epoch_index`, creating it on first use, and the epoch with the epoch's first record;
+/// a new record needs the epoch account (`WorkAccountsMissing` without it), which counts it.
+/// The epoch's total is the sum of its records, tallied once the epoch is over (`tally_work`).
+/// Work done while the provider is jailed or below its class minimum is recorded apart and
+/// earns nothing. Only attested work counts: a job's client and provider could otherwise mint
+/// emissions by trading units of a worthless token between themselves. Returns the weighted
+/// units.
 pub fn record_work(
     accounts: &WorkAccounts,
     network: &Network,
@@ -253,17 +259,7 @@ pub fn record_work(
     units: u64,
 ) -> Result<u128> {
     let epoch_bytes = epoch_index.to_le_bytes();
-    let (mut epoch, epoch_bump) = open_or_create(
-        accounts.epoch,
-        accounts.payer,
-        accounts.system_program,
-        (
-            8 + Epoch::INIT_SPACE,
-            [Epoch::SEED, network_key.as_ref(), &epoch_bytes],
-        ),
-        |epoch: &Epoch| epoch.network == network_key && epoch.index == epoch_index,
-    )?;
-    let (mut work, work_bump) = open_or_create(
+    let (mut work, new_record) = open_or_create(
         accounts.work_record,
         accounts.payer,
         accounts.system_program,
@@ -273,54 +269,46 @@ pub fn record_work(
         ),
         |work: &WorkRecord| work.provider == provider_key && work.epoch == epoch_index,
     )?;
-    let bumps = (
-        epoch_index,
-        epoch_bump.unwrap_or(epoch.bump),
-        work_bump.unwrap_or(work.bump),
-    );
-    let weighted = add_work(
-        &mut epoch,
-        &mut work,
-        network,
-        network_key,
-        provider,
-        provider_key,
-        accounts.payer.key(),
-        bumps,
-        units,
-    )?;
-    store(accounts.epoch, &epoch)?;
-    store(accounts.work_record, &work)?;
-    Ok(weighted)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn add_work(
-    epoch: &mut Epoch,
-    work: &mut WorkRecord,
-    network: &Network,
-    network_key: Pubkey,
-    provider: &Provider,
-    provider_key: Pubkey,
-    rent_payer: Pubkey,
-    (epoch_index, epoch_bump, work_bump): (u64, u8, u8),
-    units: u64,
-) -> Result<u128> {
-    if epoch.network == Pubkey::default() {
-        epoch.network = network_key;
-        epoch.index = epoch_index;
-        epoch.emission = network.emission.emission_for_epoch(epoch_index);
-        epoch.bump = epoch_bump;
-    }
-    if work.provider == Pubkey::default() {
+    if let Some(work_bump) = new_record {
+        let Some(epoch_account) = accounts.epoch else {
+            return err!(TesseraError::WorkAccountsMissing);
+        };
+        let (mut epoch, epoch_bump) = open_or_create(
+            epoch_account,
+            accounts.payer,
+            accounts.system_program,
+            (
+                8 + Epoch::INIT_SPACE,
+                [Epoch::SEED, network_key.as_ref(), &epoch_bytes],
+            ),
+            |epoch: &Epoch| epoch.network == network_key && epoch.index == epoch_index,
+        )?;
+        if let Some(bump) = epoch_bump {
+            epoch.network = network_key;
+            epoch.index = epoch_index;
+            epoch.emission = network.emission.emission_for_epoch(epoch_index);
+            epoch.bump = bump;
+        }
         work.provider = provider_key;
         work.network = network_key;
         work.owner = provider.owner;
         work.epoch = epoch_index;
-        work.rent_payer = rent_payer;
+        work.rent_payer = accounts.payer.key();
         work.bump = work_bump;
+        epoch.work_records = math::add(epoch.work_records, 1)?;
         epoch.open_work_records = math::add(epoch.open_work_records, 1)?;
+        epoch.invariant()?;
+        store(epoch_account, &epoch)?;
     }
+    let weighted = add_work(&mut work, network, provider, units);
+    store(accounts.work_record, &work)?;
+    Ok(weighted)
+}
+
+/// Adds `units`, weighted by the provider's class, to `work`: to its units while the provider
+/// is eligible (active, at least its class minimum staked), else to its ineligible units.
+/// Returns the weighted units.
+fn add_work(work: &mut WorkRecord, network: &Network, provider: &Provider, units: u64) -> u128 {
     let class = network.params.class(provider.class);
     // u64 units × a weight of at most 10⁶ bps fits u128 with room to spare; sums saturate,
     // which claims treat as "all of the epoch" and can never turn into more than the emission.
@@ -328,11 +316,9 @@ fn add_work(
         units as u128 * class.emission_weight_bps as u128 / math::BPS_DENOMINATOR as u128;
     let eligible = provider.status == ProviderStatus::Active && provider.meets_min_stake(class);
     if eligible {
-        epoch.total_units = epoch.total_units.saturating_add(weighted);
         work.units = work.units.saturating_add(weighted);
     } else {
         work.ineligible_units = work.ineligible_units.saturating_add(weighted);
     }
-    epoch.invariant()?;
-    Ok(weighted)
+    weighted
 }

@@ -84,6 +84,9 @@ async fn accounts_left_out_of_the_duplicate_check_are_kept_apart_by_type() {
         );
     }
     let after: tessera::state::Job = fixture.decode(&job).await;
-    assert_eq!(after.settled_units, before.settled_units, "nothing was paid");
+    assert_eq!(
+        after.settled_units, before.settled_units,
+        "nothing was paid"
+    );
     fixture.assert_job_balanced(&scene.job).await;
 }

@@ -64,7 +64,7 @@ async fn a_receipt_cannot_pay_from_another_jobs_vault() {
             provider: scene.provider.address,
             provider_token,
             payment_mint: scene.job.mint,
-            attested: false,
+            epoch_accounts: ix::EpochAccounts::None,
         },
         ix::receipt_args(&signed.receipt, epoch),
     );

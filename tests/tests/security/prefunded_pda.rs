@@ -40,7 +40,9 @@ async fn lamports_at_the_next_epoch_work_record_and_dispute_block_nothing() {
     let signed = TestFixture::sign(receipt, &scene.provider.worker, &[&a, &b]);
     assert_ok(fixture.settle(&scene.job, &scene.provider, &signed).await);
     let epoch: Epoch = fixture.decode(&targets[0]).await;
-    assert_eq!((epoch.index, epoch.total_units), (next_epoch, 100));
+    assert_eq!((epoch.index, epoch.work_records), (next_epoch, 1));
+    let work: tessera::state::WorkRecord = fixture.decode(&targets[1]).await;
+    assert_eq!((work.epoch, work.units), (next_epoch, 100));
 
     let open = tessera_client::instructions::open_dispute(
         &scene.client.wallet.pubkey(),

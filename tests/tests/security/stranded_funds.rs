@@ -50,7 +50,8 @@ async fn a_provider_that_deregistered_is_still_paid_its_emissions() {
     assert_ok(fixture.deregister(&provider).await);
     assert!(fixture.account(&provider.address).await.is_none());
 
-    // Anyone cranks the claim; the emission goes to the former owner.
+    // Anyone cranks the tally and the claim; the emission goes to the former owner.
+    fixture.tally(&[provider.address], epoch).await;
     let (claim, reward_account) = fixture.claim_instruction(&provider, epoch).await;
     assert_ok(fixture.send(&[claim], &[]).await);
     let emission = default_emission().initial_per_epoch;

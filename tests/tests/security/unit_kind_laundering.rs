@@ -62,6 +62,7 @@ async fn a_class_only_earns_for_the_units_it_measures() {
         &fixture.network,
         &trainer.address,
         ix::receipt_args(&receipt, epoch),
+        false,
     );
     assert_err(
         fixture

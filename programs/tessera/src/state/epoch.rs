@@ -12,7 +12,9 @@ pub struct Epoch {
     pub index: u64,
     /// Reward tokens this epoch emits, from the schedule, in base units.
     pub emission: u64,
-    /// Weighted units of eligible, attested work settled in this epoch.
+    /// Weighted units of eligible, attested work in the work records tallied so far
+    /// (`tally_work`, once the epoch is over): the epoch's total once `tallied_records`
+    /// reaches `work_records`. Settlements write their units to their work records only.
     pub total_units: u128,
     /// Reward tokens minted by claims on this epoch so far, in base units.
     pub claimed: u64,
@@ -20,21 +22,34 @@ pub struct Epoch {
     pub open_work_records: u64,
     /// Bump of this PDA.
     pub bump: u8,
+    /// Work records opened in this epoch, claimed ones included.
+    pub work_records: u64,
+    /// Work records whose units are in `total_units`. Claims wait until it reaches
+    /// `work_records`.
+    pub tallied_records: u64,
     /// Room for later fields.
-    pub reserved: [u8; 32],
+    pub reserved: [u8; 16],
 }
 
 impl Epoch {
     /// Seed prefix of `Epoch`.
     pub const SEED: &'static [u8] = b"epoch";
 
-    /// Invariant 3 of docs/design.md: claims never exceed the emission.
+    /// Invariant 3 of docs/design.md: claims never exceed the emission, and no more records
+    /// are tallied or open than were opened.
     pub fn invariant(&self) -> Result<()> {
         require!(
-            self.claimed <= self.emission,
+            self.claimed <= self.emission
+                && self.tallied_records <= self.work_records
+                && self.open_work_records <= self.work_records,
             TesseraError::InvariantViolated
         );
         Ok(())
+    }
+
+    /// Whether every work record of the epoch is in its total, so that claims may divide by it.
+    pub fn tallied(&self) -> bool {
+        self.tallied_records == self.work_records
     }
 }
 
@@ -60,6 +75,8 @@ pub struct WorkRecord {
     pub network: Pubkey,
     /// The provider's owner, who receives the emission.
     pub owner: Pubkey,
+    /// Whether `units` is in the epoch's total (`tally_work`).
+    pub tallied: bool,
 }
 
 impl WorkRecord {

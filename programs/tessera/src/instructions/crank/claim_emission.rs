@@ -74,6 +74,7 @@ impl ClaimEmission<'_> {
             now >= self.network.epoch_start(next_epoch)?,
             TesseraError::EpochNotOver
         );
+        require!(self.epoch.tallied(), TesseraError::EpochNotTallied);
         require!(self.work_record.units > 0, TesseraError::IneligibleWork);
         Ok(())
     }

@@ -2,6 +2,8 @@
 
 pub mod claim_emission;
 pub mod close_job;
+pub mod tally_work;
 
 pub use claim_emission::*;
 pub use close_job::*;
+pub use tally_work::*;

@@ -2,10 +2,11 @@
 //! receipt is bound to, the instructions sysvar its signatures are read from, and the epoch and
 //! work record its emission units go to.
 //!
-//! The network is only read, and the epoch and work record are named only by settlements whose
-//! work earns emission units: a settlement that only its job's client co-signed writes no
-//! account that settlements of other providers write, and an attested one shares only the
-//! epoch (see `docs/design.md`, "Settling in parallel").
+//! The network is only read; the work record is named only by settlements whose work earns
+//! emission units, and the epoch only by those that open the provider's work record for the
+//! epoch. So settlements of different providers write no account in common, except the
+//! first attested one of each provider in each epoch, which writes the epoch (see
+//! `docs/design.md`, "Settling in parallel").
 
 use crate::errors::TesseraError;
 use crate::settlement::{
@@ -34,14 +35,15 @@ pub struct ReceiptAccounts<'info> {
     pub instructions: UncheckedAccount<'info>,
 
     /// CHECK: the epoch's PDA `["epoch", network, epoch]`, created on first use. Required when
-    /// the work earns emission units (attestors co-signed); leave it out (null) when only the
-    /// job's client co-signed, so that the settlement takes no write lock on it. Checked where
-    /// it is written (`record_work`).
+    /// the work earns emission units (attestors co-signed) and the provider's work record for
+    /// the epoch does not exist yet; leave it out (null) otherwise, so that the settlement
+    /// takes no write lock on it. Checked where it is written (`record_work`).
     #[account(mut)]
     pub epoch: Option<UncheckedAccount<'info>>,
 
     /// CHECK: the provider's work-record PDA `["work", provider, epoch]`, created on first use;
-    /// required and left out together with `epoch`. Checked where it is written.
+    /// required when the work earns emission units, else left out (null). Checked where it is
+    /// written.
     #[account(mut)]
     pub work_record: Option<UncheckedAccount<'info>>,
 
@@ -81,17 +83,19 @@ impl ReceiptAccounts<'_> {
         )
     }
 
-    /// Adds `units` of attested work to the epoch and the provider's work record (see
-    /// [`record_work`]); returns the class-weighted units added. Fails with
-    /// `WorkAccountsMissing` unless the settlement named both accounts.
+    /// Adds `units` of attested work to the provider's work record, opening it (and the epoch)
+    /// on first use (see [`record_work`]); returns the class-weighted units added. Fails with
+    /// `WorkAccountsMissing` unless the settlement named the work record, and the epoch while
+    /// the record does not exist.
     pub fn record(&self, epoch: u64, units: u64) -> Result<u128> {
-        let (Some(epoch_account), Some(work_record)) = (&self.epoch, &self.work_record) else {
+        let Some(work_record) = &self.work_record else {
             return err!(TesseraError::WorkAccountsMissing);
         };
         let payer = self.submitter.to_account_info();
+        let epoch_account = self.epoch.as_ref().map(|epoch| epoch.to_account_info());
         record_work(
             &WorkAccounts {
-                epoch: &epoch_account.to_account_info(),
+                epoch: epoch_account.as_ref(),
                 work_record: &work_record.to_account_info(),
                 payer: &payer,
                 system_program: &self.system_program,
