@@ -2,8 +2,9 @@
 //! native tests assert (tests/tests/*.rs): balances, the accounts' totals and the refusals.
 //!
 //! The story, in ledger time: a network is created and configured; a provider registers and
-//! stakes; a client's job is created and accepted; it settles twice (a receipt the client
-//! co-signed, then an attested one that opens the epoch's records) and the provider records
+//! stakes; a client's job is created and accepted; it settles three times (a receipt the
+//! client co-signed, an attested one that opens the epoch's records, and an attested one into
+//! the work record then open) and the provider records
 //! service beside it, into the work record already open; the network's attestors become a FROST group that signs as one key, and
 //! the group attests more service; the client disputes the attested work and the authority
 //! slashes; the job completes. A second job is topped up and cancelled unaccepted. A day later
@@ -461,6 +462,27 @@ impl Scenario {
             TesseraError::ReceiptNotNewer,
         )?;
 
+        // 70 in all, attested: 10 more, into the work record now open; the settlement names
+        // the record and not the epoch, and shares no write lock with other providers'.
+        let receipt = self.job_receipt(provider, client, 70)?;
+        let attested = signed_by(receipt, &provider.worker, &self.attestor)?;
+        let instructions = flows::settle_job(self.ledger.payer(), &attested, payee, open(epoch));
+        self.ledger
+            .send("settle_receipt (attested, record open)", &instructions, &[])?;
+        ensure!(
+            self.ledger.balance(&provider_token)? == 68_250_000,
+            "paid 70 units less the fee"
+        );
+        let work: WorkRecord = self
+            .ledger
+            .decode(&pda::work_record(&provider.address, epoch))?;
+        ensure!(
+            work.units == 30,
+            "attested units recorded, got {}",
+            work.units
+        );
+        self.assert_job_balanced(&client.job)?;
+
         // Service beside the job, attested, into the work record the job's settlement opened:
         // the settlement names the record alone, not the epoch.
         let service = self.service_receipt(provider, 25)?;
@@ -471,7 +493,7 @@ impl Scenario {
             .ledger
             .decode(&pda::work_record(&provider.address, epoch))?;
         ensure!(
-            work.units == 45,
+            work.units == 55,
             "service units recorded, got {}",
             work.units
         );
@@ -520,7 +542,7 @@ impl Scenario {
             .ledger
             .decode(&pda::work_record(&provider.address, epoch))?;
         ensure!(
-            work.units == 55,
+            work.units == 65,
             "group-attested service units recorded, got {}",
             work.units
         );
@@ -719,15 +741,15 @@ impl Scenario {
     fn job_closed(&mut self, client: &Client) -> Result<()> {
         let close = self.close_instruction(client);
         self.ledger.send("close_job", &[close], &[])?;
-        // 60 units settled of 100 deposited: 40 back, 1.5 in fees to the treasury.
+        // 70 units settled of 100 deposited: 30 back, 1.75 in fees to the treasury.
         ensure!(
-            self.ledger.balance(&client.source)? == (1_000 - 60) * ONE,
+            self.ledger.balance(&client.source)? == (1_000 - 70) * ONE,
             "unspent escrow refunded"
         );
         ensure!(
             self.ledger
                 .balance(&self.treasury_token(client.payment_mint))?
-                == 1_500_000,
+                == 1_750_000,
             "fees paid"
         );
         ensure!(!self.ledger.exists(&client.job), "job closed");
