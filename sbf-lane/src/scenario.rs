@@ -407,6 +407,21 @@ impl Scenario {
         Ok(())
     }
 
+    /// Fails unless `provider`'s work record for `epoch` holds `units` weighted units.
+    fn expect_work_units(
+        &self,
+        provider: &StakedProvider,
+        epoch: u64,
+        units: u128,
+        what: &str,
+    ) -> Result<()> {
+        let work: WorkRecord = self
+            .ledger
+            .decode(&pda::work_record(&provider.address, epoch))?;
+        ensure!(work.units == units, "{what}, got {}", work.units);
+        Ok(())
+    }
+
     fn job_settled(&mut self, provider: &StakedProvider, client: &Client) -> Result<()> {
         let provider_token = self
             .ledger
@@ -443,14 +458,7 @@ impl Scenario {
             self.ledger.balance(&provider_token)? == 58_500_000,
             "paid 60 units less the fee"
         );
-        let work: WorkRecord = self
-            .ledger
-            .decode(&pda::work_record(&provider.address, epoch))?;
-        ensure!(
-            work.units == 20,
-            "attested units recorded, got {}",
-            work.units
-        );
+        self.expect_work_units(provider, epoch, 20, "attested units recorded")?;
         self.assert_job_balanced(&client.job)?;
 
         // The same receipt again is not newer than what settled.
@@ -473,14 +481,7 @@ impl Scenario {
             self.ledger.balance(&provider_token)? == 68_250_000,
             "paid 70 units less the fee"
         );
-        let work: WorkRecord = self
-            .ledger
-            .decode(&pda::work_record(&provider.address, epoch))?;
-        ensure!(
-            work.units == 30,
-            "attested units recorded, got {}",
-            work.units
-        );
+        self.expect_work_units(provider, epoch, 30, "attested units recorded")?;
         self.assert_job_balanced(&client.job)?;
 
         // Service beside the job, attested, into the work record the job's settlement opened:
@@ -489,14 +490,7 @@ impl Scenario {
         let signed = signed_by(service, &provider.worker, &self.attestor)?;
         let instructions = flows::settle_service(self.ledger.payer(), &signed, open(epoch));
         self.ledger.send("settle_service", &instructions, &[])?;
-        let work: WorkRecord = self
-            .ledger
-            .decode(&pda::work_record(&provider.address, epoch))?;
-        ensure!(
-            work.units == 55,
-            "service units recorded, got {}",
-            work.units
-        );
+        self.expect_work_units(provider, epoch, 55, "service units recorded")?;
         Ok(())
     }
 
@@ -538,14 +532,7 @@ impl Scenario {
         let instructions = flows::settle_service(self.ledger.payer(), &signed, open(epoch));
         self.ledger
             .send("settle_service (group-attested)", &instructions, &[])?;
-        let work: WorkRecord = self
-            .ledger
-            .decode(&pda::work_record(&provider.address, epoch))?;
-        ensure!(
-            work.units == 65,
-            "group-attested service units recorded, got {}",
-            work.units
-        );
+        self.expect_work_units(provider, epoch, 65, "group-attested service units recorded")?;
         Ok(())
     }
 

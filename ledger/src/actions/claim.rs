@@ -132,21 +132,24 @@ pub fn tally_epoch(session: &Session, network: Pubkey, epoch: u64) -> Result<usi
     let mut left = untallied()?;
     // Each turn leaves fewer records untallied, or fails: the loop ends.
     while !left.is_empty() {
-        let providers = &left[..left.len().min(TALLIES_PER_TRANSACTION)];
-        let tallies: Vec<_> = providers
+        let count = left.len().min(TALLIES_PER_TRANSACTION);
+        let tallies: Vec<_> = left[..count]
             .iter()
             .map(|provider| tessera_client::instructions::tally_work(&network, provider, epoch))
             .collect();
-        let sent = session.send(&tallies);
-        let now_left = untallied()?;
-        match sent {
-            Ok(_) => tallied += providers.len(),
-            Err(error) if now_left.len() >= left.len() => {
-                return Err(error.context(format!("tallying epoch {epoch}'s work records")));
+        match session.send(&tallies) {
+            Ok(_) => {
+                tallied += count;
+                left.drain(..count);
             }
-            Err(_) => {}
+            Err(error) => {
+                let now_left = untallied()?;
+                if now_left.len() >= left.len() {
+                    return Err(error.context(format!("tallying epoch {epoch}'s work records")));
+                }
+                left = now_left;
+            }
         }
-        left = now_left;
     }
     Ok(tallied)
 }

@@ -83,7 +83,7 @@ where
     T: AccountDeserialize + Default,
 {
     if *account.owner == crate::ID {
-        let value: T = load(account, false)?;
+        let value = T::try_deserialize(&mut &account.try_borrow_data()?[..])?;
         require!(belongs(&value), ErrorCode::ConstraintSeeds);
         return Ok((value, None));
     }
@@ -99,24 +99,6 @@ where
         &[prefix, first, second, &bump_seed],
     )?;
     Ok((T::default(), Some(bump)))
-}
-
-/// Reads a program account of type `T`, checking owner and discriminator; a just-created
-/// (all-zero) account reads as `T::default()`.
-pub fn load<T>(account: &AccountInfo, created: bool) -> Result<T>
-where
-    T: AccountDeserialize + Default,
-{
-    if created {
-        return Ok(T::default());
-    }
-    require_keys_eq!(
-        *account.owner,
-        crate::ID,
-        ErrorCode::AccountOwnedByWrongProgram
-    );
-    let data = account.try_borrow_data()?;
-    T::try_deserialize(&mut &data[..])
 }
 
 /// Writes `value` (discriminator first) into `account`.
