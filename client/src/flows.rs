@@ -5,9 +5,10 @@
 //! send, and never read or send themselves.
 
 use crate::instructions::{
-    self as ix, ClaimEmissionAccounts, EpochAccounts, MintRef, SettleReceiptAccounts,
+    self as ix, ClaimEmissionAccounts, EpochAccounts, MintRef, SettleBatchAccounts,
+    SettleReceiptAccounts,
 };
-use crate::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
+use crate::receipt::{Receipt, SignedBatch, SignedReceipt, RECEIPT_DOMAIN};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use tessera::state::{ClassParams, Job, Network, NetworkParams, Provider, UnitKind, WorkRecord};
@@ -273,6 +274,49 @@ pub fn settle_job_with(
     );
     [signed.ed25519_instruction(), settle]
 }
+
+/// The `[ed25519, settle_batch]` pair that settles `signed` (receipts on jobs of one provider,
+/// all paying in `payee.payment_mint`) in `epoch`, against the jobs the receipts name, in
+/// order. `payee.client` is the co-signing client of a batch of that client's jobs; for a
+/// batch of several clients' jobs any of them will do (attestors must co-sign it anyway).
+pub fn settle_batch(
+    submitter: Pubkey,
+    signed: &SignedBatch,
+    payee: Payee,
+    epoch: impl Into<WorkEpoch>,
+) -> Result<[Instruction; 2], EmptyBatch> {
+    let first = signed.receipts.first().ok_or(EmptyBatch)?;
+    let epoch = epoch.into();
+    let cosigners = signed.signatures.get(1..).unwrap_or_default();
+    let by_client_alone = matches!(cosigners, [(only, _)] if *only == payee.client);
+    let jobs: Vec<Pubkey> = signed
+        .receipts
+        .iter()
+        .map(|receipt| receipt.subject)
+        .collect();
+    let settle = ix::settle_batch(
+        SettleBatchAccounts {
+            submitter,
+            network: first.network,
+            provider: first.provider,
+            provider_token: payee.provider_token,
+            payment_mint: payee.payment_mint,
+            epoch_accounts: match (by_client_alone, epoch.record_open) {
+                (true, _) => EpochAccounts::None,
+                (false, true) => EpochAccounts::Record,
+                (false, false) => EpochAccounts::RecordAndEpoch,
+            },
+        },
+        &jobs,
+        ix::batch_args(&signed.receipts, epoch.index),
+    );
+    Ok([signed.ed25519_instruction(), settle])
+}
+
+/// A batch needs at least one receipt.
+#[derive(Debug, thiserror::Error)]
+#[error("a batch needs at least one receipt")]
+pub struct EmptyBatch;
 
 /// The `[ed25519, settle_service]` pair that settles `signed` (a service receipt) in `epoch`.
 pub fn settle_service(

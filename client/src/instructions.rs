@@ -3,11 +3,11 @@
 
 use crate::pda;
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use tessera::instructions::{
-    CreateJobArgs, InitializeNetworkArgs, ReceiptArgs, RegisterProviderArgs, SetAttestorGroupArgs,
-    SetAttestorsArgs,
+    BatchReceipt, CreateJobArgs, InitializeNetworkArgs, ReceiptArgs, RegisterProviderArgs,
+    SetAttestorGroupArgs, SetAttestorsArgs, SettleBatchArgs,
 };
 use tessera::state::{NetworkParams, PauseFlags, ProviderSpec};
 use tessera::{accounts, instruction};
@@ -504,6 +504,73 @@ pub fn settle_receipt(keys: SettleReceiptAccounts, args: ReceiptArgs) -> Instruc
         },
         instruction::SettleReceipt { args },
     )
+}
+
+/// The accounts of a `settle_batch` besides its jobs (see [`settle_batch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettleBatchAccounts {
+    /// Signs and pays rent for a new epoch or work record; anyone.
+    pub submitter: Pubkey,
+    pub network: Pubkey,
+    /// The provider account of every job in the batch.
+    pub provider: Pubkey,
+    /// The provider owner's token account in the payment mint; receives every payment.
+    pub provider_token: Pubkey,
+    /// The payment mint of every job in the batch.
+    pub payment_mint: MintRef,
+    /// Which of the epoch's accounts the settlement names (see [`EpochAccounts`]).
+    pub epoch_accounts: EpochAccounts,
+}
+
+/// `settle_batch` for the receipts of `jobs` (one per job, in the same order as
+/// `args.receipts`): each job and its vault follow the fixed accounts, writable. Send it right
+/// after the batch's Ed25519 instruction ([`crate::receipt::SignedBatch::ed25519_instruction`]).
+pub fn settle_batch(
+    keys: SettleBatchAccounts,
+    jobs: &[Pubkey],
+    args: SettleBatchArgs,
+) -> Instruction {
+    let mut instruction = build(
+        accounts::SettleBatch {
+            settlement: receipt_accounts(
+                &keys.submitter,
+                &keys.network,
+                &keys.provider,
+                (args.epoch, keys.epoch_accounts),
+            ),
+            provider_token: keys.provider_token,
+            payment_mint: keys.payment_mint.mint,
+            token_program: keys.payment_mint.token_program,
+        },
+        instruction::SettleBatch { args },
+    );
+    for job in jobs {
+        instruction.accounts.push(AccountMeta::new(*job, false));
+        instruction
+            .accounts
+            .push(AccountMeta::new(pda::job_vault(job), false));
+    }
+    instruction
+}
+
+/// The `settle_batch` arguments that describe `receipts` (all signed under one attestor set
+/// version), for the current `epoch`.
+pub fn batch_args(receipts: &[crate::receipt::Receipt], epoch: u64) -> SettleBatchArgs {
+    SettleBatchArgs {
+        epoch,
+        attestor_set_version: receipts
+            .first()
+            .map_or(0, |receipt| receipt.attestor_set_version),
+        receipts: receipts
+            .iter()
+            .map(|receipt| BatchReceipt {
+                cumulative_units: receipt.cumulative_units,
+                result_hash: receipt.result_hash,
+                issued_at: receipt.issued_at,
+                expires_at: receipt.expires_at,
+            })
+            .collect(),
+    }
 }
 
 /// `settle_service`, for a service receipt whose subject is `provider`, naming the provider's

@@ -9,7 +9,9 @@ use anchor_lang::solana_program::instruction::Instruction;
 use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
 use solana_signer::{Signer, SignerError};
 use tessera::ed25519::{canonical_offsets, MAX_SIGNERS, OFFSETS_START, PUBKEY_LEN, SIGNATURE_LEN};
-pub use tessera::receipt::{Receipt, RECEIPT_DOMAIN, RECEIPT_LEN};
+pub use tessera::receipt::{
+    batch_message, Receipt, BATCH_DOMAIN, BATCH_MESSAGE_LEN, RECEIPT_DOMAIN, RECEIPT_LEN,
+};
 use tessera::state::UnitKind;
 
 /// The Ed25519 signature-verification precompile.
@@ -51,30 +53,14 @@ impl SignedReceipt {
 
     /// Adds `signer`'s signature over the receipt bytes.
     pub fn sign(&mut self, signer: &dyn Signer) -> Result<&mut Self, ReceiptError> {
-        let key = signer.try_pubkey()?;
-        if self.signatures.iter().any(|(signed, _)| *signed == key) {
-            return Err(ReceiptError::AlreadySigned(key));
-        }
-        if self.signatures.len() == MAX_SIGNERS {
-            return Err(ReceiptError::TooManySignatures);
-        }
-        let signature = signer.try_sign_message(&self.receipt.to_bytes())?;
-        self.signatures.push((key, signature.into()));
+        add_signature(&mut self.signatures, signer, &self.receipt.to_bytes())?;
         Ok(self)
     }
 
     /// Checks every signature off-chain with ed25519-dalek's strict verification (the rules
     /// the precompile applies).
     pub fn verify(&self) -> Result<(), ReceiptError> {
-        let message = self.receipt.to_bytes();
-        for (key, signature) in &self.signatures {
-            let verifying_key = VerifyingKey::from_bytes(&key.to_bytes())
-                .map_err(|_| ReceiptError::BadSignature(*key))?;
-            verifying_key
-                .verify_strict(&message, &DalekSignature::from_bytes(signature))
-                .map_err(|_| ReceiptError::BadSignature(*key))?;
-        }
-        Ok(())
+        verify_all(&self.receipt.to_bytes(), &self.signatures)
     }
 
     /// The Ed25519 instruction that makes the runtime verify every signature, in the layout the
@@ -82,6 +68,85 @@ impl SignedReceipt {
     pub fn ed25519_instruction(&self) -> Instruction {
         ed25519_instruction(&self.receipt.to_bytes(), &self.signatures)
     }
+}
+
+/// Receipts on several jobs of one provider and the signatures collected over them together
+/// (over [`batch_message`]), worker first: what `settle_batch` settles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedBatch {
+    /// In the order the batch settles them; all for one network, provider and worker key,
+    /// under one attestor set version.
+    pub receipts: Vec<Receipt>,
+    /// `(public key, signature)` in signing order; the worker's comes first.
+    pub signatures: Vec<(Pubkey, [u8; SIGNATURE_LEN])>,
+}
+
+impl SignedBatch {
+    /// A batch of `receipts` with no signatures yet.
+    pub fn new(receipts: Vec<Receipt>) -> Self {
+        Self {
+            receipts,
+            signatures: Vec::new(),
+        }
+    }
+
+    /// The bytes every signer of the batch signs.
+    pub fn message(&self) -> [u8; BATCH_MESSAGE_LEN] {
+        let bytes: Vec<[u8; RECEIPT_LEN]> = self.receipts.iter().map(Receipt::to_bytes).collect();
+        let slices: Vec<&[u8]> = bytes.iter().map(|receipt| receipt.as_slice()).collect();
+        batch_message(&slices)
+    }
+
+    /// Adds `signer`'s signature over the batch message.
+    pub fn sign(&mut self, signer: &dyn Signer) -> Result<&mut Self, ReceiptError> {
+        let message = self.message();
+        add_signature(&mut self.signatures, signer, &message)?;
+        Ok(self)
+    }
+
+    /// Checks every signature off-chain, as [`SignedReceipt::verify`] does.
+    pub fn verify(&self) -> Result<(), ReceiptError> {
+        verify_all(&self.message(), &self.signatures)
+    }
+
+    /// The Ed25519 instruction that carries the batch's signatures; it must come right before
+    /// the `settle_batch` instruction.
+    pub fn ed25519_instruction(&self) -> Instruction {
+        ed25519_instruction(&self.message(), &self.signatures)
+    }
+}
+
+/// Adds `signer`'s signature over `message` unless it already signed or the list is full.
+fn add_signature(
+    signatures: &mut Vec<(Pubkey, [u8; SIGNATURE_LEN])>,
+    signer: &dyn Signer,
+    message: &[u8],
+) -> Result<(), ReceiptError> {
+    let key = signer.try_pubkey()?;
+    if signatures.iter().any(|(signed, _)| *signed == key) {
+        return Err(ReceiptError::AlreadySigned(key));
+    }
+    if signatures.len() == MAX_SIGNERS {
+        return Err(ReceiptError::TooManySignatures);
+    }
+    let signature = signer.try_sign_message(message)?;
+    signatures.push((key, signature.into()));
+    Ok(())
+}
+
+/// Checks every signature over `message` with ed25519-dalek's strict verification.
+fn verify_all(
+    message: &[u8],
+    signatures: &[(Pubkey, [u8; SIGNATURE_LEN])],
+) -> Result<(), ReceiptError> {
+    for (key, signature) in signatures {
+        let verifying_key = VerifyingKey::from_bytes(&key.to_bytes())
+            .map_err(|_| ReceiptError::BadSignature(*key))?;
+        verifying_key
+            .verify_strict(message, &DalekSignature::from_bytes(signature))
+            .map_err(|_| ReceiptError::BadSignature(*key))?;
+    }
+    Ok(())
 }
 
 /// An Ed25519 precompile instruction in Tessera's layout: every signature entry over the one

@@ -68,6 +68,28 @@ pub enum Sharers {
     Network,
 }
 
+/// One batch settlement's figures: its size on the wire both ways and what it costs.
+#[derive(Clone, Debug)]
+pub struct BatchFigure {
+    /// Receipts it settled.
+    pub receipts: usize,
+    /// Bytes of its transaction as a legacy transaction.
+    pub legacy_bytes: usize,
+    /// Bytes as a v0 transaction whose accounts, but the signer and the programs, come from
+    /// one address lookup table.
+    pub v0_bytes: usize,
+    /// Signatures the fee counts: the transaction's and the Ed25519 instruction's.
+    pub signatures: u64,
+    /// Compute units of Tessera's instruction, and of the whole transaction.
+    pub units: u64,
+    pub transaction_units: u64,
+    /// Its cost in a block (see [`Footprint::block_cost`]).
+    pub block_cost: u64,
+}
+
+/// The largest transaction the network takes, in bytes (`PACKET_DATA_SIZE`).
+pub const TRANSACTION_BYTES: usize = 1_232;
+
 /// LiteSVM with Tessera's SBF build, a fee payer and a clock the lane moves.
 pub struct SbfLedger {
     svm: LiteSVM,
@@ -78,6 +100,8 @@ pub struct SbfLedger {
     pub now: i64,
     /// Compute units of every Tessera instruction sent so far, in order.
     pub costs: Vec<Cost>,
+    /// The batch settlements sent with [`SbfLedger::send_batch`], in order.
+    pub batches: Vec<BatchFigure>,
 }
 
 impl SbfLedger {
@@ -95,6 +119,7 @@ impl SbfLedger {
             keys_made: 1,
             now: GENESIS,
             costs: Vec::new(),
+            batches: Vec::new(),
         };
         ledger.set_clock();
         Ok(ledger)
@@ -151,6 +176,83 @@ impl SbfLedger {
             self.costs.push(cost.clone());
         }
         Ok(cost)
+    }
+
+    /// Sends a set-up step: like [`SbfLedger::send`], but what Tessera costs in it stays out
+    /// of the tables.
+    pub fn set_up(
+        &mut self,
+        label: &str,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<()> {
+        self.submit(instructions, signers).map_err(|failure| {
+            anyhow!(
+                "{label} failed in the SBF VM: {}\n{}",
+                failure.error,
+                failure.log()
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Sends a `settle_batch` of `receipts` receipts (`instructions`: its Ed25519 instruction
+    /// and itself) and keeps its figures for the batch table.
+    pub fn send_batch(&mut self, receipts: usize, instructions: &[Instruction]) -> Result<()> {
+        let label = format!("settle_batch ({receipts} receipts)");
+        let (legacy_bytes, v0_bytes) = self.transaction_bytes(instructions)?;
+        let meta = self.submit(instructions, &[]).map_err(|failure| {
+            anyhow!(
+                "{label} failed in the SBF VM: {}\n{}",
+                failure.error,
+                failure.log()
+            )
+        })?;
+        let cost = tessera_cost(&label, &meta)?.context("Tessera did not run")?;
+        let footprint = self.footprint(instructions, 1, &cost);
+        let precompile_signatures = instructions[0].data.first().copied().unwrap_or(0) as u64;
+        self.batches.push(BatchFigure {
+            receipts,
+            legacy_bytes,
+            v0_bytes,
+            signatures: 1 + precompile_signatures,
+            units: cost.units,
+            transaction_units: cost.transaction_units,
+            block_cost: footprint.block_cost,
+        });
+        Ok(())
+    }
+
+    /// The bytes of a transaction of `instructions` signed by the payer alone: as a legacy
+    /// transaction, and as a v0 transaction whose other accounts (all but the programs) sit in
+    /// one address lookup table.
+    fn transaction_bytes(&self, instructions: &[Instruction]) -> Result<(usize, usize)> {
+        use solana_message::{v0, AddressLookupTableAccount, VersionedMessage};
+        let payer = self.payer.pubkey();
+        let blockhash = self.svm.latest_blockhash();
+        let legacy = solana_transaction::Transaction::new_with_payer(instructions, Some(&payer));
+        let signatures = legacy.message.header.num_required_signatures as usize;
+        let programs: Vec<Pubkey> = instructions.iter().map(|ix| ix.program_id).collect();
+        let mut table: Vec<Pubkey> = instructions
+            .iter()
+            .flat_map(|ix| &ix.accounts)
+            .filter(|meta| !meta.is_signer && !programs.contains(&meta.pubkey))
+            .map(|meta| meta.pubkey)
+            .collect();
+        table.sort();
+        table.dedup();
+        let table = AddressLookupTableAccount {
+            key: Pubkey::new_from_array([7; 32]),
+            addresses: table,
+        };
+        let v0 = v0::Message::try_compile(&payer, instructions, &[table], blockhash)
+            .map_err(|error| anyhow!("compiling a v0 message: {error}"))?;
+        // A transaction is its signatures (a one-byte count and 64 bytes each) and its message.
+        let wire = |message_bytes: usize| 1 + 64 * signatures + message_bytes;
+        Ok((
+            wire(legacy.message.serialize().len()),
+            wire(VersionedMessage::V0(v0).serialize().len()),
+        ))
     }
 
     /// Sends `instructions` and expects the program to refuse them with `expected`.

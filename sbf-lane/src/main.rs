@@ -46,6 +46,7 @@ fn run() -> Result<()> {
     let size = std::fs::metadata(&program)?.len();
 
     let mut runs = Vec::new();
+    let mut batches = Vec::new();
     for (name, token_program) in report::TOKEN_PROGRAMS {
         eprintln!("== SBF lane: {name} mints");
         let ledger = ledger::SbfLedger::start(&program)?;
@@ -53,11 +54,16 @@ fn run() -> Result<()> {
             .run()
             .with_context(|| format!("with {name} mints"))?;
         runs.push(ledger.costs);
+        if batches.is_empty() {
+            batches = ledger.batches;
+        }
     }
     let table = report::CostTable::new(&runs);
     println!("{}", table.markdown(&program, size));
     println!("{}", table.write_locks());
+    println!("{}", report::batch_table(&batches));
     table.check_budgets()?;
+    report::check_batch_budgets(&batches)?;
     eprintln!("== SBF lane: every flow passed and fits its budget");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The compute-unit table: one row per instruction (and path), one column per token program,
 //! and the budgets every row must keep.
 
-use crate::ledger::{Cost, Sharers};
+use crate::ledger::{BatchFigure, Cost, Sharers, TRANSACTION_BYTES};
 use anyhow::{bail, Result};
 use solana_pubkey::Pubkey;
 use std::path::Path;
@@ -164,6 +164,62 @@ impl CostTable {
         }
         Ok(())
     }
+}
+
+/// Lamports the network charges a signature, the transaction's and each one the Ed25519
+/// instruction checks alike.
+pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+
+/// The batch settlements as Markdown: for each size, the transaction's bytes both ways
+/// (marked when over the network's limit), its signatures, and the signature fee, compute
+/// units and block cost per receipt.
+pub fn batch_table(figures: &[BatchFigure]) -> String {
+    let mut out = format!(
+        "Batch settlements (SPL Token mints), signed once by the worker and once by the attestor\n\
+         group; a transaction takes at most {} bytes. v0 names every account but the programs\n\
+         and the fee payer through one address lookup table.\n\n",
+        thousands(TRANSACTION_BYTES as u64)
+    );
+    out += "| Receipts | Legacy (bytes) | v0 + lookup table (bytes) | Signatures | Signature fee per receipt (lamports) | settle_batch (CU) | CU per receipt | Block cost per receipt (CU) |\n";
+    out += "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    let bytes = |bytes: usize| {
+        let shown = thousands(bytes as u64);
+        if bytes > TRANSACTION_BYTES {
+            format!("{shown} (too big)")
+        } else {
+            shown
+        }
+    };
+    for figure in figures {
+        let receipts = figure.receipts as u64;
+        out += &format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            receipts,
+            bytes(figure.legacy_bytes),
+            bytes(figure.v0_bytes),
+            figure.signatures,
+            thousands(figure.signatures * LAMPORTS_PER_SIGNATURE / receipts),
+            thousands(figure.units),
+            thousands(figure.units / receipts),
+            thousands(figure.block_cost / receipts),
+        );
+    }
+    out
+}
+
+/// Fails unless every batch settlement, its Ed25519 instruction included, stayed under
+/// [`INSTRUCTION_BUDGET`].
+pub fn check_batch_budgets(figures: &[BatchFigure]) -> Result<()> {
+    for figure in figures {
+        let most = figure.units.max(figure.transaction_units);
+        if most >= INSTRUCTION_BUDGET {
+            bail!(
+                "settle_batch of {} receipts took {most} CU, over the {INSTRUCTION_BUDGET} CU budget",
+                figure.receipts
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `n` with a comma every three digits.

@@ -17,7 +17,9 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{ensure, Result};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use tessera::instructions::{CreateJobArgs, InitializeNetworkArgs, RegisterProviderArgs};
+use tessera::instructions::{
+    CreateJobArgs, InitializeNetworkArgs, RegisterProviderArgs, MAX_BATCH_RECEIPTS,
+};
 use tessera::state::{
     Dispute, EmissionSchedule, Epoch, Job, JobRequirement, JobStatus, Network, PauseFlags,
     Provider, ProviderClass, ProviderSpec, UnitKind, WorkRecord,
@@ -27,7 +29,7 @@ use tessera_attest::group;
 use tessera_client::flows::{self, Metered, NetworkRef, Payee};
 use tessera_client::instructions::{self as ix, MintRef};
 use tessera_client::pda;
-use tessera_client::receipt::{Receipt, SignedReceipt};
+use tessera_client::receipt::{Receipt, SignedBatch, SignedReceipt};
 
 const DAY: i64 = 86_400;
 /// Reward tokens minted before the network takes the mint authority.
@@ -51,6 +53,15 @@ pub struct Scenario {
     faucet: Pubkey,
     params: tessera::state::NetworkParams,
     emission: EmissionSchedule,
+    /// The attestor group's shares, once the attestors became a group.
+    group_shares: Vec<group::ShareFile>,
+}
+
+/// Whether a step's costs enter the lane's tables, or it only sets the scene.
+#[derive(Clone, Copy)]
+enum Recorded {
+    Yes,
+    No,
 }
 
 /// A registered, staked provider and its reward-token account.
@@ -93,6 +104,7 @@ impl Scenario {
                 decay_every_epochs: 10,
                 supply_cap: 1_000_000 * ONE,
             },
+            group_shares: Vec::new(),
         }
     }
 
@@ -113,6 +125,9 @@ impl Scenario {
         self.ledger.advance(7 * DAY);
         self.provider_left(&provider)?;
         self.hands_changed()?;
+        // Last, in an epoch of its own: the batch provider's work record stays out of the
+        // claim above, which tallies the epoch's one record.
+        self.batches_settled()?;
         Ok(self.ledger)
     }
 
@@ -222,38 +237,10 @@ impl Scenario {
 
     fn provider_registered_and_staked(&mut self) -> Result<StakedProvider> {
         let min_stake = self.params.classes[ProviderClass::Inference.index()].min_stake;
-        let owner = self.ledger.wallet()?;
-        let worker = self.ledger.key();
-        let args = RegisterProviderArgs {
-            class: ProviderClass::Inference,
-            spec: gpu_spec(8),
-            worker_key: worker.pubkey(),
-        };
-        let register =
-            ix::register_provider(&owner.pubkey(), &self.network, self.reward_mint, args);
-        self.ledger
-            .send("register_provider", &[register], &[&owner])?;
+        let staked = self.staked_provider(min_stake, Recorded::Yes)?;
+        let owner = staked.owner.insecure_clone();
         let update = ix::update_provider(&owner.pubkey(), &self.network, gpu_spec(4));
         self.ledger.send("update_provider", &[update], &[&owner])?;
-
-        let reward_account = self
-            .ledger
-            .token_account(self.reward_mint, &owner.pubkey())?;
-        let faucet_owner = self.faucet_owner.insecure_clone();
-        self.ledger.transfer(
-            self.reward_mint,
-            (&self.faucet, &faucet_owner),
-            &reward_account,
-            min_stake,
-        )?;
-        let stake = ix::stake(
-            &owner.pubkey(),
-            &self.network,
-            self.reward_mint,
-            &reward_account,
-            min_stake,
-        );
-        self.ledger.send("stake", &[stake], &[&owner])?;
 
         let address = pda::provider(&self.network, &owner.pubkey());
         let state: Provider = self.ledger.decode(&address)?;
@@ -269,12 +256,60 @@ impl Scenario {
             self.network_state()?.totals.staked == min_stake,
             "network staked total"
         );
+        Ok(staked)
+    }
+
+    /// A new Inference provider with `gpu_spec(8)`, `stake` staked from the faucet; its
+    /// instructions' costs enter the tables when `recorded` says so.
+    fn staked_provider(&mut self, stake: u64, recorded: Recorded) -> Result<StakedProvider> {
+        let owner = self.ledger.wallet()?;
+        let worker = self.ledger.key();
+        let args = RegisterProviderArgs {
+            class: ProviderClass::Inference,
+            spec: gpu_spec(8),
+            worker_key: worker.pubkey(),
+        };
+        let register =
+            ix::register_provider(&owner.pubkey(), &self.network, self.reward_mint, args);
+        self.send(recorded, "register_provider", &[register], &[&owner])?;
+        let reward_account = self
+            .ledger
+            .token_account(self.reward_mint, &owner.pubkey())?;
+        let faucet_owner = self.faucet_owner.insecure_clone();
+        self.ledger.transfer(
+            self.reward_mint,
+            (&self.faucet, &faucet_owner),
+            &reward_account,
+            stake,
+        )?;
+        let staking = ix::stake(
+            &owner.pubkey(),
+            &self.network,
+            self.reward_mint,
+            &reward_account,
+            stake,
+        );
+        self.send(recorded, "stake", &[staking], &[&owner])?;
         Ok(StakedProvider {
+            address: pda::provider(&self.network, &owner.pubkey()),
             owner,
             worker,
-            address,
             reward_account,
         })
+    }
+
+    /// Sends `instructions` as `label`, into the tables or as a set-up step.
+    fn send(
+        &mut self,
+        recorded: Recorded,
+        label: &str,
+        instructions: &[solana_instruction::Instruction],
+        signers: &[&Keypair],
+    ) -> Result<()> {
+        match recorded {
+            Recorded::Yes => self.ledger.send(label, instructions, signers).map(|_| ()),
+            Recorded::No => self.ledger.set_up(label, instructions, signers),
+        }
     }
 
     // ---- jobs ------------------------------------------------------------------------------
@@ -505,6 +540,7 @@ impl Scenario {
 
         let shares = group::dealer(2, 3)?;
         let group_key = shares[0].group_key()?;
+        self.group_shares = shares.clone();
         let authority = self.authority.pubkey();
         let set = ix::set_attestor_group(&authority, &self.network, group_key, 2, 3);
         self.authority_sends("set_attestor_group", set)?;
@@ -534,6 +570,122 @@ impl Scenario {
             .send("settle_service (group-attested)", &instructions, &[])?;
         self.expect_work_units(provider, epoch, 65, "group-attested service units recorded")?;
         Ok(())
+    }
+
+    /// A second provider holds one client's [`MAX_BATCH_RECEIPTS`] running jobs, all in one
+    /// mint, and settles them in batches of 1 to [`MAX_BATCH_RECEIPTS`] receipts, each batch
+    /// signed once by its worker and once by the attestor group: every job is paid as
+    /// `settle_receipt` pays it, and each batch's bytes, signatures and compute units go to
+    /// the batch table.
+    fn batches_settled(&mut self) -> Result<()> {
+        let most = MAX_BATCH_RECEIPTS;
+        let (provider, jobs, payee) = self.jobs_for_batches(most)?;
+        let epoch = self.epoch_now()?;
+
+        // The first batch opens the provider's work record; later ones name it alone.
+        let signed = self.group_signed_batch(&provider, &jobs[..1], 1)?;
+        let instructions = flows::settle_batch(self.ledger.payer(), &signed, payee, epoch)?;
+        self.ledger.send(
+            "settle_batch (1 receipt, opens epoch records)",
+            &instructions,
+            &[],
+        )?;
+        for size in 1..=most {
+            let signed = self.group_signed_batch(&provider, &jobs[..size], size as u64 + 1)?;
+            let instructions =
+                flows::settle_batch(self.ledger.payer(), &signed, payee, open(epoch))?;
+            self.ledger.send_batch(size, &instructions)?;
+        }
+
+        // Every job ends at most + 1 units: paid less the 2.5 % fee, recorded once.
+        let units = most as u64 + 1;
+        for job in &jobs {
+            let state: Job = self.ledger.decode(job)?;
+            ensure!(state.settled_units == units, "each job settled in full");
+            self.assert_job_balanced(job)?;
+        }
+        let paid = most as u64 * units * ONE * 9_750 / 10_000;
+        ensure!(
+            self.ledger.balance(&payee.provider_token)? == paid,
+            "batches paid what the receipts alone would"
+        );
+        self.expect_work_units(
+            &provider,
+            epoch,
+            (most as u64 * units) as u128,
+            "batched units recorded",
+        )
+    }
+
+    /// A provider staked for `jobs` running jobs, and as many jobs of one client in one mint,
+    /// accepted; set up without entering the cost table.
+    fn jobs_for_batches(&mut self, jobs: usize) -> Result<(StakedProvider, Vec<Pubkey>, Payee)> {
+        let class = self.params.classes[ProviderClass::Inference.index()];
+        let stake = (class.stake_per_job * jobs as u64).max(class.min_stake);
+        let provider = self.staked_provider(stake, Recorded::No)?;
+
+        let client = self.client_with_funds(100)?;
+        let mut addresses = Vec::new();
+        for job_id in 100..100 + jobs as u64 {
+            let create = ix::create_job(
+                &client.wallet.pubkey(),
+                &self.network,
+                client.payment_mint,
+                &client.source,
+                CreateJobArgs {
+                    max_units: jobs as u64 + 1,
+                    ..self.job_args(job_id, Some(provider.address))
+                },
+            );
+            self.ledger
+                .set_up("create a batch job", &[create], &[&client.wallet])?;
+            let job = pda::job(&self.network, &client.wallet.pubkey(), job_id);
+            let accept = ix::accept_job(&provider.owner.pubkey(), &self.network, &job);
+            self.ledger
+                .set_up("accept a batch job", &[accept], &[&provider.owner])?;
+            addresses.push(job);
+        }
+        let provider_token = self
+            .ledger
+            .token_account(client.payment_mint, &provider.owner.pubkey())?;
+        let payee = Payee {
+            payment_mint: client.payment_mint,
+            provider_token,
+            client: client.wallet.pubkey(),
+        };
+        Ok((provider, addresses, payee))
+    }
+
+    /// Receipts for `cumulative_units` on each of `jobs`, issued now, signed together by
+    /// `provider`'s worker and the attestor group.
+    fn group_signed_batch(
+        &self,
+        provider: &StakedProvider,
+        jobs: &[Pubkey],
+        cumulative_units: u64,
+    ) -> Result<SignedBatch> {
+        let network = self.network_state()?;
+        let mut receipts = Vec::new();
+        for job in jobs {
+            let state: Job = self.ledger.decode(job)?;
+            let metered = self.metered(cumulative_units, [cumulative_units as u8; 32]);
+            receipts.push(flows::job_receipt(
+                NetworkRef {
+                    address: self.network,
+                    state: &network,
+                },
+                *job,
+                &state,
+                provider.worker.pubkey(),
+                metered,
+            ));
+        }
+        let mut signed = SignedBatch::new(receipts);
+        signed.sign(&provider.worker)?;
+        let group_key = self.group_shares[0].group_key()?;
+        let signature = group::sign_together(&self.group_shares[1..], &signed.message())?;
+        signed.signatures.push((group_key, signature));
+        Ok(signed)
     }
 
     fn work_disputed(&mut self, provider: &StakedProvider, client: &Client) -> Result<()> {
@@ -849,7 +1001,6 @@ impl Scenario {
     }
 }
 
-/// `receipt` signed by the worker, then by `cosigner` (the client or an attestor).
 /// Epoch `index`, in which the provider's work record is open.
 fn open(index: u64) -> flows::WorkEpoch {
     flows::WorkEpoch {
@@ -858,6 +1009,7 @@ fn open(index: u64) -> flows::WorkEpoch {
     }
 }
 
+/// `receipt` signed by the worker, then by `cosigner` (the client or an attestor).
 fn signed_by(receipt: Receipt, worker: &Keypair, cosigner: &Keypair) -> Result<SignedReceipt> {
     let mut signed = SignedReceipt::new(receipt);
     signed.sign(worker)?;

@@ -33,7 +33,7 @@ use tessera::TesseraError;
 use tessera_client::flows;
 use tessera_client::instructions::{self as ix, MintRef};
 use tessera_client::pda;
-pub use tessera_client::receipt::{Receipt, SignedReceipt, RECEIPT_DOMAIN};
+pub use tessera_client::receipt::{Receipt, SignedBatch, SignedReceipt, RECEIPT_DOMAIN};
 use tessera_client::rules::{self, Books, Finding};
 
 pub use anchor_lang::error::ErrorCode as AnchorErrorCode;
@@ -954,6 +954,46 @@ impl TestFixture {
             signed.sign(*cosigner).expect("cosigner signs");
         }
         signed
+    }
+
+    /// `receipts` signed together, as one batch, by `worker` and `cosigners`, in that order.
+    pub fn sign_batch(
+        receipts: Vec<Receipt>,
+        worker: &Keypair,
+        cosigners: &[&Keypair],
+    ) -> SignedBatch {
+        let mut signed = SignedBatch::new(receipts);
+        signed.sign(worker).expect("worker signs");
+        for cosigner in cosigners {
+            signed.sign(*cosigner).expect("cosigner signs");
+        }
+        signed
+    }
+
+    /// The `[ed25519, settle_batch]` pair for `signed` on the jobs its receipts name, all
+    /// paying in `jobs[0]`'s mint, in the current epoch; a batch that `jobs[0]`'s client alone
+    /// co-signed names no epoch accounts, as the CLI's does.
+    pub async fn settle_batch_instructions(
+        &mut self,
+        jobs: &[&TestJob],
+        provider: &TestProvider,
+        signed: &SignedBatch,
+    ) -> Vec<Instruction> {
+        let provider_token = self.provider_token(provider, jobs[0].mint).await;
+        let payee = flows::Payee {
+            payment_mint: jobs[0].mint,
+            provider_token,
+            client: jobs[0].client,
+        };
+        let index = self.current_epoch().await;
+        let epoch = flows::WorkEpoch {
+            index,
+            record_open: self.record_open(provider, index).await,
+        };
+        let submitter = self.context.payer.pubkey();
+        flows::settle_batch(submitter, signed, payee, epoch)
+            .expect("a batch of at least one receipt")
+            .to_vec()
     }
 
     /// The provider owner's token account in `mint`, created on first use.

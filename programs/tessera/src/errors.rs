@@ -201,4 +201,8 @@ pub enum TesseraError {
     WorkAlreadyTallied,
     #[msg("Not every work record of this epoch is tallied yet: tally the rest (tally_work, or `tessera claim`, which tallies them) before claiming")]
     EpochNotTallied,
+    #[msg("A batch settles 1 to 16 receipts: split a larger batch, and send one receipt with settle_receipt if you like")]
+    InvalidBatchSize,
+    #[msg("A batch names two remaining accounts per receipt, in the receipts' order: the job, then its vault, both writable")]
+    BatchAccountsMismatch,
 }

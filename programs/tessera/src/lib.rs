@@ -217,6 +217,17 @@ pub mod tessera {
         instructions::settle::settle_receipt::handler(ctx, args)
     }
 
+    /// Anyone with a batch of receipts on several jobs of one provider, signed together by the
+    /// worker and one co-signer (the attestors, or a client for its own jobs) in the Ed25519
+    /// instruction right before this one: settles each as `settle_receipt` would alone. The
+    /// remaining accounts are each receipt's job and vault.
+    pub fn settle_batch<'info>(
+        ctx: Context<'info, SettleBatch<'info>>,
+        args: SettleBatchArgs,
+    ) -> Result<()> {
+        instructions::settle::settle_batch::handler(ctx, args)
+    }
+
     /// Anyone with a service receipt signed by the worker and the attestor quorum: records
     /// bandwidth or uptime served without a job, for emissions only.
     pub fn settle_service(ctx: Context<SettleService>, args: ReceiptArgs) -> Result<()> {

@@ -17,6 +17,24 @@ pub const RECEIPT_DOMAIN: [u8; 18] = *b"tessera/receipt/v2";
 /// Length of a serialized receipt, in bytes.
 pub const RECEIPT_LEN: usize = 18 + 5 * 32 + 8 + 8 + 1 + 32 + 4 + 8 + 8;
 
+/// Domain separator of a batch message: the worker and its co-signer sign the receipts of
+/// several jobs at once (`settle_batch`) by signing `BATCH_DOMAIN || SHA-256(receipt bytes, in
+/// order)`, so that neither the message nor a signature over it can pass for one receipt.
+pub const BATCH_DOMAIN: [u8; 16] = *b"tessera/batch/v1";
+
+/// Length of a batch message, in bytes.
+pub const BATCH_MESSAGE_LEN: usize = 16 + 32;
+
+/// The message signed for a batch of receipts: [`BATCH_DOMAIN`], then the SHA-256 of the
+/// receipts' bytes concatenated in the batch's order.
+pub fn batch_message(receipts: &[&[u8]]) -> [u8; BATCH_MESSAGE_LEN] {
+    let digest = solana_sha256_hasher::hashv(receipts);
+    let mut message = [0u8; BATCH_MESSAGE_LEN];
+    message[..BATCH_DOMAIN.len()].copy_from_slice(&BATCH_DOMAIN);
+    message[BATCH_DOMAIN.len()..].copy_from_slice(digest.as_ref());
+    message
+}
+
 /// A statement about cumulative work: "on `subject`, `provider`'s worker has delivered
 /// `cumulative_units` units in total". Settlement pays the increase over what was already
 /// settled, so receipts can be resubmitted, reordered or lost without harm.
@@ -120,6 +138,26 @@ mod tests {
         assert_eq!(bytes.len(), RECEIPT_LEN);
         assert_eq!(RECEIPT_LEN, 247);
         assert_eq!(hex(&bytes), SAMPLE_HEX);
+    }
+
+    #[test]
+    fn a_batch_message_is_the_domain_and_the_digest_of_its_receipts_in_order() {
+        let first = sample().to_bytes();
+        let second = Receipt {
+            cumulative_units: 1,
+            ..sample()
+        }
+        .to_bytes();
+        let message = batch_message(&[&first, &second]);
+        assert_eq!(&message[..16], b"tessera/batch/v1");
+        let mut both = first.to_vec();
+        both.extend_from_slice(&second);
+        assert_eq!(
+            message[16..],
+            solana_sha256_hasher::hash(&both).to_bytes()[..]
+        );
+        assert_ne!(message, batch_message(&[&second, &first]));
+        assert_ne!(message, batch_message(&[&first]));
     }
 
     #[test]

@@ -57,9 +57,7 @@ pub struct ReceiptContext<'a, 'info> {
 /// accounts in `context` and the submitter's `args`. Each way a receipt can be wrong has its
 /// own error, checked in this order: layout, binding (program, network, subject, provider,
 /// worker key, unit kind), signers and attestor set version (in group mode the version first),
-/// the exact bytes, then time. A
-/// settlement pause does not eat a receipt's life: the latest pause it lived through is added
-/// to its expiry.
+/// the exact bytes, then time ([`require_receipt_live`]).
 pub fn verify_receipt(
     context: &ReceiptContext<'_, '_>,
     args: &ReceiptArgs,
@@ -100,39 +98,13 @@ pub fn verify_receipt(
         TesseraError::UnitKindMismatch
     );
 
-    let signers = signed.signers();
-    require_keys_eq!(signers[0], worker_key, TesseraError::WrongWorkerKey);
-    let cosigners = &signers[1..];
-    require!(!cosigners.is_empty(), TesseraError::MissingCosignature);
-    require!(
-        !cosigners.contains(&worker_key),
-        TesseraError::WorkerSignedAsCosigner
-    );
-    let by_client = context
-        .client
-        .is_some_and(|client| cosigners.contains(&client));
-    let attestation = if by_client && cosigners.len() == 1 {
-        Attestation {
-            by_attestors: false,
-            by_client: true,
-        }
-    } else {
-        let attestors = &context.network.attestors;
-        match attestors.group_key() {
-            None => verify_attestor_keys(attestors, cosigners, receipt.attestor_set_version)?,
-            Some(group_key) => verify_group_key(
-                attestors,
-                group_key,
-                cosigners,
-                context.client,
-                receipt.attestor_set_version,
-            )?,
-        }
-        Attestation {
-            by_attestors: true,
-            by_client,
-        }
-    };
+    let cosigners = cosigners_after_worker(signed.signers(), worker_key)?;
+    let attestation = attestation_of(
+        context.network,
+        cosigners,
+        context.client,
+        receipt.attestor_set_version,
+    )?;
 
     let rebuilt = Receipt {
         domain: RECEIPT_DOMAIN,
@@ -154,24 +126,82 @@ pub fn verify_receipt(
         TesseraError::ReceiptMismatch
     );
 
-    let lifetime = args
-        .expires_at
-        .checked_sub(args.issued_at)
+    require_receipt_live(context.network, args.issued_at, args.expires_at, now)?;
+    Ok(attestation)
+}
+
+/// The co-signers of a message whose first signer must be the worker: at least one, and not
+/// the worker again.
+#[inline(always)]
+pub fn cosigners_after_worker(signers: &[Pubkey], worker_key: Pubkey) -> Result<&[Pubkey]> {
+    require_keys_eq!(signers[0], worker_key, TesseraError::WrongWorkerKey);
+    let cosigners = &signers[1..];
+    require!(!cosigners.is_empty(), TesseraError::MissingCosignature);
+    require!(
+        !cosigners.contains(&worker_key),
+        TesseraError::WorkerSignedAsCosigner
+    );
+    Ok(cosigners)
+}
+
+/// Who `cosigners` make a receipt's vouchers: the subject's `client` alone, or the network's
+/// attestor set (its threshold of keys, or its group key), with or without the client.
+#[inline(always)]
+pub fn attestation_of(
+    network: &Network,
+    cosigners: &[Pubkey],
+    client: Option<Pubkey>,
+    attestor_set_version: u32,
+) -> Result<Attestation> {
+    let by_client = client.is_some_and(|client| cosigners.contains(&client));
+    if by_client && cosigners.len() == 1 {
+        return Ok(Attestation {
+            by_attestors: false,
+            by_client: true,
+        });
+    }
+    let attestors = &network.attestors;
+    match attestors.group_key() {
+        None => verify_attestor_keys(attestors, cosigners, attestor_set_version)?,
+        Some(group_key) => verify_group_key(
+            attestors,
+            group_key,
+            cosigners,
+            client,
+            attestor_set_version,
+        )?,
+    }
+    Ok(Attestation {
+        by_attestors: true,
+        by_client,
+    })
+}
+
+/// A receipt issued at `issued_at` and valid until `expires_at` may settle at `now`: issued
+/// in the past, living no longer than the network allows, and not expired. A settlement pause
+/// does not eat a receipt's life: the latest pause it lived through is added to its expiry.
+#[inline(always)]
+pub fn require_receipt_live(
+    network: &Network,
+    issued_at: i64,
+    expires_at: i64,
+    now: i64,
+) -> Result<()> {
+    let lifetime = expires_at
+        .checked_sub(issued_at)
         .ok_or_else(|| error!(TesseraError::InvalidReceiptTimes))?;
     require!(
-        args.issued_at <= now
-            && (0..=context.network.params.receipt_max_age_secs).contains(&lifetime),
+        issued_at <= now && (0..=network.params.receipt_max_age_secs).contains(&lifetime),
         TesseraError::InvalidReceiptTimes
     );
-    let paused = context
-        .network
+    let paused = network
         .settlement_pauses
-        .latest_extension(args.issued_at, args.expires_at);
+        .latest_extension(issued_at, expires_at);
     require!(
-        now <= math::add_secs(args.expires_at, paused)?,
+        now <= math::add_secs(expires_at, paused)?,
         TesseraError::ReceiptExpired
     );
-    Ok(attestation)
+    Ok(())
 }
 
 /// Keys mode: the co-signers are exactly `threshold` distinct attestors of the current set (the
@@ -241,14 +271,21 @@ pub struct WorkAccounts<'a, 'info> {
     pub system_program: &'a Program<'info, System>,
 }
 
-/// Adds `units` of a provider's work, weighted by its class, to the provider's work record for
-/// epoch `epoch_index`, creating it on first use, and the epoch with the epoch's first record;
+/// Amounts of work to record, one per receipt, and where the class-weighted units each adds go.
+pub struct WorkAmounts<'a> {
+    pub units: &'a [u64],
+    /// As long as `units`.
+    pub weighted: &'a mut [u128],
+}
+
+/// Adds each of `units` (one amount per receipt) of a provider's work, weighted by its class,
+/// to the provider's work record for epoch `epoch_index`, creating it on first use, and the epoch with the epoch's first record;
 /// a new record needs the epoch account (`WorkAccountsMissing` without it), which counts it.
 /// The epoch's total is the sum of its records, tallied once the epoch is over (`tally_work`).
 /// Work done while the provider is jailed or below its class minimum is recorded apart and
 /// earns nothing. Only attested work counts: a job's client and provider could otherwise mint
-/// emissions by trading units of a worthless token between themselves. Returns the weighted
-/// units.
+/// emissions by trading units of a worthless token between themselves. Each amount is weighted
+/// and rounded down on its own, as if settled alone.
 pub fn record_work(
     accounts: &WorkAccounts,
     network: &Network,
@@ -256,8 +293,8 @@ pub fn record_work(
     provider: &Provider,
     provider_key: Pubkey,
     epoch_index: u64,
-    units: u64,
-) -> Result<u128> {
+    amounts: WorkAmounts,
+) -> Result<()> {
     let epoch_bytes = epoch_index.to_le_bytes();
     let (mut work, new_record) = open_or_create(
         accounts.work_record,
@@ -300,9 +337,10 @@ pub fn record_work(
         epoch.invariant()?;
         store(epoch_account, &epoch)?;
     }
-    let weighted = add_work(&mut work, network, provider, units);
-    store(accounts.work_record, &work)?;
-    Ok(weighted)
+    for (units, weighted) in amounts.units.iter().zip(amounts.weighted) {
+        *weighted = add_work(&mut work, network, provider, *units);
+    }
+    store(accounts.work_record, &work)
 }
 
 /// Adds `units`, weighted by the provider's class, to `work`: to its units while the provider

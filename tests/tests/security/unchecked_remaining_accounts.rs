@@ -1,5 +1,7 @@
 //! Unchecked remaining accounts: extra accounts appended to an instruction, hoping the program
-//! acts on them. Tessera reads no remaining accounts; they change nothing.
+//! acts on them. Only `settle_batch` reads remaining accounts, and checks each one as
+//! `settle_receipt` checks its typed accounts (`settle_batch.rs` tries every substitution);
+//! appended to any other instruction, they change nothing.
 
 use crate::scene;
 use solana_instruction::AccountMeta;

@@ -11,6 +11,7 @@
 use crate::errors::TesseraError;
 use crate::settlement::{
     record_work, verify_receipt, Attestation, ReceiptArgs, ReceiptContext, WorkAccounts,
+    WorkAmounts,
 };
 use crate::state::{Network, Provider, UnitKind};
 use anchor_lang::prelude::*;
@@ -83,11 +84,12 @@ impl ReceiptAccounts<'_> {
         )
     }
 
-    /// Adds `units` of attested work to the provider's work record, opening it (and the epoch)
-    /// on first use (see [`record_work`]); returns the class-weighted units added. Fails with
-    /// `WorkAccountsMissing` unless the settlement named the work record, and the epoch while
-    /// the record does not exist.
-    pub fn record(&self, epoch: u64, units: u64) -> Result<u128> {
+    /// Adds each of `units` (one amount per receipt) of attested work to the provider's work
+    /// record, opening it (and the epoch) on first use (see [`record_work`]), and sets
+    /// `weighted` to the class-weighted units each added. Fails with `WorkAccountsMissing`
+    /// unless the settlement named the work record, and the epoch while the record does not
+    /// exist.
+    pub fn record(&self, epoch: u64, units: &[u64], weighted: &mut [u128]) -> Result<()> {
         let Some(work_record) = &self.work_record else {
             return err!(TesseraError::WorkAccountsMissing);
         };
@@ -105,7 +107,7 @@ impl ReceiptAccounts<'_> {
             &self.provider,
             self.provider.key(),
             epoch,
-            units,
+            WorkAmounts { units, weighted },
         )
     }
 }

@@ -3,7 +3,7 @@ use crate::events::ReceiptSettled;
 // The glob brings the composite's generated client and bump types, which `#[derive(Accounts)]` names.
 use super::receipt_accounts::*;
 use crate::settlement::{require_current_epoch, Attestation, ReceiptArgs};
-use crate::state::{Job, JobStatus, Settlement};
+use crate::state::{Job, JobStatus, Network, Provider, Settlement};
 use crate::token::transfer_from_vault;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -43,120 +43,163 @@ pub struct SettleReceipt<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-impl SettleReceipt<'_> {
-    /// Running jobs settle any receipt; an ended job (not a no-show) settles receipts issued
-    /// before its end, until its settlement window closes, so that neither a cancellation nor
-    /// a settlement pause can void receipts the client already co-signed.
-    fn validate(&self, args: &ReceiptArgs, now: i64) -> Result<()> {
-        let job = &self.job;
-        let network = &self.settlement.network;
-        network.require_settlements_open()?;
-        match job.status {
-            JobStatus::Running => {}
-            JobStatus::Completed | JobStatus::Cancelled if !job.no_show => {
-                require!(
-                    args.issued_at <= job.ended_at,
-                    TesseraError::ReceiptIssuedAfterJobEnded
-                );
-                let paused_secs = network.settlement_pauses.paused_secs_at(now)?;
-                require!(
-                    now < job.settlement_window_ends(paused_secs)?,
-                    TesseraError::SettlementWindowClosed
-                );
-            }
-            _ => return err!(TesseraError::JobNotSettleable),
-        }
-        require_current_epoch(network, args.epoch, now)
-    }
+/// Where a job settlement's payment goes, and the token accounts it moves through.
+pub(crate) struct Payout<'a, 'info> {
+    pub provider_token: &'a InterfaceAccount<'info, TokenAccount>,
+    pub payment_mint: &'a InterfaceAccount<'info, Mint>,
+    pub token_program: &'a Interface<'info, TokenInterface>,
+}
 
-    /// A disputable settlement after the job ended must find stake to slash: a provider that
-    /// already withdrew could otherwise settle and leave nothing behind.
-    fn require_slashable_stake(&self, attestation: &Attestation) -> Result<()> {
-        if attestation.by_client || !self.job.has_ended() {
-            return Ok(());
+/// Running jobs settle any receipt; an ended job (not a no-show) settles receipts issued
+/// before its end, until its settlement window closes, so that neither a cancellation nor
+/// a settlement pause can void receipts the client already co-signed.
+pub(crate) fn require_job_settleable(
+    job: &Job,
+    network: &Network,
+    issued_at: i64,
+    now: i64,
+) -> Result<()> {
+    match job.status {
+        JobStatus::Running => Ok(()),
+        JobStatus::Completed | JobStatus::Cancelled if !job.no_show => {
+            require!(
+                issued_at <= job.ended_at,
+                TesseraError::ReceiptIssuedAfterJobEnded
+            );
+            let paused_secs = network.settlement_pauses.paused_secs_at(now)?;
+            require!(
+                now < job.settlement_window_ends(paused_secs)?,
+                TesseraError::SettlementWindowClosed
+            );
+            Ok(())
         }
-        let provider = &self.settlement.provider;
-        let class = self.settlement.network.params.class(provider.class);
-        require!(
-            provider.vault_liability()? >= class.min_stake,
-            TesseraError::StakeBelowMinimum
-        );
-        Ok(())
-    }
-
-    /// Moves `payment` from the job's vault to the provider, signed by the job account.
-    fn pay(&self, payment: u64) -> Result<()> {
-        if payment == 0 {
-            return Ok(());
-        }
-        let seeds = self.job.signer_seeds();
-        transfer_from_vault(
-            &self.token_program,
-            &self.vault,
-            &self.provider_token,
-            &self.payment_mint,
-            self.job.to_account_info(),
-            &seeds.as_seeds(),
-            payment,
-        )
+        _ => err!(TesseraError::JobNotSettleable),
     }
 }
 
-/// Pays the provider for the units the receipt adds over the job's high-water mark, less the
-/// protocol fee (which stays in the vault for the treasury), and records the units for emissions.
-pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
-    ctx.accounts.validate(&args, now)?;
-    let job = &ctx.accounts.job;
-    let subject = Subject {
-        key: job.key(),
-        nonce: job.nonce,
-        client: Some(job.client),
-        unit_kind: Some(job.unit_kind),
-    };
-    let attestation = ctx.accounts.settlement.verify(subject, &args, now)?;
-    ctx.accounts.require_slashable_stake(&attestation)?;
-    let Settlement {
-        units,
-        payment,
-        fee,
-    } = ctx.accounts.job.settle(args.cumulative_units)?;
-    ctx.accounts.pay(payment)?;
+/// A disputable settlement after the job ended must find stake to slash: a provider that
+/// already withdrew could otherwise settle and leave nothing behind.
+fn require_slashable_stake(
+    job: &Job,
+    provider: &Provider,
+    network: &Network,
+    attestation: &Attestation,
+) -> Result<()> {
+    if attestation.by_client || !job.has_ended() {
+        return Ok(());
+    }
+    let class = network.params.class(provider.class);
+    require!(
+        provider.vault_liability()? >= class.min_stake,
+        TesseraError::StakeBelowMinimum
+    );
+    Ok(())
+}
 
-    let job = &mut ctx.accounts.job;
+/// What settling one receipt on a job did.
+pub(crate) struct JobSettled {
+    pub settlement: Settlement,
+    /// The units earn emission units: attested, on a job priced at or above the class's floor.
+    pub earns: bool,
+}
+
+/// Settles a verified receipt on `job`: pays the provider for the units it adds over the job's
+/// high-water mark, less the protocol fee (which stays in the vault for the treasury), opens
+/// the dispute window of attested work, and adds the units to the provider's total. The
+/// caller records emission units when `earns`.
+pub(crate) fn settle_job<'info>(
+    accounts: &mut ReceiptAccounts<'info>,
+    job: &mut Account<'info, Job>,
+    vault: &mut InterfaceAccount<'info, TokenAccount>,
+    payout: &Payout<'_, 'info>,
+    attestation: Attestation,
+    cumulative_units: u64,
+    now: i64,
+) -> Result<JobSettled> {
+    require_slashable_stake(job, &accounts.provider, &accounts.network, &attestation)?;
+    let settlement = job.settle(cumulative_units)?;
+    if settlement.payment > 0 {
+        let seeds = job.signer_seeds();
+        transfer_from_vault(
+            payout.token_program,
+            vault,
+            payout.provider_token,
+            payout.payment_mint,
+            job.to_account_info(),
+            &seeds.as_seeds(),
+            settlement.payment,
+        )?;
+    }
+
     job.last_settled_at = now;
-    let provider = &mut ctx.accounts.settlement.provider;
+    let provider = &mut accounts.provider;
     if !attestation.by_client {
         // The client may dispute this settlement for the job's window; the stake stays until then.
         job.last_attested_at = now;
         provider.extend_slashable(job.dispute_window_ends()?);
     }
     // The network's total is the sum over its providers (see `NetworkTotals::deregistered_settled_units`).
-    provider.settled_units = provider.settled_units.saturating_add(units);
+    provider.settled_units = provider.settled_units.saturating_add(settlement.units);
 
     // Only work the attestors vouched for earns emissions (see `record_work`), and only on a
     // job priced at the class's emission floor or above (see `Network::job_earns_emission`).
-    let earns = ctx.accounts.settlement.network.job_earns_emission(
-        ctx.accounts.settlement.provider.class,
-        &ctx.accounts.job.payment_mint,
-        ctx.accounts.job.price_per_unit,
-    );
-    let weighted_units = if attestation.by_attestors && earns {
-        ctx.accounts.settlement.record(args.epoch, units)?
-    } else {
-        0
-    };
+    let earns = attestation.by_attestors
+        && accounts.network.job_earns_emission(
+            provider.class,
+            &job.payment_mint,
+            job.price_per_unit,
+        );
+    vault.reload()?;
+    job.invariant(vault.amount)?;
+    Ok(JobSettled { settlement, earns })
+}
 
-    ctx.accounts.vault.reload()?;
-    ctx.accounts.job.invariant(ctx.accounts.vault.amount)?;
+/// Pays the provider for the units the receipt adds over the job's high-water mark, less the
+/// protocol fee (which stays in the vault for the treasury), and records the units for emissions.
+pub(crate) fn handler(ctx: Context<SettleReceipt>, args: ReceiptArgs) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = &mut *ctx.accounts;
+    let network = &accounts.settlement.network;
+    network.require_settlements_open()?;
+    require_job_settleable(&accounts.job, network, args.issued_at, now)?;
+    require_current_epoch(network, args.epoch, now)?;
+    let job = &accounts.job;
+    let subject = Subject {
+        key: job.key(),
+        nonce: job.nonce,
+        client: Some(job.client),
+        unit_kind: Some(job.unit_kind),
+    };
+    let attestation = accounts.settlement.verify(subject, &args, now)?;
+    let payout = Payout {
+        provider_token: &accounts.provider_token,
+        payment_mint: &accounts.payment_mint,
+        token_program: &accounts.token_program,
+    };
+    let JobSettled { settlement, earns } = settle_job(
+        &mut accounts.settlement,
+        &mut accounts.job,
+        &mut accounts.vault,
+        &payout,
+        attestation,
+        args.cumulative_units,
+        now,
+    )?;
+    let mut weighted = [0u128];
+    if earns {
+        accounts
+            .settlement
+            .record(args.epoch, &[settlement.units], &mut weighted)?;
+    }
+    let [weighted_units] = weighted;
     crate::events::emit(ReceiptSettled {
-        job: ctx.accounts.job.key(),
-        provider: ctx.accounts.settlement.provider.key(),
+        job: accounts.job.key(),
+        provider: accounts.settlement.provider.key(),
         attestation,
         cumulative_units: args.cumulative_units,
-        units,
-        payment,
-        fee,
+        units: settlement.units,
+        payment: settlement.payment,
+        fee: settlement.fee,
         epoch: args.epoch,
         weighted_units,
     });

@@ -35,7 +35,9 @@ pub(crate) fn handler(ctx: Context<SettleService>, args: ReceiptArgs) -> Result<
     // The network's total is the sum over its providers (see `NetworkTotals::deregistered_service_units`).
     provider.service_units = args.cumulative_units;
 
-    let weighted_units = accounts.record(args.epoch, units)?;
+    let mut weighted = [0u128];
+    accounts.record(args.epoch, &[units], &mut weighted)?;
+    let [weighted_units] = weighted;
     crate::events::emit(ServiceSettled {
         provider: accounts.provider.key(),
         cumulative_units: args.cumulative_units,
