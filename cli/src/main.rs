@@ -146,6 +146,7 @@ fn run(mut cli: Cli) -> Result<()> {
             };
             return args.run(&cli.connection, &target, to);
         }
+        Command::Worker(WorkerCommand::Devices) => Outcome::view(&worker::devices())?,
         Command::Worker(WorkerCommand::Retry { job, store }) => {
             let store = store
                 .clone()

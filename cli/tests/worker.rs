@@ -48,6 +48,8 @@ struct Scene {
     reward_mint: String,
     payment_mint: String,
     provider: String,
+    /// The worker's `--device` (TESSERA_WORKER_DEVICE): "cpu" unless a test says otherwise.
+    device: &'static str,
 }
 
 /// Epochs long enough that a test's jobs stay in one.
@@ -73,6 +75,7 @@ impl Scene {
             reward_mint: String::new(),
             payment_mint: String::new(),
             provider: String::new(),
+            device: "cpu",
         };
         let network = scene.json(&[
             "network",
@@ -143,7 +146,11 @@ impl Scene {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
-        command.arg("--data-dir").arg(self.data_dir()).args(args);
+        command
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(args)
+            .env("TESSERA_WORKER_DEVICE", self.device);
         command
     }
 
@@ -269,6 +276,23 @@ impl Scene {
 
     fn show_job(&self, job: &str) -> Value {
         self.json(&["job", "show", job])
+    }
+
+    /// Alternates worker passes that may run the command line `allowed` and attestor
+    /// co-signatures until the job completes (six passes at most); every event seen.
+    fn command_to_completion(&self, job: &str, allowed: &str) -> Vec<Value> {
+        let allow = ["--once", "--allow-command", allowed];
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            let output = self.run(&[&self.worker_args()[..], &allow].concat());
+            assert!(output.status.success(), "{:?}", texts(&output));
+            seen.extend(events(&texts(&output).0));
+            if self.show_job(job)["status"] == "Completed" {
+                break;
+            }
+            self.cosign_waiting(&self.attestor, false);
+        }
+        seen
     }
 
     /// Alternates worker passes and attestor co-signatures until the job completes; every
@@ -415,6 +439,51 @@ fn a_funded_job_is_run_settled_in_three_receipts_completed_checked_and_its_emiss
     let status = scene.json(&["worker", "status"]);
     assert_eq!(status[0]["state"], "completed", "{status}");
     assert_eq!(status[0]["units_settled"].as_u64(), Some(settled_units));
+}
+
+#[test]
+fn a_built_in_job_on_the_gpu_path_settles_and_checks_as_a_cpu_one_does() {
+    let mut scene = Scene::new("gpu", "edge");
+    scene.device = "gpu";
+    let devices = scene.json(&["worker", "devices"]);
+    assert!(
+        !devices["gpus"].as_array().unwrap().is_empty(),
+        "no GPU adapter: scripts/lavapipe installs Vulkan on the CPU: {devices}"
+    );
+    // 8 rounds of side 512 are 8 x 2^27 multiply-adds: 2 units of 2^29.
+    let job = scene.job("gpu-seconds", "0.5", "2", &["--matmul", "512x8"]);
+    let events = scene.work_to_completion(&job);
+
+    let started = of_kind(&events, "started");
+    assert!(
+        text(&started[0]["device"]).starts_with("gpu: "),
+        "{started:#?}"
+    );
+    let rounds = of_kind(&events, "round");
+    assert_eq!(rounds.len(), 8, "{events:#?}");
+    assert!(
+        rounds
+            .iter()
+            .all(|round| text(&round["device"]).starts_with("gpu: ")),
+        "{rounds:#?}"
+    );
+    let shown = scene.show_job(&job);
+    assert_eq!(shown["settled_units"].as_u64(), Some(2), "{shown}");
+    let owner = scene.owner.pubkey.clone();
+    assert_eq!(
+        scene.balance(&scene.payment_mint, &owner),
+        net_pay(2, 500_000)
+    );
+
+    // The products the GPU published check against the inputs as the CPU's do.
+    let checked = scene.json(&["job", "check-result", &job]);
+    assert_eq!(checked["failure"], Value::Null, "{checked}");
+    assert_eq!(
+        (checked["rounds"].as_u64(), checked["units"].as_u64()),
+        (Some(8), Some(2))
+    );
+    let status = scene.json(&["worker", "status"]);
+    assert!(text(&status[0]["device"]).starts_with("gpu: "), "{status}");
 }
 
 #[test]
@@ -670,17 +739,7 @@ fn an_allowed_command_runs_once_metered_in_wall_time_times_its_devices() {
         "10",
         &["--spec", spec.to_str().unwrap()],
     );
-    let allow = ["--once", "--allow-command", line.as_str()];
-    let mut seen = Vec::new();
-    for _ in 0..6 {
-        let output = scene.run(&[&scene.worker_args()[..], &allow].concat());
-        assert!(output.status.success(), "{:?}", texts(&output));
-        seen.extend(events(&texts(&output).0));
-        if scene.show_job(&job)["status"] == "Completed" {
-            break;
-        }
-        scene.cosign_waiting(&scene.attestor, false);
-    }
+    let seen = scene.command_to_completion(&job, &line);
     let finished = of_kind(&seen, "command-finished");
     assert_eq!(finished.len(), 1, "{seen:#?}");
     // Its device-time over the whole run (wall time on two devices), rounded up once: well
@@ -694,8 +753,38 @@ fn an_allowed_command_runs_once_metered_in_wall_time_times_its_devices() {
     // SHA-256 of "hello", the command's output.
     let hello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
     assert_eq!(finished[0]["result_hash"], hello);
+    assert_eq!(finished[0]["metered_by"], "wall time x 2 devices");
     assert_eq!(scene.show_job(&job)["settled_units"], units);
     assert_eq!(scene.json(&["worker", "status"])[0]["result_hash"], hello);
+}
+
+#[test]
+fn a_gpu_second_command_is_metered_from_nvml_or_says_it_is_wall_time() {
+    let scene = Scene::new("command-gpu", "edge");
+    let (spec, line) = crate::common::command_spec(&scene.folder, "sleepy", "sleep 0.3", 2);
+    let job = scene.job(
+        "gpu-seconds",
+        "0.5",
+        "10",
+        &["--spec", spec.to_str().unwrap()],
+    );
+    let seen = scene.command_to_completion(&job, &line);
+    let finished = of_kind(&seen, "command-finished");
+    assert_eq!(finished.len(), 1, "{seen:#?}");
+    let metered_by = text(&finished[0]["metered_by"]);
+    let units = finished[0]["units"].as_u64().unwrap();
+    if metered_by.starts_with("NVML:") {
+        // An NVIDIA machine: `sleep` holds no GPU, so it is worth no GPU-second.
+        assert_eq!(units, 0, "{metered_by}");
+    } else {
+        // No NVML here: the worker says so, and meters wall time times the spec's devices.
+        assert!(
+            metered_by.starts_with("wall time x 2 devices: NVML is not available"),
+            "{metered_by}"
+        );
+        let device_ms = 2 * finished[0]["wall_ms"].as_u64().unwrap();
+        assert!(units >= device_ms / 1_000 && units <= device_ms.div_ceil(1_000) + 1);
+    }
 }
 
 #[test]

@@ -56,6 +56,18 @@ impl Matrix {
         self.n
     }
 
+    /// The entries, row-major, each below [`MODULUS`].
+    pub fn entries(&self) -> &[u64] {
+        &self.entries
+    }
+
+    /// The `n`×`n` matrix of `entries` (row-major); `None` unless there are `n²` of them, each
+    /// below [`MODULUS`].
+    pub fn from_entries(n: usize, entries: Vec<u64>) -> Option<Self> {
+        (n.checked_mul(n) == Some(entries.len()) && entries.iter().all(|entry| *entry < MODULUS))
+            .then_some(Self { n, entries })
+    }
+
     /// `self · other`, the O(n³) work a worker is paid for.
     pub fn product(&self, other: &Matrix) -> Matrix {
         assert_eq!(self.n, other.n, "matrices of different sizes");
@@ -302,6 +314,22 @@ mod tests {
             })
             .collect();
         Matrix { n, entries }
+    }
+
+    #[test]
+    fn a_matrix_from_entries_takes_n_squared_field_elements_only() {
+        let m = Matrix::from_entries(2, vec![0, 1, 2, MODULUS - 1]).expect("a 2 x 2 matrix");
+        assert_eq!((m.n(), m.entries()), (2, &[0, 1, 2, MODULUS - 1][..]));
+        assert_eq!(
+            Matrix::from_entries(2, vec![0, 1, 2]),
+            None,
+            "three entries"
+        );
+        assert_eq!(
+            Matrix::from_entries(1, vec![MODULUS]),
+            None,
+            "p is not a residue"
+        );
     }
 
     #[test]

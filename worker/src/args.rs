@@ -70,6 +70,12 @@ pub struct RunArgs {
     /// {model}'. A spec's command that no line admits is not taken, and the worker says why.
     #[arg(long = "allow-command", value_name = "LINE")]
     pub allowed_commands: Vec<crate::command::Allowed>,
+    /// Where the built-in workload's matrix products run: `auto` on a hardware GPU when wgpu
+    /// finds one (Vulkan, Metal or DX12), else the CPU; `gpu` on the best adapter there is,
+    /// a software one such as lavapipe included, and the worker stops when there is none;
+    /// `cpu` on the CPU. The products are the same bit for bit on every device.
+    #[arg(long, value_enum, default_value_t = crate::Device::Auto, env = "TESSERA_WORKER_DEVICE")]
+    pub device: crate::Device,
     /// Seconds between looks at the ledger when nothing moved.
     #[arg(long, default_value_t = 2)]
     pub poll_secs: u64,
@@ -116,6 +122,7 @@ impl RunArgs {
             allowed_commands: self.allowed_commands.clone(),
             attestors: self.attestors.clone(),
             metrics: self.metrics,
+            device: self.device,
         })
     }
 }

@@ -1,12 +1,15 @@
 //! The external-command workload: the program a spec names (a script, or `docker run …`),
-//! run once with its arguments, metered in wall time times the devices it holds (device-time
-//! summed over the whole run, then rounded up to a whole second once), its standard output
-//! kept in the job's results folder and its SHA-256 taken as the result hash.
+//! run once with its arguments, metered in device-time (summed over the whole run, then
+//! rounded up to a whole second once): on a GPU-second job the GPU time NVML saw its processes
+//! hold (`gpu_time`), else, and without NVML, its wall time times the devices its spec names.
+//! Its standard output is kept in the job's results folder and its SHA-256 taken as the result
+//! hash.
 //!
 //! Only command lines the operator allows run (`--allow-command`, an [`Allowed`] each): a
 //! client's spec never chooses what runs on a provider's machine, only the slots the operator
 //! left open in an allowed line.
 
+use crate::gpu_time::{Metered, Sampler};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -147,11 +150,15 @@ pub struct Running {
     child: Child,
     started: Instant,
     output: PathBuf,
+    /// A GPU-second job's GPU sampler.
+    gpu_time: Option<Sampler>,
 }
 
 /// How a command ended.
 pub struct Finished {
     pub wall_time: Duration,
+    /// On a GPU-second job: the GPU time NVML saw, or why there is none to see.
+    pub gpu_time: Option<Result<Metered, String>>,
     /// SHA-256 of its standard output.
     pub output_hash: [u8; 32],
     /// `None` when it exited with status 0, else what went wrong.
@@ -159,8 +166,14 @@ pub struct Finished {
 }
 
 impl Running {
-    /// Starts `program` with `args`, its standard output written to `output`.
-    pub fn start(program: &str, args: &[String], output: &Path) -> Result<Self> {
+    /// Starts `program` with `args`, its standard output written to `output`; `gpu_time`
+    /// samples its GPUs while it runs (a GPU-second job's).
+    pub fn start(
+        program: &str,
+        args: &[String],
+        output: &Path,
+        gpu_time: Option<Sampler>,
+    ) -> Result<Self> {
         if let Some(folder) = output.parent() {
             std::fs::create_dir_all(folder)?;
         }
@@ -177,12 +190,17 @@ impl Running {
             child,
             started: Instant::now(),
             output: output.to_path_buf(),
+            gpu_time,
         })
     }
 
-    /// The outcome once the command has exited; `None` while it runs.
+    /// The outcome once the command has exited; `None` while it runs, after a sample of its
+    /// GPUs.
     pub fn finished(&mut self) -> Result<Option<Finished>> {
         let Some(status) = self.child.try_wait()? else {
+            if let Some(sampler) = &mut self.gpu_time {
+                sampler.sample(self.child.id(), self.started.elapsed());
+            }
             return Ok(None);
         };
         let wall_time = self.started.elapsed();
@@ -190,6 +208,10 @@ impl Running {
             .with_context(|| format!("cannot read {}", self.output.display()))?;
         Ok(Some(Finished {
             wall_time,
+            gpu_time: self
+                .gpu_time
+                .as_ref()
+                .map(|sampler| sampler.finish(wall_time)),
             output_hash: tessera_work::spec::hash(&output),
             failure: (!status.success()).then(|| format!("the command exited with {status}")),
         }))

@@ -19,6 +19,8 @@ pub enum Event {
         worker_key: String,
         network: u64,
         store: String,
+        /// Where the built-in workload's products run (`--device`), and why there.
+        device: String,
     },
     /// A job named for this provider (or open to it) that the worker will not take.
     Skipped { job: String, reason: String },
@@ -30,7 +32,11 @@ pub enum Event {
         round: u32,
         rounds: u32,
         units: u64,
+        /// Milliseconds the round took on its device: on the CPU its CPU time (its wall time on
+        /// a GPU-second job), on a GPU the product's upload, run and read-back.
         cpu_ms: u64,
+        /// The device the product was computed on: "cpu", or "gpu: <adapter>".
+        device: String,
     },
     /// An external command started for a job.
     CommandStarted { job: String, program: String },
@@ -40,6 +46,9 @@ pub enum Event {
         units: u64,
         wall_ms: u64,
         result_hash: String,
+        /// How the units were metered: GPU time from NVML, or wall time times the spec's
+        /// devices, and why.
+        metered_by: String,
     },
     /// Bytes relayed on a bandwidth job since it began.
     Relayed { job: String, units: u64 },
@@ -99,10 +108,11 @@ impl fmt::Display for Event {
                 worker_key,
                 network,
                 store,
+                device,
             } => write!(
                 f,
                 "worker for provider {provider} on network {network}: receipts signed by \
-                 {worker_key}, store {store}"
+                 {worker_key}, store {store}; built-in workload on {device}"
             ),
             Event::Claimed { epochs, amount } => {
                 write!(f, "claimed {amount} for epochs {epochs:?}")
@@ -133,9 +143,10 @@ impl Event {
                 rounds,
                 units,
                 cpu_ms,
+                device,
             } => write!(
                 f,
-                "job {job}: round {} of {rounds} done in {cpu_ms} ms of CPU; {units} units \
+                "job {job}: round {} of {rounds} done on {device} in {cpu_ms} ms; {units} units \
                  metered",
                 round + 1
             ),
@@ -145,10 +156,11 @@ impl Event {
                 units,
                 wall_ms,
                 result_hash,
+                metered_by,
             } => write!(
                 f,
-                "job {job}: command done in {wall_ms} ms; {units} units metered, output \
-                 {result_hash}"
+                "job {job}: command done in {wall_ms} ms; {units} units metered ({metered_by}), \
+                 output {result_hash}"
             ),
             Event::Relayed { job, units } => write!(f, "job {job}: {units} bytes relayed"),
             Event::Listening { job, address } => {

@@ -21,9 +21,10 @@ pub mod args;
 mod command;
 mod cosign;
 pub mod events;
+mod gpu_time;
 pub mod metrics;
 mod relay;
 mod run;
 pub mod store;
 
-pub use run::{run, Config, Paths, Policy, SettleEvery};
+pub use run::{run, Config, Device, Paths, Policy, SettleEvery};

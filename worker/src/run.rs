@@ -101,6 +101,73 @@ pub struct Config {
     pub attestors: Vec<String>,
     /// Where to serve `/metrics` (Prometheus) and `/health`.
     pub metrics: Option<std::net::SocketAddr>,
+    /// Where the built-in workload's products run.
+    pub device: Device,
+}
+
+/// Where the built-in workload's products run (`--device`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Device {
+    /// A hardware GPU when there is one, else the CPU.
+    Auto,
+    /// The best adapter wgpu finds, a software one included; none stops the worker.
+    Gpu,
+    /// The CPU.
+    Cpu,
+}
+
+/// The device a worker computes on, opened.
+enum Computer {
+    Cpu,
+    Gpu(Box<tessera_gpu::Gpu>),
+}
+
+impl Computer {
+    /// Opens what `choice` asks for; with the reason it is the CPU when `auto` found no GPU.
+    fn open(choice: Device) -> Result<(Self, String)> {
+        let cpu = || (Computer::Cpu, "cpu".to_string());
+        match choice {
+            Device::Cpu => Ok(cpu()),
+            Device::Gpu => {
+                let computer =
+                    Self::Gpu(Box::new(tessera_gpu::Gpu::open().context("--device gpu")?));
+                let named = computer.name();
+                Ok((computer, named))
+            }
+            Device::Auto => match tessera_gpu::Gpu::open() {
+                Ok(gpu) if gpu.info().kind != tessera_gpu::DeviceKind::Cpu => {
+                    let computer = Self::Gpu(Box::new(gpu));
+                    let named = computer.name();
+                    Ok((computer, named))
+                }
+                Ok(gpu) => Ok((
+                    Computer::Cpu,
+                    format!(
+                        "cpu (--device auto: the only adapter, {}, is a software one; \
+                         --device gpu uses it)",
+                        gpu.info().name
+                    ),
+                )),
+                Err(error) => Ok((Computer::Cpu, format!("cpu (--device auto: {error})"))),
+            },
+        }
+    }
+
+    /// "cpu", or "gpu: <adapter> (<kind>, <backend>)".
+    fn name(&self) -> String {
+        match self {
+            Computer::Cpu => "cpu".into(),
+            Computer::Gpu(gpu) => {
+                let info = gpu.info();
+                format!(
+                    "gpu: {} ({}, {})",
+                    info.name,
+                    info.kind.name(),
+                    info.backend
+                )
+            }
+        }
+    }
 }
 
 /// How long a failing submission waits before the next try: doubling from one second to a
@@ -143,6 +210,8 @@ pub struct Worker<'a> {
     last_claim: Option<Instant>,
     /// What it counts, for `/metrics`.
     metrics: Arc<Metrics>,
+    /// Where the built-in workload's products run.
+    computer: Computer,
 }
 
 /// Runs the worker until a signal stops it (or, with `--once`, until nothing can move).
@@ -212,6 +281,7 @@ impl<'a> Worker<'a> {
                 .with_context(|| format!("cannot create {}", folder.display()))?;
         }
         let store = Store::open(&config.paths.store)?;
+        let (computer, device) = Computer::open(config.device)?;
         let mut worker = Self {
             owner: *session,
             signer: session.signed_by(&config.worker_key),
@@ -227,6 +297,7 @@ impl<'a> Worker<'a> {
             commands: HashMap::new(),
             last_claim: None,
             metrics: Metrics::new(),
+            computer,
         };
         // What the store holds was done before this process: its units are not counted again.
         worker.metrics.baseline(&worker.store.jobs()?);
@@ -235,6 +306,7 @@ impl<'a> Worker<'a> {
             worker_key: worker_key.to_string(),
             network: network_state.network_id,
             store: config.paths.store.display().to_string(),
+            device,
         });
         Ok(worker)
     }
@@ -543,7 +615,9 @@ impl<'a> Worker<'a> {
         let output =
             publish::job_results(&self.config.paths.results, &address.to_string()).join("output");
         let Some(running) = self.commands.get_mut(&address) else {
-            let running = command::Running::start(program, args, &output)?;
+            let gpu_time =
+                (job.unit_kind == UnitKind::GpuSeconds).then(crate::gpu_time::Sampler::open);
+            let running = command::Running::start(program, args, &output, gpu_time)?;
             self.commands.insert(address, running);
             self.emit(Event::CommandStarted {
                 job: address.to_string(),
@@ -559,7 +633,26 @@ impl<'a> Worker<'a> {
             let reason = format!("{failure}; its output is in {}", output.display());
             return self.set_aside(address, reason, false).map(|_| true);
         }
-        let units = command::billed_units(finished.wall_time, devices)
+        let wall_time_billed = || command::billed_units(finished.wall_time, devices);
+        let (billed, metered_by) = match &finished.gpu_time {
+            Some(Ok(metered)) => (
+                metered.gpu_seconds(),
+                format!(
+                    "NVML: GPUs {:?} held for {} GPU-seconds, mean SM utilization {}",
+                    metered.gpus,
+                    metered.gpu_seconds(),
+                    metered
+                        .mean_sm_utilization
+                        .map_or("not reported".into(), |percent| format!("{percent} %")),
+                ),
+            ),
+            Some(Err(why)) => (
+                wall_time_billed(),
+                format!("wall time x {devices} devices: {why}"),
+            ),
+            None => (wall_time_billed(), format!("wall time x {devices} devices")),
+        };
+        let units = billed
             .saturating_add(record.units_metered)
             .min(job.max_units);
         self.store
@@ -577,6 +670,7 @@ impl<'a> Worker<'a> {
             units,
             wall_ms: finished.wall_time.as_millis() as u64,
             result_hash: hex::encode(finished.output_hash),
+            metered_by,
         });
         Ok(true)
     }
@@ -592,23 +686,36 @@ impl<'a> Worker<'a> {
     ) -> Result<()> {
         let round = record.rounds_done;
         let seed = matmul::job_seed(&job.spec_hash, &address.to_bytes(), job.nonce);
-        let done = matmul::run_round(&seed, round, n as usize);
+        // The same product on either device (`tessera_gpu`): what the receipt states and what
+        // check-result recomputes do not depend on it.
+        let (product, measured, device) = match &self.computer {
+            Computer::Cpu => {
+                let done = matmul::run_round(&seed, round, n as usize);
+                let measured = match job.unit_kind {
+                    UnitKind::GpuSeconds => done.wall_time,
+                    _ => done.cpu_time,
+                };
+                (done.product, measured, "cpu".to_string())
+            }
+            Computer::Gpu(gpu) => {
+                let done = gpu
+                    .run_round(&seed, round, n as usize)
+                    .context("the round on the GPU")?;
+                (done.product, done.product_time, self.computer.name())
+            }
+        };
         // The product is on disk before the store counts the round: a round recorded is
         // always published.
         publish::publish_product(
             &self.config.paths.results,
             &address.to_string(),
             round,
-            &done.product,
+            &product,
         )?;
         // The rounds' work, not the time they took, is what they are worth (`units_for`); the
-        // CPU time is reported beside it.
+        // device's time is reported beside it.
         let units = matmul::units_for(n, round + 1).min(job.max_units);
-        let measured = match job.unit_kind {
-            UnitKind::GpuSeconds => done.wall_time,
-            _ => done.cpu_time,
-        };
-        let result_hash = matmul::chain(&record.result_hash, &done.product);
+        let result_hash = matmul::chain(&record.result_hash, &product);
         self.store
             .update::<anyhow::Error>(&address.to_bytes(), |stored| {
                 let mut stored = stored.context("the job's record vanished")?;
@@ -618,6 +725,7 @@ impl<'a> Worker<'a> {
                     .measured_ms
                     .saturating_add(measured.as_millis() as u64);
                 stored.result_hash = result_hash;
+                stored.device = Some(device.clone());
                 Ok(stored)
             })?;
         self.emit(Event::Round {
@@ -625,7 +733,8 @@ impl<'a> Worker<'a> {
             round,
             rounds,
             units,
-            cpu_ms: done.cpu_time.as_millis() as u64,
+            cpu_ms: measured.as_millis() as u64,
+            device,
         });
         test_hook(&mut self.events, &format!("after-round:{round}"));
         Ok(())

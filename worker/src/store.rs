@@ -69,6 +69,9 @@ pub struct JobRecord {
     /// in seconds.
     #[serde(default)]
     pub last_receipt_at: i64,
+    /// The device the built-in workload's last round ran on ("cpu", or "gpu: <adapter>").
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 impl JobRecord {
@@ -84,6 +87,7 @@ impl JobRecord {
             pending: None,
             units_settled: 0,
             last_receipt_at: 0,
+            device: None,
         }
     }
 }

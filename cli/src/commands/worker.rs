@@ -25,6 +25,9 @@ pub enum WorkerCommand {
         #[arg(long, env = "TESSERA_WORKER_STORE")]
         store: Option<PathBuf>,
     },
+    /// Lists the devices the worker can run the built-in workload on: every GPU adapter wgpu
+    /// finds (Vulkan, Metal, DX12), best first, and the CPU; says which `--device auto` takes.
+    Devices,
     /// Takes a set-aside job back: the next `worker run` works on it again from where its
     /// record stands. `worker status` says for each set-aside job whether that can help.
     /// Needs the store to itself (stop a running worker first).
@@ -62,6 +65,7 @@ pub fn status(path: &Path) -> Result<WorkerStatus> {
             units_settled: record.units_settled,
             pending_units: record.pending.map(|pending| pending.cumulative_units),
             result_hash: hex::encode(record.result_hash),
+            device: record.device,
         })
         .collect();
     Ok(WorkerStatus(jobs))
@@ -95,6 +99,9 @@ pub struct JobStatusView {
     /// Units of the receipt signed and not yet seen settled.
     pub pending_units: Option<u64>,
     pub result_hash: String,
+    /// The device the built-in workload's last round ran on ("cpu", or "gpu: <adapter>").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 impl fmt::Display for WorkerStatus {
@@ -120,8 +127,12 @@ impl fmt::Display for WorkerStatus {
                     ),
                     (None, _) => String::new(),
                 };
+                let device = job
+                    .device
+                    .as_ref()
+                    .map_or(String::new(), |device| format!(" on {device}"));
                 format!(
-                    "{} {}{reason}: {} units metered ({} rounds, {} ms here), {} \
+                    "{} {}{reason}: {} units metered ({} rounds{device}, {} ms here), {} \
                      settled{pending}",
                     job.job,
                     job.state,
@@ -175,5 +186,72 @@ impl fmt::Display for Retried {
             "job {} is running again for the next `tessera worker run` (it had been set aside: {})",
             self.job, self.was
         )
+    }
+}
+
+/// `worker devices`: what the built-in workload can run on.
+pub fn devices() -> Devices {
+    let adapters = tessera_gpu::adapters();
+    let auto = adapters
+        .iter()
+        .find(|adapter| adapter.kind != tessera_gpu::DeviceKind::Cpu)
+        .map_or("cpu".to_string(), |adapter| {
+            format!("gpu: {}", adapter.name)
+        });
+    Devices {
+        gpus: adapters
+            .into_iter()
+            .map(|adapter| DeviceView {
+                name: adapter.name,
+                kind: adapter.kind.name().into(),
+                backend: adapter.backend,
+                driver: adapter.driver,
+            })
+            .collect(),
+        cpu_threads: std::thread::available_parallelism().map_or(1, |threads| threads.get()),
+        auto,
+    }
+}
+
+/// `worker devices`: the GPU adapters, the CPU, and `--device auto`'s choice.
+#[derive(Serialize)]
+pub struct Devices {
+    /// Every adapter wgpu finds, best first.
+    pub gpus: Vec<DeviceView>,
+    /// Threads the CPU offers this process (the built-in workload uses one).
+    pub cpu_threads: usize,
+    /// What `--device auto` runs on: the first hardware adapter, else the CPU.
+    pub auto: String,
+}
+
+/// One GPU adapter.
+#[derive(Serialize)]
+pub struct DeviceView {
+    pub name: String,
+    /// discrete GPU, integrated GPU, virtual GPU, CPU (software Vulkan) or other.
+    pub kind: String,
+    /// vulkan, metal or dx12.
+    pub backend: String,
+    pub driver: String,
+}
+
+impl fmt::Display for Devices {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.gpus.is_empty() {
+            writeln!(
+                f,
+                "no GPU adapter (Vulkan, Metal or DX12); for Vulkan on the CPU install Mesa's \
+                 lavapipe (scripts/lavapipe on Debian)"
+            )?;
+        }
+        for gpu in &self.gpus {
+            writeln!(
+                f,
+                "gpu: {} ({}, {}, driver {})",
+                gpu.name, gpu.kind, gpu.backend, gpu.driver
+            )?;
+        }
+        writeln!(f, "cpu: {} threads", self.cpu_threads)?;
+        write!(f, "--device auto runs on: {}", self.auto)
     }
 }
