@@ -54,9 +54,9 @@ pub enum DeviceKind {
     Discrete,
     Integrated,
     Virtual,
-    /// A driver that runs on the CPU (lavapipe, WARP, SwiftShader).
-    Cpu,
     Other,
+    /// A driver that runs on the CPU (lavapipe, WARP, SwiftShader): last, as the slowest.
+    Cpu,
 }
 
 impl DeviceKind {
@@ -110,7 +110,8 @@ impl DeviceInfo {
     }
 }
 
-/// Every adapter wgpu sees, best first: discrete GPUs, then integrated, virtual, CPU ones.
+/// Every adapter wgpu sees, best first: discrete GPUs, then integrated, virtual, other and
+/// software (CPU) ones.
 pub fn adapters() -> Vec<DeviceInfo> {
     let mut found: Vec<DeviceInfo> = enumerate()
         .iter()
@@ -149,8 +150,8 @@ pub struct Gpu {
 }
 
 impl Gpu {
-    /// Opens the best adapter wgpu sees (a discrete GPU before an integrated one, a GPU before
-    /// a CPU driver such as lavapipe).
+    /// Opens the best adapter wgpu sees, in [`adapters`]' order (a discrete GPU before an
+    /// integrated one, any GPU before a CPU driver such as lavapipe).
     pub fn open() -> Result<Self, GpuError> {
         let mut candidates = enumerate();
         candidates.sort_by_key(|adapter| DeviceKind::of(adapter.get_info().device_type));
@@ -166,18 +167,27 @@ impl Gpu {
             adapter: info.name.clone(),
             reason: error.to_string(),
         })?;
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("product.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("product.wgsl").into()),
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("product"),
-            layout: None,
-            module: &module,
-            entry_point: Some("product"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        // Errors are caught where they happen (`scoped`) and returned, never left to wgpu's
+        // default handler, which panics.
+        device.on_uncaptured_error(std::sync::Arc::new(|_| {}));
+        let pipeline = scoped(&device, || {
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("product.wgsl"),
+                source: wgpu::ShaderSource::Wgsl(include_str!("product.wgsl").into()),
+            });
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some("product"),
+                layout: None,
+                module: &module,
+                entry_point: Some("product"),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        })
+        .map_err(|reason| GpuError::Device {
+            adapter: info.name.clone(),
+            reason: format!("the shader would not compile: {reason}"),
+        })?;
         let max_binding = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
@@ -221,6 +231,36 @@ impl Gpu {
         if n == 0 {
             return Ok(a.clone());
         }
+        let readback =
+            scoped(&self.device, || self.submit(a, b, bytes)).map_err(GpuError::Failed)?;
+        let (sender, receiver) = std::sync::mpsc::channel();
+        readback.map_async(wgpu::MapMode::Read, .., move |mapped| {
+            let _ = sender.send(mapped);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|error| GpuError::Failed(error.to_string()))?;
+        receiver
+            .recv()
+            .map_err(|_| GpuError::Failed("the read-back never completed".into()))?
+            .map_err(|error| GpuError::Failed(error.to_string()))?;
+        let entries: Vec<u64> = {
+            let view = readback
+                .get_mapped_range(..)
+                .map_err(|error| GpuError::Failed(error.to_string()))?;
+            view.chunks_exact(4)
+                .map(|word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]) as u64)
+                .collect()
+        };
+        readback.unmap();
+        Matrix::from_entries(n, entries)
+            .ok_or_else(|| GpuError::Failed("the GPU returned an entry outside the field".into()))
+    }
+
+    /// Uploads `a` and `b`, runs the shader over them and copies the product to a buffer the
+    /// host can map, which it returns; `bytes` is one matrix's size.
+    fn submit(&self, a: &Matrix, b: &Matrix, bytes: u64) -> wgpu::Buffer {
+        let n = a.n();
         let input = |label: &str, matrix: &Matrix| {
             let words: Vec<u32> = matrix.entries().iter().map(|entry| *entry as u32).collect();
             self.device
@@ -276,29 +316,7 @@ impl Gpu {
         }
         encoder.copy_buffer_to_buffer(&output, 0, &readback, 0, bytes);
         self.queue.submit([encoder.finish()]);
-
-        let (sender, receiver) = std::sync::mpsc::channel();
-        readback.map_async(wgpu::MapMode::Read, .., move |mapped| {
-            let _ = sender.send(mapped);
-        });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|error| GpuError::Failed(error.to_string()))?;
-        receiver
-            .recv()
-            .map_err(|_| GpuError::Failed("the read-back never completed".into()))?
-            .map_err(|error| GpuError::Failed(error.to_string()))?;
-        let entries: Vec<u64> = {
-            let view = readback
-                .get_mapped_range(..)
-                .map_err(|error| GpuError::Failed(error.to_string()))?;
-            view.chunks_exact(4)
-                .map(|word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]) as u64)
-                .collect()
-        };
-        readback.unmap();
-        Matrix::from_entries(n, entries)
-            .ok_or_else(|| GpuError::Failed("the GPU returned an entry outside the field".into()))
+        readback
     }
 
     /// Round `round` of side `n` of the work `seed` derives, its product computed on this
@@ -315,6 +333,22 @@ impl Gpu {
             product_time: computing.elapsed(),
             wall_time: started.elapsed(),
         })
+    }
+}
+
+/// Runs `work` with the device's out-of-memory and validation errors caught; the first one
+/// caught, if any, as text.
+fn scoped<T>(device: &wgpu::Device, work: impl FnOnce() -> T) -> Result<T, String> {
+    let memory = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let value = work();
+    let caught = [
+        pollster::block_on(validation.pop()),
+        pollster::block_on(memory.pop()),
+    ];
+    match caught.into_iter().flatten().next() {
+        Some(error) => Err(error.to_string()),
+        None => Ok(value),
     }
 }
 

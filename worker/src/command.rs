@@ -150,8 +150,8 @@ pub struct Running {
     child: Child,
     started: Instant,
     output: PathBuf,
-    /// A GPU-second job's GPU sampler.
-    gpu_time: Option<Sampler>,
+    /// A GPU-second job's GPU sampler, and the spec's devices: the most GPUs billed at once.
+    gpu_time: Option<(Sampler, u32)>,
 }
 
 /// How a command ended.
@@ -167,12 +167,12 @@ pub struct Finished {
 
 impl Running {
     /// Starts `program` with `args`, its standard output written to `output`; `gpu_time`
-    /// samples its GPUs while it runs (a GPU-second job's).
+    /// samples its GPUs while it runs (a GPU-second job's), billing at most `devices` at once.
     pub fn start(
         program: &str,
         args: &[String],
         output: &Path,
-        gpu_time: Option<Sampler>,
+        gpu_time: Option<(Sampler, u32)>,
     ) -> Result<Self> {
         if let Some(folder) = output.parent() {
             std::fs::create_dir_all(folder)?;
@@ -198,7 +198,7 @@ impl Running {
     /// GPUs.
     pub fn finished(&mut self) -> Result<Option<Finished>> {
         let Some(status) = self.child.try_wait()? else {
-            if let Some(sampler) = &mut self.gpu_time {
+            if let Some((sampler, _)) = &mut self.gpu_time {
                 sampler.sample(self.child.id(), self.started.elapsed());
             }
             return Ok(None);
@@ -211,7 +211,7 @@ impl Running {
             gpu_time: self
                 .gpu_time
                 .as_ref()
-                .map(|sampler| sampler.finish(wall_time)),
+                .map(|(sampler, devices)| sampler.finish(wall_time, *devices)),
             output_hash: tessera_work::spec::hash(&output),
             failure: (!status.success()).then(|| format!("the command exited with {status}")),
         }))

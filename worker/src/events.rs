@@ -92,6 +92,8 @@ pub enum Event {
     ClaimsWaiting { reason: String, in_secs: u64 },
     /// A pass failed (the ledger could not be reached); the worker tries again.
     PassFailed { error: String },
+    /// The GPU the built-in workload ran on failed; it runs on the CPU from now on.
+    DeviceFailed { device: String, error: String },
     /// A test hook paused the worker (tests only: `TESSERA_WORKER_TEST_PAUSE`).
     Paused { at: String },
     /// The worker serves its counters and health here.
@@ -121,6 +123,11 @@ impl fmt::Display for Event {
                 write!(f, "claims wait, again in {in_secs} s: {reason}")
             }
             Event::PassFailed { error } => write!(f, "pass failed, trying again: {error}"),
+            Event::DeviceFailed { device, error } => write!(
+                f,
+                "{device} failed ({error}): the built-in workload runs on the CPU from now on; \
+                 restart the worker to use the GPU again"
+            ),
             Event::Paused { at } => write!(f, "test hook: paused {at}"),
             Event::Serving { metrics, health } => {
                 write!(f, "metrics at {metrics}, health at {health}")
@@ -206,6 +213,7 @@ impl Event {
             | Event::Claimed { .. }
             | Event::ClaimsWaiting { .. }
             | Event::PassFailed { .. }
+            | Event::DeviceFailed { .. }
             | Event::Paused { .. }
             | Event::Serving { .. }
             | Event::Stopped { .. } => Ok(()),

@@ -1,18 +1,19 @@
 //! GPU time of an external command, read from NVIDIA's driver: NVML, which `nvml-wrapper`
 //! loads at run time, so the build and a machine without NVIDIA's driver need none of it.
 //!
-//! While a GPU-second job's command runs, the worker samples at every look (about every
-//! 100 ms) which GPUs the command's processes (the command and its descendants) hold, from
-//! NVML's list of each GPU's compute processes, and their SM utilization over the last period.
-//! The metered device-time is, from one sample to the next, the time each held GPU was held,
-//! summed over the GPUs ([`meter`]), rounded up to a whole GPU-second once at the end: what the
-//! spec says about devices plays no part. Without NVML the worker says so and meters wall time
-//! times the spec's devices, as before; it never guesses.
+//! While a GPU-second job's command runs, the worker samples at each look at it (every 100 ms
+//! while it waits only for commands, else once a pass) which GPUs the command's processes (the
+//! command and its descendants) hold, from NVML's list of each GPU's compute processes, and
+//! their SM utilization over the last period. The metered device-time is, from one sample to
+//! the next, the time the held GPUs were held, at most the spec's devices at once ([`meter`]),
+//! rounded up to a whole GPU-second once at the end: a command that holds fewer GPUs than its
+//! spec names is billed fewer, one that holds more is billed no more.
 //!
-//! What this cannot see: processes started outside the command's process tree (a container
-//! that `docker run` hands to the Docker daemon runs under the daemon, not under the command)
-//! hold GPUs NVML shows under other process ids; such a command meters no GPU time, and the
-//! worker says which GPUs it saw held by whom.
+//! What this cannot see: processes outside the command's process tree (a container that `docker
+//! run` hands to the Docker daemon runs under the daemon, not under the command; a worker in a
+//! container sees other process ids than NVML). When no sample saw the command's processes hold
+//! a GPU, the worker meters wall time times the spec's devices and says so, naming the processes
+//! it saw holding GPUs; without NVML it does the same and says why. It never guesses silently.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
@@ -24,6 +25,9 @@ pub struct Sample {
     pub at: Duration,
     pub held: Vec<HeldGpu>,
 }
+
+/// Why a command's GPU time is its wall time times the spec's devices.
+pub type WallTime = String;
 
 /// A GPU a command's process held at a sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,9 +60,10 @@ impl Metered {
 }
 
 /// The GPU time of a run that ended at `ended` (since it started), from `samples` in the order
-/// taken: each sample's held GPUs count from it until the next sample, the last one's until
-/// the end. Time before the first sample counts nothing: no GPU was seen held then.
-pub fn meter(samples: &[Sample], ended: Duration) -> Metered {
+/// taken: each sample's held GPUs, at most `most` of them (the spec's devices), count from it
+/// until the next sample, the last one's until the end. Time before the first sample counts
+/// nothing: no GPU was seen held then.
+pub fn meter(samples: &[Sample], ended: Duration, most: u32) -> Metered {
     let mut device_nanos = 0u128;
     let mut gpus = BTreeSet::new();
     let (mut utilization_sum, mut utilizations) = (0u64, 0u64);
@@ -68,7 +73,8 @@ pub fn meter(samples: &[Sample], ended: Duration) -> Metered {
             .map_or(ended, |next| next.at)
             .max(sample.at);
         let held: BTreeSet<u32> = sample.held.iter().map(|gpu| gpu.index).collect();
-        device_nanos += (until - sample.at).as_nanos() * held.len() as u128;
+        let billed = held.len().min(most as usize);
+        device_nanos += (until - sample.at).as_nanos() * billed as u128;
         gpus.extend(held);
         for utilization in sample.held.iter().filter_map(|gpu| gpu.sm_utilization) {
             utilization_sum += u64::from(utilization.min(100));
@@ -108,22 +114,58 @@ impl Sampler {
         }
     }
 
-    /// The GPU time of a run that ended at `ended`, or why it is wall time.
-    pub fn finish(&self, ended: Duration) -> Result<Metered, String> {
+    /// The GPU time of a run that ended at `ended`, at most `most` GPUs at once (the spec's
+    /// devices), or why it is to be metered in wall time instead.
+    pub fn finish(&self, ended: Duration, most: u32) -> Result<Metered, WallTime> {
         match self {
-            Self::Nvml(nvml) => Ok(meter(&nvml.samples, ended)),
+            Self::Nvml(nvml) => nvml.observed.finish(ended, most),
             Self::WallTime { why } => Err(why.clone()),
         }
     }
 }
 
-/// NVML, opened, and the samples taken so far.
+/// What the samples of one run saw.
+#[derive(Default)]
+pub struct Observed {
+    samples: Vec<Sample>,
+    /// Processes outside the command's tree seen holding a GPU, by GPU.
+    others: BTreeMap<u32, BTreeSet<u32>>,
+}
+
+impl Observed {
+    /// The GPU time of a run that ended at `ended`, at most `most` GPUs at once; when no
+    /// sample saw the command's processes hold a GPU, why it is to be metered in wall time.
+    pub fn finish(&self, ended: Duration, most: u32) -> Result<Metered, WallTime> {
+        let metered = meter(&self.samples, ended, most);
+        if !metered.gpus.is_empty() {
+            return Ok(metered);
+        }
+        let others: Vec<String> = self
+            .others
+            .iter()
+            .map(|(gpu, pids)| format!("GPU {gpu} by processes {pids:?}"))
+            .collect();
+        Err(format!(
+            "NVML saw no GPU held by the command's processes in {} samples{}: metering wall \
+             time times the spec's devices (a container started by the command runs outside \
+             its process tree)",
+            self.samples.len(),
+            if others.is_empty() {
+                String::new()
+            } else {
+                format!(" (held meanwhile: {})", others.join("; "))
+            }
+        ))
+    }
+}
+
+/// NVML, opened, and what its samples saw so far.
 pub struct NvmlSampler {
     nvml: nvml_wrapper::Nvml,
     devices: u32,
-    samples: Vec<Sample>,
     /// Per GPU, the newest utilization sample's timestamp read (NVML's CPU clock, µs).
     last_read: BTreeMap<u32, u64>,
+    observed: Observed,
 }
 
 impl NvmlSampler {
@@ -134,11 +176,14 @@ impl NvmlSampler {
         let devices = nvml.device_count().map_err(|error| {
             format!("NVML counts no GPU ({error}): metering wall time times the spec's devices")
         })?;
+        if devices == 0 {
+            return Err("NVML sees no GPU: metering wall time times the spec's devices".into());
+        }
         Ok(Self {
             nvml,
             devices,
-            samples: Vec::new(),
             last_read: BTreeMap::new(),
+            observed: Observed::default(),
         })
     }
 
@@ -179,7 +224,7 @@ impl NvmlSampler {
                 sm_utilization: utilization,
             });
         }
-        self.samples.push(Sample { at, held });
+        self.observed.samples.push(Sample { at, held });
     }
 }
 
@@ -255,7 +300,7 @@ mod tests {
 
     #[test]
     fn gpu_time_is_each_held_gpus_time_summed_from_the_samples() {
-        let metered = meter(&recorded(), at(3_100));
+        let metered = meter(&recorded(), at(3_100), 2);
         // GPU 0: 0.4 → 2.0 s; GPU 1: 1.0 → 3.1 s.
         assert_eq!(
             metered.device_nanos,
@@ -264,10 +309,13 @@ mod tests {
         assert_eq!(metered.gpu_seconds(), 4, "3.7 GPU-seconds, rounded up once");
         assert_eq!(metered.gpus, [0, 1]);
         assert_eq!(metered.mean_sm_utilization, Some((97 + 40 + 88) / 3));
+        // A spec of one device is billed one GPU at a time, whatever the command held.
+        let one = meter(&recorded(), at(3_100), 1);
+        assert_eq!(one.device_nanos, at(3_100 - 400).as_nanos());
     }
 
     #[test]
-    fn the_specs_device_count_plays_no_part_and_no_gpu_held_is_no_gpu_time() {
+    fn no_gpu_held_is_no_gpu_time() {
         let idle = vec![
             Sample {
                 at: at(0),
@@ -278,12 +326,12 @@ mod tests {
                 held: vec![],
             },
         ];
-        let metered = meter(&idle, at(10_000));
+        let metered = meter(&idle, at(10_000), 4);
         assert_eq!((metered.device_nanos, metered.gpu_seconds()), (0, 0));
         assert!(metered.gpus.is_empty());
         assert_eq!(metered.mean_sm_utilization, None);
         assert_eq!(
-            meter(&[], at(10_000)).gpu_seconds(),
+            meter(&[], at(10_000), 4).gpu_seconds(),
             0,
             "no sample, nothing seen"
         );
@@ -295,13 +343,33 @@ mod tests {
             at: at(0),
             held: held(&[(3, Some(50)), (3, Some(50))]),
         }];
-        assert_eq!(meter(&twice, at(2_000)).device_nanos, at(2_000).as_nanos());
+        assert_eq!(
+            meter(&twice, at(2_000), 4).device_nanos,
+            at(2_000).as_nanos()
+        );
         // A sample taken after the run's end (a slow look) adds nothing.
         let late = vec![Sample {
             at: at(5_000),
             held: held(&[(0, None)]),
         }];
-        assert_eq!(meter(&late, at(4_000)).device_nanos, 0);
+        assert_eq!(meter(&late, at(4_000), 4).device_nanos, 0);
+    }
+
+    #[test]
+    fn a_run_nvml_saw_hold_no_gpu_is_metered_in_wall_time_naming_who_held_them() {
+        let mut observed = Observed {
+            samples: vec![Sample {
+                at: at(0),
+                held: vec![],
+            }],
+            others: BTreeMap::new(),
+        };
+        observed.others.entry(1).or_default().insert(4242);
+        let why = observed.finish(at(5_000), 1).unwrap_err();
+        assert!(why.starts_with("NVML saw no GPU held by the command's processes in 1 samples"));
+        assert!(why.contains("GPU 1 by processes {4242}"), "{why}");
+        observed.samples[0].held = held(&[(1, Some(90))]);
+        assert_eq!(observed.finish(at(5_000), 1).unwrap().gpu_seconds(), 5);
     }
 
     #[test]
@@ -310,7 +378,7 @@ mod tests {
             why: "NVML is not available (test)".into(),
         };
         assert_eq!(
-            sampler.finish(at(1_000)),
+            sampler.finish(at(1_000), 2),
             Err("NVML is not available (test)".to_string())
         );
     }

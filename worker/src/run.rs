@@ -615,8 +615,8 @@ impl<'a> Worker<'a> {
         let output =
             publish::job_results(&self.config.paths.results, &address.to_string()).join("output");
         let Some(running) = self.commands.get_mut(&address) else {
-            let gpu_time =
-                (job.unit_kind == UnitKind::GpuSeconds).then(crate::gpu_time::Sampler::open);
+            let gpu_time = (job.unit_kind == UnitKind::GpuSeconds)
+                .then(|| (crate::gpu_time::Sampler::open(), devices));
             let running = command::Running::start(program, args, &output, gpu_time)?;
             self.commands.insert(address, running);
             self.emit(Event::CommandStarted {
@@ -634,9 +634,11 @@ impl<'a> Worker<'a> {
             return self.set_aside(address, reason, false).map(|_| true);
         }
         let wall_time_billed = || command::billed_units(finished.wall_time, devices);
-        let (billed, metered_by) = match &finished.gpu_time {
+        let wall_device_ms = (finished.wall_time.as_millis() as u64).saturating_mul(devices as u64);
+        let (billed, measured_ms, metered_by) = match &finished.gpu_time {
             Some(Ok(metered)) => (
                 metered.gpu_seconds(),
+                (metered.device_nanos / 1_000_000).min(u64::MAX as u128) as u64,
                 format!(
                     "NVML: GPUs {:?} held for {} GPU-seconds, mean SM utilization {}",
                     metered.gpus,
@@ -648,9 +650,14 @@ impl<'a> Worker<'a> {
             ),
             Some(Err(why)) => (
                 wall_time_billed(),
+                wall_device_ms,
                 format!("wall time x {devices} devices: {why}"),
             ),
-            None => (wall_time_billed(), format!("wall time x {devices} devices")),
+            None => (
+                wall_time_billed(),
+                wall_device_ms,
+                format!("wall time x {devices} devices"),
+            ),
         };
         let units = billed
             .saturating_add(record.units_metered)
@@ -660,8 +667,7 @@ impl<'a> Worker<'a> {
                 let mut stored = stored.context("the job's record vanished")?;
                 stored.rounds_done = 1;
                 stored.units_metered = units;
-                stored.measured_ms =
-                    (finished.wall_time.as_millis() as u64).saturating_mul(devices as u64);
+                stored.measured_ms = measured_ms;
                 stored.result_hash = finished.output_hash;
                 Ok(stored)
             })?;
@@ -688,20 +694,28 @@ impl<'a> Worker<'a> {
         let seed = matmul::job_seed(&job.spec_hash, &address.to_bytes(), job.nonce);
         // The same product on either device (`tessera_gpu`): what the receipt states and what
         // check-result recomputes do not depend on it.
-        let (product, measured, device) = match &self.computer {
-            Computer::Cpu => {
+        let on_gpu = match &self.computer {
+            Computer::Gpu(gpu) => Some(gpu.run_round(&seed, round, n as usize)),
+            Computer::Cpu => None,
+        };
+        let (product, measured, device) = match on_gpu {
+            Some(Ok(done)) => (done.product, done.product_time, self.computer.name()),
+            failed_or_cpu => {
+                if let Some(Err(error)) = failed_or_cpu {
+                    // A device that failed once (lost, out of memory) is not trusted again:
+                    // this round and the rest run on the CPU, whose products are the same.
+                    self.emit(Event::DeviceFailed {
+                        device: self.computer.name(),
+                        error: error.to_string(),
+                    });
+                    self.computer = Computer::Cpu;
+                }
                 let done = matmul::run_round(&seed, round, n as usize);
                 let measured = match job.unit_kind {
                     UnitKind::GpuSeconds => done.wall_time,
                     _ => done.cpu_time,
                 };
                 (done.product, measured, "cpu".to_string())
-            }
-            Computer::Gpu(gpu) => {
-                let done = gpu
-                    .run_round(&seed, round, n as usize)
-                    .context("the round on the GPU")?;
-                (done.product, done.product_time, self.computer.name())
             }
         };
         // The product is on disk before the store counts the round: a round recorded is
