@@ -457,15 +457,22 @@ impl Scenario {
         Ok(())
     }
 
-    fn job_settled(&mut self, provider: &StakedProvider, client: &Client) -> Result<()> {
+    /// Where `client`'s jobs pay `provider`: a new token account of its owner in the payment
+    /// mint.
+    fn payee(&mut self, provider: &StakedProvider, client: &Client) -> Result<Payee> {
         let provider_token = self
             .ledger
             .token_account(client.payment_mint, &provider.owner.pubkey())?;
-        let payee = Payee {
+        Ok(Payee {
             payment_mint: client.payment_mint,
             provider_token,
             client: client.wallet.pubkey(),
-        };
+        })
+    }
+
+    fn job_settled(&mut self, provider: &StakedProvider, client: &Client) -> Result<()> {
+        let payee = self.payee(provider, client)?;
+        let provider_token = payee.provider_token;
         let epoch = self.epoch_now()?;
 
         // 40 units the client co-signed: paid, 2.5% fee, no emission records.
@@ -645,14 +652,7 @@ impl Scenario {
                 .set_up("accept a batch job", &[accept], &[&provider.owner])?;
             addresses.push(job);
         }
-        let provider_token = self
-            .ledger
-            .token_account(client.payment_mint, &provider.owner.pubkey())?;
-        let payee = Payee {
-            payment_mint: client.payment_mint,
-            provider_token,
-            client: client.wallet.pubkey(),
-        };
+        let payee = self.payee(&provider, &client)?;
         Ok((provider, addresses, payee))
     }
 

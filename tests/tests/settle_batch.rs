@@ -6,7 +6,7 @@ use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tessera::instructions::{BatchReceipt, MAX_BATCH_RECEIPTS};
-use tessera::state::{Job, Provider, ProviderClass, WorkRecord};
+use tessera::state::{Job, Provider, ProviderClass, UnitKind, WorkRecord};
 use tessera::TesseraError;
 use tessera_client::instructions as ix;
 use tessera_client::pda;
@@ -470,6 +470,22 @@ async fn every_job_of_a_batch_is_checked_as_settle_receipt_checks_its_own() {
         scene.fixture.send(&pair, &[]).await,
         TesseraError::WrongMint,
     );
+
+    // A job whose unit kind its provider's class does not measure (accept_job keeps one out;
+    // the account is edited here), even signed that way.
+    scene
+        .fixture
+        .mutate::<Job>(&own[1].address, |job| job.unit_kind = UnitKind::Bytes)
+        .await;
+    let pair = scene.attested_pair(&jobs, &[10, 20]).await;
+    assert_err(
+        scene.fixture.send(&pair, &[]).await,
+        TesseraError::UnitKindMismatch,
+    );
+    scene
+        .fixture
+        .mutate::<Job>(&own[1].address, |job| job.unit_kind = UnitKind::GpuSeconds)
+        .await;
 
     // An ended job settles in a batch as alone: receipts issued before its end only.
     assert_ok(scene.fixture.complete(&scene.provider, &own[1]).await);
